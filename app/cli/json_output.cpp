@@ -1,0 +1,81 @@
+#include "cli/json_output.h"
+
+#include <algorithm>
+
+namespace bertscope::cli {
+
+nlohmann::json tokenize_json(const Encoding& e) {
+  nlohmann::json tokens = nlohmann::json::array(), ids = nlohmann::json::array(), types = nlohmann::json::array(),
+                 offsets = nlohmann::json::array();
+  for (const Token& t : e.tokens) {
+    tokens.push_back(t.text);
+    ids.push_back(t.id);
+    types.push_back(t.type_id);
+    offsets.push_back({t.start, t.end});
+  }
+  nlohmann::json j = {{"tokens", tokens}, {"ids", ids}, {"type_ids", types}, {"offsets", offsets}};
+  if (e.truncated_tokens > 0) j["truncated_tokens"] = e.truncated_tokens;
+  return j;
+}
+
+nlohmann::json fill_mask_json(const FillMaskResult& r) {
+  nlohmann::json per_mask = nlohmann::json::array();
+  for (const auto& preds : r.predictions) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : preds)
+      list.push_back({{"score", p.score}, {"token", p.token}, {"token_str", p.token_str}, {"sequence", p.sequence}});
+    per_mask.push_back(list);
+  }
+  return per_mask.size() == 1 ? per_mask[0] : per_mask;
+}
+
+nlohmann::json qa_json(const QaResult& r, int top_k) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : r.answers)
+    list.push_back({{"answer", a.answer}, {"score", a.score}, {"start", a.start}, {"end", a.end}});
+  return top_k <= 1 && !list.empty() ? list[0] : list;
+}
+
+nlohmann::json classify_json(const ClassifyResult& r) {
+  std::vector<LabelScore> sorted = r.scores;
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.score > b.score; });
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& s : sorted) list.push_back({{"label", s.label}, {"score", s.score}});
+  return list;
+}
+
+nlohmann::json nsp_json(const NspResult& r) {
+  return {{"is_next", r.is_next}, {"not_next", 1.0 - r.is_next}, {"logits", r.logits}};
+}
+
+nlohmann::json attention_json(const AttentionResult& r) {
+  nlohmann::json tokens = nlohmann::json::array();
+  for (const auto& t : r.encoding.tokens) tokens.push_back(t.text);
+  nlohmann::json layers = nlohmann::json::array();
+  for (int l = 0; l < r.layers; ++l) {
+    nlohmann::json heads = nlohmann::json::array();
+    for (int h = 0; h < r.heads; ++h) {
+      const float* m = r.map(l, h);
+      nlohmann::json rows = nlohmann::json::array();
+      for (int i = 0; i < r.tokens; ++i) rows.push_back(std::vector<float>(m + i * r.tokens, m + (i + 1) * r.tokens));
+      heads.push_back(rows);
+    }
+    layers.push_back(heads);
+  }
+  return {{"tokens", tokens}, {"layers", r.layers}, {"heads", r.heads}, {"attentions", layers}};
+}
+
+nlohmann::json info_json(const ModelInfo& i) {
+  nlohmann::json j = {{"folder", i.folder.string()},     {"architecture", i.architecture},
+                      {"heads", i.heads},                {"num_hidden_layers", i.layers},
+                      {"hidden_size", i.hidden},         {"num_attention_heads", i.attention_heads},
+                      {"intermediate_size", i.intermediate}, {"vocab_size", i.vocab},
+                      {"max_position_embeddings", i.max_positions}, {"parameters", i.parameters},
+                      {"file_bytes", i.file_bytes},      {"dtype", i.dtype},
+                      {"backend", i.backend},            {"load_ms", i.load_ms},
+                      {"untrained", i.untrained}};
+  if (!i.backend_note.empty()) j["backend_note"] = i.backend_note;
+  return j;
+}
+
+}  // namespace bertscope::cli

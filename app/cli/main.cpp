@@ -1,0 +1,209 @@
+// bertscope-cli: every engine feature from the command line. JSON on stdout (one object a line), messages on
+// stderr, exit status 1 on any error.
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <iostream>
+
+#include "cli/json_output.h"
+#include "core/error.h"
+#include "gpu/vulkan_context.h"
+#include "session.h"
+
+using nlohmann::json;
+using namespace bertscope;
+
+namespace {
+
+struct Common {
+  std::string model = "default";
+  std::string backend = "auto";
+  int device = -1;
+  bool validation = false;
+};
+
+// One task input: flags, or a line of --jsonl (the fields hf-oracle's hf_pipeline.mjs reads).
+struct Input {
+  std::string text, text_pair, question, context;
+  bool has_pair = false;
+  int top_k = -1;
+};
+
+std::unique_ptr<Session> open_session(const Common& c) {
+  BackendRequest request{parse_backend_kind(c.backend), c.device, c.validation};
+  auto session = std::make_unique<Session>(resolve_model_path(c.model), request);
+  std::cerr << "bertscope: " << session->info().folder.string() << " on " << session->info().backend << "\n";
+  if (!session->info().backend_note.empty()) std::cerr << "bertscope: " << session->info().backend_note << "\n";
+  if (session->info().untrained) std::cerr << "bertscope: note: this model is untrained (random weights)\n";
+  return session;
+}
+
+void add_common(CLI::App* cmd, Common& c) {
+  cmd->add_option("model", c.model, "Hugging Face model folder, or 'default'")->capture_default_str();
+  cmd->add_option("--backend", c.backend, "auto | vulkan | cpu")->capture_default_str();
+  cmd->add_option("--device", c.device, "Vulkan device index (see 'devices'); -1 picks the best");
+  cmd->add_flag("--validation", c.validation, "enable Vulkan validation layers");
+}
+
+// Runs `task` on the flag input, or on every line of --jsonl; returns the exit status.
+int run_inputs(const std::string& jsonl, const Input& flags, const std::function<json(const Input&)>& task) {
+  if (jsonl.empty()) {
+    std::cout << task(flags).dump() << std::endl;
+    return 0;
+  }
+  std::ifstream in(jsonl);
+  if (!in) throw Error(jsonl + ": cannot open");
+  int status = 0, line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      json j = json::parse(line);
+      Input in_line;
+      in_line.text = j.value("text", "");
+      in_line.has_pair = j.contains("text_pair") && j["text_pair"].is_string();
+      if (in_line.has_pair) in_line.text_pair = j["text_pair"];
+      in_line.question = j.value("question", "");
+      in_line.context = j.value("context", "");
+      in_line.top_k = j.value("top_k", flags.top_k);
+      std::cout << task(in_line).dump() << std::endl;
+    } catch (const std::exception& e) {
+      std::cerr << "bertscope: " << jsonl << ":" << line_no << ": " << e.what() << "\n";
+      std::cout << json{{"error", e.what()}, {"line", line_no}}.dump() << std::endl;
+      status = 1;
+    }
+  }
+  return status;
+}
+
+double peak_rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bertscope-cli: run Hugging Face BERT models on Vulkan or the CPU"};
+  app.require_subcommand(1);
+  Common common;
+  Input input;
+  std::string jsonl;
+  int tokens = 128, reps = 10;
+
+  auto* info = app.add_subcommand("info", "what a model folder holds and where it runs");
+  add_common(info, common);
+  auto* devices = app.add_subcommand("devices", "list Vulkan devices");
+  auto add_text = [&](CLI::App* cmd, bool pair) {
+    add_common(cmd, common);
+    cmd->add_option("--text", input.text, "input text");
+    if (pair) cmd->add_option("--text-pair", input.text_pair, "second sentence");
+    cmd->add_option("--jsonl", jsonl, "file with one JSON input a line");
+  };
+  auto* tokenize = app.add_subcommand("tokenize", "WordPiece tokens, ids, type ids and offsets");
+  add_text(tokenize, true);
+  auto* fill = app.add_subcommand("fill-mask", "top-k predictions for each [MASK]");
+  add_text(fill, false);
+  fill->add_option("--top-k", input.top_k, "predictions per mask (default 5)");
+  auto* qa = app.add_subcommand("qa", "extractive question answering");
+  add_common(qa, common);
+  qa->add_option("--question", input.question, "the question");
+  qa->add_option("--context", input.context, "the text to find the answer in");
+  qa->add_option("--top-k", input.top_k, "answers to return (default 1)");
+  qa->add_option("--jsonl", jsonl, "file with one JSON input a line");
+  auto* classify_cmd = app.add_subcommand("classify", "sequence classification (label probabilities)");
+  add_text(classify_cmd, true);
+  auto* nsp = app.add_subcommand("nsp", "next-sentence prediction for a sentence pair");
+  add_text(nsp, true);
+  auto* attn = app.add_subcommand("attention", "attention probabilities of every layer and head");
+  add_text(attn, true);
+  auto* bench = app.add_subcommand("bench", "time fill-mask on an N-token input");
+  add_common(bench, common);
+  bench->add_option("--tokens", tokens, "input length in tokens")->capture_default_str();
+  bench->add_option("--reps", reps, "timed repetitions after one warm-up")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  input.has_pair = !input.text_pair.empty();
+
+  try {
+    if (*devices) {
+      json list = json::array();
+      for (const auto& d : gpu::VulkanContext::list_devices())
+        list.push_back({{"index", d.index}, {"name", d.name}, {"type", d.type}});
+      if (list.empty()) std::cerr << "bertscope: no Vulkan device (the CPU backend will be used)\n";
+      std::cout << list.dump() << std::endl;
+      return 0;
+    }
+    auto session = open_session(common);
+    BertModel& model = session->model();
+    const Tokenizer& tok = session->tokenizer();
+    auto pair = [](const Input& in) { return in.has_pair ? std::optional<std::string_view>(in.text_pair) : std::nullopt; };
+    auto need_text = [](const Input& in) {
+      if (in.text.empty()) throw Error("no text given (use --text or --jsonl)");
+    };
+
+    if (*info) {
+      std::cout << cli::info_json(session->info()).dump(2) << std::endl;
+      return 0;
+    }
+    if (*tokenize) return run_inputs(jsonl, input, [&](const Input& in) {
+        Encoding e = tok.encode(in.text, pair(in));
+        if (e.truncated_tokens) std::cerr << "bertscope: input truncated by " << e.truncated_tokens << " tokens\n";
+        return cli::tokenize_json(e);
+      });
+    if (*fill) return run_inputs(jsonl, input, [&](const Input& in) {
+        need_text(in);
+        return cli::fill_mask_json(fill_mask(model, tok, in.text, in.top_k > 0 ? in.top_k : 5));
+      });
+    if (*qa) return run_inputs(jsonl, input, [&](const Input& in) {
+        QaOptions o;
+        o.top_k = in.top_k > 0 ? in.top_k : 1;
+        QaResult r = answer_question(model, tok, in.question, in.context, o);
+        if (r.windows.size() > 1) std::cerr << "bertscope: context split into " << r.windows.size() << " windows\n";
+        return cli::qa_json(r, o.top_k);
+      });
+    if (*classify_cmd) return run_inputs(jsonl, input, [&](const Input& in) {
+        need_text(in);
+        return cli::classify_json(classify(model, tok, in.text, pair(in)));
+      });
+    if (*nsp) return run_inputs(jsonl, input, [&](const Input& in) {
+        need_text(in);
+        if (!in.has_pair) throw Error("next-sentence prediction needs --text-pair");
+        return cli::nsp_json(next_sentence(model, tok, in.text, in.text_pair));
+      });
+    if (*attn) return run_inputs(jsonl, input, [&](const Input& in) {
+        need_text(in);
+        return cli::attention_json(attention(model, tok, in.text, pair(in)));
+      });
+    if (*bench) {
+      // The same input as hf-oracle's bench_hf.mjs: a repeated sentence of N tokens with one [MASK].
+      const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "while",
+                             "a", "bank", "of", "the", "river", "was", "flooded"};
+      std::string text;
+      for (int i = 0; i < std::max(1, tokens - 3); ++i) text += std::string(i ? " " : "") + (i == 5 ? "[MASK]" : words[i % 17]);
+      if (tokens - 3 <= 5) text += " [MASK]";
+      fill_mask(model, tok, text, 5);  // warm-up
+      std::vector<double> ms;
+      for (int r = 0; r < reps; ++r) {
+        auto t0 = std::chrono::steady_clock::now();
+        fill_mask(model, tok, text, 5);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      std::sort(ms.begin(), ms.end());
+      std::cout << json{{"engine", "bertscope"}, {"backend", session->info().backend}, {"tokens", tok.encode(text).size()},
+                        {"reps", reps}, {"median_ms", ms[ms.size() / 2]}, {"min_ms", ms.front()},
+                        {"peak_rss_mb", peak_rss_mb()}}.dump()
+                << std::endl;
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "bertscope: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

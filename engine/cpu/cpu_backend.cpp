@@ -1,0 +1,214 @@
+#include "cpu/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/error.h"
+
+namespace bertscope {
+namespace {
+
+// Host memory: owned (a vector) or borrowed from a memory-mapped file kept alive by `keep_alive`.
+struct CpuStorage final : TensorStorage {
+  std::vector<float> owned_f32;
+  std::vector<std::int32_t> owned_i32;
+  const void* borrowed = nullptr;
+  std::shared_ptr<const void> keep_alive;
+
+  const void* data() const {
+    if (borrowed) return borrowed;
+    return owned_f32.empty() ? static_cast<const void*>(owned_i32.data()) : owned_f32.data();
+  }
+};
+
+CpuStorage& storage_of(const Tensor& t) {
+  auto* s = dynamic_cast<CpuStorage*>(t.storage());
+  if (!s) throw Error("internal: tensor does not belong to the CPU backend");
+  return *s;
+}
+
+void require(bool ok, const char* what) {
+  if (!ok) throw Error(std::string("internal: shape mismatch in CPU op ") + what);
+}
+
+float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2))); }
+
+}  // namespace
+
+CpuBackend::CpuBackend() = default;
+
+std::string CpuBackend::name() const {
+  return "CPU (OpenBLAS, " + std::to_string(openblas_get_num_threads()) + " threads)";
+}
+
+const float* CpuBackend::f32(const Tensor& t) { return static_cast<const float*>(storage_of(t).data()); }
+float* CpuBackend::f32_mut(Tensor& t) {
+  auto& s = storage_of(t);
+  if (s.borrowed) throw Error("internal: writing to a read-only (memory-mapped) tensor");
+  return s.owned_f32.data();
+}
+const std::int32_t* CpuBackend::i32(const Tensor& t) { return static_cast<const std::int32_t*>(storage_of(t).data()); }
+
+Tensor CpuBackend::empty(const Shape& shape, DType dtype) {
+  auto s = std::make_unique<CpuStorage>();
+  if (dtype == DType::F32) s->owned_f32.assign(element_count(shape), 0.0f);
+  else s->owned_i32.assign(element_count(shape), 0);
+  return Tensor(std::move(s), shape, dtype);
+}
+
+Tensor CpuBackend::upload(std::span<const float> data, const Shape& shape) {
+  require(static_cast<std::int64_t>(data.size()) == element_count(shape), "upload");
+  auto s = std::make_unique<CpuStorage>();
+  s->owned_f32.assign(data.begin(), data.end());
+  return Tensor(std::move(s), shape, DType::F32);
+}
+
+Tensor CpuBackend::upload(std::span<const std::int32_t> data, const Shape& shape) {
+  require(static_cast<std::int64_t>(data.size()) == element_count(shape), "upload");
+  auto s = std::make_unique<CpuStorage>();
+  s->owned_i32.assign(data.begin(), data.end());
+  return Tensor(std::move(s), shape, DType::I32);
+}
+
+Tensor CpuBackend::adopt(std::span<const float> data, const Shape& shape, std::shared_ptr<const void> keep_alive) {
+  bool aligned = reinterpret_cast<std::uintptr_t>(data.data()) % alignof(float) == 0;
+  if (!keep_alive || !aligned) return upload(data, shape);
+  require(static_cast<std::int64_t>(data.size()) == element_count(shape), "adopt");
+  auto s = std::make_unique<CpuStorage>();
+  s->borrowed = data.data();
+  s->keep_alive = std::move(keep_alive);
+  return Tensor(std::move(s), shape, DType::F32);
+}
+
+void CpuBackend::download(const Tensor& t, std::span<float> out) {
+  require(static_cast<std::int64_t>(out.size()) == t.numel(), "download");
+  if (t.dtype() == DType::F32) {
+    std::memcpy(out.data(), f32(t), out.size() * sizeof(float));
+  } else {
+    const std::int32_t* src = i32(t);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(src[i]);
+  }
+}
+
+void CpuBackend::embed(const Tensor& ids, const Tensor& type_ids, const Tensor& word, const Tensor& position,
+                       const Tensor& token_type, int seq_len, Tensor& out) {
+  const std::int64_t rows = ids.numel(), H = word.dim(1);
+  require(out.dim(0) == rows && out.dim(1) == H && type_ids.numel() == rows, "embed");
+  const std::int32_t* id = i32(ids);
+  const std::int32_t* tt = i32(type_ids);
+  const float *W = f32(word), *P = f32(position), *TT = f32(token_type);
+  float* y = f32_mut(out);  // (B*T, H)
+#pragma omp parallel for
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* w = W + static_cast<std::int64_t>(id[r]) * H;
+    const float* p = P + (r % seq_len) * H;
+    const float* t = TT + static_cast<std::int64_t>(tt[r]) * H;
+    for (std::int64_t c = 0; c < H; ++c) y[r * H + c] = w[c] + p[c] + t[c];
+  }
+}
+
+void CpuBackend::layer_norm(const Tensor& x, const Tensor* residual, const Tensor& gamma, const Tensor& beta,
+                            float eps, Tensor& out) {
+  const std::int64_t N = x.dim(0), H = x.dim(1);
+  require(out.numel() == x.numel() && gamma.numel() == H && (!residual || residual->numel() == x.numel()),
+          "layer_norm");
+  const float* X = f32(x);
+  const float* R = residual ? f32(*residual) : nullptr;
+  const float *g = f32(gamma), *b = f32(beta);
+  float* Y = f32_mut(out);  // may alias x: each row is read fully before it is written
+#pragma omp parallel for
+  for (std::int64_t r = 0; r < N; ++r) {
+    std::vector<float> row(H);  // (H) x + residual
+    double mean = 0.0;
+    for (std::int64_t c = 0; c < H; ++c) {
+      row[c] = X[r * H + c] + (R ? R[r * H + c] : 0.0f);
+      mean += row[c];
+    }
+    mean /= H;
+    double var = 0.0;
+    for (std::int64_t c = 0; c < H; ++c) var += (row[c] - mean) * (row[c] - mean);
+    var /= H;
+    const float inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
+    for (std::int64_t c = 0; c < H; ++c)
+      Y[r * H + c] = (row[c] - static_cast<float>(mean)) * inv_std * g[c] + b[c];
+  }
+}
+
+void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Activation act, Tensor& out) {
+  const std::int64_t N = x.dim(0), K = x.dim(1), M = weight.dim(0);
+  require(weight.dim(1) == K && out.dim(0) == N && out.dim(1) == M && (!bias || bias->numel() == M), "linear");
+  float* Y = f32_mut(out);  // (N, M)
+  // Y = X (N, K) * W^T (K, M)
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, f32(x), K, f32(weight), K, 0.0f, Y, M);
+  const float* b = bias ? f32(*bias) : nullptr;
+  if (!b && act == Activation::None) return;
+#pragma omp parallel for
+  for (std::int64_t r = 0; r < N; ++r) {
+    for (std::int64_t c = 0; c < M; ++c) {
+      float v = Y[r * M + c] + (b ? b[c] : 0.0f);
+      if (act == Activation::Gelu) v = gelu_erf(v);
+      else if (act == Activation::Tanh) v = std::tanh(v);
+      Y[r * M + c] = v;
+    }
+  }
+}
+
+void CpuBackend::attention_probs(const Tensor& q, const Tensor& k, const Tensor& mask, int heads, Tensor& probs) {
+  const std::int64_t B = mask.dim(0), T = mask.dim(1), H = q.dim(1), D = H / heads;
+  require(q.dim(0) == B * T && k.numel() == q.numel() && probs.numel() == B * heads * T * T, "attention_probs");
+  const float scale = 1.0f / std::sqrt(static_cast<float>(D));
+  const std::int32_t* m = i32(mask);  // (B, T)
+  float* P = f32_mut(probs);          // (B, A, T, T)
+  for (std::int64_t b = 0; b < B; ++b) {
+    for (std::int64_t a = 0; a < heads; ++a) {
+      float* S = P + (b * heads + a) * T * T;  // (T, T) scores for this head
+      const float* Q = f32(q) + b * T * H + a * D;
+      const float* Kh = f32(k) + b * T * H + a * D;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, Q, H, Kh, H, 0.0f, S, T);
+#pragma omp parallel for
+      for (std::int64_t i = 0; i < T; ++i) {
+        float* row = S + i * T;
+        float max = -std::numeric_limits<float>::infinity();
+        for (std::int64_t j = 0; j < T; ++j)
+          if (m[b * T + j]) max = std::max(max, row[j]);
+        float sum = 0.0f;
+        for (std::int64_t j = 0; j < T; ++j) {
+          row[j] = m[b * T + j] ? std::exp(row[j] - max) : 0.0f;
+          sum += row[j];
+        }
+        const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+        for (std::int64_t j = 0; j < T; ++j) row[j] *= inv;
+      }
+    }
+  }
+}
+
+void CpuBackend::attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) {
+  const std::int64_t H = v.dim(1), D = H / heads, T = probs.dim(3), B = probs.dim(0);
+  require(v.dim(0) == B * T && context.numel() == v.numel(), "attention_context");
+  float* C = f32_mut(context);  // (B*T, H)
+  for (std::int64_t b = 0; b < B; ++b) {
+    for (std::int64_t a = 0; a < heads; ++a) {
+      const float* P = f32(probs) + (b * heads + a) * T * T;  // (T, T)
+      const float* V = f32(v) + b * T * H + a * D;            // (T, D), row stride H
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, P, T, V, H, 0.0f,
+                  C + b * T * H + a * D, H);
+    }
+  }
+}
+
+void CpuBackend::gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) {
+  const std::int64_t H = x.dim(1), R = rows.numel();
+  require(out.dim(0) == R && out.dim(1) == H, "gather_rows");
+  const std::int32_t* idx = i32(rows);
+  for (std::int64_t r = 0; r < R; ++r) {
+    if (idx[r] < 0 || idx[r] >= x.dim(0)) throw Error("internal: gather_rows index out of range");
+    std::memcpy(f32_mut(out) + r * H, f32(x) + idx[r] * H, H * sizeof(float));
+  }
+}
+
+}  // namespace bertscope

@@ -1,0 +1,42 @@
+#pragma once
+// Kernel: a compute pipeline built from one embedded shader, with push descriptors for its storage buffers and a
+// push-constant block. The C++ side declares how many buffers, which of them the shader writes, and the push-constant
+// size; every dispatch is checked against that declaration, so the C++/GLSL interface cannot drift silently.
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <string>
+
+#include "gpu/vulkan_context.h"
+
+namespace bertscope::gpu {
+
+struct KernelSpec {
+  const char* name;          // shaders/<name>.comp
+  std::uint32_t buffers;     // bindings 0 .. buffers-1, all storage buffers
+  std::uint32_t write_mask;  // bit i set: binding i is written
+  std::uint32_t push_bytes;  // size of the push-constant block
+  std::uint32_t workgroup;   // value of specialization constant 0 (local_size_x_id), 0 when the shader fixes it
+};
+
+class Kernel {
+ public:
+  Kernel(const VulkanContext& ctx, const KernelSpec& spec);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const KernelSpec& spec() const { return spec_; }
+  VkPipeline pipeline() const { return pipeline_; }
+  VkPipelineLayout layout() const { return layout_; }
+
+ private:
+  VkDevice device_;
+  KernelSpec spec_;
+  VkShaderModule module_ = VK_NULL_HANDLE;
+  VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+  VkPipelineLayout layout_ = VK_NULL_HANDLE;
+  VkPipeline pipeline_ = VK_NULL_HANDLE;
+};
+
+}  // namespace bertscope::gpu

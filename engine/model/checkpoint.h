@@ -1,0 +1,41 @@
+#pragma once
+// Checkpoint: the safetensors files of a Hugging Face model folder (model.safetensors, or the shards listed in
+// model.safetensors.index.json) seen as one set of named tensors. Resolves Hugging Face's naming variants: with
+// or without the "bert." prefix, and the legacy LayerNorm "gamma"/"beta".
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/safetensors.h"
+
+namespace bertscope {
+
+class Checkpoint {
+ public:
+  explicit Checkpoint(const std::filesystem::path& folder);
+
+  // The stored name for a canonical Hugging Face name (e.g. "bert.encoder.layer.0.attention.self.query.weight"),
+  // or nullopt when no variant of it is present.
+  std::optional<std::string> resolve(const std::string& canonical) const;
+  bool has(const std::string& canonical) const { return resolve(canonical).has_value(); }
+
+  // The tensor as float32 with its shape checked. Throws an Error naming the file, the tensor, and the expected
+  // vs actual shape. `converted` receives the data when it had to be converted (F16/BF16).
+  std::span<const float> read(const std::string& canonical, const Shape& expected, std::vector<float>& converted,
+                              std::shared_ptr<const void>* keep_alive = nullptr) const;
+
+  const SafetensorsFile& file_of(const std::string& stored_name) const;
+  std::uint64_t total_bytes() const;
+  std::string dtype_summary() const;  // e.g. "F32" or "F16 + F32"
+  std::int64_t parameter_count() const;
+  const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+
+ private:
+  std::filesystem::path folder_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, size_t> owner_;  // stored tensor name -> index into files_
+};
+
+}  // namespace bertscope

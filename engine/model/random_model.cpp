@@ -1,0 +1,79 @@
+#include "model/random_model.h"
+
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace bertscope {
+
+void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
+  std::ifstream vocab_in(spec.vocab_file);
+  if (!vocab_in) throw Error(spec.vocab_file.string() + ": cannot read the vocabulary for the model");
+  int vocab_size = 0;
+  for (std::string line; std::getline(vocab_in, line);) ++vocab_size;
+
+  BertConfig c;
+  c.vocab_size = vocab_size;
+  c.hidden_size = spec.hidden;
+  c.num_hidden_layers = spec.layers;
+  c.num_attention_heads = spec.heads;
+  c.intermediate_size = spec.intermediate;
+  c.architectures = {"BertForMaskedLM"};
+
+  std::mt19937 rng(spec.seed);
+  std::normal_distribution<float> normal(0.0f, spec.init_std);
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> shapes;
+  std::vector<std::vector<float>> data;
+  auto add = [&](const std::string& name, std::vector<std::int64_t> shape, float fill = NAN) {
+    std::vector<float> v(static_cast<size_t>(element_count(shape)));
+    for (auto& x : v) x = std::isnan(fill) ? normal(rng) : fill;
+    shapes.emplace_back(name, std::move(shape));
+    data.push_back(std::move(v));
+  };
+  const int H = spec.hidden, I = spec.intermediate;
+  auto linear = [&](const std::string& p, int out, int in) { add(p + ".weight", {out, in}); add(p + ".bias", {out}, 0.0f); };
+  auto norm = [&](const std::string& p) { add(p + ".weight", {H}, 1.0f); add(p + ".bias", {H}, 0.0f); };
+  add("bert.embeddings.word_embeddings.weight", {vocab_size, H});
+  add("bert.embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
+  add("bert.embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
+  norm("bert.embeddings.LayerNorm");
+  for (int l = 0; l < spec.layers; ++l) {
+    const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
+    linear(p + "attention.self.query", H, H);
+    linear(p + "attention.self.key", H, H);
+    linear(p + "attention.self.value", H, H);
+    linear(p + "attention.output.dense", H, H);
+    norm(p + "attention.output.LayerNorm");
+    linear(p + "intermediate.dense", I, H);
+    linear(p + "output.dense", H, I);
+    norm(p + "output.LayerNorm");
+  }
+  linear("cls.predictions.transform.dense", H, H);
+  norm("cls.predictions.transform.LayerNorm");
+  add("cls.predictions.bias", {vocab_size}, 0.0f);
+
+  const fs::path tmp = folder.string() + ".partial";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  std::vector<StWriteTensor> tensors;
+  for (size_t i = 0; i < shapes.size(); ++i) tensors.push_back({shapes[i].first, shapes[i].second, data[i]});
+  write_safetensors(tmp / "model.safetensors", tensors, StDType::F32, {{"format", "pt"}});
+  nlohmann::json config = c.to_json();
+  if (spec.untrained_label) config["bertscope_untrained"] = true;
+  std::ofstream(tmp / "config.json") << config.dump(2) << "\n";
+  std::ofstream(tmp / "tokenizer_config.json")
+      << nlohmann::json{{"do_lower_case", true}, {"model_max_length", 512}, {"tokenizer_class", "BertTokenizer"}}.dump(2) << "\n";
+  fs::copy_file(spec.vocab_file, tmp / "vocab.txt", fs::copy_options::overwrite_existing);
+  fs::remove_all(folder);
+  fs::create_directories(folder.parent_path());
+  fs::rename(tmp, folder);
+}
+
+}  // namespace bertscope

@@ -1,0 +1,20 @@
+#pragma once
+// Writes a Hugging Face BERT folder with seeded random weights (HF's init: N(0, init_std) matrices, zero biases,
+// LayerNorm 1/0): the untrained placeholder default model, and models for tests and benchmarks.
+#include <filesystem>
+#include <string>
+
+namespace bertscope {
+
+struct RandomModelSpec {
+  std::filesystem::path vocab_file;  // vocab.txt to copy in
+  int layers = 2, hidden = 128, heads = 2, intermediate = 512;
+  unsigned seed = 0;
+  float init_std = 0.02f;
+  bool untrained_label = false;  // marks config.json with "bertscope_untrained": true
+};
+
+// Writes into a temporary folder next to `folder`, then renames it: never a half-written model.
+void write_random_model(const std::filesystem::path& folder, const RandomModelSpec& spec);
+
+}  // namespace bertscope

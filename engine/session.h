@@ -1,0 +1,65 @@
+#pragma once
+// Session: the one facade the CLI and the GUI use. Opens a Hugging Face model folder (or the built-in default) on
+// the requested backend and holds the config, tokenizer and model together. Not thread-safe: one thread at a time.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/backend.h"
+#include "model/bert_model.h"
+#include "model/config.h"
+#include "text/tokenizer.h"
+
+namespace bertscope {
+
+enum class BackendKind { Auto, Vulkan, Cpu };
+
+struct BackendRequest {
+  BackendKind kind = BackendKind::Auto;
+  int device = -1;          // Vulkan device index; -1: the best one
+  bool validation = false;  // Vulkan validation layers (tests)
+};
+
+BackendKind parse_backend_kind(const std::string& name);  // "auto" | "vulkan" | "cpu"; throws on anything else
+
+// Auto: Vulkan when a device exists, else the CPU backend; `note` receives why the CPU was chosen, if it was.
+std::unique_ptr<Backend> make_backend(const BackendRequest& request, std::string* note = nullptr);
+
+struct ModelInfo {
+  std::filesystem::path folder;
+  std::string architecture;  // config.json's architectures[0], or "BertModel"
+  std::string heads;         // e.g. "masked LM + next sentence"
+  int layers = 0, hidden = 0, attention_heads = 0, intermediate = 0, vocab = 0, max_positions = 0;
+  std::int64_t parameters = 0;
+  std::uint64_t file_bytes = 0;
+  std::string dtype;
+  std::string backend;       // where it runs
+  std::string backend_note;  // why (e.g. "no Vulkan device: using the CPU")
+  double load_ms = 0;
+  bool untrained = false;    // random weights (the placeholder default model)
+};
+
+class Session {
+ public:
+  Session(const std::filesystem::path& folder, const BackendRequest& request = {});
+  ~Session();
+
+  const ModelInfo& info() const { return info_; }
+  const BertConfig& config() const { return model_->config(); }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  BertModel& model() { return *model_; }
+  Backend& backend() { return *backend_; }
+
+ private:
+  std::unique_ptr<Backend> backend_;  // declared first: destroyed last, after the model's tensors
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<BertModel> model_;
+  ModelInfo info_;
+};
+
+// "default" -> the built-in model folder (creating the untrained placeholder on first use); anything else as is.
+std::filesystem::path resolve_model_path(const std::string& argument);
+// Where bertscope's resources (vocabularies, the default model) live.
+std::filesystem::path resource_dir();
+
+}  // namespace bertscope

@@ -1,0 +1,46 @@
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.h"
+#include "tasks/tasks.h"
+
+namespace bertscope {
+
+FillMaskResult fill_mask(BertModel& model, const Tokenizer& tokenizer, std::string_view text, int top_k) {
+  if (!model.has_mlm_head()) throw Error("this model has no masked-LM head, so it cannot fill masks");
+  if (tokenizer.mask_id() < 0) throw Error("the vocabulary has no [MASK] token");
+  FillMaskResult result;
+  result.encoding = tokenizer.encode(text);
+  const auto ids = result.encoding.ids();
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] == tokenizer.mask_id()) result.mask_positions.push_back(static_cast<int>(i));
+  if (result.mask_positions.empty()) {
+    if (result.encoding.truncated_tokens > 0) throw Error("every [MASK] lies past the model's maximum length and was truncated");
+    throw Error("the text has no [MASK] token; put [MASK] where a word should be predicted");
+  }
+  EncoderOutput out = model.encode(single_batch(result.encoding));
+  const std::vector<float> logits = model.mlm_logits(out.hidden, result.mask_positions);  // (masks, V)
+  const size_t V = static_cast<size_t>(model.config().vocab_size);
+  const size_t k = static_cast<size_t>(std::clamp(top_k, 1, static_cast<int>(V)));
+  for (size_t m = 0; m < result.mask_positions.size(); ++m) {
+    std::vector<double> p = softmax(logits.data() + m * V, V);
+    std::vector<std::int32_t> order(V);
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](auto a, auto b) { return p[a] > p[b]; });
+    std::vector<MaskPrediction> best;
+    for (size_t i = 0; i < k; ++i) {
+      MaskPrediction pred;
+      pred.token = order[i];
+      pred.score = p[order[i]];
+      pred.token_str = tokenizer.decode({order[i]}, false);
+      std::vector<std::int32_t> filled = ids;
+      filled[result.mask_positions[m]] = order[i];
+      pred.sequence = tokenizer.decode(filled, true);
+      best.push_back(std::move(pred));
+    }
+    result.predictions.push_back(std::move(best));
+  }
+  return result;
+}
+
+}  // namespace bertscope

@@ -1,0 +1,131 @@
+// Extractive question answering, scored as Hugging Face's question-answering pipeline does: the context is split
+// into overlapping windows; in each window, start and end logits outside the context get probability 0, both are
+// softmaxed, and a span (s, e) with s <= e < s + max_answer_len scores p_start(s) * p_end(e).
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "tasks/tasks.h"
+#include "text/unicode.h"
+
+namespace bertscope {
+
+namespace {
+
+// p over the window's context tokens (others 0), with [CLS] kept in the softmax and then zeroed, as HF does.
+std::vector<double> context_softmax(const std::vector<float>& logits, const std::vector<bool>& in_context) {
+  std::vector<float> masked(logits.size(), -INFINITY);
+  for (size_t i = 0; i < logits.size(); ++i)
+    if (in_context[i] || i == 0) masked[i] = logits[i];
+  std::vector<double> p = softmax(masked.data(), masked.size());
+  p[0] = 0.0;
+  return p;
+}
+
+}  // namespace
+
+QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::string_view question,
+                         std::string_view context, const QaOptions& options) {
+  if (!model.has_qa_head()) throw Error("this model has no question-answering head (qa_outputs)");
+  if (question.find_first_not_of(" \t\r\n") == std::string_view::npos) throw Error("the question is empty");
+  std::vector<Token> context_tokens = tokenizer.tokenize(context, 1);
+  if (context_tokens.empty()) throw Error("the context is empty");
+  std::vector<Token> question_tokens = tokenizer.tokenize(question, 0);
+
+  QaResult result;
+  const int max_len = std::min(options.max_seq_len, tokenizer.options().model_max_length);
+  // The question keeps at most half the window (Hugging Face truncates "only_second", and fails on a question
+  // that leaves no room; we truncate the question instead, and say so).
+  const int max_question = std::max(1, max_len / 2 - 2);
+  if (static_cast<int>(question_tokens.size()) > max_question) {
+    result.question_truncated_tokens = static_cast<int>(question_tokens.size()) - max_question;
+    question_tokens.resize(max_question);
+  }
+  const int room = max_len - static_cast<int>(question_tokens.size()) - 3;  // context tokens per window
+  const int stride = std::clamp(options.doc_stride, 0, room - 1);         // tokens shared by neighbours
+  const int total = static_cast<int>(context_tokens.size());
+
+  // Windows over the context, each starting room - stride tokens after the previous one.
+  std::vector<int> starts;
+  for (int s = 0;; s += room - stride) {
+    starts.push_back(s);
+    if (s + room >= total) break;
+  }
+  TokenBatch batch;
+  batch.batch = static_cast<int>(starts.size());
+  for (int s : starts) {
+    QaWindow w;
+    Token cls, sep;
+    cls.id = tokenizer.cls_id(); cls.text = tokenizer.token(cls.id); cls.special = true;
+    sep.id = tokenizer.sep_id(); sep.text = tokenizer.token(sep.id); sep.special = true;
+    w.encoding.tokens.push_back(cls);
+    w.encoding.tokens.insert(w.encoding.tokens.end(), question_tokens.begin(), question_tokens.end());
+    w.encoding.tokens.push_back(sep);
+    const int end = std::min(total, s + room);
+    for (int i = s; i < end; ++i) {
+      Token t = context_tokens[i];
+      t.type_id = 1;
+      w.encoding.tokens.push_back(t);
+    }
+    sep.type_id = 1;
+    w.encoding.tokens.push_back(sep);
+    batch.seq_len = std::max(batch.seq_len, static_cast<int>(w.encoding.size()));
+    result.windows.push_back(std::move(w));
+  }
+  // Pad every window to the longest; padding is masked out of attention.
+  const int T = batch.seq_len;
+  for (const auto& w : result.windows) {
+    auto ids = w.encoding.ids(), types = w.encoding.type_ids();
+    for (int i = 0; i < T; ++i) {
+      const bool real = i < static_cast<int>(ids.size());
+      batch.ids.push_back(real ? ids[i] : tokenizer.pad_id());
+      batch.type_ids.push_back(real ? types[i] : 0);
+      batch.mask.push_back(real ? 1 : 0);
+    }
+  }
+  EncoderOutput out = model.encode(batch);
+  const std::vector<float> logits = model.qa_logits(out.hidden);  // (B*T, 2)
+
+  std::vector<QaAnswer> candidates;
+  const std::u32string context32 = unicode::decode_utf8(context);
+  for (size_t wi = 0; wi < result.windows.size(); ++wi) {
+    QaWindow& w = result.windows[wi];
+    const int n = static_cast<int>(w.encoding.size());
+    std::vector<bool> in_context(n);
+    for (int i = 0; i < n; ++i) {
+      const Token& t = w.encoding.tokens[i];
+      w.start_logits.push_back(logits[(wi * T + i) * 2 + 0]);
+      w.end_logits.push_back(logits[(wi * T + i) * 2 + 1]);
+      in_context[i] = t.sequence == 1 && !t.special;
+    }
+    const std::vector<double> ps = context_softmax(w.start_logits, in_context);
+    const std::vector<double> pe = context_softmax(w.end_logits, in_context);
+    for (int s = 0; s < n; ++s) {
+      if (!in_context[s]) continue;
+      for (int e = s; e < n && e < s + options.max_answer_len; ++e) {
+        if (!in_context[e]) continue;
+        QaAnswer a;
+        a.score = ps[s] * pe[e];
+        a.window = static_cast<int>(wi);
+        a.start_token = s;
+        a.end_token = e;
+        a.start = w.encoding.tokens[s].start;
+        a.end = w.encoding.tokens[e].end;
+        candidates.push_back(a);
+      }
+    }
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](auto& a, auto& b) { return a.score > b.score; });
+  for (const QaAnswer& c : candidates) {  // best first; the same character span from two windows counts once
+    if (static_cast<int>(result.answers.size()) >= std::max(1, options.top_k)) break;
+    bool seen = false;
+    for (const auto& a : result.answers) seen |= (a.start == c.start && a.end == c.end);
+    if (seen) continue;
+    QaAnswer a = c;
+    a.answer = unicode::encode_utf8(std::u32string_view(context32).substr(a.start, a.end - a.start));
+    result.answers.push_back(std::move(a));
+  }
+  return result;
+}
+
+}  // namespace bertscope

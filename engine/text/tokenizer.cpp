@@ -1,0 +1,314 @@
+#include "text/tokenizer.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "text/unicode.h"
+
+namespace fs = std::filesystem;
+
+namespace bertscope {
+
+std::vector<std::int32_t> Encoding::ids() const {
+  std::vector<std::int32_t> v;
+  for (const auto& t : tokens) v.push_back(t.id);
+  return v;
+}
+
+std::vector<std::int32_t> Encoding::type_ids() const {
+  std::vector<std::int32_t> v;
+  for (const auto& t : tokens) v.push_back(t.type_id);
+  return v;
+}
+
+Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerOptions options)
+    : vocab_(std::move(vocab)), options_(options) {
+  for (size_t i = 0; i < vocab_.size(); ++i) ids_.emplace(vocab_[i], static_cast<std::int32_t>(i));  // first wins
+  auto id = [&](const char* t) { auto it = ids_.find(t); return it == ids_.end() ? -1 : it->second; };
+  cls_id_ = id("[CLS]");
+  sep_id_ = id("[SEP]");
+  mask_id_ = id("[MASK]");
+  pad_id_ = id("[PAD]");
+  unk_id_ = id("[UNK]");
+  if (cls_id_ < 0 || sep_id_ < 0 || unk_id_ < 0)
+    throw Error("vocabulary lacks [CLS], [SEP] or [UNK]; not a BERT WordPiece vocabulary");
+  if (pad_id_ < 0) pad_id_ = 0;
+  for (const char* t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
+    if (id(t) >= 0) special_tokens_.push_back(unicode::decode_utf8(t));
+  std::sort(special_tokens_.begin(), special_tokens_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+}
+
+namespace {
+
+std::vector<std::string> read_vocab_txt(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot open");
+  std::vector<std::string> vocab;
+  std::string line;
+  while (std::getline(in, line)) vocab.push_back(line);  // getline drops only the '\n', like Python's rstrip("\n")
+  if (vocab.empty()) throw Error(path.string() + ": empty vocabulary");
+  return vocab;
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::load(const fs::path& folder, int max_position_embeddings) {
+  TokenizerOptions options;
+  std::vector<std::string> vocab;
+  nlohmann::json tokenizer_json;
+  const fs::path vocab_txt = folder / "vocab.txt", tok_json = folder / "tokenizer.json";
+  if (fs::exists(tok_json)) tokenizer_json = read_json(tok_json);
+  if (fs::exists(vocab_txt)) {
+    vocab = read_vocab_txt(vocab_txt);
+  } else if (tokenizer_json.is_object()) {
+    const auto& model = tokenizer_json["model"];
+    if (!model.is_object() || model.value("type", "") != "WordPiece" || !model["vocab"].is_object())
+      throw Error(tok_json.string() + ": not a WordPiece tokenizer (BERT needs model.type \"WordPiece\")");
+    vocab.resize(model["vocab"].size());
+    for (const auto& [token, id] : model["vocab"].items()) {
+      if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<size_t>() >= vocab.size())
+        throw Error(tok_json.string() + ": vocabulary id of '" + token + "' is out of range");
+      vocab[id.get<size_t>()] = token;
+    }
+    if (model.contains("max_input_chars_per_word") && model["max_input_chars_per_word"].is_number_integer())
+      options.max_input_chars_per_word = model["max_input_chars_per_word"].get<int>();
+  } else {
+    throw Error(folder.string() + ": no vocab.txt or tokenizer.json");
+  }
+  if (tokenizer_json.is_object() && tokenizer_json["normalizer"].is_object()) {
+    const auto& n = tokenizer_json["normalizer"];
+    if (n["lowercase"].is_boolean()) options.lowercase = n["lowercase"].get<bool>();
+    options.strip_accents = n["strip_accents"].is_boolean() ? n["strip_accents"].get<bool>() : options.lowercase;
+  }
+  const fs::path config = folder / "tokenizer_config.json";
+  if (fs::exists(config)) {
+    nlohmann::json c = read_json(config);
+    if (c["do_lower_case"].is_boolean()) options.lowercase = c["do_lower_case"].get<bool>();
+    options.strip_accents = c["strip_accents"].is_boolean() ? c["strip_accents"].get<bool>() : options.lowercase;
+    if (c["model_max_length"].is_number() && c["model_max_length"].get<double>() > 0 &&
+        c["model_max_length"].get<double>() < max_position_embeddings)
+      max_position_embeddings = static_cast<int>(c["model_max_length"].get<double>());
+  }
+  options.model_max_length = max_position_embeddings;
+  Tokenizer tokenizer(std::move(vocab), options);
+  if (tokenizer_json.is_object() && tokenizer_json["added_tokens"].is_array()) {
+    for (const auto& t : tokenizer_json["added_tokens"]) {
+      if (!t["content"].is_string() || !tokenizer.find(t["content"].get<std::string>())) continue;
+      auto u = unicode::decode_utf8(t["content"].get<std::string>());
+      if (std::find(tokenizer.special_tokens_.begin(), tokenizer.special_tokens_.end(), u) == tokenizer.special_tokens_.end())
+        tokenizer.special_tokens_.push_back(u);
+    }
+    std::sort(tokenizer.special_tokens_.begin(), tokenizer.special_tokens_.end(),
+              [](auto& a, auto& b) { return a.size() > b.size(); });
+  }
+  return tokenizer;
+}
+
+std::optional<std::int32_t> Tokenizer::find(std::string_view token) const {
+  auto it = ids_.find(std::string(token));
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Tokenizer::is_special(std::int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= vocab_.size()) return false;
+  auto u = unicode::decode_utf8(vocab_[id]);
+  return std::find(special_tokens_.begin(), special_tokens_.end(), u) != special_tokens_.end();
+}
+
+// BasicTokenizer on one stretch of text without special tokens: clean, CJK spacing, lower-case / strip accents,
+// split on whitespace and punctuation. `offset` is the code-point index of text[0] in the original.
+void Tokenizer::split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words) const {
+  std::vector<Char> current;
+  auto finish_word = [&] {
+    if (!current.empty()) words.push_back(std::move(current));
+    current.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char32_t c = text[i];
+    const std::int32_t origin = offset + static_cast<std::int32_t>(i);
+    if (c == 0 || c == 0xFFFD || unicode::is_control(c)) continue;  // clean_text drops these
+    if (unicode::is_whitespace(c)) {
+      finish_word();
+      continue;
+    }
+    std::vector<char32_t> normalised = {options_.lowercase ? unicode::to_lower(c) : c};
+    if (options_.strip_accents) {
+      std::vector<char32_t> kept;
+      for (char32_t d : unicode::nfd(normalised[0]))
+        if (!unicode::is_nonspacing_mark(d)) kept.push_back(d);
+      normalised = kept;
+    }
+    if (unicode::is_cjk_ideograph(c)) {  // each ideograph is a word of its own
+      finish_word();
+      for (char32_t n : normalised) current.push_back({n, origin});
+      finish_word();
+      continue;
+    }
+    for (char32_t n : normalised) {
+      if (unicode::is_punctuation(n)) {  // punctuation is a word of its own
+        finish_word();
+        current.push_back({n, origin});
+        finish_word();
+      } else {
+        current.push_back({n, origin});
+      }
+    }
+  }
+  finish_word();
+}
+
+// Greedy longest-match-first WordPiece over one word.
+void Tokenizer::wordpiece(const std::vector<Char>& word, int word_index, int sequence, std::vector<Token>& out) const {
+  auto make = [&](std::int32_t id, size_t from, size_t to, bool unknown) {
+    Token t;
+    t.id = id;
+    t.text = vocab_[id];
+    t.start = word[from].origin;
+    t.end = word[to - 1].origin + 1;
+    t.word = word_index;
+    t.sequence = sequence;
+    t.type_id = sequence;
+    t.unknown = unknown;
+    return t;
+  };
+  if (static_cast<int>(word.size()) > options_.max_input_chars_per_word) {
+    out.push_back(make(unk_id_, 0, word.size(), true));
+    return;
+  }
+  std::vector<Token> pieces;
+  size_t start = 0;
+  while (start < word.size()) {
+    std::optional<std::int32_t> match;
+    size_t end = word.size();
+    for (; end > start; --end) {
+      std::string candidate = start > 0 ? "##" : "";
+      for (size_t i = start; i < end; ++i) unicode::append_utf8(candidate, word[i].c);
+      auto it = ids_.find(candidate);
+      if (it != ids_.end()) {
+        match = it->second;
+        break;
+      }
+    }
+    if (!match) {  // some piece is not in the vocabulary: the whole word is [UNK]
+      out.push_back(make(unk_id_, 0, word.size(), true));
+      return;
+    }
+    pieces.push_back(make(*match, start, end, false));
+    start = end;
+  }
+  out.insert(out.end(), pieces.begin(), pieces.end());
+}
+
+std::vector<Token> Tokenizer::tokenize(std::string_view text_utf8, int sequence) const {
+  const std::u32string text = unicode::decode_utf8(text_utf8);
+  std::vector<Token> out;
+  int word_index = 0;
+  size_t segment_start = 0;
+  auto flush_text = [&](size_t end) {
+    std::vector<std::vector<Char>> words;
+    split_words(std::u32string_view(text).substr(segment_start, end - segment_start),
+                static_cast<std::int32_t>(segment_start), words);
+    for (const auto& w : words) wordpiece(w, word_index++, sequence, out);
+  };
+  for (size_t i = 0; i < text.size();) {
+    const std::u32string* special = nullptr;
+    for (const auto& s : special_tokens_)
+      if (text.compare(i, s.size(), s) == 0) {
+        special = &s;
+        break;
+      }
+    if (!special) {
+      ++i;
+      continue;
+    }
+    flush_text(i);
+    Token t;
+    t.text = unicode::encode_utf8(*special);
+    t.id = ids_.at(t.text);
+    t.start = static_cast<std::int32_t>(i);
+    t.end = static_cast<std::int32_t>(i + special->size());
+    t.word = word_index++;
+    t.sequence = sequence;
+    t.type_id = sequence;
+    t.special = true;
+    out.push_back(t);
+    i += special->size();
+    segment_start = i;
+  }
+  flush_text(text.size());
+  return out;
+}
+
+Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view> text_pair, int max_length) const {
+  if (max_length <= 0) max_length = options_.model_max_length;
+  std::vector<Token> a = tokenize(text, 0);
+  std::vector<Token> b;
+  if (text_pair) b = tokenize(*text_pair, 1);
+  const int specials = text_pair ? 3 : 2;
+  if (max_length < specials + 1) throw Error("max_length " + std::to_string(max_length) + " is too small");
+  Encoding enc;
+  // Truncation, longest first: drop the last token of the longer sequence (the second one on a tie).
+  while (static_cast<int>(a.size() + b.size()) + specials > max_length) {
+    if (a.size() > b.size()) a.pop_back();
+    else b.pop_back();
+    ++enc.truncated_tokens;
+  }
+  auto added = [&](std::int32_t id, std::int32_t type) {
+    Token t;
+    t.id = id;
+    t.text = vocab_[id];
+    t.type_id = type;
+    t.special = true;
+    return t;
+  };
+  enc.tokens.push_back(added(cls_id_, 0));
+  enc.tokens.insert(enc.tokens.end(), a.begin(), a.end());
+  enc.tokens.push_back(added(sep_id_, 0));
+  if (text_pair) {
+    for (auto& t : b) t.type_id = 1;
+    enc.tokens.insert(enc.tokens.end(), b.begin(), b.end());
+    enc.tokens.push_back(added(sep_id_, 1));
+  }
+  return enc;
+}
+
+std::string Tokenizer::decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens) const {
+  std::string out;
+  bool first = true;
+  for (std::int32_t id : ids) {
+    if (id < 0 || static_cast<size_t>(id) >= vocab_.size()) continue;
+    if (skip_special_tokens && is_special(id)) continue;
+    const std::string& t = vocab_[id];
+    if (!first && t.rfind("##", 0) == 0) {
+      out += t.substr(2);
+    } else {
+      if (!first) out += ' ';
+      out += t;
+    }
+    first = false;
+  }
+  // clean_up_tokenization_spaces, as Hugging Face does it.
+  const std::pair<const char*, const char*> fixes[] = {{" .", "."},   {" ?", "?"},   {" !", "!"},     {" ,", ","},
+                                                       {" ' ", "'"},  {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
+                                                       {" 've", "'ve"}, {" 're", "'re"}};
+  for (const auto& [from, to] : fixes) {
+    const std::string f = from, t = to;
+    for (size_t pos = out.find(f); pos != std::string::npos; pos = out.find(f, pos + t.size())) out.replace(pos, f.size(), t);
+  }
+  return out;
+}
+
+}  // namespace bertscope

@@ -1,0 +1,87 @@
+#pragma once
+// BertTokenizer, exactly as Hugging Face's: BasicTokenizer (clean text, spaces around CJK ideographs, optional
+// lower-casing and accent stripping, whitespace and punctuation splitting) then greedy longest-match WordPiece with
+// "##" continuations. Special tokens typed in the text ("[MASK]") are kept whole. Every token carries its offsets
+// into the original text, in Unicode code points (Python string indices, as Hugging Face reports them).
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bertscope {
+
+struct Token {
+  std::string text;        // vocabulary entry, e.g. "play", "##ing", "[CLS]"
+  std::int32_t id = 0;
+  std::int32_t type_id = 0;  // 0 first sentence, 1 second
+  std::int32_t start = 0;    // code-point offsets into the sentence it came from; 0, 0 for added [CLS]/[SEP]
+  std::int32_t end = 0;
+  std::int32_t word = -1;     // index of the word it belongs to in its sentence (-1 for added special tokens)
+  std::int32_t sequence = -1; // 0 or 1 for tokens of the first/second sentence, -1 for added special tokens
+  bool special = false;       // [CLS], [SEP], [MASK], ... (added or typed)
+  bool unknown = false;       // [UNK] produced for a word missing from the vocabulary
+};
+
+struct Encoding {
+  std::vector<Token> tokens;
+  int truncated_tokens = 0;  // how many tokens truncation removed (0: none)
+
+  std::vector<std::int32_t> ids() const;
+  std::vector<std::int32_t> type_ids() const;
+  size_t size() const { return tokens.size(); }
+};
+
+struct TokenizerOptions {
+  bool lowercase = true;
+  bool strip_accents = true;  // Hugging Face: defaults to the value of lowercase
+  int max_input_chars_per_word = 100;
+  int model_max_length = 512;
+};
+
+class Tokenizer {
+ public:
+  Tokenizer(std::vector<std::string> vocab, TokenizerOptions options);
+
+  // Reads vocab.txt (or tokenizer.json's WordPiece vocabulary) and tokenizer_config.json from a model folder.
+  static Tokenizer load(const std::filesystem::path& folder, int max_position_embeddings);
+
+  // The sentence's WordPiece tokens without [CLS]/[SEP].
+  std::vector<Token> tokenize(std::string_view text, int sequence = 0) const;
+
+  // [CLS] text [SEP] (text_pair [SEP]), truncated (longest first) to max_length (0: the model's maximum).
+  Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
+                  int max_length = 0) const;
+
+  // Hugging Face's decode: joins tokens, merges "##" pieces, tidies spaces before punctuation.
+  std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const;
+
+  std::optional<std::int32_t> find(std::string_view token) const;
+  const std::string& token(std::int32_t id) const { return vocab_.at(static_cast<size_t>(id)); }
+  size_t vocab_size() const { return vocab_.size(); }
+  const TokenizerOptions& options() const { return options_; }
+  std::int32_t cls_id() const { return cls_id_; }
+  std::int32_t sep_id() const { return sep_id_; }
+  std::int32_t mask_id() const { return mask_id_; }
+  std::int32_t pad_id() const { return pad_id_; }
+  std::int32_t unk_id() const { return unk_id_; }
+  bool is_special(std::int32_t id) const;
+
+ private:
+  struct Char {  // a normalised character and the original code point it came from
+    char32_t c;
+    std::int32_t origin;
+  };
+  void split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words) const;
+  void wordpiece(const std::vector<Char>& word, int word_index, int sequence, std::vector<Token>& out) const;
+
+  std::vector<std::string> vocab_;
+  std::unordered_map<std::string, std::int32_t> ids_;
+  std::vector<std::u32string> special_tokens_;  // matched whole in the raw text, longest first
+  TokenizerOptions options_;
+  std::int32_t cls_id_ = -1, sep_id_ = -1, mask_id_ = -1, pad_id_ = -1, unk_id_ = -1;
+};
+
+}  // namespace bertscope
