@@ -11,7 +11,7 @@ class CpuBackend final : public Backend {
   std::string name() const override;
   bool is_gpu() const override { return false; }
 
-  Tensor empty(const Shape& shape, DType dtype) override;
+  Tensor empty(const Shape& shape, DType dtype = DType::F32) override;
   Tensor upload(std::span<const float> data, const Shape& shape) override;
   Tensor upload(std::span<const std::int32_t> data, const Shape& shape) override;
   Tensor adopt(std::span<const float> data, const Shape& shape, std::shared_ptr<const void> keep_alive) override;

@@ -25,7 +25,7 @@ class VulkanBackend final : public Backend {
   bool is_gpu() const override { return true; }
   const VulkanContext& context() const { return *ctx_; }
 
-  Tensor empty(const Shape& shape, DType dtype) override;
+  Tensor empty(const Shape& shape, DType dtype = DType::F32) override;
   Tensor upload(std::span<const float> data, const Shape& shape) override;
   Tensor upload(std::span<const std::int32_t> data, const Shape& shape) override;
   void download(const Tensor& tensor, std::span<float> out) override;

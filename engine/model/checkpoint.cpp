@@ -58,7 +58,7 @@ std::optional<std::string> Checkpoint::resolve(const std::string& canonical) con
   std::vector<std::string> candidates = {canonical};
   if (canonical.rfind("bert.", 0) == 0) candidates.push_back(canonical.substr(5));
   for (size_t i = 0, n = candidates.size(); i < n; ++i) {  // legacy TF-port names
-    const std::string& c = candidates[i];
+    const std::string c = candidates[i];  // a copy: push_back below may reallocate
     auto ends = [&](const std::string& suffix) {
       return c.size() >= suffix.size() && c.compare(c.size() - suffix.size(), suffix.size(), suffix) == 0;
     };

@@ -145,6 +145,7 @@ void Tokenizer::split_words(std::u32string_view text, std::int32_t offset, std::
       continue;
     }
     std::vector<char32_t> normalised = {options_.lowercase ? unicode::to_lower(c) : c};
+    if (options_.lowercase && c == U'\u03A3' && unicode::is_final_sigma(text, i)) normalised[0] = U'\u03C2';
     if (options_.strip_accents) {
       std::vector<char32_t> kept;
       for (char32_t d : unicode::nfd(normalised[0]))

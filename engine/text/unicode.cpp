@@ -49,6 +49,27 @@ bool is_nonspacing_mark(char32_t c) { return category(c) == UTF8PROC_CATEGORY_MN
 
 char32_t to_lower(char32_t c) { return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))); }
 
+namespace {
+bool is_cased(char32_t c) {
+  auto k = category(c);
+  return k == UTF8PROC_CATEGORY_LU || k == UTF8PROC_CATEGORY_LL || k == UTF8PROC_CATEGORY_LT;
+}
+bool is_case_ignorable(char32_t c) {
+  auto k = category(c);
+  return k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_ME || k == UTF8PROC_CATEGORY_CF ||
+         k == UTF8PROC_CATEGORY_LM || k == UTF8PROC_CATEGORY_SK || c == U'\'' || c == U'.' || c == U':';
+}
+}  // namespace
+
+bool is_final_sigma(std::u32string_view text, size_t i) {
+  size_t before = i;
+  while (before > 0 && is_case_ignorable(text[before - 1])) --before;
+  if (before == 0 || !is_cased(text[before - 1])) return false;
+  size_t after = i + 1;
+  while (after < text.size() && is_case_ignorable(text[after])) ++after;
+  return after >= text.size() || !is_cased(text[after]);
+}
+
 std::vector<char32_t> nfd(char32_t c) {
   utf8proc_int32_t buffer[32];
   int last_boundclass = 0;

@@ -13,6 +13,9 @@ bool is_punctuation(char32_t c);   // ASCII symbol ranges, or category P*
 bool is_cjk_ideograph(char32_t c); // the CJK Unified Ideograph blocks BERT puts spaces around
 bool is_nonspacing_mark(char32_t c);  // category Mn (accents removed by strip_accents)
 char32_t to_lower(char32_t c);
+// Unicode's Final_Sigma context for text[i] (a capital sigma): after a cased letter and not before one. Python's
+// str.lower() and JavaScript's toLowerCase() then give final sigma (U+03C2) instead of U+03C3.
+bool is_final_sigma(std::u32string_view text, size_t i);
 std::vector<char32_t> nfd(char32_t c);  // canonical decomposition of one code point
 
 // Decodes UTF-8; each invalid byte becomes U+FFFD (which the tokenizer then drops, as it drops bad characters).

@@ -1,0 +1,154 @@
+// Every Vulkan op against the CPU backend (the reference), on sizes that are not multiples of any tile or
+// workgroup size, with validation layers on: any validation message fails the suite.
+#include <QtTest>
+#include <random>
+
+#include "cpu/cpu_backend.h"
+#include "test_support.h"
+
+using namespace bertscope;
+
+class TestOps : public QObject {
+  Q_OBJECT
+  CpuBackend cpu_;
+  std::unique_ptr<Backend> gpu_;
+  std::mt19937 rng_{1234};
+
+  std::vector<float> random(std::int64_t n, float scale = 1.0f) {
+    std::normal_distribution<float> d(0.0f, scale);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (auto& x : v) x = d(rng_);
+    return v;
+  }
+  std::vector<float> host(Backend& b, const Tensor& t) {
+    std::vector<float> v(static_cast<size_t>(t.numel()));
+    b.download(t, v);
+    return v;
+  }
+  void compare(const std::vector<float>& want, const std::vector<float>& got, double tol, const char* what) {
+    const double err = test::normalised_error(want, got);
+    QVERIFY2(err <= tol, qPrintable(QString("%1: normalised error %2 > %3").arg(what).arg(err).arg(tol)));
+  }
+
+ private slots:
+  void initTestCase() {
+    QString why;
+    gpu_ = test::vulkan_backend(&why);
+    if (!gpu_) QSKIP(qPrintable(why));
+    qInfo("Vulkan device: %s", gpu_->name().c_str());
+  }
+
+  void linear_data() {
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("act");
+    QTest::addColumn<bool>("bias");
+    QTest::newRow("1x1x1") << 1 << 1 << 1 << 0 << true;
+    QTest::newRow("3x17x5 gelu") << 3 << 17 << 5 << 1 << true;
+    QTest::newRow("65x130x67 no bias") << 65 << 130 << 67 << 0 << false;
+    QTest::newRow("70x33x129 tanh") << 70 << 33 << 129 << 2 << true;
+    QTest::newRow("128x96x200 gelu") << 128 << 96 << 200 << 1 << true;
+    QTest::newRow("2x64x1001 (vocab-like)") << 2 << 64 << 1001 << 0 << true;
+  }
+  void linear() {
+    QFETCH(int, n); QFETCH(int, k); QFETCH(int, m); QFETCH(int, act); QFETCH(bool, bias);
+    auto x = random(std::int64_t(n) * k), w = random(std::int64_t(m) * k, 0.3f), b = random(m);
+    Tensor out_c = cpu_.empty({n, m}), out_g = gpu_->empty({n, m});
+    Tensor bc = cpu_.upload(b, {m}), bg = gpu_->upload(b, {m});
+    cpu_.linear(cpu_.upload(x, {n, k}), cpu_.upload(w, {m, k}), bias ? &bc : nullptr, Activation(act), out_c);
+    gpu_->linear(gpu_->upload(x, {n, k}), gpu_->upload(w, {m, k}), bias ? &bg : nullptr, Activation(act), out_g);
+    compare(host(cpu_, out_c), host(*gpu_, out_g), 1e-5, "linear");
+  }
+
+  void layer_norm_data() {
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("hidden");
+    QTest::addColumn<bool>("residual");
+    QTest::addColumn<bool>("in_place");
+    QTest::newRow("1x1") << 1 << 1 << false << false;
+    QTest::newRow("5x37 residual") << 5 << 37 << true << false;
+    QTest::newRow("9x300 in place") << 9 << 300 << false << true;
+    QTest::newRow("130x129 residual in place") << 130 << 129 << true << true;
+  }
+  void layer_norm() {
+    QFETCH(int, rows); QFETCH(int, hidden); QFETCH(bool, residual); QFETCH(bool, in_place);
+    auto x = random(std::int64_t(rows) * hidden, 3.0f), r = random(std::int64_t(rows) * hidden);
+    auto g = random(hidden), b = random(hidden);
+    std::vector<float> results[2];
+    Backend* backends[2] = {&cpu_, gpu_.get()};
+    for (int i = 0; i < 2; ++i) {
+      Backend& be = *backends[i];
+      Tensor tx = be.upload(x, {rows, hidden}), tr = be.upload(r, {rows, hidden});
+      Tensor out = in_place ? Tensor() : be.empty({rows, hidden});
+      Tensor& dst = in_place ? tx : out;
+      be.layer_norm(tx, residual ? &tr : nullptr, be.upload(g, {hidden}), be.upload(b, {hidden}), 1e-12f, dst);
+      results[i] = host(be, dst);
+    }
+    compare(results[0], results[1], 1e-5, "layer_norm");
+  }
+
+  void attention_data() {
+    QTest::addColumn<int>("batch");
+    QTest::addColumn<int>("seq");
+    QTest::addColumn<int>("heads");
+    QTest::addColumn<int>("head_dim");
+    QTest::newRow("1x1x1x1") << 1 << 1 << 1 << 1;
+    QTest::newRow("2x13x3x8 padded") << 2 << 13 << 3 << 8;
+    QTest::newRow("3x131x2x20 padded") << 3 << 131 << 2 << 20;
+  }
+  void attention() {
+    QFETCH(int, batch); QFETCH(int, seq); QFETCH(int, heads); QFETCH(int, head_dim);
+    const int H = heads * head_dim;
+    const std::int64_t N = std::int64_t(batch) * seq;
+    auto q = random(N * H), k = random(N * H), v = random(N * H);
+    std::vector<std::int32_t> mask(static_cast<size_t>(N), 1);
+    for (int b = 1; b < batch; ++b)  // later sentences shorter: padding at the end
+      for (int t = seq - std::min(seq - 1, 5 * b); t < seq; ++t) mask[b * seq + t] = 0;
+    std::vector<float> probs[2], context[2];
+    Backend* backends[2] = {&cpu_, gpu_.get()};
+    for (int i = 0; i < 2; ++i) {
+      Backend& be = *backends[i];
+      Tensor p = be.empty({batch, heads, seq, seq}), c = be.empty({N, H});
+      Tensor tv = be.upload(v, {N, H});
+      be.attention_probs(be.upload(q, {N, H}), be.upload(k, {N, H}), be.upload(std::span<const std::int32_t>(mask), {batch, seq}), heads, p);
+      be.attention_context(p, tv, heads, c);
+      probs[i] = host(be, p);
+      context[i] = host(be, c);
+    }
+    compare(probs[0], probs[1], 1e-5, "attention_probs");
+    compare(context[0], context[1], 1e-5, "attention_context");
+    for (int b = 1; b < batch; ++b)  // padded keys get exactly zero probability
+      for (int j = 0; j < seq; ++j)
+        if (!mask[b * seq + j]) QCOMPARE(probs[1][((b * heads) * seq) * seq + j], 0.0f);
+  }
+
+  void embed_and_gather() {
+    const int V = 37, P = 20, Y = 2, H = 19, B = 2, T = 7;
+    auto word = random(V * H), pos = random(P * H), type = random(Y * H);
+    std::vector<std::int32_t> ids, types, rows = {13, 0, 5};
+    for (int i = 0; i < B * T; ++i) { ids.push_back((i * 7) % V); types.push_back(i % 2); }
+    std::vector<float> emb[2], gathered[2];
+    Backend* backends[2] = {&cpu_, gpu_.get()};
+    for (int i = 0; i < 2; ++i) {
+      Backend& be = *backends[i];
+      Tensor out = be.empty({B * T, H}), g = be.empty({3, H});
+      be.embed(be.upload(std::span<const std::int32_t>(ids), {B * T}), be.upload(std::span<const std::int32_t>(types), {B * T}),
+               be.upload(word, {V, H}), be.upload(pos, {P, H}), be.upload(type, {Y, H}), T, out);
+      be.gather_rows(out, be.upload(std::span<const std::int32_t>(rows), {3}), g);
+      emb[i] = host(be, out);
+      gathered[i] = host(be, g);
+    }
+    compare(emb[0], emb[1], 1e-6, "embed");
+    compare(gathered[0], gathered[1], 0, "gather_rows");  // exact copies
+  }
+
+  void cleanupTestCase() {
+    if (!gpu_) return;
+    const int messages = test::validation_messages(*gpu_);
+    QVERIFY2(messages == 0, qPrintable(QString::fromStdString("Vulkan validation messages:\n" + test::validation_report(*gpu_))));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestOps)
+#include "test_ops.moc"

@@ -1,0 +1,29 @@
+#pragma once
+// Helpers shared by the test suites: backends (Vulkan with validation, or a skip), oracle fixtures, temp models.
+#include <QString>
+#include <QTemporaryDir>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/backend.h"
+
+namespace bertscope::test {
+
+// A Vulkan backend with validation layers (synchronization validation included), or nullptr and a reason.
+std::unique_ptr<Backend> vulkan_backend(QString* why_not);
+int validation_messages(Backend& vulkan);               // count so far
+std::string validation_report(Backend& vulkan);         // the messages, for a failure report
+
+// The oracle fixtures folder, or empty with the reason the fixtures were skipped.
+std::filesystem::path oracle_fixtures(QString* why_not);
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
+
+// A vocabulary of a few hundred real English WordPieces (resources/vocab, first 2000 entries), for tiny models.
+std::filesystem::path small_vocab(const QTemporaryDir& dir);
+
+// Largest |a - b| / max(1, max |a|).
+double normalised_error(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace bertscope::test
