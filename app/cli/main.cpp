@@ -11,6 +11,7 @@
 
 #include "cli/json_output.h"
 #include "core/error.h"
+#include "cpu/blas_setup.h"
 #include "gpu/vulkan_context.h"
 #include "session.h"
 
@@ -89,6 +90,7 @@ double peak_rss_mb() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  select_blas_kernels(argv);
   CLI::App app{"bertscope-cli: run Hugging Face BERT models on Vulkan or the CPU"};
   app.require_subcommand(1);
   Common common;
