@@ -4,6 +4,7 @@
 #include <random>
 
 #include "cpu/cpu_backend.h"
+#include "gpu/vulkan_context.h"
 #include "test_support.h"
 
 using namespace bertscope;
@@ -141,6 +142,17 @@ class TestOps : public QObject {
     }
     compare(emb[0], emb[1], 1e-6, "embed");
     compare(gathered[0], gathered[1], 0, "gather_rows");  // exact copies
+  }
+
+  // The harness must be able to fail: an invalid call on a validated context is counted.
+  void validation_layer_catches_misuse() {
+    gpu::VulkanContext ctx(-1, /*validation=*/true);
+    VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    bi.size = 0;  // invalid: VUID-VkBufferCreateInfo-size-00912
+    bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    VkBuffer buffer = VK_NULL_HANDLE;
+    if (vkCreateBuffer(ctx.device(), &bi, nullptr, &buffer) == VK_SUCCESS && buffer) vkDestroyBuffer(ctx.device(), buffer, nullptr);
+    QVERIFY(ctx.validation_message_count() > 0);
   }
 
   void cleanupTestCase() {
