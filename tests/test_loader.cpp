@@ -188,6 +188,40 @@ class TestLoader : public QObject {
     expect_error(dir, "only pytorch_model.bin");
   }
 
+  // Pre-training heads (MLM + next sentence): the NSP probability equals softmax(W_nsp tanh(W_pool h_cls + b) + b).
+  void next_sentence_head_computes_what_bert_defines() {
+    fs::path dir = copy("pretraining");
+    auto tensors = read_all(dir / "model.safetensors");
+    const int H = 16;
+    std::vector<float> pool_w(H * H), nsp_w(2 * H);
+    for (int i = 0; i < H * H; ++i) pool_w[i] = std::sin(0.37f * i);
+    for (int i = 0; i < 2 * H; ++i) nsp_w[i] = std::cos(0.11f * i);
+    tensors["bert.pooler.dense.weight"] = {{H, H}, pool_w};
+    tensors["bert.pooler.dense.bias"] = {{H}, std::vector<float>(H, 0.1f)};
+    tensors["cls.seq_relationship.weight"] = {{2, H}, nsp_w};
+    tensors["cls.seq_relationship.bias"] = {{2}, {0.2f, -0.3f}};
+    write_all(dir / "model.safetensors", tensors);
+    Session s(dir, {BackendKind::Cpu});
+    QVERIFY(s.model().has_nsp_head());
+    auto r = next_sentence(s.model(), s.tokenizer(), "the man went to the store", "he bought a gallon of milk");
+    EncoderOutput out = s.model().encode(single_batch(r.encoding));
+    auto hidden = s.model().to_host(out.hidden);  // (T, H); row 0 is [CLS]
+    double logits[2];
+    std::vector<double> pooled(H);
+    for (int o = 0; o < H; ++o) {
+      double acc = 0.1;
+      for (int i = 0; i < H; ++i) acc += pool_w[o * H + i] * hidden[i];
+      pooled[o] = std::tanh(acc);
+    }
+    for (int c = 0; c < 2; ++c) {
+      logits[c] = c == 0 ? 0.2 : -0.3;
+      for (int i = 0; i < H; ++i) logits[c] += nsp_w[c * H + i] * pooled[i];
+    }
+    const double want = 1.0 / (1.0 + std::exp(logits[1] - logits[0]));
+    QVERIFY2(std::fabs(r.is_next - want) < 1e-5, qPrintable(QString("%1 vs %2").arg(r.is_next).arg(want)));
+    QVERIFY(s.model().has_mlm_head());
+  }
+
   void bad_configs_are_explained() {
     fs::path dir = copy("config");
     corrupt(dir / "config.json", "{\"vocab_size\": 10");
