@@ -23,8 +23,12 @@ measure() {  # name, command... : runs it under /usr/bin/time, keeps stdout's la
   /usr/bin/time -f '%M' -o "$out/$name.rss" "$@" >"$out/$name.out" 2>"$out/$name.err" || { echo "$name failed:" >&2; cat "$out/$name.err" >&2; return 1; }
   tail -n1 "$out/$name.out"
 }
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 measure bertscope_cpu "$build/app/bertscope-cli" bench "$model" --backend cpu --tokens "$tokens" --reps "$reps"
+if [ "${OPENBLAS_CORETYPE:-}" != SkylakeX ] && grep -qw avx512bw /proc/cpuinfo; then
+  # This machine may pin OpenBLAS to AVX2 kernels (OPENBLAS_CORETYPE); time its AVX-512 kernels too.
+  measure bertscope_cpu_avx512 env OPENBLAS_CORETYPE=SkylakeX "$build/app/bertscope-cli" bench "$model" --backend cpu --tokens "$tokens" --reps "$reps"
+fi
 measure bertscope_vulkan "$build/app/bertscope-cli" bench "$model" --backend vulkan --tokens "$tokens" --reps "$vulkan_reps" || true
 measure onnxruntime bash -c "cd '$node_dir' && node bench_hf.mjs '$model' $tokens $reps"
 measure pytorch /usr/bin/python3 "$oracle/bench_torch.py" "$model" "$tokens" "$reps"
@@ -39,12 +43,12 @@ def load(name):
         return d
     except Exception:
         return None
-r = {n: load(n) for n in ("bertscope_cpu", "bertscope_vulkan", "onnxruntime", "pytorch")}
+r = {n: load(n) for n in ("bertscope_cpu", "bertscope_cpu_avx512", "bertscope_vulkan", "onnxruntime", "pytorch")}
 print("\n| engine | median ms | peak RSS MB |\n|---|---|---|")
 for n, d in r.items():
     if d: print(f"| {n} | {d['median_ms']:.1f} | {d['peak_rss_mb']:.0f} |")
 print()
-for mine in ("bertscope_cpu", "bertscope_vulkan"):
+for mine in ("bertscope_cpu", "bertscope_cpu_avx512", "bertscope_vulkan"):
     for peer in ("onnxruntime", "pytorch"):
         if r[mine] and r[peer]:
             print(f"{mine} / {peer}: time {r[mine]['median_ms'] / r[peer]['median_ms']:.2f}x, "
