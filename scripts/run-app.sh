@@ -6,7 +6,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:-default}
 "$repo/scripts/install-deps.sh"
 cmake -S "$repo" -B "$repo/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$repo/build"
+cmake --build "$repo/build" --target bertscope-cli
 cli=$repo/build/app/bertscope-cli
 echo "== model"; "$cli" info "$model"
 echo "== tokenize"; "$cli" tokenize "$model" --text "Unaffable cats don't play chess." 2>/dev/null
