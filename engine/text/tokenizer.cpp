@@ -37,8 +37,14 @@ Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerOptions options)
     throw Error("vocabulary lacks [CLS], [SEP] or [UNK]; not a BERT WordPiece vocabulary");
   if (pad_id_ < 0) pad_id_ = 0;
   for (const char* t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
-    if (id(t) >= 0) special_tokens_.push_back(unicode::decode_utf8(t));
-  std::sort(special_tokens_.begin(), special_tokens_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+    if (id(t) >= 0) add_special_token(t);
+}
+
+void Tokenizer::add_special_token(const std::string& token) {
+  const std::int32_t id = ids_.at(token);
+  if (!special_ids_.insert(id).second) return;
+  special_tokens_.push_back(unicode::decode_utf8(token));
+  std::stable_sort(special_tokens_.begin(), special_tokens_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
 }
 
 namespace {
@@ -106,12 +112,8 @@ Tokenizer Tokenizer::load(const fs::path& folder, int max_position_embeddings) {
   if (tokenizer_json.is_object() && tokenizer_json["added_tokens"].is_array()) {
     for (const auto& t : tokenizer_json["added_tokens"]) {
       if (!t["content"].is_string() || !tokenizer.find(t["content"].get<std::string>())) continue;
-      auto u = unicode::decode_utf8(t["content"].get<std::string>());
-      if (std::find(tokenizer.special_tokens_.begin(), tokenizer.special_tokens_.end(), u) == tokenizer.special_tokens_.end())
-        tokenizer.special_tokens_.push_back(u);
+      tokenizer.add_special_token(t["content"].get<std::string>());
     }
-    std::sort(tokenizer.special_tokens_.begin(), tokenizer.special_tokens_.end(),
-              [](auto& a, auto& b) { return a.size() > b.size(); });
   }
   return tokenizer;
 }
@@ -123,9 +125,7 @@ std::optional<std::int32_t> Tokenizer::find(std::string_view token) const {
 }
 
 bool Tokenizer::is_special(std::int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= vocab_.size()) return false;
-  auto u = unicode::decode_utf8(vocab_[id]);
-  return std::find(special_tokens_.begin(), special_tokens_.end(), u) != special_tokens_.end();
+  return special_ids_.count(id) > 0;
 }
 
 // BasicTokenizer on one stretch of text without special tokens: clean, CJK spacing, lower-case / strip accents,

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace bertscope {
@@ -79,7 +80,10 @@ class Tokenizer {
 
   std::vector<std::string> vocab_;
   std::unordered_map<std::string, std::int32_t> ids_;
+  void add_special_token(const std::string& token);  // must be in the vocabulary
+
   std::vector<std::u32string> special_tokens_;  // matched whole in the raw text, longest first
+  std::unordered_set<std::int32_t> special_ids_;
   TokenizerOptions options_;
   std::int32_t cls_id_ = -1, sep_id_ = -1, mask_id_ = -1, pad_id_ = -1, unk_id_ = -1;
 };
