@@ -8,11 +8,13 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <sstream>
 
 #include "cli/json_output.h"
 #include "core/error.h"
 #include "cpu/blas_setup.h"
 #include "gpu/vulkan_context.h"
+#include "model/random_model.h"
 #include "session.h"
 
 using nlohmann::json;
@@ -129,6 +131,21 @@ int main(int argc, char** argv) {
   bench->add_option("--tokens", tokens, "input length in tokens")->capture_default_str();
   bench->add_option("--reps", reps, "timed repetitions after one warm-up")->capture_default_str();
 
+  auto* random = app.add_subcommand("random-model", "write a BERT folder with seeded random weights (for trying views and tests)");
+  std::string random_out, random_head = "mlm", random_labels = "NEGATIVE,POSITIVE";
+  RandomModelSpec spec;
+  spec.untrained_label = true;
+  spec.vocab_file = resource_dir() / "vocab" / "bert-base-uncased-vocab.txt";
+  random->add_option("out", random_out, "folder to write")->required();
+  random->add_option("--head", random_head, "mlm | classifier | qa")->capture_default_str();
+  random->add_option("--labels", random_labels, "classifier labels, comma-separated")->capture_default_str();
+  random->add_option("--layers", spec.layers)->capture_default_str();
+  random->add_option("--hidden", spec.hidden)->capture_default_str();
+  random->add_option("--heads", spec.heads)->capture_default_str();
+  random->add_option("--intermediate", spec.intermediate)->capture_default_str();
+  random->add_option("--seed", spec.seed)->capture_default_str();
+  random->add_option("--vocab", spec.vocab_file, "vocab.txt to use");
+
   CLI11_PARSE(app, argc, argv);
   input.has_pair = !input.text_pair.empty();
 
@@ -139,6 +156,21 @@ int main(int argc, char** argv) {
         list.push_back({{"index", d.index}, {"name", d.name}, {"type", d.type}});
       if (list.empty()) std::cerr << "bertscope: no Vulkan device (the CPU backend will be used)\n";
       std::cout << list.dump() << std::endl;
+      return 0;
+    }
+    if (*random) {
+      if (random_head == "classifier") {
+        std::stringstream labels(random_labels);
+        for (std::string label; std::getline(labels, label, ',');) spec.labels.push_back(label);
+        if (spec.labels.size() < 2) throw Error("--labels needs two or more labels");
+      } else if (random_head == "qa") {
+        spec.question_answering = true;
+      } else if (random_head != "mlm") {
+        throw Error("--head must be mlm, classifier or qa");
+      }
+      if (spec.hidden % spec.heads) throw Error("--hidden must be a multiple of --heads");
+      write_random_model(random_out, spec);
+      std::cerr << "bertscope: wrote a random (untrained) " << random_head << " model to " << random_out << "\n";
       return 0;
     }
     auto session = open_session(common);

@@ -25,7 +25,10 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   c.num_hidden_layers = spec.layers;
   c.num_attention_heads = spec.heads;
   c.intermediate_size = spec.intermediate;
-  c.architectures = {"BertForMaskedLM"};
+  if (!spec.labels.empty() && spec.question_answering) throw Error("a random model gets one head: labels or question answering");
+  c.architectures = {!spec.labels.empty() ? "BertForSequenceClassification"
+                     : spec.question_answering ? "BertForQuestionAnswering" : "BertForMaskedLM"};
+  for (size_t i = 0; i < spec.labels.size(); ++i) c.id2label[static_cast<int>(i)] = spec.labels[i];
 
   std::mt19937 rng(spec.seed);
   std::normal_distribution<float> normal(0.0f, spec.init_std);
@@ -55,9 +58,16 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
     linear(p + "output.dense", H, I);
     norm(p + "output.LayerNorm");
   }
-  linear("cls.predictions.transform.dense", H, H);
-  norm("cls.predictions.transform.LayerNorm");
-  add("cls.predictions.bias", {vocab_size}, 0.0f);
+  if (!spec.labels.empty()) {
+    linear("bert.pooler.dense", H, H);
+    linear("classifier", static_cast<int>(spec.labels.size()), H);
+  } else if (spec.question_answering) {
+    linear("qa_outputs", 2, H);
+  } else {  // masked LM, decoder tied to the word embeddings
+    linear("cls.predictions.transform.dense", H, H);
+    norm("cls.predictions.transform.LayerNorm");
+    add("cls.predictions.bias", {vocab_size}, 0.0f);
+  }
 
   const fs::path tmp = folder.string() + ".partial";
   fs::remove_all(tmp);

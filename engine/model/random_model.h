@@ -3,6 +3,7 @@
 // LayerNorm 1/0): the untrained placeholder default model, and models for tests and benchmarks.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace bertscope {
 
@@ -12,6 +13,10 @@ struct RandomModelSpec {
   unsigned seed = 0;
   float init_std = 0.02f;
   bool untrained_label = false;  // marks config.json with "bertscope_untrained": true
+  // The head: masked LM (default), sequence classification over `labels` (pooler + classifier), or extractive
+  // question answering (qa_outputs). Models with a classifier or QA head get no MLM head, as Hugging Face's do.
+  std::vector<std::string> labels;
+  bool question_answering = false;
 };
 
 // Writes into a temporary folder next to `folder`, then renames it: never a half-written model.

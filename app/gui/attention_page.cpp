@@ -1,0 +1,185 @@
+#include "attention_page.h"
+
+#include <QCheckBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+#include "page_support.h"
+
+namespace bertscope::gui {
+
+namespace {
+QScrollArea* scrolling(QWidget* inner, QWidget* parent) {
+  auto* area = new QScrollArea(parent);
+  area->setWidget(inner);
+  area->setWidgetResizable(false);
+  area->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  return area;
+}
+}  // namespace
+
+AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+  text_ = new QLineEdit(this);
+  text_->setPlaceholderText(tr("A sentence to look at"));
+  pair_ = new QLineEdit(this);
+  pair_->setPlaceholderText(tr("Optional second sentence"));
+  hideSpecial_ = new QCheckBox(tr("Hide [CLS]/[SEP]"), this);
+  meanHeads_ = new QCheckBox(tr("Mean over heads"), this);
+  cellSize_ = new QSpinBox(this);
+  cellSize_->setRange(2, 40);
+  cellSize_->setValue(22);
+  cellSize_->setPrefix(tr("cell "));
+  cellSize_->setSuffix(tr(" px"));
+  auto* png = new QPushButton(tr("Export PNG…"), this);
+  auto* csv = new QPushButton(tr("Export CSV…"), this);
+  caption_ = new QLabel(this);
+  message_ = new MessageLine(this);
+  grid_ = new AttentionGrid(this);
+  heatmap_ = new AttentionHeatmap(this);
+  headView_ = new AttentionHeadView(this);
+
+  auto* views = new QTabWidget(this);
+  views->addTab(scrolling(heatmap_, views), tr("Map"));
+  views->addTab(scrolling(headView_, views), tr("Head view"));
+  auto* grid_box = new QWidget(this);
+  auto* grid_layout = new QVBoxLayout(grid_box);
+  grid_layout->setContentsMargins(0, 0, 0, 0);
+  grid_layout->addWidget(new QLabel(tr("Model view: layers (rows) × heads. Click a map."), grid_box));
+  grid_layout->addWidget(scrolling(grid_, grid_box), 1);
+  auto* splitter = new QSplitter(Qt::Horizontal, this);
+  splitter->addWidget(grid_box);
+  splitter->addWidget(views);
+  splitter->setStretchFactor(1, 1);
+
+  auto* inputs = new QHBoxLayout;
+  inputs->addWidget(text_, 2);
+  inputs->addWidget(pair_, 1);
+  auto* options = new QHBoxLayout;
+  options->addWidget(caption_, 1);
+  options->addWidget(hideSpecial_);
+  options->addWidget(meanHeads_);
+  options->addWidget(cellSize_);
+  options->addWidget(png);
+  options->addWidget(csv);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(inputs);
+  layout->addLayout(options);
+  layout->addWidget(message_);
+  layout->addWidget(splitter, 1);
+
+  debounce_ = make_debounce(this, 300, [this] { refresh(); });
+  connect(text_, &QLineEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(pair_, &QLineEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(hideSpecial_, &QCheckBox::toggled, this, &AttentionPage::rebuild);
+  connect(meanHeads_, &QCheckBox::toggled, this, [this](bool mean) { select(layer_, mean ? -1 : std::max(0, head_)); });
+  connect(cellSize_, &QSpinBox::valueChanged, heatmap_, &AttentionHeatmap::setCellSize);
+  connect(grid_, &AttentionGrid::selected, this, &AttentionPage::select);
+  connect(heatmap_, &AttentionHeatmap::tokenHovered, this, &AttentionPage::hoverToken);
+  connect(headView_, &AttentionHeadView::tokenHovered, this, &AttentionPage::hoverToken);
+  connect(png, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export attention map"), QStringLiteral("attention.png"), tr("PNG images (*.png)"));
+    if (!path.isEmpty() && !exportPng(path)) message_->showError(tr("Could not write %1").arg(path));
+  });
+  connect(csv, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export attention weights"), QStringLiteral("attention.csv"), tr("CSV files (*.csv)"));
+    if (!path.isEmpty() && !exportCsv(path)) message_->showError(tr("Could not write %1").arg(path));
+  });
+  connect(engine_, &EngineClient::attended, this, [this](quint64 id, Ptr<AttentionResult> result) {
+    if (id != latest_) return;
+    message_->clearMessage();
+    result_ = result;
+    rebuild();
+  });
+  connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
+    if (job == Job::Attention && id == latest_) message_->showError(error);
+  });
+  heatmap_->setCellSize(cellSize_->value());
+}
+
+void AttentionPage::setModel(const Ptr<LoadedModel>& model) {
+  usable_ = model != nullptr;
+  result_.reset();
+  layer_ = 0;
+  head_ = meanHeads_->isChecked() ? -1 : 0;
+  rebuild();
+  refresh();
+}
+
+void AttentionPage::setText(const QString& text, const QString& pair) {
+  text_->setText(text);
+  pair_->setText(pair);
+  refresh();
+}
+
+void AttentionPage::refresh() {
+  debounce_->stop();
+  if (!usable_) return;
+  if (text_->text().trimmed().isEmpty()) {
+    latest_ = 0;
+    result_.reset();
+    rebuild();
+    message_->showNotice(tr("Type a sentence to see where each token looks."));
+    return;
+  }
+  latest_ = engine_->attention(text_->text(), pair_->text());
+}
+
+void AttentionPage::rebuild() {
+  data_ = result_ ? AttentionData(result_, hideSpecial_->isChecked()) : AttentionData();
+  if (!data_.empty()) {
+    layer_ = std::clamp(layer_, 0, data_.layers() - 1);
+    head_ = std::clamp(head_, -1, data_.heads() - 1);
+  }
+  grid_->setData(&data_);
+  grid_->resize(grid_->sizeHint());
+  select(layer_, head_);
+}
+
+void AttentionPage::select(int layer, int head) {
+  layer_ = layer;
+  head_ = head;
+  meanHeads_->blockSignals(true);
+  meanHeads_->setChecked(head < 0);
+  meanHeads_->blockSignals(false);
+  grid_->setSelected(layer, head);
+  heatmap_->setData(&data_, layer, head);
+  headView_->setData(&data_, layer, head);
+  if (data_.empty()) {
+    caption_->clear();
+    return;
+  }
+  caption_->setText(tr("Layer %1, %2 · %3 tokens")
+                        .arg(layer)
+                        .arg(head < 0 ? tr("mean of %1 heads").arg(data_.heads()) : tr("head %1").arg(head))
+                        .arg(data_.size()));
+}
+
+void AttentionPage::hoverToken(int token) {
+  grid_->setHoveredToken(token);
+  heatmap_->setHoveredToken(token);
+  headView_->setHoveredToken(token);
+}
+
+bool AttentionPage::exportPng(const QString& path) {
+  if (data_.empty()) return false;
+  return heatmap_->render().save(path, "PNG");
+}
+
+bool AttentionPage::exportCsv(const QString& path) {
+  if (data_.empty()) return false;
+  QSaveFile file(path);  // written whole or not at all
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) return false;
+  file.write(data_.csv(layer_, head_).toUtf8());
+  return file.commit();
+}
+
+}  // namespace bertscope::gui

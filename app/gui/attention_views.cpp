@@ -1,0 +1,331 @@
+#include "attention_views.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <QToolTip>
+#include <algorithm>
+#include <cmath>
+
+namespace bertscope::gui {
+
+namespace {
+constexpr int kGridCell = 56;     // model view map size, pixels
+constexpr int kGridGap = 6;
+constexpr int kGridHeader = 18;   // head numbers above, layer numbers to the left
+const QColor kHover(230, 120, 20);
+
+// 0 -> white, 1 -> dark blue. The square root lifts small weights (a uniform row over 50 tokens is 0.02 each)
+// while keeping one absolute scale, so maps compare across heads and layers.
+QColor weight_color(float w) {
+  const float t = std::sqrt(std::clamp(w, 0.0f, 1.0f));
+  return QColor::fromRgbF(1.0f - 0.85f * t, 1.0f - 0.65f * t, 1.0f - 0.25f * t);
+}
+}  // namespace
+
+// ---- AttentionData ----
+
+AttentionData::AttentionData(std::shared_ptr<const AttentionResult> result, bool hideSpecial) : result_(std::move(result)) {
+  for (int i = 0; i < result_->tokens; ++i) {
+    const Token& t = result_->encoding.tokens[size_t(i)];
+    const bool cls_or_sep = t.sequence < 0 && t.special;  // the [CLS]/[SEP] the tokenizer added
+    if (!(hideSpecial && cls_or_sep)) visible_.push_back(i);
+  }
+}
+
+QString AttentionData::label(int i) const { return QString::fromStdString(token(i).text); }
+
+std::vector<float> AttentionData::map(int layer, int head) const {
+  const int n = size(), t = result_->tokens;
+  std::vector<float> out(size_t(n) * n, 0.0f);
+  const int first = head < 0 ? 0 : head, last = head < 0 ? heads() - 1 : head;
+  const float scale = 1.0f / float(last - first + 1);
+  for (int h = first; h <= last; ++h) {
+    const float* m = result_->map(layer, h);  // (T, T)
+    for (int q = 0; q < n; ++q)
+      for (int k = 0; k < n; ++k) out[size_t(q) * n + k] += scale * m[size_t(visible_[size_t(q)]) * t + visible_[size_t(k)]];
+  }
+  return out;
+}
+
+QImage AttentionData::image(int layer, int head) const {
+  const int n = size();
+  const std::vector<float> m = map(layer, head);
+  QImage image(n, n, QImage::Format_RGB32);
+  for (int q = 0; q < n; ++q) {
+    auto* line = reinterpret_cast<QRgb*>(image.scanLine(q));
+    for (int k = 0; k < n; ++k) line[k] = weight_color(m[size_t(q) * n + k]).rgb();
+  }
+  return image;
+}
+
+QString AttentionData::csv(int layer, int head) const {
+  auto quote = [](QString s) { return QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"'); };
+  const int n = size();
+  const std::vector<float> m = map(layer, head);
+  QString out = QStringLiteral("query\\key");
+  for (int k = 0; k < n; ++k) out += QLatin1Char(',') + quote(label(k));
+  out += QLatin1Char('\n');
+  for (int q = 0; q < n; ++q) {
+    out += quote(label(q));
+    for (int k = 0; k < n; ++k) out += QLatin1Char(',') + QString::number(m[size_t(q) * n + k], 'g', 7);
+    out += QLatin1Char('\n');
+  }
+  return out;
+}
+
+// ---- AttentionGrid ----
+
+AttentionGrid::AttentionGrid(QWidget* parent) : QWidget(parent) {}
+
+void AttentionGrid::setData(const AttentionData* data) {
+  data_ = data;
+  images_.clear();
+  if (data_ && !data_->empty())
+    for (int l = 0; l < data_->layers(); ++l)
+      for (int h = 0; h <= data_->heads(); ++h) images_.push_back(data_->image(l, h == data_->heads() ? -1 : h));
+  updateGeometry();
+  update();
+}
+
+void AttentionGrid::setSelected(int layer, int head) {
+  layer_ = layer;
+  head_ = head;
+  update();
+}
+
+void AttentionGrid::setHoveredToken(int token) {
+  hovered_ = token;
+  update();
+}
+
+QRect AttentionGrid::cellRect(int layer, int column) const {
+  const int extra = data_ && column == data_->heads() ? kGridGap * 2 : 0;  // set the mean column apart
+  return {kGridHeader + 8 + column * (kGridCell + kGridGap) + extra, kGridHeader + layer * (kGridCell + kGridGap),
+          kGridCell, kGridCell};
+}
+
+QSize AttentionGrid::sizeHint() const {
+  if (!data_ || data_->empty()) return {200, 100};
+  const QRect last = cellRect(data_->layers() - 1, data_->heads());
+  return {last.right() + 4, last.bottom() + 4};
+}
+
+void AttentionGrid::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  if (!data_ || data_->empty()) return;
+  const int heads = data_->heads(), n = data_->size();
+  painter.setPen(palette().color(QPalette::WindowText));
+  for (int h = 0; h <= heads; ++h) {
+    const QRect r = cellRect(0, h);
+    painter.drawText(QRect(r.left(), 0, r.width(), kGridHeader), Qt::AlignCenter,
+                     h == heads ? tr("mean") : tr("head %1").arg(h));
+  }
+  for (int l = 0; l < data_->layers(); ++l) {
+    const QRect r = cellRect(l, 0);
+    painter.drawText(QRect(0, r.top(), kGridHeader + 4, r.height()), Qt::AlignCenter, QString::number(l));
+    for (int h = 0; h <= heads; ++h) {
+      const QRect cell = cellRect(l, h);
+      painter.drawImage(cell, images_[size_t(l * (heads + 1) + h)]);
+      if (hovered_ >= 0 && hovered_ < n) {  // the hovered token's row and column
+        const double step = double(kGridCell) / n;
+        painter.fillRect(QRectF(cell.left(), cell.top() + hovered_ * step, cell.width(), std::max(1.0, step)), QColor(230, 120, 20, 90));
+        painter.fillRect(QRectF(cell.left() + hovered_ * step, cell.top(), std::max(1.0, step), cell.height()), QColor(230, 120, 20, 90));
+      }
+      const bool selected = l == layer_ && (h == heads ? head_ < 0 : h == head_);
+      painter.setPen(selected ? QPen(kHover, 3) : QPen(Qt::gray, 1));
+      painter.setBrush(Qt::NoBrush);
+      painter.drawRect(cell.adjusted(-1, -1, 0, 0));
+      painter.setPen(palette().color(QPalette::WindowText));
+    }
+  }
+}
+
+void AttentionGrid::mousePressEvent(QMouseEvent* event) {
+  if (!data_ || data_->empty()) return;
+  for (int l = 0; l < data_->layers(); ++l)
+    for (int h = 0; h <= data_->heads(); ++h)
+      if (cellRect(l, h).contains(event->position().toPoint())) {
+        const int head = h == data_->heads() ? -1 : h;
+        setSelected(l, head);
+        emit selected(l, head);
+        return;
+      }
+}
+
+// ---- AttentionHeatmap ----
+
+AttentionHeatmap::AttentionHeatmap(QWidget* parent) : QWidget(parent) { setMouseTracking(true); }
+
+void AttentionHeatmap::setData(const AttentionData* data, int layer, int head) {
+  data_ = data;
+  layer_ = layer;
+  head_ = head;
+  image_ = data_ && !data_->empty() ? data_->image(layer, head) : QImage();
+  map_ = data_ && !data_->empty() ? data_->map(layer, head) : std::vector<float>();
+  hovered_ = -1;
+  updateGeometry();
+  resize(sizeHint());
+  update();
+}
+
+void AttentionHeatmap::setCellSize(int pixels) {
+  cell_ = std::clamp(pixels, 2, 40);
+  updateGeometry();
+  resize(sizeHint());
+  update();
+}
+
+void AttentionHeatmap::setHoveredToken(int token) {
+  if (token == hovered_) return;
+  hovered_ = token;
+  update();
+}
+
+int AttentionHeatmap::labelWidth() const {
+  if (!data_ || data_->empty() || cell_ < 9) return 0;  // too small for readable labels: tooltips only
+  int w = 0;
+  for (int i = 0; i < data_->size(); ++i) w = std::max(w, fontMetrics().horizontalAdvance(data_->label(i)));
+  return w + 8;
+}
+
+QSize AttentionHeatmap::sizeHint() const {
+  if (!data_ || data_->empty()) return {100, 100};
+  const int side = labelWidth() + data_->size() * cell_ + 4;
+  return {side, side};
+}
+
+void AttentionHeatmap::paint(QPainter& painter) const {
+  if (!data_ || data_->empty()) return;
+  const int n = data_->size(), margin = labelWidth();
+  const QRect area(margin, margin, n * cell_, n * cell_);
+  painter.drawImage(area, image_);
+  if (margin > 0) {
+    QFont font = painter.font();
+    font.setPixelSize(std::min(cell_ - 2, 13));
+    painter.setFont(font);
+    for (int i = 0; i < n; ++i) {
+      painter.setPen(i == hovered_ ? kHover : palette().color(QPalette::WindowText));
+      painter.drawText(QRect(0, margin + i * cell_, margin - 4, cell_), Qt::AlignRight | Qt::AlignVCenter, data_->label(i));
+      painter.save();  // key labels, written upwards above their columns
+      painter.translate(margin + i * cell_, margin - 4);
+      painter.rotate(-90);
+      painter.drawText(QRect(0, 0, margin - 4, cell_), Qt::AlignLeft | Qt::AlignVCenter, data_->label(i));
+      painter.restore();
+    }
+  }
+  if (hovered_ >= 0 && hovered_ < n) {
+    painter.setPen(QPen(kHover, 2));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRect(QRect(area.left(), area.top() + hovered_ * cell_, area.width(), cell_));
+    painter.drawRect(QRect(area.left() + hovered_ * cell_, area.top(), cell_, area.height()));
+  }
+}
+
+void AttentionHeatmap::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  paint(painter);
+}
+
+QImage AttentionHeatmap::render() const {
+  QImage image(sizeHint(), QImage::Format_RGB32);
+  image.fill(Qt::white);
+  QPainter painter(&image);
+  painter.setFont(font());
+  paint(painter);
+  return image;
+}
+
+void AttentionHeatmap::mouseMoveEvent(QMouseEvent* event) {
+  if (!data_ || data_->empty()) return;
+  const int margin = labelWidth(), n = data_->size();
+  const QPoint p = event->position().toPoint() - QPoint(margin, margin);
+  const int q = p.y() >= 0 ? p.y() / cell_ : -1, k = p.x() >= 0 ? p.x() / cell_ : -1;
+  if (q >= 0 && q < n && k >= 0 && k < n) {
+    const float w = map_[size_t(q) * n + k];
+    QToolTip::showText(event->globalPosition().toPoint(),
+                       tr("%1 → %2: %3").arg(data_->label(q), data_->label(k)).arg(w, 0, 'f', 4), this);
+    setHoveredToken(q);
+    emit tokenHovered(q);
+  } else if (q >= 0 && q < n && p.x() < 0) {  // over a row label
+    setHoveredToken(q);
+    emit tokenHovered(q);
+  }
+}
+
+void AttentionHeatmap::leaveEvent(QEvent*) {
+  setHoveredToken(-1);
+  emit tokenHovered(-1);
+}
+
+// ---- AttentionHeadView ----
+
+AttentionHeadView::AttentionHeadView(QWidget* parent) : QWidget(parent) { setMouseTracking(true); }
+
+void AttentionHeadView::setData(const AttentionData* data, int layer, int head) {
+  data_ = data;
+  map_ = data_ && !data_->empty() ? data_->map(layer, head) : std::vector<float>();
+  updateGeometry();
+  resize(sizeHint());
+  update();
+}
+
+void AttentionHeadView::setHoveredToken(int token) {
+  if (token == hovered_) return;
+  hovered_ = token;
+  update();
+}
+
+int AttentionHeadView::rowHeight() const { return fontMetrics().height() + 4; }
+
+int AttentionHeadView::columnWidth() const {
+  int w = 40;
+  if (data_)
+    for (int i = 0; i < data_->size(); ++i) w = std::max(w, fontMetrics().horizontalAdvance(data_->label(i)) + 10);
+  return w;
+}
+
+QSize AttentionHeadView::sizeHint() const {
+  const int n = data_ ? data_->size() : 0;
+  return {2 * columnWidth() + 160, std::max(60, n * rowHeight() + 8)};
+}
+
+void AttentionHeadView::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  if (!data_ || data_->empty()) return;
+  painter.setRenderHint(QPainter::Antialiasing);
+  const int n = data_->size(), row = rowHeight(), column = columnWidth();
+  const int left = column, right = width() - column;
+  for (int q = 0; q < n; ++q) {
+    if (hovered_ >= 0 && q != hovered_) continue;
+    for (int k = 0; k < n; ++k) {
+      const float w = map_[size_t(q) * n + k];
+      if (w < 0.01f) continue;  // invisible anyway; keeps 512-token texts fast
+      painter.setPen(QPen(QColor(40, 90, 200, int(255 * std::min(1.0f, w))), 2));
+      painter.drawLine(QPointF(left + 4, 4 + (q + 0.5) * row), QPointF(right - 4, 4 + (k + 0.5) * row));
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    const QRect l(0, 4 + i * row, column - 6, row), r(right + 6, 4 + i * row, column - 6, row);
+    painter.setPen(i == hovered_ ? kHover : palette().color(QPalette::WindowText));
+    painter.drawText(l, Qt::AlignRight | Qt::AlignVCenter, data_->label(i));
+    painter.setPen(palette().color(QPalette::WindowText));
+    painter.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, data_->label(i));
+  }
+}
+
+void AttentionHeadView::mouseMoveEvent(QMouseEvent* event) {
+  if (!data_ || data_->empty()) return;
+  const int q = int((event->position().y() - 4) / rowHeight());
+  const int token = q >= 0 && q < data_->size() && event->position().x() < columnWidth() + 20 ? q : -1;
+  if (token != hovered_) {
+    setHoveredToken(token);
+    emit tokenHovered(token);
+  }
+}
+
+void AttentionHeadView::leaveEvent(QEvent*) {
+  setHoveredToken(-1);
+  emit tokenHovered(-1);
+}
+
+}  // namespace bertscope::gui

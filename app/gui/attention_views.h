@@ -1,0 +1,117 @@
+#pragma once
+// Views of one text's attention: the model view (a grid of every layer x head as small maps), a large heat map
+// with token labels, and the head view (lines from each token to the tokens it attends to, opacity = weight, as
+// bertviz draws it). All three read one AttentionData and share the hovered token.
+#include <QImage>
+#include <QWidget>
+#include <memory>
+#include <vector>
+
+#include "tasks/tasks.h"
+
+namespace bertscope::gui {
+
+// The attention result and which tokens are shown (all, or all but [CLS]/[SEP]).
+class AttentionData {
+ public:
+  AttentionData() = default;
+  AttentionData(std::shared_ptr<const AttentionResult> result, bool hideSpecial);
+
+  bool empty() const { return !result_ || visible_.empty(); }
+  int layers() const { return result_ ? result_->layers : 0; }
+  int heads() const { return result_ ? result_->heads : 0; }
+  int size() const { return int(visible_.size()); }  // tokens shown
+  const Token& token(int i) const { return result_->encoding.tokens[size_t(visible_[size_t(i)])]; }
+  QString label(int i) const;
+
+  // (size, size) weights of the shown tokens, row = query, column = key; head -1 = mean over heads.
+  std::vector<float> map(int layer, int head) const;
+  // The map as a white-to-blue image, one pixel per weight (absolute scale: 1 is darkest).
+  QImage image(int layer, int head) const;
+  // The map as CSV: a header of key tokens, then one row per query token.
+  QString csv(int layer, int head) const;
+
+ private:
+  std::shared_ptr<const AttentionResult> result_;
+  std::vector<int> visible_;  // token indices into the encoding
+};
+
+// Model view: layers as rows, heads as columns, plus a mean-over-heads column. Click a map to select it.
+class AttentionGrid : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AttentionGrid(QWidget* parent = nullptr);
+  void setData(const AttentionData* data);  // not owned; call again after it changes
+  void setSelected(int layer, int head);
+  void setHoveredToken(int token);
+  QSize sizeHint() const override;
+
+ signals:
+  void selected(int layer, int head);  // head -1: mean over heads
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void mousePressEvent(QMouseEvent* event) override;
+
+ private:
+  QRect cellRect(int layer, int column) const;
+  const AttentionData* data_ = nullptr;
+  std::vector<QImage> images_;  // per layer, per column (heads + mean)
+  int layer_ = 0, head_ = 0, hovered_ = -1;
+};
+
+// One map, large: query tokens label the rows, key tokens the columns. Hover shows the weight.
+class AttentionHeatmap : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AttentionHeatmap(QWidget* parent = nullptr);
+  void setData(const AttentionData* data, int layer, int head);
+  void setCellSize(int pixels);
+  void setHoveredToken(int token);
+  QImage render() const;  // the whole map with labels, for export
+  QSize sizeHint() const override;
+
+ signals:
+  void tokenHovered(int token);
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void leaveEvent(QEvent*) override;
+
+ private:
+  void paint(QPainter& painter) const;
+  int labelWidth() const;
+  const AttentionData* data_ = nullptr;
+  QImage image_;
+  std::vector<float> map_;  // (size, size) the weights shown
+  int layer_ = 0, head_ = 0, cell_ = 16, hovered_ = -1;
+};
+
+// Head view: tokens in two columns, a line from each query (left) to each key (right) with opacity = weight.
+// Hovering a token shows only its lines.
+class AttentionHeadView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit AttentionHeadView(QWidget* parent = nullptr);
+  void setData(const AttentionData* data, int layer, int head);
+  void setHoveredToken(int token);
+  QSize sizeHint() const override;
+
+ signals:
+  void tokenHovered(int token);
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void leaveEvent(QEvent*) override;
+
+ private:
+  int rowHeight() const;
+  int columnWidth() const;
+  const AttentionData* data_ = nullptr;
+  std::vector<float> map_;
+  int hovered_ = -1;
+};
+
+}  // namespace bertscope::gui

@@ -1,0 +1,166 @@
+#include "engine_client.h"
+
+#include <QMetaObject>
+#include <new>
+
+#include "core/error.h"
+
+namespace bertscope::gui {
+
+QString job_name(Job job) {
+  switch (job) {
+    case Job::Load: return QStringLiteral("Loading the model");
+    case Job::Tokenize: return QStringLiteral("Tokenizing");
+    case Job::FillMask: return QStringLiteral("Predicting masked words");
+    case Job::Attention: return QStringLiteral("Computing attention");
+    case Job::Answer: return QStringLiteral("Answering");
+    case Job::Classify: return QStringLiteral("Classifying");
+  }
+  return {};
+}
+
+namespace {
+
+Session& require(std::unique_ptr<Session>& session) {
+  if (!session) throw Error("no model is loaded");
+  return *session;
+}
+
+std::optional<std::string> optional_text(const QString& s) {
+  if (s.trimmed().isEmpty()) return std::nullopt;
+  return s.toStdString();
+}
+
+}  // namespace
+
+EngineClient::EngineClient(QObject* parent) : QObject(parent) {
+  worker_ = new QObject;
+  worker_->moveToThread(&thread_);
+  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  thread_.setObjectName(QStringLiteral("bertscope engine"));
+  thread_.start();
+}
+
+EngineClient::~EngineClient() {
+  closing_ = true;  // queued jobs are skipped; the one in flight finishes
+  // The session's GPU objects are released on the thread that made and used them.
+  QMetaObject::invokeMethod(worker_, [this] { session_.reset(); }, Qt::QueuedConnection);
+  thread_.quit();
+  thread_.wait();
+}
+
+quint64 EngineClient::post(Job job, std::function<Delivery(std::unique_ptr<Session>&)> work) {
+  const quint64 id = next_id_++;
+  latest_[static_cast<int>(job)] = id;
+  if (pending_++ == 0) emit busyChanged(true, job_name(job));
+  QMetaObject::invokeMethod(worker_, [this, id, job, work = std::move(work)] {
+    Delivery deliver;
+    if (!closing_ && latest_[static_cast<int>(job)] == id) {  // skip work a newer request replaced
+      try {
+        deliver = work(session_);
+      } catch (const std::bad_alloc&) {
+        deliver = [this, job](quint64 i) {
+          emit failed(i, job, tr("Out of memory. Try a shorter text, the CPU backend or a smaller model."));
+        };
+      } catch (const std::exception& e) {
+        const QString message = QString::fromUtf8(e.what());
+        deliver = [this, job, message](quint64 i) { emit failed(i, job, message); };
+      }
+    }
+    if (closing_) return;
+    QMetaObject::invokeMethod(this, [this, id, deliver] {
+      if (deliver) deliver(id);
+      finishOne();
+    }, Qt::QueuedConnection);
+  }, Qt::QueuedConnection);
+  return id;
+}
+
+void EngineClient::finishOne() {
+  if (--pending_ == 0) emit busyChanged(false, QString());
+}
+
+quint64 EngineClient::load(const QString& model, const BackendRequest& backend) {
+  const std::string argument = model.toStdString();
+  return post(Job::Load, [this, argument, backend](std::unique_ptr<Session>& session) -> Delivery {
+    // Build the new session first: if it fails, the model in use stays loaded and usable.
+    auto fresh = std::make_unique<Session>(resolve_model_path(argument), backend);
+    auto loaded = std::make_shared<LoadedModel>();
+    loaded->info = fresh->info();
+    loaded->mlm = fresh->model().has_mlm_head();
+    loaded->nsp = fresh->model().has_nsp_head();
+    loaded->classifier = fresh->model().has_classifier();
+    loaded->qa = fresh->model().has_qa_head();
+    for (const auto& [id, label] : fresh->config().id2label) loaded->labels.push_back(label);
+    loaded->max_tokens = fresh->config().max_position_embeddings;
+    loaded->backend = backend;
+    session = std::move(fresh);
+    return [this, loaded](quint64 id) {
+      model_ = loaded;
+      emit this->loaded(id, loaded);
+    };
+  });
+}
+
+quint64 EngineClient::tokenize(const QString& text, const QString& pair) {
+  const std::string first = text.toStdString();
+  const auto second = optional_text(pair);
+  return post(Job::Tokenize, [this, first, second](std::unique_ptr<Session>& session) -> Delivery {
+    std::optional<std::string_view> pair_view;
+    if (second) pair_view = *second;
+    auto encoding = std::make_shared<const Encoding>(require(session).tokenizer().encode(first, pair_view));
+    return [this, encoding](quint64 id) { emit tokenized(id, encoding); };
+  });
+}
+
+quint64 EngineClient::fillMask(const QString& text, int topK) {
+  const std::string input = text.toStdString();
+  return post(Job::FillMask, [this, input, topK](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    auto result = std::make_shared<const FillMaskResult>(fill_mask(s.model(), s.tokenizer(), input, topK));
+    return [this, result](quint64 id) { emit filled(id, result); };
+  });
+}
+
+quint64 EngineClient::attention(const QString& text, const QString& pair) {
+  const std::string first = text.toStdString();
+  const auto second = optional_text(pair);
+  return post(Job::Attention, [this, first, second](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    if (first.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("type a sentence to see its attention");
+    std::optional<std::string_view> pair_view;
+    if (second) pair_view = *second;
+    auto result = std::make_shared<const AttentionResult>(bertscope::attention(s.model(), s.tokenizer(), first, pair_view));
+    return [this, result](quint64 id) { emit attended(id, result); };
+  });
+}
+
+quint64 EngineClient::answer(const QString& question, const QString& context, int topK) {
+  const std::string q = question.toStdString(), c = context.toStdString();
+  return post(Job::Answer, [this, q, c, topK](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    QaOptions options;
+    options.top_k = topK;
+    auto result = std::make_shared<const QaResult>(answer_question(s.model(), s.tokenizer(), q, c, options));
+    return [this, result](quint64 id) { emit answered(id, result); };
+  });
+}
+
+quint64 EngineClient::classify(const QString& text, const QString& pair) {
+  const std::string first = text.toStdString();
+  const auto second = optional_text(pair);
+  return post(Job::Classify, [this, first, second](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    if (first.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("type a sentence to classify");
+    std::optional<std::string_view> pair_view;
+    if (second) pair_view = *second;
+    auto reply = std::make_shared<ClassifyReply>();
+    reply->encoding = s.tokenizer().encode(first, pair_view);
+    if (s.model().has_classifier()) reply->classification = bertscope::classify(s.model(), s.tokenizer(), first, pair_view);
+    if (s.model().has_nsp_head() && second) reply->nsp = next_sentence(s.model(), s.tokenizer(), first, *second);
+    Ptr<ClassifyReply> result = reply;
+    return [this, result](quint64 id) { emit classified(id, result); };
+  });
+}
+
+}  // namespace bertscope::gui

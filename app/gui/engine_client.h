@@ -1,0 +1,88 @@
+#pragma once
+// EngineClient: the window's handle on the engine. Every engine call runs on one worker thread, so the UI never
+// waits for the model. Each request returns an id; a request superseded by a newer one of the same kind before it
+// starts is skipped, and pages ignore replies whose id is not their latest (so a result for outdated text never
+// shows). Replies arrive as signals on the UI thread.
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "session.h"
+#include "tasks/tasks.h"
+
+namespace bertscope::gui {
+
+enum class Job { Load, Tokenize, FillMask, Attention, Answer, Classify };
+constexpr int kJobCount = 6;
+QString job_name(Job job);
+
+// What the UI knows about the loaded model (a copy: the Session itself stays on the worker thread).
+struct LoadedModel {
+  ModelInfo info;
+  bool mlm = false, nsp = false, classifier = false, qa = false;
+  std::vector<std::string> labels;  // classifier labels in id order
+  int max_tokens = 512;             // max_position_embeddings
+  BackendRequest backend;           // what was asked for
+};
+
+struct ClassifyReply {
+  Encoding encoding;
+  std::optional<ClassifyResult> classification;  // when the model has a classifier
+  std::optional<NspResult> nsp;                  // when it has an NSP head and a second sentence was given
+};
+
+template <typename T>
+using Ptr = std::shared_ptr<const T>;
+
+class EngineClient : public QObject {
+  Q_OBJECT
+ public:
+  explicit EngineClient(QObject* parent = nullptr);
+  ~EngineClient() override;  // waits for the job in flight, skips the rest
+
+  // `model` is a folder or "default".
+  quint64 load(const QString& model, const BackendRequest& backend);
+  quint64 tokenize(const QString& text, const QString& pair);
+  quint64 fillMask(const QString& text, int topK);
+  quint64 attention(const QString& text, const QString& pair);
+  quint64 answer(const QString& question, const QString& context, int topK);
+  quint64 classify(const QString& text, const QString& pair);
+
+  const Ptr<LoadedModel>& model() const { return model_; }  // null until a load succeeds
+  bool busy() const { return pending_ > 0; }
+
+ signals:
+  void loaded(quint64 id, bertscope::gui::Ptr<bertscope::gui::LoadedModel> model);
+  void tokenized(quint64 id, bertscope::gui::Ptr<bertscope::Encoding> encoding);
+  void filled(quint64 id, bertscope::gui::Ptr<bertscope::FillMaskResult> result);
+  void attended(quint64 id, bertscope::gui::Ptr<bertscope::AttentionResult> result);
+  void answered(quint64 id, bertscope::gui::Ptr<bertscope::QaResult> result);
+  void classified(quint64 id, bertscope::gui::Ptr<bertscope::gui::ClassifyReply> result);
+  void failed(quint64 id, bertscope::gui::Job job, const QString& message);
+  // True while any request is queued or running; `what` names the job starting now.
+  void busyChanged(bool busy, const QString& what);
+
+ private:
+  // What a job hands back to the UI thread: a function that emits its result for request `id`.
+  using Delivery = std::function<void(quint64 id)>;
+  // Runs `work` on the worker thread unless superseded, then its delivery on the UI thread. Exceptions become
+  // failed(). Only Load replaces the session.
+  quint64 post(Job job, std::function<Delivery(std::unique_ptr<Session>&)> work);
+  void finishOne();
+
+  QThread thread_;
+  QObject* worker_ = nullptr;          // lives on thread_; owns nothing, only gives lambdas a thread
+  std::unique_ptr<Session> session_;   // touched only on the worker thread
+  std::array<std::atomic<quint64>, kJobCount> latest_{};
+  std::atomic<quint64> next_id_{1};
+  std::atomic<bool> closing_{false};
+  int pending_ = 0;                    // UI thread only
+  Ptr<LoadedModel> model_;
+};
+
+}  // namespace bertscope::gui

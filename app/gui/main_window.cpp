@@ -1,0 +1,244 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenu>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "attention_page.h"
+#include "classify_page.h"
+#include "fill_mask_page.h"
+#include "gpu/vulkan_context.h"
+#include "model_page.h"
+#include "page_support.h"
+#include "qa_page.h"
+#include "tokenize_page.h"
+
+namespace bertscope::gui {
+
+namespace {
+constexpr int kMaxRecent = 8;
+const char* kRecentKey = "models/recent";
+
+QString backend_name(BackendKind kind) {
+  return kind == BackendKind::Cpu ? QStringLiteral("cpu") : kind == BackendKind::Vulkan ? QStringLiteral("vulkan") : QStringLiteral("auto");
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("bertscope"));
+  setAcceptDrops(true);
+  engine_ = new EngineClient(this);
+  banner_ = new MessageLine(this);
+  tabs_ = new QTabWidget(this);
+  modelPage_ = new ModelPage(tabs_);
+  tokenizePage_ = new TokenizePage(engine_, tabs_);
+  fillMaskPage_ = new FillMaskPage(engine_, tabs_);
+  attentionPage_ = new AttentionPage(engine_, tabs_);
+  qaPage_ = new QaPage(engine_, tabs_);
+  classifyPage_ = new ClassifyPage(engine_, tabs_);
+  tabs_->addTab(modelPage_, tr("Model"));
+  tabs_->addTab(tokenizePage_, tr("Tokens"));
+  tabs_->addTab(fillMaskPage_, tr("Fill mask"));
+  tabs_->addTab(attentionPage_, tr("Attention"));
+  tabs_->addTab(qaPage_, tr("Question answering"));
+  tabs_->addTab(classifyPage_, tr("Classify"));
+
+  auto* central = new QWidget(this);
+  auto* layout = new QVBoxLayout(central);
+  layout->setContentsMargins(6, 6, 6, 6);
+  layout->addWidget(banner_);
+  layout->addWidget(tabs_, 1);
+  setCentralWidget(central);
+
+  modelLabel_ = new QLabel(this);
+  busyLabel_ = new QLabel(this);
+  busy_ = new QProgressBar(this);
+  busy_->setRange(0, 0);  // indeterminate: engine jobs do not report fractions
+  busy_->setMaximumWidth(120);
+  busy_->hide();
+  statusBar()->addWidget(modelLabel_, 1);
+  statusBar()->addPermanentWidget(busyLabel_);
+  statusBar()->addPermanentWidget(busy_);
+  buildToolBar();
+
+  // Sample inputs, so each view shows something the moment a model is loaded.
+  tokenizePage_->setText(QStringLiteral("Unaffable cats don't play chess in Zürich."));
+  fillMaskPage_->setText(QStringLiteral("The [MASK] sat on the mat."));
+  attentionPage_->setText(QStringLiteral("The cat sat on the mat because it was tired."));
+  qaPage_->setInput(QStringLiteral("Where did the cat sit?"),
+                    QStringLiteral("The cat sat on the mat by the door. The dog slept in the garden."));
+  classifyPage_->setText(QStringLiteral("The food was wonderful and the staff were kind."), QStringLiteral("We will come back soon."));
+
+  connect(engine_, &EngineClient::loaded, this, [this](quint64 id, Ptr<LoadedModel> model) {
+    if (id == loadId_) onLoaded(model);
+  });
+  connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
+    if (job != Job::Load || id != loadId_) return;
+    const QString what = requested_ == QLatin1String("default") ? tr("the default model") : requested_;
+    banner_->showError(engine_->model() ? tr("Could not open %1: %2\nThe model in use is still loaded.").arg(what, error)
+                                        : tr("Could not open %1: %2\nOpen a Hugging Face BERT folder (config.json, "
+                                             "vocab.txt, model.safetensors) with Open… or drop it here.").arg(what, error));
+  });
+  connect(engine_, &EngineClient::busyChanged, this, [this](bool busy, const QString& what) {
+    busy_->setVisible(busy);
+    busyLabel_->setText(busy ? what + QStringLiteral("…") : QString());
+  });
+
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+  tabs_->setCurrentIndex(settings.value("window/tab", 2).toInt());
+  if (!settings.contains("window/geometry")) resize(1200, 800);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildToolBar() {
+  QToolBar* bar = addToolBar(tr("Model"));
+  bar->setObjectName(QStringLiteral("modelToolBar"));
+  bar->setMovable(false);
+  QAction* open = bar->addAction(tr("Open model folder…"));
+  open->setShortcut(QKeySequence::Open);
+  connect(open, &QAction::triggered, this, [this] {
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Open a Hugging Face BERT folder"),
+                                                             QSettings().value("models/lastDir", QDir::homePath()).toString());
+    if (folder.isEmpty()) return;
+    QSettings().setValue("models/lastDir", QFileInfo(folder).absolutePath());
+    openModel(folder);
+  });
+  recentMenu_ = new QMenu(tr("Recent"), this);
+  auto* recent = new QToolButton(bar);
+  recent->setText(tr("Recent"));
+  recent->setMenu(recentMenu_);
+  recent->setPopupMode(QToolButton::InstantPopup);
+  bar->addWidget(recent);
+  rebuildRecentMenu();
+  QAction* builtin = bar->addAction(tr("Default model"));
+  builtin->setToolTip(tr("bertscope's built-in model"));
+  connect(builtin, &QAction::triggered, this, [this] { openModel(QStringLiteral("default")); });
+  bar->addSeparator();
+  bar->addWidget(new QLabel(tr(" Run on: "), bar));
+  backend_ = new QComboBox(bar);
+  fillBackendChoices();
+  bar->addWidget(backend_);
+  connect(backend_, &QComboBox::activated, this, [this] { setBackend(chosenBackend()); });
+}
+
+void MainWindow::fillBackendChoices() {
+  backend_->addItem(tr("Automatic"), QVariantList{int(BackendKind::Auto), -1});
+  backend_->addItem(tr("CPU (OpenBLAS)"), QVariantList{int(BackendKind::Cpu), -1});
+  for (const auto& device : gpu::VulkanContext::list_devices())
+    backend_->addItem(tr("Vulkan %1: %2 (%3)").arg(device.index).arg(QString::fromStdString(device.name), QString::fromStdString(device.type)),
+                      QVariantList{int(BackendKind::Vulkan), device.index});
+  QSettings settings;
+  QString kind = settings.value("backend/kind", "auto").toString();
+  if (kind != QLatin1String("cpu") && kind != QLatin1String("vulkan")) kind = QStringLiteral("auto");
+  const int device = settings.value("backend/device", -1).toInt();
+  selectBackendChoice(parse_backend_kind(kind.toStdString()), device);
+}
+
+bool MainWindow::selectBackendChoice(BackendKind kind, int device) {
+  for (int i = 0; i < backend_->count(); ++i) {
+    const QVariantList v = backend_->itemData(i).toList();
+    if (BackendKind(v[0].toInt()) == kind && (kind != BackendKind::Vulkan || device < 0 || v[1].toInt() == device)) {
+      backend_->setCurrentIndex(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+BackendRequest MainWindow::chosenBackend() const {
+  const QVariantList v = backend_->currentData().toList();
+  BackendRequest request;
+  if (v.size() == 2) {
+    request.kind = BackendKind(v[0].toInt());
+    request.device = v[1].toInt();
+  }
+  return request;
+}
+
+void MainWindow::setBackend(const BackendRequest& request) {
+  QSettings settings;
+  settings.setValue("backend/kind", backend_name(request.kind));
+  settings.setValue("backend/device", request.device);
+  if (!requested_.isEmpty()) openModel(requested_);
+}
+
+void MainWindow::openModel(const QString& model) {
+  requested_ = model;
+  banner_->showNotice(tr("Loading %1…").arg(model == QLatin1String("default") ? tr("the default model") : model));
+  loadId_ = engine_->load(model, chosenBackend());
+}
+
+void MainWindow::onLoaded(const Ptr<LoadedModel>& model) {
+  banner_->clearMessage();
+  const QString folder = QString::fromStdString(model->info.folder.string());
+  const QString name = QFileInfo(folder).fileName();
+  setWindowTitle(tr("%1 — bertscope").arg(name));
+  modelLabel_->setText(tr("%1 · %2 · %3 layers · on %4%5")
+                           .arg(name, QString::fromStdString(model->info.architecture))
+                           .arg(model->info.layers)
+                           .arg(QString::fromStdString(model->info.backend),
+                                model->info.untrained ? tr(" · untrained") : QString()));
+  modelPage_->setModel(model);
+  tokenizePage_->refresh();
+  fillMaskPage_->setModel(model);
+  attentionPage_->setModel(model);
+  qaPage_->setModel(model);
+  classifyPage_->setModel(model);
+  if (requested_ != QLatin1String("default")) rememberRecent(folder);
+}
+
+QStringList MainWindow::recentModels() const { return QSettings().value(kRecentKey).toStringList(); }
+
+void MainWindow::rememberRecent(const QString& folder) {
+  QStringList recent = recentModels();
+  recent.removeAll(folder);
+  recent.prepend(folder);
+  while (recent.size() > kMaxRecent) recent.removeLast();
+  QSettings().setValue(kRecentKey, recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  const QStringList recent = recentModels();
+  for (const QString& folder : recent)
+    connect(recentMenu_->addAction(folder), &QAction::triggered, this, [this, folder] { openModel(folder); });
+  if (recent.isEmpty()) recentMenu_->addAction(tr("(none yet)"))->setEnabled(false);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  settings.setValue("window/tab", tabs_->currentIndex());
+  event->accept();  // the engine finishes its current job in EngineClient's destructor
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls() && event->mimeData()->urls().first().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  QFileInfo dropped(event->mimeData()->urls().first().toLocalFile());
+  // A dropped file (config.json, model.safetensors) means the folder it is in.
+  openModel(dropped.isDir() ? dropped.absoluteFilePath() : dropped.absolutePath());
+  event->acceptProposedAction();
+}
+
+}  // namespace bertscope::gui

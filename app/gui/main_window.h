@@ -1,0 +1,78 @@
+#pragma once
+// The bertscope window: a toolbar to open models and choose where they run, one tab per view, and a status bar
+// that shows what the engine is doing. Settings (recent models, backend, layout) persist in QSettings.
+#include <QMainWindow>
+
+#include "engine_client.h"
+
+class QComboBox;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
+
+namespace bertscope::gui {
+
+class AttentionPage;
+class ClassifyPage;
+class FillMaskPage;
+class MessageLine;
+class ModelPage;
+class QaPage;
+class TokenizePage;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Loads a folder or "default" on the chosen backend. The current model stays until the new one is ready.
+  void openModel(const QString& model);
+  void setBackend(const BackendRequest& request);  // and reloads the current model there
+  // Picks the toolbar's backend choice without reloading; false if there is no such choice (e.g. no such device).
+  bool selectBackendChoice(BackendKind kind, int device);
+
+  EngineClient* engine() const { return engine_; }
+  QTabWidget* tabs() const { return tabs_; }
+  MessageLine* banner() const { return banner_; }
+  ModelPage* modelPage() const { return modelPage_; }
+  TokenizePage* tokenizePage() const { return tokenizePage_; }
+  FillMaskPage* fillMaskPage() const { return fillMaskPage_; }
+  AttentionPage* attentionPage() const { return attentionPage_; }
+  QaPage* qaPage() const { return qaPage_; }
+  ClassifyPage* classifyPage() const { return classifyPage_; }
+  QStringList recentModels() const;
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void buildToolBar();
+  void fillBackendChoices();
+  void onLoaded(const Ptr<LoadedModel>& model);
+  void rememberRecent(const QString& folder);
+  void rebuildRecentMenu();
+  BackendRequest chosenBackend() const;
+
+  EngineClient* engine_;
+  QTabWidget* tabs_;
+  MessageLine* banner_;
+  ModelPage* modelPage_;
+  TokenizePage* tokenizePage_;
+  FillMaskPage* fillMaskPage_;
+  AttentionPage* attentionPage_;
+  QaPage* qaPage_;
+  ClassifyPage* classifyPage_;
+  QComboBox* backend_;
+  QMenu* recentMenu_;
+  QLabel* modelLabel_;
+  QLabel* busyLabel_;
+  QProgressBar* busy_;
+  QString requested_;   // the model asked for last
+  quint64 loadId_ = 0;
+};
+
+}  // namespace bertscope::gui

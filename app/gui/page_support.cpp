@@ -1,0 +1,70 @@
+#include "page_support.h"
+
+#include <QTextBlock>
+
+#include "text_spans.h"
+
+namespace bertscope::gui {
+
+MessageLine::MessageLine(QWidget* parent) : QLabel(parent) {
+  setWordWrap(true);
+  setTextInteractionFlags(Qt::TextSelectableByMouse);
+  hide();
+}
+
+void MessageLine::showError(const QString& text) {
+  error_ = true;
+  setStyleSheet(QStringLiteral("background: #fdecea; color: #b00020; padding: 6px; border-radius: 4px;"));
+  setText(text);
+  show();
+}
+
+void MessageLine::showNotice(const QString& text) {
+  error_ = false;
+  setStyleSheet(QStringLiteral("background: #eef3f8; color: #333; padding: 6px; border-radius: 4px;"));
+  setText(text);
+  show();
+}
+
+void MessageLine::clearMessage() {
+  error_ = false;
+  clear();
+  hide();
+}
+
+QTimer* make_debounce(QObject* owner, int ms, std::function<void()> action) {
+  auto* timer = new QTimer(owner);
+  timer->setSingleShot(true);
+  timer->setInterval(ms);
+  QObject::connect(timer, &QTimer::timeout, owner, std::move(action));
+  return timer;
+}
+
+QPlainTextEdit* make_text_editor(const QString& placeholder, int lines, QWidget* parent) {
+  auto* editor = new QPlainTextEdit(parent);
+  editor->setPlaceholderText(placeholder);
+  editor->setTabChangesFocus(true);
+  const int line = editor->fontMetrics().lineSpacing();
+  editor->setFixedHeight(line * lines + 2 * int(editor->document()->documentMargin()) + 6);
+  return editor;
+}
+
+std::pair<int, int> token_range(const QString& text, const Token& token) {
+  const CodePointIndex index(text);
+  return {index.utf16(token.start), index.utf16(token.end)};
+}
+
+void highlight_range(QPlainTextEdit* editor, int from, int to, const QColor& color) {
+  QList<QTextEdit::ExtraSelection> selections;
+  if (to > from) {
+    QTextEdit::ExtraSelection selection;
+    selection.cursor = QTextCursor(editor->document());
+    selection.cursor.setPosition(from);
+    selection.cursor.setPosition(to, QTextCursor::KeepAnchor);
+    selection.format.setBackground(color);
+    selections << selection;
+  }
+  editor->setExtraSelections(selections);
+}
+
+}  // namespace bertscope::gui

@@ -1,0 +1,37 @@
+#pragma once
+// Small pieces every page uses: a message line for errors and notices, a debounce timer, and text helpers.
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QTimer>
+
+#include "text/tokenizer.h"
+
+namespace bertscope::gui {
+
+// A line under a page's inputs: red for errors, grey for notices, hidden when empty.
+class MessageLine : public QLabel {
+  Q_OBJECT
+ public:
+  explicit MessageLine(QWidget* parent = nullptr);
+  void showError(const QString& text);
+  void showNotice(const QString& text);
+  void clearMessage();
+  bool isError() const { return error_; }
+
+ private:
+  bool error_ = false;
+};
+
+// A single-shot timer that restarts on every poke: runs `action` once typing pauses for `ms`.
+QTimer* make_debounce(QObject* owner, int ms, std::function<void()> action);
+
+// A plain-text editor sized for `lines` lines of text.
+QPlainTextEdit* make_text_editor(const QString& placeholder, int lines, QWidget* parent = nullptr);
+
+// The UTF-16 range [from, to) of `token` in `text` (the text its offsets point into).
+std::pair<int, int> token_range(const QString& text, const Token& token);
+
+// Highlights [from, to) in `editor` with `color` (an extra selection; the user's own selection is untouched).
+void highlight_range(QPlainTextEdit* editor, int from, int to, const QColor& color);
+
+}  // namespace bertscope::gui

@@ -1,0 +1,199 @@
+#include "qa_page.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScatterSeries>
+#include <QShortcut>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableView>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include "item_models.h"
+#include "page_support.h"
+#include "text_spans.h"
+
+namespace bertscope::gui {
+
+QaPage::QaPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+  question_ = new QLineEdit(this);
+  question_->setPlaceholderText(tr("Question"));
+  context_ = new QPlainTextEdit(this);
+  context_->setPlaceholderText(tr("Context: the text that holds the answer (any length: long texts are read in overlapping windows)"));
+  topK_ = new QSpinBox(this);
+  topK_->setRange(1, 20);
+  topK_->setValue(5);
+  topK_->setPrefix(tr("top "));
+  auto* run = new QPushButton(tr("Answer"), this);
+  run->setToolTip(tr("Ctrl+Return"));
+  best_ = new QLabel(this);
+  best_->setWordWrap(true);
+  best_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  message_ = new MessageLine(this);
+  answers_ = new ResultTableModel({tr("Answer"), tr("Score"), tr("Start"), tr("End"), tr("Window")}, 1, this);
+  table_ = new QTableView(this);
+  table_->setModel(answers_);
+  table_->setItemDelegateForColumn(1, new ProbabilityDelegate(table_));
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->verticalHeader()->hide();
+  table_->horizontalHeader()->setStretchLastSection(true);
+  chartView_ = new QChartView(new QChart, this);
+  chartView_->setRenderHint(QPainter::Antialiasing);
+  chartView_->setMinimumHeight(180);
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(question_, 1);
+  top->addWidget(topK_);
+  top->addWidget(run);
+  auto* results = new QSplitter(Qt::Horizontal, this);
+  results->addWidget(table_);
+  results->addWidget(chartView_);
+  results->setStretchFactor(1, 1);
+  results->setSizes({520, 680});
+  results_ = results;
+  auto* split = new QSplitter(Qt::Vertical, this);
+  split->addWidget(context_);
+  split->addWidget(results);
+  split->setSizes({220, 420});
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(message_);
+  layout->addLayout(top);
+  layout->addWidget(best_);
+  layout->addWidget(split, 1);
+
+  debounce_ = make_debounce(this, 500, [this] { refresh(); });
+  connect(question_, &QLineEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(context_, &QPlainTextEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(topK_, &QSpinBox::valueChanged, this, [this] { refresh(); });
+  connect(run, &QPushButton::clicked, this, &QaPage::refresh);
+  connect(question_, &QLineEdit::returnPressed, this, &QaPage::refresh);
+  auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
+  connect(shortcut, &QShortcut::activated, this, &QaPage::refresh);
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) { if (current.isValid()) showAnswer(current.row()); });
+  connect(engine_, &EngineClient::answered, this, [this](quint64 id, Ptr<QaResult> result) {
+    if (id != latest_) return;
+    message_->clearMessage();
+    shownContext_ = requestedContext_;
+    shown_ = result;
+    showResult(*result);
+  });
+  connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
+    if (job != Job::Answer || id != latest_) return;
+    answers_->clear();
+    best_->clear();
+    message_->showError(error);
+  });
+}
+
+void QaPage::setModel(const Ptr<LoadedModel>& model) {
+  usable_ = model && model->qa;
+  shown_.reset();
+  answers_->clear();
+  best_->clear();
+  chartView_->chart()->removeAllSeries();
+  highlight_range(context_, 0, 0, Qt::yellow);
+  results_->setVisible(usable_);
+  if (!model) return;
+  if (!usable_) {
+    message_->showNotice(tr("This model has no question-answering head (it is a %1). Load a "
+                            "BertForQuestionAnswering checkpoint, for example a SQuAD fine-tune, to answer questions.")
+                             .arg(QString::fromStdString(model->info.architecture)));
+    return;
+  }
+  message_->clearMessage();
+  refresh();
+}
+
+void QaPage::setInput(const QString& question, const QString& context) {
+  question_->setText(question);
+  context_->setPlainText(context);
+  refresh();
+}
+
+QString QaPage::answerText() const { return best_->text(); }
+
+void QaPage::refresh() {
+  debounce_->stop();
+  if (!usable_) return;
+  if (question_->text().trimmed().isEmpty() || context_->toPlainText().trimmed().isEmpty()) {
+    latest_ = 0;
+    message_->showNotice(tr("Type a question and a context that answers it."));
+    return;
+  }
+  requestedContext_ = context_->toPlainText();
+  latest_ = engine_->answer(question_->text(), requestedContext_, topK_->value());
+}
+
+void QaPage::showResult(const QaResult& result) {
+  QVector<QVector<QVariant>> rows;
+  for (const QaAnswer& a : result.answers)
+    rows.push_back({QString::fromStdString(a.answer), a.score, a.start, a.end, a.window + 1});
+  answers_->setRows(rows);
+  table_->resizeColumnsToContents();
+  table_->setColumnWidth(0, std::min(table_->columnWidth(0), 260));
+  table_->setColumnWidth(1, 150);
+  if (result.answers.empty()) {
+    best_->setText(tr("No answer span found."));
+    return;
+  }
+  table_->selectRow(0);
+  showAnswer(0);
+  if (result.windows.size() > 1)
+    message_->showNotice(tr("The context was read in %1 overlapping windows of up to 384 tokens.").arg(result.windows.size()));
+}
+
+void QaPage::showAnswer(int rank) {
+  if (!shown_ || rank < 0 || rank >= int(shown_->answers.size())) return;
+  const QaAnswer& a = shown_->answers[size_t(rank)];
+  best_->setText(tr("<b>%1</b> &nbsp; score %2").arg(QString::fromStdString(a.answer).toHtmlEscaped()).arg(a.score, 0, 'f', 4));
+  if (context_->toPlainText() == shownContext_) {
+    const CodePointIndex index(shownContext_);
+    const int from = index.utf16(a.start), to = index.utf16(a.end);
+    highlight_range(context_, from, to, QColor(255, 220, 80));
+    QTextCursor cursor(context_->document());
+    cursor.setPosition(from);
+    context_->setTextCursor(cursor);
+    context_->ensureCursorVisible();
+  }
+  // Start and end logits over the window holding this answer.
+  const QaWindow& window = shown_->windows[size_t(a.window)];
+  auto* chart = chartView_->chart();
+  chart->removeAllSeries();
+  for (auto* axis : chart->axes()) chart->removeAxis(axis);
+  auto* start = new QLineSeries;
+  start->setName(tr("start logit"));
+  auto* end = new QLineSeries;
+  end->setName(tr("end logit"));
+  auto* chosen = new QScatterSeries;
+  chosen->setName(tr("answer"));
+  chosen->setMarkerSize(9);
+  for (size_t t = 0; t < window.start_logits.size(); ++t) {
+    start->append(double(t), window.start_logits[t]);
+    end->append(double(t), window.end_logits[t]);
+  }
+  chosen->append(a.start_token, window.start_logits[size_t(a.start_token)]);
+  chosen->append(a.end_token, window.end_logits[size_t(a.end_token)]);
+  for (QXYSeries* series : {static_cast<QXYSeries*>(start), static_cast<QXYSeries*>(end), static_cast<QXYSeries*>(chosen)}) {
+    chart->addSeries(series);
+    connect(series, &QXYSeries::hovered, this, [this, window](const QPointF& point, bool state) {
+      const int t = int(std::lround(point.x()));
+      if (state && t >= 0 && t < int(window.encoding.size()))
+        QToolTip::showText(QCursor::pos(), tr("token %1: %2").arg(t).arg(QString::fromStdString(window.encoding.tokens[size_t(t)].text)));
+    });
+  }
+  chart->createDefaultAxes();
+  chart->axes(Qt::Horizontal).first()->setTitleText(tr("token in window %1").arg(a.window + 1));
+  chart->setTitle(tr("Where the answer starts and ends"));
+}
+
+}  // namespace bertscope::gui

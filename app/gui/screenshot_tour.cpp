@@ -1,0 +1,48 @@
+#include "screenshot_tour.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QTabWidget>
+#include <QTimer>
+#include <cstdio>
+
+#include "main_window.h"
+
+namespace bertscope::gui {
+
+ScreenshotTour::ScreenshotTour(MainWindow* window, QString folder) : QObject(window), window_(window), folder_(std::move(folder)) {
+  QDir().mkpath(folder_);
+  connect(window_->engine(), &EngineClient::loaded, this, [this] {
+    if (tab_ < 0) next();
+  });
+  connect(window_->engine(), &EngineClient::failed, this, [](quint64, Job job, const QString& error) {
+    if (job != Job::Load) return;
+    std::fprintf(stderr, "bertscope: screenshots: the model did not load: %s\n", qPrintable(error));
+    QApplication::exit(1);
+  });
+}
+
+void ScreenshotTour::next() {
+  ++tab_;
+  if (tab_ >= window_->tabs()->count()) {
+    QApplication::quit();
+    return;
+  }
+  window_->tabs()->setCurrentIndex(tab_);
+  QTimer::singleShot(600, this, [this] { waitForIdle(3); });  // let debounced requests start
+}
+
+void ScreenshotTour::waitForIdle(int quietPolls) {
+  if (window_->engine()->busy()) quietPolls = 3;
+  if (quietPolls > 0) {
+    QTimer::singleShot(100, this, [this, quietPolls] { waitForIdle(window_->engine()->busy() ? 3 : quietPolls - 1); });
+    return;
+  }
+  QString name = window_->tabs()->tabText(tab_).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
+  const QString path = QDir(folder_).filePath(QStringLiteral("%1-%2.png").arg(tab_ + 1, 2, 10, QLatin1Char('0')).arg(name));
+  if (!window_->grab().save(path)) std::fprintf(stderr, "bertscope: could not write %s\n", qPrintable(path));
+  else std::printf("%s\n", qPrintable(path));
+  next();
+}
+
+}  // namespace bertscope::gui

@@ -1,0 +1,25 @@
+#pragma once
+// ScreenshotTour: after the model loads, shows each tab in turn, waits until the engine is idle, and saves the
+// window as DIR/NN-tab.png; then quits. Used by scripts/screenshots.sh under Xvfb (and handy for bug reports).
+#include <QObject>
+#include <QString>
+
+namespace bertscope::gui {
+
+class MainWindow;
+
+class ScreenshotTour : public QObject {
+  Q_OBJECT
+ public:
+  ScreenshotTour(MainWindow* window, QString folder);
+
+ private:
+  void next();
+  void waitForIdle(int quietPolls);
+
+  MainWindow* window_;
+  QString folder_;
+  int tab_ = -1;
+};
+
+}  // namespace bertscope::gui

@@ -1,0 +1,139 @@
+#include "token_strip.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <QToolTip>
+
+namespace bertscope::gui {
+
+namespace {
+constexpr int kPadding = 5;   // inside a chip
+constexpr int kWordGap = 6;   // between words
+constexpr int kLineGap = 6;
+
+bool is_continuation(const Token& t) { return t.text.rfind("##", 0) == 0; }
+}  // namespace
+
+TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent) {
+  setMouseTracking(true);
+  QSizePolicy policy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+  policy.setHeightForWidth(true);
+  setSizePolicy(policy);
+}
+
+void TokenStrip::setEncoding(const Encoding& encoding) {
+  encoding_ = encoding;
+  highlighted_ = hovered_ = -1;
+  layoutChips(width(), &chips_);
+  updateGeometry();
+  update();
+}
+
+void TokenStrip::setShowIds(bool show) {
+  showIds_ = show;
+  layoutChips(width(), &chips_);
+  updateGeometry();
+  update();
+}
+
+void TokenStrip::setHighlighted(int token) {
+  if (token == highlighted_) return;
+  highlighted_ = token;
+  update();
+}
+
+QString TokenStrip::label(const Token& token) const { return QString::fromStdString(token.text); }
+
+int TokenStrip::layoutChips(int width, std::vector<QRect>* out) const {
+  const QFontMetrics metrics(font());
+  const int line = metrics.height() * (showIds_ ? 2 : 1) + 2 * kPadding;
+  int x = 0, y = 0;
+  out->clear();
+  for (size_t i = 0; i < encoding_.tokens.size(); ++i) {
+    const Token& t = encoding_.tokens[i];
+    int w = metrics.horizontalAdvance(label(t)) + 2 * kPadding;
+    if (showIds_) w = std::max(w, metrics.horizontalAdvance(QString::number(t.id)) + 2 * kPadding);
+    const bool joined = i > 0 && is_continuation(t);
+    int left = x + (joined || i == 0 ? 0 : kWordGap);
+    if (left + w > width && x > 0) {  // wrap
+      left = 0;
+      y += line + kLineGap;
+    }
+    out->emplace_back(left, y, w, line);
+    x = left + w;
+  }
+  return encoding_.tokens.empty() ? 0 : y + line + 1;
+}
+
+int TokenStrip::heightForWidth(int width) const {
+  std::vector<QRect> chips;
+  return layoutChips(width, &chips);
+}
+
+QSize TokenStrip::sizeHint() const { return {400, std::max(heightForWidth(std::max(width(), 400)), 20)}; }
+
+void TokenStrip::resizeEvent(QResizeEvent*) { layoutChips(width(), &chips_); }
+
+void TokenStrip::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  painter.setRenderHint(QPainter::Antialiasing);
+  const QFontMetrics metrics(font());
+  static const QColor word_colors[] = {QColor(214, 234, 248), QColor(213, 245, 227), QColor(252, 243, 207),
+                                       QColor(245, 219, 235)};
+  for (size_t i = 0; i < chips_.size() && i < encoding_.tokens.size(); ++i) {
+    const Token& t = encoding_.tokens[i];
+    const QRect r = chips_[i];
+    QColor fill = t.special ? QColor(225, 225, 225) : word_colors[(t.word < 0 ? 0 : t.word) % 4];
+    if (int(i) == highlighted_ || int(i) == hovered_) fill = QColor(255, 200, 90);
+    painter.setPen(t.unknown ? QPen(Qt::red, 2) : QPen(fill.darker(130), 1));
+    painter.setBrush(fill);
+    painter.drawRoundedRect(QRectF(r).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4);
+    QRect text_rect(r.left(), r.top() + kPadding, r.width(), metrics.height());
+    painter.setPen(t.unknown ? Qt::red : palette().color(QPalette::WindowText));
+    painter.drawText(text_rect, Qt::AlignHCenter | Qt::AlignVCenter, label(t));
+    if (t.sequence == 1)  // second sentence
+      painter.drawLine(r.left() + 3, r.bottom() - 2, r.right() - 3, r.bottom() - 2);
+    if (showIds_) {
+      painter.setPen(palette().color(QPalette::PlaceholderText));
+      painter.drawText(text_rect.translated(0, metrics.height()), Qt::AlignHCenter | Qt::AlignVCenter,
+                       QString::number(t.id));
+    }
+  }
+}
+
+int TokenStrip::tokenAt(QPoint point) const {
+  for (size_t i = 0; i < chips_.size(); ++i)
+    if (chips_[i].contains(point)) return int(i);
+  return -1;
+}
+
+void TokenStrip::mouseMoveEvent(QMouseEvent* event) {
+  const int token = tokenAt(event->position().toPoint());
+  if (token != hovered_) {
+    hovered_ = token;
+    update();
+    emit tokenHovered(token);
+  }
+  if (token >= 0) {
+    const Token& t = encoding_.tokens[size_t(token)];
+    QString tip = tr("token %1: \"%2\", id %3, type %4").arg(token).arg(QString::fromStdString(t.text)).arg(t.id).arg(t.type_id);
+    if (t.unknown) tip += tr("\nnot in the vocabulary: the word became [UNK]");
+    if (clickable_ && !t.special) tip += tr("\nclick to mask this word");
+    QToolTip::showText(event->globalPosition().toPoint(), tip, this);
+  }
+}
+
+void TokenStrip::mousePressEvent(QMouseEvent* event) {
+  const int token = tokenAt(event->position().toPoint());
+  if (token >= 0 && event->button() == Qt::LeftButton) emit tokenClicked(token);
+}
+
+void TokenStrip::leaveEvent(QEvent*) {
+  if (hovered_ != -1) {
+    hovered_ = -1;
+    update();
+    emit tokenHovered(-1);
+  }
+}
+
+}  // namespace bertscope::gui

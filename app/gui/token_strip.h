@@ -1,0 +1,52 @@
+#pragma once
+// TokenStrip: an encoding drawn as a wrapped row of chips, one per WordPiece token. Pieces of one word touch
+// (continuations "##ing" are joined to their word), words alternate colours, [UNK] is outlined in red, special
+// tokens are grey, second-sentence tokens are underlined. Hovering a chip reports its index; clicking reports it
+// too (the fill-mask page masks that word).
+#include <QWidget>
+#include <vector>
+
+#include "text/tokenizer.h"
+
+namespace bertscope::gui {
+
+class TokenStrip : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TokenStrip(QWidget* parent = nullptr);
+
+  void setEncoding(const Encoding& encoding);
+  void setShowIds(bool show);
+  void setHighlighted(int token);  // -1: none
+  void setClickable(bool clickable) { clickable_ = clickable; }
+  int tokenAt(QPoint point) const;  // -1: none
+  QRect chipRect(int token) const { return token >= 0 && token < int(chips_.size()) ? chips_[size_t(token)] : QRect(); }
+
+  bool hasHeightForWidth() const override { return true; }
+  int heightForWidth(int width) const override;
+  QSize sizeHint() const override;
+
+ signals:
+  void tokenHovered(int token);  // -1 when the mouse leaves the chips
+  void tokenClicked(int token);
+
+ protected:
+  void paintEvent(QPaintEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void leaveEvent(QEvent* event) override;
+
+ private:
+  int layoutChips(int width, std::vector<QRect>* out) const;  // returns the height needed
+  QString label(const Token& token) const;
+
+  Encoding encoding_;
+  std::vector<QRect> chips_;
+  bool showIds_ = true;
+  bool clickable_ = false;
+  int highlighted_ = -1;
+  int hovered_ = -1;
+};
+
+}  // namespace bertscope::gui

@@ -1,0 +1,170 @@
+#include "tokenize_page.h"
+
+#include <QCheckBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMouseEvent>
+#include <QPlainTextEdit>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "item_models.h"
+#include "page_support.h"
+#include "text_spans.h"
+#include "token_strip.h"
+
+namespace bertscope::gui {
+
+namespace {
+const QColor kSpanColor(255, 200, 90);
+}
+
+TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+  text_ = make_text_editor(tr("Type a text to see its WordPiece tokens"), 3, this);
+  pair_ = make_text_editor(tr("Optional second sentence (for sentence-pair models)"), 1, this);
+  showIds_ = new QCheckBox(tr("Show ids"), this);
+  showIds_->setChecked(true);
+  summary_ = new QLabel(this);
+  message_ = new MessageLine(this);
+  strip_ = new TokenStrip(this);
+  auto* strip_scroll = new QScrollArea(this);
+  strip_scroll->setWidget(strip_);
+  strip_scroll->setWidgetResizable(true);
+  strip_scroll->setFrameShape(QFrame::NoFrame);
+  model_ = new TokenTableModel(this);
+  table_ = new QTableView(this);
+  table_->setModel(model_);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->verticalHeader()->hide();
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setMouseTracking(true);
+
+  auto* splitter = new QSplitter(Qt::Vertical, this);
+  splitter->addWidget(strip_scroll);
+  splitter->addWidget(table_);
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 2);
+
+  auto* options = new QHBoxLayout;
+  options->addWidget(summary_, 1);
+  options->addWidget(showIds_);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(text_);
+  layout->addWidget(pair_);
+  layout->addLayout(options);
+  layout->addWidget(message_);
+  layout->addWidget(splitter, 1);
+
+  debounce_ = make_debounce(this, 120, [this] { refresh(); });
+  connect(text_, &QPlainTextEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(pair_, &QPlainTextEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(showIds_, &QCheckBox::toggled, strip_, &TokenStrip::setShowIds);
+  connect(strip_, &TokenStrip::tokenHovered, this, &TokenizePage::highlightToken);
+  connect(table_, &QTableView::entered, this, [this](const QModelIndex& index) { highlightToken(index.row()); });
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) { highlightToken(current.row()); });
+  connect(engine_, &EngineClient::tokenized, this, [this](quint64 id, Ptr<Encoding> encoding) {
+    if (id != latest_) return;  // an older text's tokens
+    shownText_ = requestedText_;
+    shownPair_ = requestedPair_;
+    message_->clearMessage();
+    showEncoding(*encoding);
+  });
+  connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
+    if (job == Job::Tokenize && id == latest_) message_->showError(error);
+  });
+  text_->viewport()->installEventFilter(this);
+  text_->viewport()->setMouseTracking(true);
+  pair_->viewport()->installEventFilter(this);
+  pair_->viewport()->setMouseTracking(true);
+}
+
+void TokenizePage::setText(const QString& text, const QString& pair) {
+  text_->setPlainText(text);
+  pair_->setPlainText(pair);
+  refresh();
+}
+
+void TokenizePage::refresh() {
+  debounce_->stop();
+  if (!engine_->model()) return;
+  requestedText_ = text_->toPlainText();
+  requestedPair_ = pair_->toPlainText();
+  latest_ = engine_->tokenize(requestedText_, requestedPair_);
+}
+
+QString TokenizePage::summary() const { return summary_->text(); }
+
+void TokenizePage::showEncoding(const Encoding& encoding) {
+  model_->setEncoding(encoding, shownText_, shownPair_);
+  strip_->setEncoding(encoding);
+  table_->resizeColumnsToContents();
+  int unknown = 0, words = 0, pieces = 0;
+  for (const Token& t : encoding.tokens) {
+    unknown += t.unknown;
+    if (t.word >= 0 && t.text.rfind("##", 0) != 0) ++words;
+    if (t.text.rfind("##", 0) == 0) ++pieces;
+  }
+  QString text = tr("%n token(s)", nullptr, int(encoding.size())) + tr(" · %n word(s)", nullptr, words) +
+                 tr(" · %n continuation piece(s)", nullptr, pieces);
+  if (unknown) text += tr(" · %n unknown", nullptr, unknown);
+  if (encoding.truncated_tokens)
+    text += tr(" · %n token(s) past the model's maximum length were cut", nullptr, encoding.truncated_tokens);
+  summary_->setText(text);
+}
+
+void TokenizePage::highlightToken(int token) {
+  strip_->setHighlighted(token);
+  highlight_range(text_, 0, 0, kSpanColor);
+  highlight_range(pair_, 0, 0, kSpanColor);
+  const Encoding& encoding = model_->encoding();
+  if (token < 0 || token >= int(encoding.size())) return;
+  const Token& t = encoding.tokens[size_t(token)];
+  if (t.sequence < 0) return;
+  // Offsets point into the texts as they were tokenized; skip if the user has typed since.
+  QPlainTextEdit* editor = t.sequence == 0 ? text_ : pair_;
+  const QString& shown = t.sequence == 0 ? shownText_ : shownPair_;
+  if (editor->toPlainText() != shown) return;
+  const auto [from, to] = token_range(shown, t);
+  highlight_range(editor, from, to, kSpanColor);
+}
+
+int TokenizePage::tokenAtTextPosition(int sequence, int utf16_position) const {
+  const QString& shown = sequence == 0 ? shownText_ : shownPair_;
+  const int cp = CodePointIndex(shown).codePoint(utf16_position);
+  const Encoding& encoding = model_->encoding();
+  for (size_t i = 0; i < encoding.size(); ++i) {
+    const Token& t = encoding.tokens[i];
+    if (t.sequence == sequence && t.start <= cp && cp < t.end) return int(i);
+  }
+  return -1;
+}
+
+bool TokenizePage::eventFilter(QObject* watched, QEvent* event) {
+  const bool in_text = watched == text_->viewport(), in_pair = watched == pair_->viewport();
+  if ((in_text || in_pair) && (event->type() == QEvent::MouseMove || event->type() == QEvent::Leave)) {
+    QPlainTextEdit* editor = in_text ? text_ : pair_;
+    int token = -1;
+    if (event->type() == QEvent::MouseMove && editor->toPlainText() == (in_text ? shownText_ : shownPair_)) {
+      const auto* mouse = static_cast<QMouseEvent*>(event);
+      const QTextCursor cursor = editor->cursorForPosition(mouse->position().toPoint());
+      // cursorForPosition gives the nearest gap; only count it when the mouse is over a character.
+      const QRect caret = editor->cursorRect(cursor);
+      if (std::abs(caret.center().y() - mouse->position().y()) <= caret.height())
+        token = tokenAtTextPosition(in_text ? 0 : 1, std::max(0, cursor.position() - (caret.x() > mouse->position().x() ? 1 : 0)));
+    }
+    strip_->setHighlighted(token);
+    if (token >= 0) {
+      const auto [from, to] = token_range(in_text ? shownText_ : shownPair_, model_->encoding().tokens[size_t(token)]);
+      highlight_range(editor, from, to, kSpanColor);
+    } else {
+      highlight_range(editor, 0, 0, kSpanColor);
+    }
+  }
+  return QWidget::eventFilter(watched, event);
+}
+
+}  // namespace bertscope::gui

@@ -1,0 +1,304 @@
+// The desktop app, driven offscreen: item models under QAbstractItemModelTester, and the window's pages with
+// QSignalSpy/QTRY: type text -> predictions arrive and match the engine; outdated replies are dropped; a broken
+// model folder shows an error and leaves the loaded model working; settings persist; closing mid-job is safe.
+#include <QAbstractItemModelTester>
+#include <QFile>
+#include <QImage>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <filesystem>
+#include <fstream>
+
+#include "attention_page.h"
+#include "classify_page.h"
+#include "fill_mask_page.h"
+#include "item_models.h"
+#include "main_window.h"
+#include "model/random_model.h"
+#include "model_page.h"
+#include "page_support.h"
+#include "qa_page.h"
+#include "session.h"
+#include "tasks/tasks.h"
+#include "token_strip.h"
+#include "tokenize_page.h"
+
+using namespace bertscope;
+using namespace bertscope::gui;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr int kWait = 30000;  // ms; the models are tiny, but CI machines can be slow
+
+fs::path make_model(const QTemporaryDir& dir, const std::string& name, std::vector<std::string> labels = {}, bool qa = false) {
+  RandomModelSpec spec;
+  spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
+  spec.layers = 2;
+  spec.hidden = 32;
+  spec.heads = 2;
+  spec.intermediate = 64;
+  spec.seed = 7;
+  spec.init_std = 0.5f;  // large weights: predictions far from uniform, so ranking checks mean something
+  spec.labels = std::move(labels);
+  spec.question_answering = qa;
+  const fs::path folder = fs::path(dir.path().toStdString()) / name;
+  write_random_model(folder, spec);
+  return folder;
+}
+
+QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
+
+// Loads `folder` into `window` and waits for it.
+bool load(MainWindow& window, const fs::path& folder) {
+  QSignalSpy loaded(window.engine(), &EngineClient::loaded);
+  window.openModel(q(folder));
+  return loaded.wait(kWait) || loaded.count() > 0;
+}
+}  // namespace
+
+class TestGui : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  fs::path mlm_, classifier_, qa_;
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
+    QSettings().clear();
+    QVERIFY(dir_.isValid());
+    mlm_ = make_model(dir_, "mlm");
+    classifier_ = make_model(dir_, "classifier", {"negative", "positive"});
+    qa_ = make_model(dir_, "qa", {}, true);
+  }
+
+  void tokenTableModelPassesTheTester() {
+    Session session(mlm_, {BackendKind::Cpu});
+    TokenTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const QString text = QStringLiteral("Unaffable 🐈 cats"), pair = QStringLiteral("zzzqqq");
+    model.setEncoding(session.tokenizer().encode(text.toStdString(), pair.toStdString()), text, pair);
+    QVERIFY(model.rowCount() > 5);
+    QCOMPARE(model.index(0, TokenTableModel::TokenText).data().toString(), QStringLiteral("[CLS]"));
+    // Offsets are code points; the emoji is two UTF-16 units, so "cats" checks the conversion.
+    bool found = false;
+    for (int r = 0; r < model.rowCount(); ++r)
+      if (model.index(r, TokenTableModel::TokenText).data().toString() == QStringLiteral("cats")) {
+        QCOMPARE(model.index(r, TokenTableModel::Source).data().toString(), QStringLiteral("cats"));
+        found = true;
+      }
+    QVERIFY(found);
+    model.setEncoding({}, {}, {});
+    QCOMPARE(model.rowCount(), 0);
+  }
+
+  void resultTableModelPassesTheTester() {
+    ResultTableModel model({"Label", "Probability"}, 1);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setRows({{"a", 0.25}, {"b", 0.75}}, {1, 2});
+    QCOMPARE(model.rowCount(), 2);
+    QCOMPARE(model.index(1, 1).data(Qt::EditRole).toDouble(), 0.75);
+    QCOMPARE(model.index(1, 1).data().toString(), QStringLiteral("75.0 %"));
+    QCOMPARE(model.index(1, 0).data(Qt::UserRole).toInt(), 2);
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+  }
+
+  void fillMaskMatchesTheEngineAndEditsTheSentence() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    QCOMPARE(window.modelPage()->field("Layers"), QStringLiteral("2"));
+    FillMaskPage* page = window.fillMaskPage();
+    page->setText(QStringLiteral("the [MASK] sat on the mat ."));
+    QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 5, kWait);
+
+    Session session(mlm_, {BackendKind::Cpu});
+    const FillMaskResult expected = fill_mask(session.model(), session.tokenizer(), "the [MASK] sat on the mat .", 5);
+    for (int r = 0; r < 5; ++r) {
+      QCOMPARE(page->predictions()->index(r, 1).data().toString(), QString::fromStdString(expected.predictions[0][size_t(r)].token_str));
+      QVERIFY(std::abs(page->predictions()->index(r, 2).data(Qt::EditRole).toDouble() - expected.predictions[0][size_t(r)].score) < 1e-6);
+    }
+    // Click a prediction: it replaces the mask.
+    const QString best = page->predictions()->index(0, 1).data().toString();
+    page->applyPrediction(0, best);
+    QVERIFY2(!page->text().contains("[MASK]"), qPrintable(page->text()));
+    QVERIFY(page->text().contains(best.startsWith("##") ? best.mid(2) : best));
+    // With no mask left, the page says what to do instead of showing stale predictions.
+    QTRY_VERIFY_WITH_TIMEOUT(page->message()->isError() && page->predictions()->rowCount() == 0, kWait);
+    QVERIFY(page->message()->text().contains("[MASK]"));
+  }
+
+  void clickingAWordMasksIt() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FillMaskPage* page = window.fillMaskPage();
+    page->setText(QStringLiteral("the cat [MASK] on the mat ."));
+    QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 5, kWait);
+    page->maskToken(2);  // "cat"
+    QCOMPARE(page->text(), QStringLiteral("the [MASK] [MASK] on the mat ."));
+    QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 10, kWait);  // two masks x top 5
+  }
+
+  void outdatedRepliesAreDropped() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FillMaskPage* page = window.fillMaskPage();
+    QSignalSpy filled(window.engine(), &EngineClient::filled);
+    for (int i = 0; i < 20; ++i) page->setText(QStringLiteral("word%1 [MASK] here").arg(i));
+    page->setText(QStringLiteral("the last [MASK] wins"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.engine()->busy(), kWait);
+    QVERIFY2(filled.count() < 21, "superseded requests should be skipped, not computed");
+    QCOMPARE(page->predictions()->rowCount(), 5);
+    QVERIFY(page->predictions()->index(0, 3).data().toString().startsWith(QStringLiteral("the last")));
+  }
+
+  void emptyTextAndMissingMaskAreExplained() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FillMaskPage* page = window.fillMaskPage();
+    page->setText(QStringLiteral("no mask here"));
+    QTRY_VERIFY_WITH_TIMEOUT(page->message()->isError(), kWait);
+    QVERIFY(page->message()->text().contains("[MASK]"));
+    page->setText(QString());
+    QVERIFY(!page->message()->isError());
+    QVERIFY(page->message()->text().contains("[MASK]"));
+  }
+
+  void brokenFolderShowsAnErrorAndKeepsTheModel() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    const fs::path broken = fs::path(dir_.path().toStdString()) / "broken";
+    fs::create_directories(broken);
+    std::ofstream(broken / "config.json") << "{ not json";
+    QSignalSpy failed(window.engine(), &EngineClient::failed);
+    window.openModel(q(broken));
+    QTRY_VERIFY_WITH_TIMEOUT(window.banner()->isError(), kWait);
+    QVERIFY2(window.banner()->text().contains("config.json"), qPrintable(window.banner()->text()));
+    QVERIFY(window.banner()->text().contains("still loaded"));
+    // A folder that does not exist.
+    window.openModel(QStringLiteral("/no/such/model"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.banner()->text().contains("/no/such/model") && window.banner()->isError(), kWait);
+    // The loaded model still answers.
+    window.fillMaskPage()->setText(QStringLiteral("still [MASK] works"));
+    QTRY_COMPARE_WITH_TIMEOUT(window.fillMaskPage()->predictions()->rowCount(), 5, kWait);
+    QVERIFY(!window.recentModels().contains(q(broken)));
+  }
+
+  void tokensViewLinksTokensAndText() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    window.resize(1000, 700);
+    window.show();
+    window.tabs()->setCurrentWidget(window.tokenizePage());
+    TokenizePage* page = window.tokenizePage();
+    page->setText(QStringLiteral("Unaffable 🐈 cats"));
+    QTRY_VERIFY_WITH_TIMEOUT(page->summary().contains("token"), kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(page->tokenModel()->rowCount() > 3, kWait);
+    const Encoding& e = page->tokenModel()->encoding();
+    int cats = -1;
+    for (size_t i = 0; i < e.size(); ++i)
+      if (e.tokens[i].text == "cats") cats = int(i);
+    QVERIFY(cats > 0);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTest::mouseMove(page->strip(), page->strip()->chipRect(cats).center());
+    QTRY_COMPARE(page->textEditor()->extraSelections().size(), 1);
+    const QTextCursor c = page->textEditor()->extraSelections().first().cursor;
+    QCOMPARE(c.selectedText(), QStringLiteral("cats"));
+  }
+
+  void attentionViewExports() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    AttentionPage* page = window.attentionPage();
+    page->setText(QStringLiteral("the cat sat on the mat"));
+    QTRY_VERIFY_WITH_TIMEOUT(!page->data().empty() && page->data().size() == 8, kWait);
+    QCOMPARE(page->data().layers(), 2);
+    QCOMPARE(page->data().heads(), 2);
+    // Every row of a map is a probability distribution.
+    const std::vector<float> m = page->data().map(1, -1);
+    for (int r = 0; r < 8; ++r) {
+      double sum = 0;
+      for (int c = 0; c < 8; ++c) sum += m[size_t(r * 8 + c)];
+      QVERIFY(std::abs(sum - 1.0) < 1e-4);
+    }
+    page->select(1, 0);
+    const QString csv = dir_.filePath("attention.csv"), png = dir_.filePath("attention.png");
+    QVERIFY(page->exportCsv(csv));
+    QVERIFY(page->exportPng(png));
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 9);  // header + 8 tokens
+    QVERIFY(lines[1].startsWith("\"[CLS]\","));
+    QVERIFY(!QImage(png).isNull());
+  }
+
+  void questionAnsweringHighlightsTheAnswer() {
+    MainWindow window;
+    QVERIFY(load(window, qa_));
+    QaPage* page = window.qaPage();
+    QAbstractItemModelTester tester(page->answers(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const QString context = QStringLiteral("The cat sat on the mat by the door. The dog slept in the garden.");
+    page->setInput(QStringLiteral("Where did the cat sit?"), context);
+    QTRY_VERIFY_WITH_TIMEOUT(page->answers()->rowCount() > 0, kWait);
+    Session session(qa_, {BackendKind::Cpu});
+    QaOptions options;
+    options.top_k = 5;
+    const QaResult expected = answer_question(session.model(), session.tokenizer(), "Where did the cat sit?", context.toStdString(), options);
+    QCOMPARE(page->answers()->rowCount(), int(expected.answers.size()));
+    QCOMPARE(page->answers()->index(0, 0).data().toString(), QString::fromStdString(expected.answers[0].answer));
+    QVERIFY(page->answerText().contains(QString::fromStdString(expected.answers[0].answer).toHtmlEscaped()));
+    // A model without the head says so instead of failing.
+    QVERIFY(load(window, mlm_));
+    QVERIFY(page->message()->text().contains("no question-answering head"));
+    QCOMPARE(page->answers()->rowCount(), 0);
+  }
+
+  void classificationShowsLabelProbabilities() {
+    MainWindow window;
+    QVERIFY(load(window, classifier_));
+    ClassifyPage* page = window.classifyPage();
+    page->setText(QStringLiteral("the food was good"));
+    QTRY_COMPARE_WITH_TIMEOUT(page->labels()->rowCount(), 2, kWait);
+    QCOMPARE(page->labels()->index(0, 0).data().toString(), QStringLiteral("negative"));
+    const double sum = page->labels()->index(0, 1).data(Qt::EditRole).toDouble() + page->labels()->index(1, 1).data(Qt::EditRole).toDouble();
+    QVERIFY(std::abs(sum - 1.0) < 1e-6);
+    QCOMPARE(page->nextSentence()->rowCount(), 0);  // no NSP head
+    // The fill-mask page explains that this model cannot fill masks.
+    QVERIFY(window.fillMaskPage()->message()->text().contains("no masked-language-model head"));
+  }
+
+  void settingsPersist() {
+    {
+      MainWindow window;
+      QVERIFY(load(window, classifier_));
+      QVERIFY(window.selectBackendChoice(BackendKind::Cpu, -1));
+      QSignalSpy loaded(window.engine(), &EngineClient::loaded);
+      window.setBackend({BackendKind::Cpu, -1});  // reloads on the CPU
+      QVERIFY(loaded.wait(kWait));
+      QVERIFY(window.modelPage()->field("Runs on").startsWith("CPU"));
+      window.close();
+    }
+    MainWindow again;
+    QCOMPARE(again.recentModels().value(0), q(classifier_));
+    QCOMPARE(QSettings().value("backend/kind").toString(), QStringLiteral("cpu"));
+  }
+
+  void closingWhileWorkRunsIsSafe() {
+    for (int i = 0; i < 3; ++i) {
+      auto window = std::make_unique<MainWindow>();
+      window->openModel(q(mlm_));
+      window->fillMaskPage()->setText(QStringLiteral("a [MASK] b"));
+      QTest::qWait(i * 20);
+      window.reset();  // waits for the job in flight, drops the rest
+    }
+  }
+};
+
+QTEST_MAIN(TestGui)
+#include "test_gui.moc"
