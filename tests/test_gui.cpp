@@ -238,6 +238,24 @@ class TestGui : public QObject {
     QVERIFY(!QImage(png).isNull());
   }
 
+  void longTextsWork() {
+    MainWindow window;
+    QVERIFY(load(window, qa_));
+    QString words;
+    for (int i = 0; i < 5000; ++i) words += QStringLiteral("word%1 ").arg(i % 97);
+    // Attention: cut to the model's 512 positions, and said so.
+    window.attentionPage()->setText(words);
+    QTRY_COMPARE_WITH_TIMEOUT(window.attentionPage()->data().size(), 512, kWait);
+    QVERIFY(window.attentionPage()->message()->text().contains("left out"));
+    const QString png = dir_.filePath("long.png");
+    QVERIFY(window.attentionPage()->exportPng(png));
+    QVERIFY(QImage(png).width() >= 512);
+    // QA: 5,000 words are read in overlapping windows.
+    window.qaPage()->setInput(QStringLiteral("which word?"), words + QStringLiteral("The answer is here."));
+    QTRY_VERIFY_WITH_TIMEOUT(window.qaPage()->message()->text().contains("windows"), kWait * 2);
+    QVERIFY(window.qaPage()->answers()->rowCount() > 0);
+  }
+
   void questionAnsweringHighlightsTheAnswer() {
     MainWindow window;
     QVERIFY(load(window, qa_));

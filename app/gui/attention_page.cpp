@@ -96,6 +96,11 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   connect(engine_, &EngineClient::attended, this, [this](quint64 id, Ptr<AttentionResult> result) {
     if (id != latest_) return;
     message_->clearMessage();
+    if (result->encoding.truncated_tokens > 0)
+      message_->showNotice(tr("The text is longer than the model's %1 tokens; the last %2 tokens were left out.")
+                               .arg(result->tokens).arg(result->encoding.truncated_tokens));
+    // Fit long texts: smaller cells, but never too small for labels (the map scrolls instead).
+    if (!result_ || result_->tokens != result->tokens) cellSize_->setValue(std::clamp(640 / std::max(1, result->tokens), 10, 22));
     result_ = result;
     rebuild();
   });

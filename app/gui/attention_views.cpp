@@ -227,11 +227,19 @@ void AttentionHeatmap::paintEvent(QPaintEvent*) {
 }
 
 QImage AttentionHeatmap::render() const {
-  QImage image(sizeHint(), QImage::Format_RGB32);
+  // At most ~6000 pixels a side (a 512-token map at 22-pixel cells would need half a gigabyte), but cells stay
+  // large enough for labels.
+  AttentionHeatmap copy;
+  copy.setFont(font());
+  copy.data_ = data_;
+  copy.image_ = image_;
+  copy.hovered_ = hovered_;
+  copy.cell_ = data_ && data_->size() > 0 ? std::min(cell_, std::max(9, 6000 / data_->size())) : cell_;
+  QImage image(copy.sizeHint(), QImage::Format_RGB32);
   image.fill(Qt::white);
   QPainter painter(&image);
   painter.setFont(font());
-  paint(painter);
+  copy.paint(painter);
   return image;
 }
 
