@@ -4,7 +4,7 @@
 # Safe to re-run; installs only what is missing.
 set -euo pipefail
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-packages=(build-essential cmake ninja-build pkg-config qt6-base-dev qt6-charts-dev libvulkan-dev glslang-tools spirv-tools
+packages=(build-essential cmake ninja-build pkg-config qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev libvulkan-dev glslang-tools spirv-tools
           mesa-vulkan-drivers vulkan-validationlayers libopenblas-openmp-dev nlohmann-json3-dev libutf8proc-dev libcli11-dev
           xvfb xauth fonts-dejavu-core)
 if [ "${1:-}" = "--tests" ]; then packages+=(python3 python3-torch python3-onnx python3-numpy time); fi
