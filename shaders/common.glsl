@@ -33,3 +33,10 @@ float activate(float x, int act) {
   if (act == ACT_TANH) return safe_tanh(x);
   return x;
 }
+
+// d act(x) / dx, for the backward pass.
+float activation_slope(float x, int act) {
+  if (act == ACT_GELU) return 0.5 * (1.0 + erf_approx(x * 0.70710678118654752)) + x * exp(-0.5 * x * x) * 0.3989422804014327;
+  if (act == ACT_TANH) { float t = safe_tanh(x); return 1.0 - t * t; }
+  return 1.0;
+}

@@ -15,6 +15,26 @@ namespace bertscope {
 
 enum class Activation : std::int32_t { None = 0, Gelu = 1, Tanh = 2 };
 
+// One AdamW update (decoupled weight decay, bias-corrected moments), for every element of a parameter.
+struct AdamWStep {
+  float lr = 0;            // learning rate of this step (after warm-up/decay)
+  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
+  float weight_decay = 0;  // 0 for biases and LayerNorm weights
+  float grad_scale = 1;    // gradients are multiplied by this first (global-norm clipping)
+  int step = 1;            // 1-based, for bias correction
+};
+
+// Dropout's keep decision for element i: a counter-based hash, identical on every backend, so a mask never needs
+// storing (the backward pass recomputes it) and CPU and Vulkan training agree bit for bit on which units drop.
+inline std::uint32_t dropout_hash(std::uint32_t x) {
+  x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
+  return x;
+}
+inline bool dropout_keeps(std::uint32_t seed, std::uint32_t i, float p) {
+  const std::uint32_t h = dropout_hash(i * 0x9e3779b9U + dropout_hash(seed));
+  return static_cast<float>(h >> 8) * (1.0f / 16777216.0f) >= p;
+}
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -56,6 +76,53 @@ class Backend {
 
   // out (R, H) = x[rows[r]]; x: (N, H), rows: (R) int32.
   virtual void gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) = 0;
+
+  // --- training: backward passes and the optimizer. "+=" marks outputs that accumulate. ---
+
+  // out = act(x), elementwise; out may be x.
+  virtual void activate(const Tensor& x, Activation act, Tensor& out) = 0;
+  // dx = dy * act'(x), elementwise; x is the activation's input.
+  virtual void activation_backward(const Tensor& x, const Tensor& dy, Activation act, Tensor& dx) = 0;
+  // out = a + b, elementwise; out may be a or b.
+  virtual void add(const Tensor& a, const Tensor& b, Tensor& out) = 0;
+  virtual void fill(Tensor& x, float value) = 0;
+
+  // For out = x weight^T + bias: dx (N, K) = dy (N, M) weight (M, K), or dx += that when `accumulate`.
+  virtual void linear_backward_input(const Tensor& dy, const Tensor& weight, bool accumulate, Tensor& dx) = 0;
+  // dweight (M, K) += dy^T x (N, K); dbias (M) += column sums of dy. dbias may be null.
+  virtual void linear_backward_weight(const Tensor& dy, const Tensor& x, Tensor& dweight, Tensor* dbias) = 0;
+
+  // For out = LayerNorm(x) * gamma + beta: dx (N, H) from dy (N, H); dgamma, dbeta (H) +=.
+  virtual void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma, float eps, Tensor& dx,
+                                   Tensor& dgamma, Tensor& dbeta) = 0;
+
+  // For context = probs v (per head): dprobs (B, A, T, T) = dcontext v^T; dv (N, H) = probs^T dcontext.
+  virtual void attention_context_backward(const Tensor& probs, const Tensor& v, const Tensor& dcontext, int heads,
+                                          Tensor& dprobs, Tensor& dv) = 0;
+  // For probs = softmax(q k^T / sqrt(D)) (masked keys have probs 0): dq, dk (N, H) from dprobs (B, A, T, T).
+  // dprobs is overwritten with the gradient of the scores.
+  virtual void attention_probs_backward(const Tensor& q, const Tensor& k, const Tensor& probs, Tensor& dprobs,
+                                        int heads, Tensor& dq, Tensor& dk) = 0;
+
+  // dword[ids[n]] += dy[n], dposition[n % seq_len] += dy[n], dtoken_type[type_ids[n]] += dy[n]; dy: (B*T, H).
+  virtual void embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& type_ids, int seq_len,
+                              Tensor& dword, Tensor& dposition, Tensor& dtoken_type) = 0;
+  // dx[rows[r]] += dy[r]: the backward of gather_rows. The rows must be distinct.
+  virtual void scatter_add_rows(const Tensor& dy, const Tensor& rows, Tensor& dx) = 0;
+
+  // Inverted dropout: out[i] = dropout_keeps(seed, i, p) ? x[i] / (1 - p) : 0. With the same seed it is also its
+  // own backward pass. out may be x.
+  virtual void dropout(const Tensor& x, float p, std::uint32_t seed, Tensor& out) = 0;
+
+  // Softmax cross-entropy per row of logits (N, C) against labels (N) int32; rows labelled < 0 are ignored
+  // (loss and gradient 0, as Hugging Face's -100). losses (N); dlogits (N, C) = (softmax - onehot) * scale.
+  virtual void cross_entropy(const Tensor& logits, const Tensor& labels, float scale, Tensor& losses,
+                             Tensor& dlogits) = 0;
+
+  // sums[slot] = sum of x^2 over all elements (sums: F32, at least slot + 1 elements); for gradient clipping.
+  virtual void sum_squares(const Tensor& x, Tensor& sums, int slot) = 0;
+  // One AdamW step on param with its grad and moment estimates m, v (all the same shape).
+  virtual void adamw(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& step) = 0;
 };
 
 }  // namespace bertscope

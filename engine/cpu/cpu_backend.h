@@ -26,6 +26,27 @@ class CpuBackend final : public Backend {
   void attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) override;
   void gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) override;
 
+  // Training ops: cpu_training_ops.cpp.
+  void activate(const Tensor& x, Activation act, Tensor& out) override;
+  void activation_backward(const Tensor& x, const Tensor& dy, Activation act, Tensor& dx) override;
+  void add(const Tensor& a, const Tensor& b, Tensor& out) override;
+  void fill(Tensor& x, float value) override;
+  void linear_backward_input(const Tensor& dy, const Tensor& weight, bool accumulate, Tensor& dx) override;
+  void linear_backward_weight(const Tensor& dy, const Tensor& x, Tensor& dweight, Tensor* dbias) override;
+  void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma, float eps, Tensor& dx,
+                           Tensor& dgamma, Tensor& dbeta) override;
+  void attention_context_backward(const Tensor& probs, const Tensor& v, const Tensor& dcontext, int heads,
+                                  Tensor& dprobs, Tensor& dv) override;
+  void attention_probs_backward(const Tensor& q, const Tensor& k, const Tensor& probs, Tensor& dprobs, int heads,
+                                Tensor& dq, Tensor& dk) override;
+  void embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& type_ids, int seq_len, Tensor& dword,
+                      Tensor& dposition, Tensor& dtoken_type) override;
+  void scatter_add_rows(const Tensor& dy, const Tensor& rows, Tensor& dx) override;
+  void dropout(const Tensor& x, float p, std::uint32_t seed, Tensor& out) override;
+  void cross_entropy(const Tensor& logits, const Tensor& labels, float scale, Tensor& losses, Tensor& dlogits) override;
+  void sum_squares(const Tensor& x, Tensor& sums, int slot) override;
+  void adamw(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& step) override;
+
   // Direct host access, for the CPU-side code paths (and tests).
   static const float* f32(const Tensor& t);
   static float* f32_mut(Tensor& t);

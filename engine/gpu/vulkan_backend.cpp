@@ -40,6 +40,17 @@ const KernelSpec kSpecs[] = {
     {"attention_probs", 4, 1u << 3, 16, kRow},
     {"attention_context", 3, 1u << 2, 16, kWide},
     {"gather_rows", 3, 1u << 2, 8, kWide},
+    // training (vulkan_training_ops.cpp)
+    {"matmul", 3, 1u << 2, 64, 0},
+    {"elementwise", 3, 1u << 2, 24, kWide},
+    {"layer_norm_backward", 5, (1u << 3) | (1u << 4), 12, kRow},
+    {"column_sums", 3, 1u << 2, 12, kWide},
+    {"softmax_backward", 2, 1u << 1, 12, kRow},
+    {"embed_backward", 6, (1u << 3) | (1u << 4) | (1u << 5), 12, kWide},
+    {"scatter_add_rows", 3, 1u << 2, 8, kWide},
+    {"cross_entropy", 4, (1u << 2) | (1u << 3), 12, kRow},
+    {"sum_squares", 2, 1u << 1, 8, kWide},
+    {"adamw", 4, 1u | (1u << 2) | (1u << 3), 36, kWide},
 };
 
 }  // namespace

@@ -39,6 +39,27 @@ class VulkanBackend final : public Backend {
   void attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) override;
   void gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) override;
 
+  // Training ops: vulkan_training_ops.cpp.
+  void activate(const Tensor& x, Activation act, Tensor& out) override;
+  void activation_backward(const Tensor& x, const Tensor& dy, Activation act, Tensor& dx) override;
+  void add(const Tensor& a, const Tensor& b, Tensor& out) override;
+  void fill(Tensor& x, float value) override;
+  void linear_backward_input(const Tensor& dy, const Tensor& weight, bool accumulate, Tensor& dx) override;
+  void linear_backward_weight(const Tensor& dy, const Tensor& x, Tensor& dweight, Tensor* dbias) override;
+  void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma, float eps, Tensor& dx,
+                           Tensor& dgamma, Tensor& dbeta) override;
+  void attention_context_backward(const Tensor& probs, const Tensor& v, const Tensor& dcontext, int heads,
+                                  Tensor& dprobs, Tensor& dv) override;
+  void attention_probs_backward(const Tensor& q, const Tensor& k, const Tensor& probs, Tensor& dprobs, int heads,
+                                Tensor& dq, Tensor& dk) override;
+  void embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& type_ids, int seq_len, Tensor& dword,
+                      Tensor& dposition, Tensor& dtoken_type) override;
+  void scatter_add_rows(const Tensor& dy, const Tensor& rows, Tensor& dx) override;
+  void dropout(const Tensor& x, float p, std::uint32_t seed, Tensor& out) override;
+  void cross_entropy(const Tensor& logits, const Tensor& labels, float scale, Tensor& losses, Tensor& dlogits) override;
+  void sum_squares(const Tensor& x, Tensor& sums, int slot) override;
+  void adamw(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const AdamWStep& step) override;
+
   // Submits everything recorded and waits for it.
   void flush();
   // Called by a tensor's storage when it is destroyed.
@@ -55,6 +76,17 @@ class VulkanBackend final : public Backend {
   void dispatch(const Kernel& kernel, std::initializer_list<const Tensor*> buffers, const void* push,
                 std::uint32_t push_bytes, std::uint32_t gx, std::uint32_t gy = 1, std::uint32_t gz = 1);
   std::uint32_t groups_for(std::int64_t items, std::uint32_t workgroup) const;
+
+  // C = op(A) op(B) (+ C), batched: the matmul kernel's push constants (see shaders/matmul.comp).
+  struct Gemm {
+    std::uint32_t m, n, k, lda, ldb, ldc;
+    std::uint32_t trans_a, trans_b, accumulate, inner_count;
+    std::uint32_t a_outer, a_inner, b_outer, b_inner, c_outer, c_inner;
+  };
+  void gemm(const Tensor& a, const Tensor& b, Tensor& c, const Gemm& g, std::uint32_t batches);
+  void elementwise(const Tensor& a, const Tensor& b, Tensor& out, std::uint32_t op, Activation act, float value,
+                   std::uint32_t seed, float p);
+  void column_sums(const Tensor& a, const Tensor* b, Tensor& out);
 
   std::unique_ptr<VulkanContext> ctx_;
   std::map<std::string, std::unique_ptr<Kernel>> kernels_;
