@@ -71,7 +71,7 @@ class TestTrainingOps : public QObject {
     }
     QCOMPARE(test::validation_messages(*gpu_), 0);
   }
-  void checkFd(const char* what, double err, double tol = 2e-3) {
+  void checkFd(const char* what, double err, double tol = 1e-4) {
     qInfo("%s: finite-difference error %.2e", what, err);
     QVERIFY2(err <= tol, qPrintable(QString("%1: finite-difference error %2 > %3").arg(what).arg(err).arg(tol)));
   }

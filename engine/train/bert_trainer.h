@@ -1,0 +1,103 @@
+#pragma once
+// BertTrainer: a BERT encoder with a trainable head (sequence classification or masked LM), its parameters,
+// gradients and AdamW moments resident on one Backend, and the forward and backward passes written once against
+// the Backend interface. It mirrors Hugging Face's BertForSequenceClassification / BertForMaskedLM exactly
+// (post-LayerNorm, exact GELU, dropout 0.1 after embeddings, attention probabilities, both sublayer outputs and the
+// pooled output), so what it trains loads and predicts the same in Hugging Face.
+//
+// Shapes: B sentences, T tokens (padded), N = B*T, H hidden, A heads, I intermediate, V vocabulary, L labels,
+// R rows predicted by the masked-LM head.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "model/bert_model.h"
+#include "model/checkpoint.h"
+#include "model/config.h"
+
+namespace bertscope {
+
+struct Param {
+  std::string name;    // Hugging Face name, e.g. "bert.encoder.layer.0.attention.self.query.weight"
+  Tensor value, grad;  // same shape
+  Tensor m, v;         // AdamW moments, allocated on the first step
+  bool decay = true;   // weight decay applies (not to biases and LayerNorm weights, as Hugging Face's Trainer)
+  bool trainable = true;
+};
+
+enum class TrainHead { SequenceClassification, MaskedLM };
+
+struct TrainerOptions {
+  TrainHead head = TrainHead::SequenceClassification;
+  std::vector<std::string> labels;  // classification: label names in id order (two or more)
+  float dropout = 0.1f;             // hidden and attention dropout while training (BERT's 0.1); 0 turns it off
+  int frozen_layers = 0;            // freeze the embeddings and this many of the lowest layers
+  std::uint32_t seed = 0;           // initialisation of new head weights, and the dropout masks
+};
+
+struct TrainBatch {
+  TokenBatch tokens;
+  // Classification: (B) label ids. Masked LM: (N) the original token id where the loss applies, -100 elsewhere.
+  std::vector<std::int32_t> labels;
+};
+
+class BertTrainer {
+ public:
+  // Loads a Hugging Face folder. Head weights the checkpoint lacks (a pooler and classifier on a masked-LM
+  // checkpoint) are initialised as Hugging Face does: N(0, 0.02), zero biases.
+  BertTrainer(const std::filesystem::path& folder, Backend& backend, const TrainerOptions& options);
+  ~BertTrainer();
+
+  // Forward and backward with dropout: every trainable parameter's grad = d(mean loss)/d(param). Returns the loss.
+  double compute_gradients(const TrainBatch& batch);
+  // Evaluation forward (no dropout). Classification: (B, L) logits. Masked LM: (R, V) logits at `rows`.
+  std::vector<float> classification_logits(const TokenBatch& batch);
+  std::vector<float> mlm_logits(const TokenBatch& batch, const std::vector<std::int32_t>& rows);
+
+  // Writes a Hugging Face folder (config.json with id2label/label2id, model.safetensors, the tokenizer files of
+  // the source folder) atomically: into a temporary folder renamed over `out` only when complete.
+  void save(const std::filesystem::path& out) const;
+
+  const BertConfig& config() const { return config_; }
+  const TrainerOptions& options() const { return options_; }
+  Backend& backend() const { return backend_; }
+  std::vector<std::unique_ptr<Param>>& params() { return params_; }
+  const Param& param(const std::string& name) const;
+  std::int64_t trainable_parameter_count() const;
+
+ private:
+  struct Linear { Param* weight; Param* bias; };
+  struct Norm { Param* gamma; Param* beta; };
+  struct Layer { Linear query, key, value, attention_output; Norm attention_norm; Linear intermediate, output; Norm output_norm; };
+  struct Forward;  // activations kept for the backward pass (bert_trainer_passes.cpp)
+
+  // Where a parameter's first value comes from. Init: Hugging Face's N(0, 0.02) for matrices, zeros for biases.
+  enum class Source { Checkpoint, CheckpointOrInit, Init };
+  Param* add_param(const Checkpoint& ckpt, const std::string& name, const Shape& shape, bool decay, Source source);
+  Linear add_linear(const Checkpoint& ckpt, const std::string& prefix, int out, int in, Source source = Source::Checkpoint);
+  Norm add_norm(const Checkpoint& ckpt, const std::string& prefix);
+
+  std::unique_ptr<Forward> encode(const TokenBatch& batch, bool training);
+  void backward_encoder(Forward& f, Tensor& dhidden);
+  void classification_head(Forward& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
+  void mlm_head(Forward& f, const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>* labels,
+                std::vector<float>* logits, double* loss);
+  std::uint32_t dropout_seed(int site) const;
+
+  std::filesystem::path source_;
+  BertConfig config_;
+  Backend& backend_;
+  TrainerOptions options_;
+  std::vector<std::unique_ptr<Param>> params_;
+  Norm embedding_norm_{};
+  Param *word_ = nullptr, *position_ = nullptr, *token_type_ = nullptr;
+  std::vector<Layer> layers_;
+  Linear pooler_{}, classifier_{}, mlm_transform_{};
+  Norm mlm_norm_{};
+  Param* mlm_bias_ = nullptr;
+  std::uint32_t step_ = 0;  // counts compute_gradients calls: fresh dropout masks each step
+};
+
+}  // namespace bertscope
