@@ -83,7 +83,13 @@ BertTrainer::BertTrainer(const fs::path& folder, Backend& backend, const Trainer
   if (options_.head == TrainHead::SequenceClassification) {
     const int L = static_cast<int>(options_.labels.size());
     pooler_ = add_linear(ckpt, "bert.pooler.dense", H, H, Source::CheckpointOrInit);
-    // Keep a classifier only when it has the same labels; anything else starts fresh.
+    // Keep a classifier only when it has the same labels; anything else starts fresh. (A config without id2label
+    // means Hugging Face's LABEL_0, LABEL_1, ...)
+    if (config_.id2label.empty() && ckpt.has("classifier.weight")) {
+      const auto& stored = *ckpt.resolve("classifier.weight");
+      const auto& shape = ckpt.file_of(stored).tensors().at(stored).shape;
+      for (std::int64_t i = 0; !shape.empty() && i < shape[0]; ++i) config_.id2label[int(i)] = "LABEL_" + std::to_string(i);
+    }
     bool same_labels = ckpt.has("classifier.weight") && static_cast<int>(config_.id2label.size()) == L;
     for (int i = 0; same_labels && i < L; ++i) same_labels = config_.id2label.at(i) == options_.labels[static_cast<size_t>(i)];
     classifier_ = add_linear(ckpt, "classifier", L, H, same_labels ? Source::Checkpoint : Source::Init);

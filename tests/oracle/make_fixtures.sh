@@ -33,4 +33,8 @@ ask fill-mask mlm_small fill_mask_inputs.jsonl fill_mask_small_expected.jsonl
 ask fill-mask mlm_large fill_mask_inputs.jsonl fill_mask_large_expected.jsonl
 ask text-classification cls_small cls_inputs.jsonl cls_expected.jsonl
 ask question-answering qa_small qa_inputs.jsonl qa_expected.jsonl
+cp "$here"/grad_batch_*.json "$out"/
+grad() { /usr/bin/python3 "$here/torch_gradients.py" "$oracle" "$out/$1" "$out/$2" "$out/$3" >"$out/$3.log" 2>&1 || skip "torch_gradients.py failed on $1 (see $out/$3.log)"; }
+grad cls_small grad_batch_cls.json grads_cls
+grad mlm_small grad_batch_mlm.json grads_mlm
 echo "oracle fixtures written to $out"
