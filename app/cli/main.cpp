@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/json_output.h"
+#include "cli/train_commands.h"
 #include "core/error.h"
 #include "cpu/blas_setup.h"
 #include "gpu/vulkan_context.h"
@@ -130,6 +131,9 @@ int main(int argc, char** argv) {
   add_common(bench, common);
   bench->add_option("--tokens", tokens, "input length in tokens")->capture_default_str();
   bench->add_option("--reps", reps, "timed repetitions after one warm-up")->capture_default_str();
+  int train_batch = 0;
+  bench->add_option("--train-batch", train_batch,
+                    "time one fine-tuning step (2-label classifier, AdamW, no dropout) at this batch size instead");
 
   auto* random = app.add_subcommand("random-model", "write a BERT folder with seeded random weights (for trying views and tests)");
   std::string random_out, random_head = "mlm", random_labels = "NEGATIVE,POSITIVE";
@@ -145,6 +149,10 @@ int main(int argc, char** argv) {
   random->add_option("--intermediate", spec.intermediate)->capture_default_str();
   random->add_option("--seed", spec.seed)->capture_default_str();
   random->add_option("--vocab", spec.vocab_file, "vocab.txt to use");
+
+  TrainCommand train_args;
+  auto* train = add_train_command(app, train_args);
+  auto* evaluate_cmd = add_evaluate_command(app, train_args);
 
   CLI11_PARSE(app, argc, argv);
   input.has_pair = !input.text_pair.empty();
@@ -173,6 +181,10 @@ int main(int argc, char** argv) {
       std::cerr << "bertscope: wrote a random (untrained) " << random_head << " model to " << random_out << "\n";
       return 0;
     }
+    if (*train) return run_train(train_args);
+    if (*bench && train_batch > 0) return bench_training_step(common.model, {parse_backend_kind(common.backend), common.device, false},
+                                                              tokens, reps, train_batch);
+    if (*evaluate_cmd) return run_evaluate(train_args);
     auto session = open_session(common);
     BertModel& model = session->model();
     const Tokenizer& tok = session->tokenizer();

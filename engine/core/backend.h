@@ -44,6 +44,7 @@ class Backend {
   virtual bool is_gpu() const = 0;
 
   // --- memory ---
+  // A new tensor; its contents are undefined (fill it, or use it only as an op's output).
   virtual Tensor empty(const Shape& shape, DType dtype = DType::F32) = 0;
   virtual Tensor upload(std::span<const float> data, const Shape& shape) = 0;
   virtual Tensor upload(std::span<const std::int32_t> data, const Shape& shape) = 0;

@@ -5,9 +5,12 @@
 
 namespace bertscope {
 
+class BufferPool;
+
 class CpuBackend final : public Backend {
  public:
   CpuBackend();
+  ~CpuBackend() override;
   std::string name() const override;
   bool is_gpu() const override { return false; }
 
@@ -51,6 +54,9 @@ class CpuBackend final : public Backend {
   static const float* f32(const Tensor& t);
   static float* f32_mut(Tensor& t);
   static const std::int32_t* i32(const Tensor& t);
+
+ private:
+  std::shared_ptr<BufferPool> pool_;  // shared with the storages, which may outlive the backend
 };
 
 }  // namespace bertscope

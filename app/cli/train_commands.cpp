@@ -1,0 +1,218 @@
+#include "cli/train_commands.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <csignal>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "data/csv.h"
+#include "data/dataset.h"
+#include "session.h"
+#include "train/fine_tune.h"
+#include "train/optimizer.h"
+
+using nlohmann::json;
+using namespace bertscope;
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+void add_data_options(CLI::App* cmd, TrainCommand& a) {
+  cmd->add_option("model", a.model, "Hugging Face model folder, or 'default'")->capture_default_str();
+  cmd->add_option("--csv", a.csv, "CSV/TSV file of labelled sentences")->required();
+  cmd->add_option("--text-column", a.text_column, "column with the sentences (name or 1-based number)")->required();
+  cmd->add_option("--label-column", a.label_column, "column with the labels (name or 1-based number)")->required();
+  cmd->add_option("--delimiter", a.delimiter, "auto | comma | tab | semicolon | bar")->capture_default_str();
+  cmd->add_option("--header", a.header, "auto | yes | no: is the first row a header?")->capture_default_str();
+  cmd->add_flag("--stop-on-bad-rows", a.stop_on_bad_rows, "stop at the first unreadable row instead of skipping it");
+  cmd->add_option("--max-length", a.max_length, "tokens per sentence")->capture_default_str();
+  cmd->add_option("--backend", a.backend, "auto | vulkan | cpu")->capture_default_str();
+  cmd->add_option("--device", a.device, "Vulkan device index");
+}
+
+CsvOptions csv_options(const TrainCommand& a) {
+  CsvOptions o;
+  const std::map<std::string, char> names = {{"auto", 0}, {"comma", ','}, {"tab", '\t'}, {"semicolon", ';'}, {"bar", '|'}};
+  if (!names.count(a.delimiter)) throw Error("--delimiter must be auto, comma, tab, semicolon or bar");
+  o.delimiter = names.at(a.delimiter);
+  if (a.header != "auto" && a.header != "yes" && a.header != "no") throw Error("--header must be auto, yes or no");
+  o.header = a.header == "auto" ? -1 : a.header == "yes" ? 1 : 0;
+  o.bad_rows = a.stop_on_bad_rows ? BadRows::Stop : BadRows::Skip;
+  return o;
+}
+
+// Reads the CSV and reports what was found on stderr.
+LabelledData read_data(const TrainCommand& a, const std::vector<std::string>& known_labels = {}) {
+  const CsvTable table = read_csv(a.csv, csv_options(a));
+  std::cerr << "bertscope: " << a.csv << ": " << table.rows.size() << " rows, " << table.columns.size() << " columns ("
+            << delimiter_name(table.delimiter) << "-separated, " << (table.has_header ? "with" : "no") << " header)\n";
+  LabelledData data = labelled_examples(table, a.text_column, a.label_column,
+                                        a.stop_on_bad_rows ? BadRows::Stop : BadRows::Skip, known_labels);
+  data.problems.insert(data.problems.begin(), table.problems.begin(), table.problems.end());
+  for (size_t i = 0; i < data.problems.size() && i < 10; ++i)
+    std::cerr << "bertscope: " << a.csv << ":" << data.problems[i].line << ": skipped: " << data.problems[i].message << "\n";
+  if (data.problems.size() > 10) std::cerr << "bertscope: ... " << data.problems.size() - 10 << " more rows skipped\n";
+  return data;
+}
+
+json metrics_json(const ClassificationMetrics& m, const std::vector<std::string>& labels) {
+  json f1 = json::object();
+  for (size_t i = 0; i < labels.size(); ++i) f1[labels[i]] = m.f1[i];
+  return {{"count", m.count}, {"accuracy", m.accuracy}, {"f1", m.macro_f1}, {"f1_per_label", f1},
+          {"confusion_matrix", m.confusion}};
+}
+
+BackendRequest backend_request(const TrainCommand& a) { return {parse_backend_kind(a.backend), a.device, false}; }
+
+}  // namespace
+
+CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
+  auto* cmd = app.add_subcommand("train", "fine-tune a sentence classifier on a CSV of labelled sentences");
+  add_data_options(cmd, a);
+  cmd->add_option("--out", a.out, "folder to save the fine-tuned model in (Hugging Face layout)")->required();
+  cmd->add_option("--epochs", a.epochs)->capture_default_str();
+  cmd->add_option("--learning-rate,--lr", a.learning_rate, "peak learning rate")->capture_default_str();
+  cmd->add_option("--batch-size", a.batch_size)->capture_default_str();
+  cmd->add_option("--validation", a.validation, "share held out for validation (stratified)")->capture_default_str();
+  cmd->add_option("--seed", a.seed, "split, shuffling, dropout and new weights")->capture_default_str();
+  cmd->add_option("--freeze", a.freeze, "freeze the embeddings and this many lowest layers")->capture_default_str();
+  cmd->add_option("--dropout", a.dropout)->capture_default_str();
+  cmd->add_option("--warmup", a.warmup, "share of steps for learning-rate warm-up")->capture_default_str();
+  cmd->add_option("--weight-decay", a.weight_decay)->capture_default_str();
+  return cmd;
+}
+
+CLI::App* add_evaluate_command(CLI::App& app, TrainCommand& a) {
+  auto* cmd = app.add_subcommand("evaluate", "accuracy, F1 and confusion matrix of a classifier on a labelled CSV");
+  add_data_options(cmd, a);
+  return cmd;
+}
+
+int run_train(const TrainCommand& a) {
+  const auto folder = resolve_model_path(a.model);
+  LabelledData data = read_data(a);
+  const Split split = stratified_split(data.examples, static_cast<int>(data.labels.size()), a.validation, a.seed);
+  std::string note;
+  auto backend = make_backend(backend_request(a), &note);
+  const BertConfig config = BertConfig::load(folder / "config.json");
+  const Tokenizer tokenizer = Tokenizer::load(folder, config.max_position_embeddings);
+  TrainerOptions options;
+  options.labels = data.labels;
+  options.dropout = a.dropout;
+  options.frozen_layers = a.freeze;
+  options.seed = a.seed;
+  BertTrainer trainer(folder, *backend, options);
+  std::cerr << "bertscope: fine-tuning " << folder.string() << " on " << backend->name() << ": " << split.train.size()
+            << " training and " << split.validation.size() << " validation sentences, labels";
+  for (const auto& l : data.labels) std::cerr << " \"" << l << "\"";
+  std::cerr << ", " << trainer.trainable_parameter_count() << " trainable parameters\n";
+
+  FineTuneOptions ft;
+  ft.epochs = a.epochs;
+  ft.batch_size = a.batch_size;
+  ft.max_length = a.max_length;
+  ft.learning_rate = a.learning_rate;
+  ft.warmup_ratio = a.warmup;
+  ft.weight_decay = a.weight_decay;
+  ft.seed = a.seed;
+  FineTuneCallbacks callbacks;
+  callbacks.progress = [](const TrainProgress& p) {
+    if (p.step % 10 && p.step != p.total_steps) return;
+    std::fprintf(stderr, "step %d/%d  epoch %d/%d  loss %.4f  lr %.2e  %.1f sentences/s  ETA %.0f s\n", p.step,
+                 p.total_steps, p.epoch, p.epochs, p.loss, p.learning_rate, p.sentences_per_second, p.eta_seconds);
+  };
+  callbacks.epoch_done = [&](const EpochResult& r) {
+    std::fprintf(stderr, "epoch %d: train loss %.4f", r.epoch, r.train_loss);
+    if (r.validation.count) std::fprintf(stderr, ", validation accuracy %.4f, F1 %.4f", r.validation.accuracy, r.validation.macro_f1);
+    std::fprintf(stderr, "\n");
+  };
+  callbacks.cancelled = [] { return interrupted.load(); };
+  std::signal(SIGINT, [](int) { interrupted = true; });  // Ctrl+C: stop cleanly between steps
+  const FineTuneResult result = fine_tune(trainer, tokenizer, split.train, split.validation, ft, callbacks);
+  std::signal(SIGINT, SIG_DFL);
+  if (result.cancelled) {
+    std::cerr << "bertscope: cancelled; nothing was saved\n";
+    return 130;
+  }
+  trainer.save(a.out);
+  std::cerr << "bertscope: saved to " << a.out << "\n";
+  json epochs = json::array();
+  for (const auto& e : result.epochs) {
+    json j = {{"epoch", e.epoch}, {"train_loss", e.train_loss}};
+    if (e.validation.count) j["validation"] = metrics_json(e.validation, data.labels);
+    epochs.push_back(j);
+  }
+  json out = {{"out", a.out}, {"labels", data.labels}, {"train_size", split.train.size()},
+              {"validation_size", split.validation.size()}, {"skipped_rows", data.problems.size()},
+              {"backend", backend->name()}, {"seconds", result.seconds}, {"epochs", epochs}};
+  if (!result.epochs.empty() && result.epochs.back().validation.count) {
+    const auto& m = result.epochs.back().validation;
+    out["accuracy"] = m.accuracy;
+    out["f1"] = m.macro_f1;
+    out["confusion_matrix"] = m.confusion;
+  }
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+int run_evaluate(const TrainCommand& a) {
+  Session session(resolve_model_path(a.model), backend_request(a));
+  if (!session.model().has_classifier()) throw Error("this model has no sequence-classification head (classifier)");
+  std::vector<std::string> labels;
+  for (const auto& [id, label] : session.config().id2label) labels.push_back(label);
+  LabelledData data = read_data(a, labels);
+  const auto predicted = predict(session.model(), session.tokenizer(), data.examples, a.max_length);
+  json out = metrics_json(evaluate(data.examples, predicted, static_cast<int>(labels.size())), labels);
+  out["labels"] = labels;
+  out["skipped_rows"] = data.problems.size();
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+int bench_training_step(const std::string& model, const BackendRequest& request, int tokens, int reps, int batch) {
+  auto backend = make_backend(request);
+  TrainerOptions options;
+  options.labels = {"LABEL_0", "LABEL_1"};
+  options.dropout = 0.0f;
+  BertTrainer trainer(resolve_model_path(model), *backend, options);
+  OptimizerOptions opt;
+  opt.learning_rate = 2e-5f;
+  AdamW adamw(trainer.params(), *backend, opt);
+  std::mt19937 rng(0);
+  std::uniform_int_distribution<int> id(1000, 1999), label(0, 1);
+  TrainBatch b;
+  b.tokens.batch = batch;
+  b.tokens.seq_len = tokens;
+  for (int i = 0; i < batch * tokens; ++i) {
+    b.tokens.ids.push_back(id(rng));
+    b.tokens.type_ids.push_back(0);
+    b.tokens.mask.push_back(1);
+  }
+  for (int i = 0; i < batch; ++i) b.labels.push_back(label(rng));
+  auto step = [&] {
+    trainer.compute_gradients(b);
+    adamw.step();  // reads back the gradient norm: the step has finished on every backend
+  };
+  step();  // warm-up
+  std::vector<double> ms;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  std::cout << json{{"engine", "bertscope"}, {"backend", backend->name()}, {"what", "train step batch " + std::to_string(batch)},
+                    {"tokens", tokens}, {"reps", reps}, {"median_ms", ms[ms.size() / 2]}, {"min_ms", ms.front()},
+                    {"peak_rss_mb", u.ru_maxrss / 1024.0}}.dump()
+            << std::endl;
+  return 0;
+}

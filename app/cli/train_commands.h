@@ -1,0 +1,22 @@
+#pragma once
+// bertscope-cli train / evaluate: fine-tune a sentence classifier from a CSV, and measure one on a CSV.
+#include <CLI/CLI.hpp>
+#include <string>
+
+struct TrainCommand {
+  std::string model = "default", csv, text_column, label_column, out;
+  std::string backend = "auto", delimiter = "auto", header = "auto";
+  int device = -1, epochs = 3, batch_size = 16, max_length = 128, freeze = 0;
+  unsigned seed = 0;
+  float learning_rate = 5e-5f, validation = 0.2f, dropout = 0.1f, warmup = 0.1f, weight_decay = 0.01f;
+  bool stop_on_bad_rows = false;
+};
+
+CLI::App* add_train_command(CLI::App& app, TrainCommand& args);
+CLI::App* add_evaluate_command(CLI::App& app, TrainCommand& args);
+int run_train(const TrainCommand& args);
+int run_evaluate(const TrainCommand& args);
+// The fine-tuning step of hf-oracle's bench_torch.py --train-batch: B random sentences of T tokens, a 2-label
+// classifier, forward + cross-entropy + backward + AdamW, no dropout. Prints JSON with the median milliseconds.
+namespace bertscope { struct BackendRequest; }
+int bench_training_step(const std::string& model, const bertscope::BackendRequest& backend, int tokens, int reps, int batch);

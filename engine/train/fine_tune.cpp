@@ -1,0 +1,146 @@
+#include "train/fine_tune.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "core/error.h"
+#include "train/optimizer.h"
+
+namespace bertscope {
+
+namespace {
+int argmax(const float* v, int n) { return static_cast<int>(std::max_element(v, v + n) - v); }
+
+template <typename LogitsFn>
+std::vector<int> predict_with(LogitsFn logits_of, const Tokenizer& tokenizer, const std::vector<Example>& examples,
+                              int max_length, int batch_size, int labels) {
+  std::vector<int> out;
+  for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(batch_size)) {
+    std::vector<const Example*> chunk;
+    for (size_t i = start; i < std::min(examples.size(), start + static_cast<size_t>(batch_size)); ++i) chunk.push_back(&examples[i]);
+    const TokenBatch batch = sentence_batch(tokenizer, chunk, max_length);
+    const std::vector<float> logits = logits_of(batch);  // (B, L)
+    for (int b = 0; b < batch.batch; ++b) out.push_back(argmax(logits.data() + static_cast<size_t>(b) * labels, labels));
+  }
+  return out;
+}
+}  // namespace
+
+TokenBatch sentence_batch(const Tokenizer& tokenizer, const std::vector<const Example*>& examples, int max_length) {
+  std::vector<Encoding> encodings;
+  int T = 1;
+  for (const Example* e : examples) {
+    encodings.push_back(tokenizer.encode(e->text, std::nullopt, max_length));
+    T = std::max(T, static_cast<int>(encodings.back().size()));
+  }
+  TokenBatch b;
+  b.batch = static_cast<int>(examples.size());
+  b.seq_len = T;
+  for (const Encoding& e : encodings)
+    for (int t = 0; t < T; ++t) {
+      const bool real = t < static_cast<int>(e.size());
+      b.ids.push_back(real ? e.tokens[static_cast<size_t>(t)].id : tokenizer.pad_id());
+      b.type_ids.push_back(real ? e.tokens[static_cast<size_t>(t)].type_id : 0);
+      b.mask.push_back(real ? 1 : 0);
+    }
+  return b;
+}
+
+std::vector<int> predict(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& examples,
+                         int max_length, int batch_size) {
+  const int labels = static_cast<int>(trainer.options().labels.size());
+  return predict_with([&](const TokenBatch& b) { return trainer.classification_logits(b); }, tokenizer, examples,
+                      max_length, batch_size, labels);
+}
+
+std::vector<int> predict(BertModel& model, const Tokenizer& tokenizer, const std::vector<Example>& examples,
+                         int max_length, int batch_size) {
+  if (!model.has_classifier()) throw Error("this model has no sequence-classification head (classifier)");
+  const int labels = static_cast<int>(model.config().id2label.size());
+  return predict_with([&](const TokenBatch& b) {
+    EncoderOutput out = model.encode(b);
+    return model.classifier_logits(out.hidden, b.batch, b.seq_len);
+  }, tokenizer, examples, max_length, batch_size, labels);
+}
+
+ClassificationMetrics evaluate(const std::vector<Example>& examples, const std::vector<int>& predicted, int labels) {
+  std::vector<int> truth;
+  for (const Example& e : examples) truth.push_back(e.label);
+  return classification_metrics(truth, predicted, labels);
+}
+
+FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& train,
+                         const std::vector<Example>& validation, const FineTuneOptions& options,
+                         const FineTuneCallbacks& callbacks) {
+  if (train.empty()) throw Error("no training sentences");
+  if (options.epochs < 1 || options.batch_size < 1) throw Error("epochs and batch size must be at least 1");
+  if (options.max_length < 3 || options.max_length > trainer.config().max_position_embeddings)
+    throw Error("max length must be 3 to " + std::to_string(trainer.config().max_position_embeddings));
+  const int labels = static_cast<int>(trainer.options().labels.size());
+  const int steps_per_epoch = static_cast<int>((train.size() + static_cast<size_t>(options.batch_size) - 1) / static_cast<size_t>(options.batch_size));
+  OptimizerOptions opt;
+  opt.learning_rate = options.learning_rate;
+  opt.weight_decay = options.weight_decay;
+  opt.max_grad_norm = options.max_grad_norm;
+  opt.total_steps = steps_per_epoch * options.epochs;
+  opt.warmup_steps = static_cast<int>(options.warmup_ratio * static_cast<float>(opt.total_steps));
+  AdamW adamw(trainer.params(), trainer.backend(), opt);
+
+  using clock = std::chrono::steady_clock;
+  const auto started = clock::now();
+  FineTuneResult result;
+  std::mt19937 rng(options.seed);
+  std::vector<size_t> order(train.size());
+  int step = 0;
+  long sentences = 0;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+    double loss_sum = 0;
+    int batches = 0;
+    for (size_t start = 0; start < order.size(); start += static_cast<size_t>(options.batch_size)) {
+      if (callbacks.cancelled && callbacks.cancelled()) {
+        result.cancelled = true;
+        result.seconds = std::chrono::duration<double>(clock::now() - started).count();
+        return result;
+      }
+      std::vector<const Example*> chunk;
+      TrainBatch batch;
+      for (size_t i = start; i < std::min(order.size(), start + static_cast<size_t>(options.batch_size)); ++i) {
+        chunk.push_back(&train[order[i]]);
+        batch.labels.push_back(train[order[i]].label);
+      }
+      batch.tokens = sentence_batch(tokenizer, chunk, options.max_length);
+      loss_sum += trainer.compute_gradients(batch);
+      adamw.step();
+      ++batches;
+      ++step;
+      sentences += static_cast<long>(chunk.size());
+      if (callbacks.progress) {
+        const double elapsed = std::chrono::duration<double>(clock::now() - started).count();
+        TrainProgress p;
+        p.step = step;
+        p.total_steps = opt.total_steps;
+        p.epoch = epoch;
+        p.epochs = options.epochs;
+        p.loss = loss_sum / batches;
+        p.learning_rate = adamw.learning_rate_at(step);
+        p.sentences_per_second = elapsed > 0 ? static_cast<double>(sentences) / elapsed : 0;
+        p.eta_seconds = elapsed / step * (opt.total_steps - step);
+        callbacks.progress(p);
+      }
+    }
+    EpochResult r;
+    r.epoch = epoch;
+    r.train_loss = loss_sum / std::max(1, batches);
+    if (!validation.empty())
+      r.validation = evaluate(validation, predict(trainer, tokenizer, validation, options.max_length), labels);
+    result.epochs.push_back(r);
+    if (callbacks.epoch_done) callbacks.epoch_done(r);
+  }
+  result.seconds = std::chrono::duration<double>(clock::now() - started).count();
+  return result;
+}
+
+}  // namespace bertscope

@@ -1,0 +1,68 @@
+#pragma once
+// Fine-tuning a sequence classifier: epochs of shuffled mini-batches (each padded to its longest sentence),
+// AdamW with linear warm-up and decay, validation after every epoch, progress reports and cancellation.
+#include <functional>
+#include <vector>
+
+#include "data/dataset.h"
+#include "model/bert_model.h"
+#include "text/tokenizer.h"
+#include "train/bert_trainer.h"
+#include "train/metrics.h"
+
+namespace bertscope {
+
+struct FineTuneOptions {
+  int epochs = 3;
+  int batch_size = 16;
+  int max_length = 128;        // tokens per sentence, [CLS] and [SEP] included
+  float learning_rate = 5e-5f; // peak; BERT's paper recommends 2e-5 to 5e-5 for pre-trained models
+  float warmup_ratio = 0.1f;   // share of the steps spent warming up
+  float weight_decay = 0.01f;
+  float max_grad_norm = 1.0f;
+  std::uint32_t seed = 0;      // shuffling (the trainer's own seed drives dropout)
+};
+
+struct TrainProgress {
+  int step = 0, total_steps = 0;
+  int epoch = 0, epochs = 0;   // 1-based
+  double loss = 0;             // mean over the epoch so far
+  double learning_rate = 0;
+  double sentences_per_second = 0;
+  double eta_seconds = 0;
+};
+
+struct EpochResult {
+  int epoch = 0;
+  double train_loss = 0;
+  ClassificationMetrics validation;  // count 0 when there is no validation set
+};
+
+struct FineTuneCallbacks {
+  std::function<void(const TrainProgress&)> progress;  // after every step
+  std::function<void(const EpochResult&)> epoch_done;
+  std::function<bool()> cancelled;                     // polled between steps
+};
+
+struct FineTuneResult {
+  std::vector<EpochResult> epochs;
+  bool cancelled = false;
+  double seconds = 0;
+};
+
+FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& train,
+                         const std::vector<Example>& validation, const FineTuneOptions& options,
+                         const FineTuneCallbacks& callbacks = {});
+
+// A padded batch of single sentences, each truncated to max_length tokens.
+TokenBatch sentence_batch(const Tokenizer& tokenizer, const std::vector<const Example*>& examples, int max_length);
+
+// Predicted label ids, in batches, with the trainer (evaluation mode) or a loaded classification model.
+std::vector<int> predict(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& examples,
+                         int max_length, int batch_size = 32);
+std::vector<int> predict(BertModel& model, const Tokenizer& tokenizer, const std::vector<Example>& examples,
+                         int max_length, int batch_size = 32);
+
+ClassificationMetrics evaluate(const std::vector<Example>& examples, const std::vector<int>& predicted, int labels);
+
+}  // namespace bertscope
