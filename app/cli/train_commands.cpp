@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <csignal>
 #include <iostream>
@@ -86,6 +88,7 @@ CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
   cmd->add_option("--dropout", a.dropout)->capture_default_str();
   cmd->add_option("--warmup", a.warmup, "share of steps for learning-rate warm-up")->capture_default_str();
   cmd->add_option("--weight-decay", a.weight_decay)->capture_default_str();
+  cmd->add_option("--save-split", a.save_split, "also write the split as DIR/train.tsv and DIR/validation.tsv (text, label)");
   return cmd;
 }
 
@@ -99,6 +102,18 @@ int run_train(const TrainCommand& a) {
   const auto folder = resolve_model_path(a.model);
   LabelledData data = read_data(a);
   const Split split = stratified_split(data.examples, static_cast<int>(data.labels.size()), a.validation, a.seed);
+  if (!a.save_split.empty()) {  // for baselines and other tools to use the very same split
+    std::filesystem::create_directories(a.save_split);
+    for (const auto& [name, part] : {std::pair{"train.tsv", &split.train}, {"validation.tsv", &split.validation}}) {
+      std::ofstream out(std::filesystem::path(a.save_split) / name);
+      for (const Example& e : *part) {
+        std::string text = e.text;
+        std::replace(text.begin(), text.end(), '\t', ' ');
+        std::replace(text.begin(), text.end(), '\n', ' ');
+        out << text << '\t' << data.labels[static_cast<size_t>(e.label)] << '\n';
+      }
+    }
+  }
   std::string note;
   auto backend = make_backend(backend_request(a), &note);
   const BertConfig config = BertConfig::load(folder / "config.json");

@@ -5,7 +5,7 @@
 
 struct TrainCommand {
   std::string model = "default", csv, text_column, label_column, out;
-  std::string backend = "auto", delimiter = "auto", header = "auto";
+  std::string backend = "auto", delimiter = "auto", header = "auto", save_split;
   int device = -1, epochs = 3, batch_size = 16, max_length = 128, freeze = 0;
   unsigned seed = 0;
   float learning_rate = 5e-5f, validation = 0.2f, dropout = 0.1f, warmup = 0.1f, weight_decay = 0.01f;

@@ -87,16 +87,10 @@ void CpuBackend::linear_backward_weight(const Tensor& dy, const Tensor& x, Tenso
   require(x.dim(0) == N && dweight.dim(0) == M && dweight.dim(1) == K, "linear_backward_weight");
   // dweight (M, K) += dy^T (M, N) . x (N, K)
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, K, N, 1.0f, f32(dy), M, f32(x), K, 1.0f, f32_mut(dweight), K);
-  if (dbias) {
+  if (dbias) {  // dbias (M) += dy^T (M, N) . ones (N): a matrix-vector product reads dy in order
     require(dbias->numel() == M, "linear_backward_weight bias");
-    const float* g = f32(dy);
-    float* db = f32_mut(*dbias);
-#pragma omp parallel for
-    for (std::int64_t m = 0; m < M; ++m) {
-      double sum = 0;
-      for (std::int64_t n = 0; n < N; ++n) sum += g[n * M + m];
-      db[m] += static_cast<float>(sum);
-    }
+    const std::vector<float> ones(static_cast<size_t>(N), 1.0f);
+    cblas_sgemv(CblasRowMajor, CblasTrans, N, M, 1.0f, f32(dy), M, ones.data(), 1, 1.0f, f32_mut(*dbias), 1);
   }
 }
 
@@ -135,17 +129,18 @@ void CpuBackend::layer_norm_backward(const Tensor& x, const Tensor& dy, const Te
       out[n * H + h] = static_cast<float>(rstd * (d - mean_d - xhat[static_cast<size_t>(n * H + h)] * mean_dx));
     }
   }
+  // dgamma (H) += sum over rows of dy * xhat; dbeta (H) += sum of dy. Row by row, so memory is read in order.
+  std::vector<double> sg(static_cast<size_t>(H), 0.0), sb(static_cast<size_t>(H), 0.0);
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t h = 0; h < H; ++h) {
+      sg[static_cast<size_t>(h)] += static_cast<double>(g[n * H + h]) * xhat[static_cast<size_t>(n * H + h)];
+      sb[static_cast<size_t>(h)] += g[n * H + h];
+    }
   float* dg = f32_mut(dgamma);
   float* db = f32_mut(dbeta);
-#pragma omp parallel for
   for (std::int64_t h = 0; h < H; ++h) {
-    double sg = 0, sb = 0;
-    for (std::int64_t n = 0; n < N; ++n) {
-      sg += static_cast<double>(g[n * H + h]) * xhat[static_cast<size_t>(n * H + h)];
-      sb += g[n * H + h];
-    }
-    dg[h] += static_cast<float>(sg);
-    db[h] += static_cast<float>(sb);
+    dg[h] += static_cast<float>(sg[static_cast<size_t>(h)]);
+    db[h] += static_cast<float>(sb[static_cast<size_t>(h)]);
   }
 }
 
