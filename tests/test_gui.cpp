@@ -10,6 +10,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "attention_page.h"
 #include "classify_page.h"
 #include "fill_mask_page.h"
+#include "fine_tune_page.h"
 #include "item_models.h"
 #include "main_window.h"
 #include "model/random_model.h"
@@ -289,6 +291,94 @@ class TestGui : public QObject {
     QCOMPARE(page->nextSentence()->rowCount(), 0);  // no NSP head
     // The fill-mask page explains that this model cannot fill masks.
     QVERIFY(window.fillMaskPage()->message()->text().contains("no masked-language-model head"));
+  }
+
+  QString writeReviews(const QString& name, int per_class, bool with_bad_row) {
+    const QString path = dir_.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write("\xEF\xBB\xBFreview,sentiment\r\n");  // a byte-order mark and CRLF, as spreadsheets write them
+    const char* good[] = {"great", "lovely", "good", "wonderful", "nice"};
+    const char* bad[] = {"awful", "terrible", "bad", "horrible", "poor"};
+    for (int i = 0; i < per_class; ++i) {
+      f.write(QStringLiteral("\"the food was %1, really %2\",positive\r\n").arg(good[i % 5], good[(i + 2) % 5]).toUtf8());
+      f.write(QStringLiteral("\"the food was %1,\nreally \"\"%2\"\"\",negative\r\n").arg(bad[i % 5], bad[(i + 1) % 5]).toUtf8());
+    }
+    if (with_bad_row) f.write("one,field,too many\r\n");
+    return path;
+  }
+
+  void fineTuneFromCsv() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    QVERIFY(page->loadCsv(writeReviews("reviews.csv", 20, true)));
+    QVERIFY2(page->dataSummary().contains("40 rows"), qPrintable(page->dataSummary()));
+    QVERIFY(page->dataSummary().contains("comma-separated"));
+    QVERIFY(page->dataSummary().contains("header row"));
+    QVERIFY(page->dataSummary().contains("1 row(s) skipped"));
+    QVERIFY(page->dataSummary().contains("negative (20), positive (20)"));
+    QCOMPARE(page->preview()->columnCount(), 2);
+    QVERIFY(page->preview()->index(1, 0).data().toString().contains("\nreally \"")); // newline and quotes kept
+    page->setColumns("review", "sentiment");
+    page->setEpochs(3);
+    page->setLearningRate(1e-3);
+    QSignalSpy progress(page->job(), &TrainingJob::progress), epochs(page->job(), &TrainingJob::epochDone),
+        finished(page->job(), &TrainingJob::finished);
+    page->start();
+    QVERIFY(finished.wait(kWait * 4));
+    QCOMPARE(finished.first().at(0).toBool(), false);  // not cancelled
+    QCOMPARE(finished.first().at(1).toString(), QString());
+    QCOMPARE(epochs.count(), 3);
+    QVERIFY(progress.count() >= 3);
+    QCOMPARE(page->confusion()->rowCount(), 2);
+    const auto last = epochs.last().at(0).value<EpochResult>();
+    QCOMPARE(last.validation.count, 8);  // 20% of 40
+    qInfo("toy sentiment: validation accuracy %.3f", last.validation.accuracy);
+    // Try a sentence: fine-tuned vs before, probabilities per label.
+    QSignalSpy tried(page->job(), &TrainingJob::tried);
+    page->trySentence(QStringLiteral("the food was great"));
+    QVERIFY(tried.wait(kWait));
+    QTRY_COMPARE(page->tryResults()->rowCount(), 2);
+    const double after = page->tryResults()->index(0, 1).data(Qt::EditRole).toDouble() + page->tryResults()->index(1, 1).data(Qt::EditRole).toDouble();
+    QVERIFY(std::abs(after - 1.0) < 1e-6);
+    // Save, and the folder opens as a classifier with the CSV's labels.
+    const QString out = dir_.filePath("fine-tuned-gui");
+    QSignalSpy saved(page->job(), &TrainingJob::saved);
+    page->saveTo(out);
+    QVERIFY(saved.wait(kWait));
+    QCOMPARE(saved.first().at(1).toString(), QString());
+    Session session(out.toStdString(), {BackendKind::Cpu});
+    QCOMPARE(session.config().id2label.at(1), std::string("positive"));
+    const ClassifyResult r = classify(session.model(), session.tokenizer(), "the food was great");
+    QVERIFY(std::abs(r.scores[1].score - page->tryResults()->index(1, 1).data(Qt::EditRole).toDouble()) < 1e-5);
+  }
+
+  void fineTuneCancelsAndReportsBadInput() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    QVERIFY(!page->loadCsv(dir_.filePath("missing.csv")));
+    QVERIFY(page->message()->isError());
+    // An unterminated quote: skipped with its line number, or an error when asked to stop at bad rows.
+    const QString broken = dir_.filePath("broken.csv");
+    QFile f(broken);
+    f.open(QIODevice::WriteOnly);
+    f.write("text,label\ngood food,1\nbad food,0\n\"never closed,1\n");
+    f.close();
+    QVERIFY(page->loadCsv(broken));
+    QVERIFY2(page->dataSummary().contains("1 row(s) skipped"), qPrintable(page->dataSummary()));
+    // Cancel: the run stops between steps and nothing is kept.
+    QVERIFY(page->loadCsv(writeReviews("many.csv", 200, false)));
+    page->setEpochs(50);
+    QSignalSpy progress(page->job(), &TrainingJob::progress), finished(page->job(), &TrainingJob::finished);
+    page->start();
+    QVERIFY(progress.wait(kWait));
+    page->cancel();
+    QVERIFY(finished.wait(kWait));
+    QCOMPARE(finished.first().at(0).toBool(), true);
+    QVERIFY(!page->job()->hasModel());
+    QVERIFY(page->message()->text().contains("cancelled"));
   }
 
   void settingsPersist() {

@@ -81,7 +81,18 @@ QVariant TokenTableModel::headerData(int section, Qt::Orientation orientation, i
 // ---- ResultTableModel ----
 
 ResultTableModel::ResultTableModel(QStringList headers, int probabilityColumn, QObject* parent)
-    : QAbstractTableModel(parent), headers_(std::move(headers)), probabilityColumn_(probabilityColumn) {}
+    : ResultTableModel(std::move(headers), QList<int>{probabilityColumn}, parent) {}
+
+ResultTableModel::ResultTableModel(QStringList headers, QList<int> probabilityColumns, QObject* parent)
+    : QAbstractTableModel(parent), headers_(std::move(headers)), probabilityColumns_(std::move(probabilityColumns)) {}
+
+void ResultTableModel::setHeaders(QStringList headers) {
+  beginResetModel();
+  headers_ = std::move(headers);
+  rows_.clear();
+  payloads_.clear();
+  endResetModel();
+}
 
 void ResultTableModel::setRows(QVector<QVector<QVariant>> rows, QVector<QVariant> payloads) {
   beginResetModel();
@@ -99,7 +110,7 @@ QVariant ResultTableModel::data(const QModelIndex& index, int role) const {
   const auto& row = rows_[index.row()];
   const QVariant value = index.column() < row.size() ? row[index.column()] : QVariant();
   if (role == Qt::UserRole) return index.row() < payloads_.size() ? payloads_[index.row()] : QVariant();
-  if (index.column() == probabilityColumn_) {
+  if (probabilityColumns_.contains(index.column())) {
     if (role == Qt::DisplayRole) return percent(value.toDouble());
     if (role == Qt::EditRole) return value;  // the raw probability, for the delegate and for sorting
     if (role == Qt::ToolTipRole) return QString::number(value.toDouble(), 'g', 6);

@@ -38,10 +38,11 @@ class ResultTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:
   ResultTableModel(QStringList headers, int probabilityColumn, QObject* parent = nullptr);
+  ResultTableModel(QStringList headers, QList<int> probabilityColumns, QObject* parent = nullptr);
 
   void setRows(QVector<QVector<QVariant>> rows, QVector<QVariant> payloads = {});
+  void setHeaders(QStringList headers);  // also clears the rows
   void clear() { setRows({}); }
-  int probabilityColumn() const { return probabilityColumn_; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -50,7 +51,7 @@ class ResultTableModel : public QAbstractTableModel {
 
  private:
   QStringList headers_;
-  int probabilityColumn_;
+  QList<int> probabilityColumns_;
   QVector<QVector<QVariant>> rows_;
   QVector<QVariant> payloads_;
 };

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   QCommandLineOption backend(QStringLiteral("backend"), QStringLiteral("auto | vulkan | cpu"), QStringLiteral("kind"));
   QCommandLineOption device(QStringLiteral("device"), QStringLiteral("Vulkan device index"), QStringLiteral("index"), QStringLiteral("-1"));
   QCommandLineOption screenshots(QStringLiteral("screenshots"), QStringLiteral("save a screenshot of every view into DIR, then quit"), QStringLiteral("DIR"));
-  parser.addOptions({backend, device, screenshots});
+  QCommandLineOption tourCsv(QStringLiteral("screenshot-csv"), QStringLiteral("with --screenshots: fine-tune on this CSV for the fine-tune view"), QStringLiteral("FILE"));
+  parser.addOptions({backend, device, screenshots, tourCsv});
   parser.process(app);
 
   bertscope::gui::MainWindow window;
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (parser.isSet(screenshots)) new bertscope::gui::ScreenshotTour(&window, parser.value(screenshots));
+  if (parser.isSet(screenshots)) new bertscope::gui::ScreenshotTour(&window, parser.value(screenshots), parser.value(tourCsv));
   window.show();
   const QStringList args = parser.positionalArguments();
   window.openModel(args.isEmpty() ? QStringLiteral("default") : args.first());

@@ -20,6 +20,7 @@
 #include "attention_page.h"
 #include "classify_page.h"
 #include "fill_mask_page.h"
+#include "fine_tune_page.h"
 #include "gpu/vulkan_context.h"
 #include "model_page.h"
 #include "page_support.h"
@@ -49,12 +50,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   attentionPage_ = new AttentionPage(engine_, tabs_);
   qaPage_ = new QaPage(engine_, tabs_);
   classifyPage_ = new ClassifyPage(engine_, tabs_);
+  fineTunePage_ = new FineTunePage(tabs_);
   tabs_->addTab(modelPage_, tr("Model"));
   tabs_->addTab(tokenizePage_, tr("Tokens"));
   tabs_->addTab(fillMaskPage_, tr("Fill mask"));
   tabs_->addTab(attentionPage_, tr("Attention"));
   tabs_->addTab(qaPage_, tr("Question answering"));
   tabs_->addTab(classifyPage_, tr("Classify"));
+  tabs_->addTab(fineTunePage_, tr("Fine-tune"));
+  connect(fineTunePage_, &FineTunePage::openModelRequested, this, &MainWindow::openModel);
 
   auto* central = new QWidget(this);
   auto* layout = new QVBoxLayout(central);
@@ -200,6 +204,7 @@ void MainWindow::onLoaded(const Ptr<LoadedModel>& model) {
   attentionPage_->setModel(model);
   qaPage_->setModel(model);
   classifyPage_->setModel(model);
+  fineTunePage_->setModel(model);
   if (requested_ != QLatin1String("default")) rememberRecent(folder);
 }
 

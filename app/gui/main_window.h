@@ -16,6 +16,7 @@ namespace bertscope::gui {
 class AttentionPage;
 class ClassifyPage;
 class FillMaskPage;
+class FineTunePage;
 class MessageLine;
 class ModelPage;
 class QaPage;
@@ -42,6 +43,7 @@ class MainWindow : public QMainWindow {
   AttentionPage* attentionPage() const { return attentionPage_; }
   QaPage* qaPage() const { return qaPage_; }
   ClassifyPage* classifyPage() const { return classifyPage_; }
+  FineTunePage* fineTunePage() const { return fineTunePage_; }
   QStringList recentModels() const;
 
  protected:
@@ -66,6 +68,7 @@ class MainWindow : public QMainWindow {
   AttentionPage* attentionPage_;
   QaPage* qaPage_;
   ClassifyPage* classifyPage_;
+  FineTunePage* fineTunePage_;
   QComboBox* backend_;
   QMenu* recentMenu_;
   QLabel* modelLabel_;

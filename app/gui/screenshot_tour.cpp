@@ -6,11 +6,13 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "fine_tune_page.h"
 #include "main_window.h"
 
 namespace bertscope::gui {
 
-ScreenshotTour::ScreenshotTour(MainWindow* window, QString folder) : QObject(window), window_(window), folder_(std::move(folder)) {
+ScreenshotTour::ScreenshotTour(MainWindow* window, QString folder, QString csv)
+    : QObject(window), window_(window), folder_(std::move(folder)), csv_(std::move(csv)) {
   QDir().mkpath(folder_);
   connect(window_->engine(), &EngineClient::loaded, this, [this] {
     if (tab_ < 0) next();
@@ -29,6 +31,17 @@ void ScreenshotTour::next() {
     return;
   }
   window_->tabs()->setCurrentIndex(tab_);
+  if (window_->tabs()->currentWidget() == window_->fineTunePage() && !csv_.isEmpty()) {
+    FineTunePage* page = window_->fineTunePage();
+    if (page->loadCsv(csv_)) {
+      connect(page->job(), &TrainingJob::finished, this, [this, page] {
+        page->trySentence(QStringLiteral("The staff were friendly and the food was great."));
+        QTimer::singleShot(1500, this, [this] { waitForIdle(3); });
+      });
+      page->start();
+      return;
+    }
+  }
   QTimer::singleShot(600, this, [this] { waitForIdle(3); });  // let debounced requests start
 }
 

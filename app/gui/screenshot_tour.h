@@ -11,7 +11,8 @@ class MainWindow;
 class ScreenshotTour : public QObject {
   Q_OBJECT
  public:
-  ScreenshotTour(MainWindow* window, QString folder);
+  // With `csv`, the fine-tune view loads it and trains (a few epochs) before its screenshot.
+  ScreenshotTour(MainWindow* window, QString folder, QString csv = {});
 
  private:
   void next();
@@ -19,6 +20,7 @@ class ScreenshotTour : public QObject {
 
   MainWindow* window_;
   QString folder_;
+  QString csv_;
   int tab_ = -1;
 };
 

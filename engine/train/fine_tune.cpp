@@ -112,7 +112,8 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
         batch.labels.push_back(train[order[i]].label);
       }
       batch.tokens = sentence_batch(tokenizer, chunk, options.max_length);
-      loss_sum += trainer.compute_gradients(batch);
+      const double step_loss = trainer.compute_gradients(batch);
+      loss_sum += step_loss;
       adamw.step();
       ++batches;
       ++step;
@@ -125,6 +126,7 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
         p.epoch = epoch;
         p.epochs = options.epochs;
         p.loss = loss_sum / batches;
+        p.step_loss = step_loss;
         p.learning_rate = adamw.learning_rate_at(step);
         p.sentences_per_second = elapsed > 0 ? static_cast<double>(sentences) / elapsed : 0;
         p.eta_seconds = elapsed / step * (opt.total_steps - step);

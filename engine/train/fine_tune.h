@@ -27,6 +27,7 @@ struct TrainProgress {
   int step = 0, total_steps = 0;
   int epoch = 0, epochs = 0;   // 1-based
   double loss = 0;             // mean over the epoch so far
+  double step_loss = 0;        // this step's batch
   double learning_rate = 0;
   double sentences_per_second = 0;
   double eta_seconds = 0;
