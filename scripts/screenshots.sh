@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # screenshots.sh [OUT] : starts bertscope under Xvfb and saves a screenshot of every view (default: docs/screenshots).
 # The default model shows the model, tokens, fill-mask and attention views; the question-answering and
-# classification views are shown on random (untrained) models with those heads, since the default model has none.
+# classification views are shown on random (untrained) models with those heads, since the default model has none;
+# the fine-tune view fine-tunes the default model on ../shared's sentiment sentences (when present).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$repo/docs/screenshots}
@@ -14,13 +15,19 @@ trap 'rm -rf "$work"' EXIT
 "$cli" random-model "$work/qa-model" --head qa --layers 2 --hidden 64 --heads 4 --intermediate 128
 "$cli" random-model "$work/classifier-model" --head classifier --labels negative,positive --layers 2 --hidden 64 --heads 4 --intermediate 128
 export XDG_CONFIG_HOME=$work/config  # a fresh window layout, not the user's
-tour() {  # tour MODEL DIR
-  xvfb-run -a -s "-screen 0 1280x860x24" "$app" "$1" --screenshots "$2" >/dev/null
+shared=${BERTSCOPE_SHARED:-$repo/../shared}
+csv_args=()
+if [ -d "$shared/data/sentiment" ]; then  # the fine-tune view trains on the shared sentiment sentences
+  cat "$shared/data/sentiment/yelp_labelled.txt" "$shared/data/sentiment/amazon_cells_labelled.txt" > "$work/sentiment.tsv"
+  csv_args=(--screenshot-csv "$work/sentiment.tsv")
+fi
+tour() {  # tour MODEL DIR [ARGS]
+  xvfb-run -a -s "-screen 0 1280x860x24" "$app" "$1" --screenshots "$2" "${@:3}" >/dev/null
 }
-tour default "$work/default"
+tour default "$work/default" "${csv_args[@]}"
 tour "$work/qa-model" "$work/qa"
 tour "$work/classifier-model" "$work/classifier"
 mkdir -p "$out"
 cp "$work"/default/0[1-4]-*.png "$out/"
-cp "$work"/qa/05-*.png "$work"/classifier/06-*.png "$out/"
+cp "$work"/qa/05-*.png "$work"/classifier/06-*.png "$work"/default/07-*.png "$out/"
 ls "$out"

@@ -48,7 +48,9 @@ QChartView* chart_view(const QString& title, std::initializer_list<QLineSeries*>
 }
 
 void fit_axes(QChartView* view, double max_x, double min_y, double max_y) {
-  view->chart()->axes(Qt::Horizontal).first()->setRange(0, std::max(1.0, max_x));
+  auto* x = qobject_cast<QValueAxis*>(view->chart()->axes(Qt::Horizontal).first());
+  x->setRange(0, std::max(1.0, max_x));
+  x->setTickCount(max_x <= 10 ? int(max_x) + 1 : 5);  // whole numbers on short axes (epochs)
   view->chart()->axes(Qt::Vertical).first()->setRange(min_y, max_y);
 }
 
