@@ -16,6 +16,7 @@
 #include "cpu/blas_setup.h"
 #include "gpu/vulkan_context.h"
 #include "model/random_model.h"
+#include "text/vocab_trainer.h"
 #include "session.h"
 
 using nlohmann::json;
@@ -150,6 +151,18 @@ int main(int argc, char** argv) {
   random->add_option("--seed", spec.seed)->capture_default_str();
   random->add_option("--vocab", spec.vocab_file, "vocab.txt to use");
 
+  auto* vocab_cmd = app.add_subcommand("train-vocab", "learn a WordPiece vocabulary (vocab.txt) from text files");
+  std::vector<std::string> vocab_files;
+  std::string vocab_out = "vocab.txt";
+  VocabTrainerOptions vocab_options;
+  bool cased = false;
+  vocab_cmd->add_option("files", vocab_files, "UTF-8 text files")->required();
+  vocab_cmd->add_option("--out", vocab_out, "vocab.txt to write")->capture_default_str();
+  vocab_cmd->add_option("--vocab-size", vocab_options.vocab_size)->capture_default_str();
+  vocab_cmd->add_option("--min-frequency", vocab_options.min_frequency)->capture_default_str();
+  vocab_cmd->add_option("--limit-alphabet", vocab_options.limit_alphabet)->capture_default_str();
+  vocab_cmd->add_flag("--cased", cased, "keep case and accents (default: uncased, like bert-base-uncased)");
+
   TrainCommand train_args;
   auto* train = add_train_command(app, train_args);
   auto* evaluate_cmd = add_evaluate_command(app, train_args);
@@ -182,6 +195,22 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*train) return run_train(train_args);
+    if (*vocab_cmd) {
+      vocab_options.lowercase = !cased;
+      WordPieceTrainer trainer(vocab_options);
+      for (const auto& file : vocab_files) {
+        std::ifstream in(file);
+        if (!in) throw Error(file + ": cannot open");
+        for (std::string line; std::getline(in, line);) trainer.add_text(line);
+      }
+      std::cerr << "bertscope: " << trainer.word_count() << " words, " << trainer.distinct_words() << " distinct\n";
+      const auto vocab = trainer.train([](int n, int target) { std::cerr << "\rbertscope: vocabulary " << n << "/" << target << std::flush; });
+      std::cerr << "\n";
+      write_vocab(vocab_out, vocab);
+      std::cout << json{{"out", vocab_out}, {"vocab_size", vocab.size()}, {"words", trainer.word_count()},
+                        {"distinct_words", trainer.distinct_words()}}.dump() << std::endl;
+      return 0;
+    }
     if (*bench && train_batch > 0) return bench_training_step(common.model, {parse_backend_kind(common.backend), common.device, false},
                                                               tokens, reps, train_batch);
     if (*evaluate_cmd) return run_evaluate(train_args);

@@ -171,6 +171,20 @@ void Tokenizer::split_words(std::u32string_view text, std::int32_t offset, std::
   finish_word();
 }
 
+std::vector<std::string> Tokenizer::basic_words(std::string_view text_utf8) const {
+  const std::u32string text = unicode::decode_utf8(text_utf8);
+  std::vector<std::vector<Char>> words;
+  split_words(text, 0, words);
+  std::vector<std::string> out;
+  out.reserve(words.size());
+  for (const auto& w : words) {
+    std::u32string s;
+    for (const Char& c : w) s.push_back(c.c);
+    out.push_back(unicode::encode_utf8(s));
+  }
+  return out;
+}
+
 // Greedy longest-match-first WordPiece over one word.
 void Tokenizer::wordpiece(const std::vector<Char>& word, int word_index, int sequence, std::vector<Token>& out) const {
   auto make = [&](std::int32_t id, size_t from, size_t to, bool unknown) {

@@ -49,6 +49,10 @@ class Tokenizer {
   // Reads vocab.txt (or tokenizer.json's WordPiece vocabulary) and tokenizer_config.json from a model folder.
   static Tokenizer load(const std::filesystem::path& folder, int max_position_embeddings);
 
+  // BERT's basic tokenization alone (clean, lower-case and strip accents as configured, split on whitespace,
+  // punctuation and CJK ideographs): the words WordPiece then splits, and what a vocabulary is trained on.
+  std::vector<std::string> basic_words(std::string_view text) const;
+
   // The sentence's WordPiece tokens without [CLS]/[SEP].
   std::vector<Token> tokenize(std::string_view text, int sequence = 0) const;
 
