@@ -58,6 +58,7 @@ def dictd(name):
     if not os.path.exists(path): return
     text = gzip.open(path).read().decode("utf-8", errors="replace")
     for block in re.split(r"\n\s*\n", text):
+        block = re.sub(r"\\[^\\\n]*\\", "", block)  # gcide's \Pro*nun"ci*a`tion\ marks
         yield clean(re.sub(r"\{|\}|\[[^\]]*\]", "", block))
 
 def handbook():
