@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/json_output.h"
+#include "cli/pretrain_commands.h"
 #include "cli/train_commands.h"
 #include "core/error.h"
 #include "cpu/blas_setup.h"
@@ -163,6 +164,10 @@ int main(int argc, char** argv) {
   vocab_cmd->add_option("--limit-alphabet", vocab_options.limit_alphabet)->capture_default_str();
   vocab_cmd->add_flag("--cased", cased, "keep case and accents (default: uncased, like bert-base-uncased)");
 
+  PretrainCommand pretrain_args;
+  auto* pretrain_cmd = add_pretrain_command(app, pretrain_args);
+  EvaluateMlmCommand evaluate_mlm_args;
+  auto* evaluate_mlm_cmd = add_evaluate_mlm_command(app, evaluate_mlm_args);
   TrainCommand train_args;
   auto* train = add_train_command(app, train_args);
   auto* evaluate_cmd = add_evaluate_command(app, train_args);
@@ -195,6 +200,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*train) return run_train(train_args);
+    if (*pretrain_cmd) return run_pretrain(pretrain_args);
+    if (*evaluate_mlm_cmd) return run_evaluate_mlm(evaluate_mlm_args);
     if (*vocab_cmd) {
       vocab_options.lowercase = !cased;
       WordPieceTrainer trainer(vocab_options);

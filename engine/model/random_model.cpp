@@ -25,6 +25,7 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   c.num_hidden_layers = spec.layers;
   c.num_attention_heads = spec.heads;
   c.intermediate_size = spec.intermediate;
+  c.max_position_embeddings = spec.max_positions;
   if (!spec.labels.empty() && spec.question_answering) throw Error("a random model gets one head: labels or question answering");
   c.architectures = {!spec.labels.empty() ? "BertForSequenceClassification"
                      : spec.question_answering ? "BertForQuestionAnswering" : "BertForMaskedLM"};

@@ -10,6 +10,7 @@ namespace bertscope {
 struct RandomModelSpec {
   std::filesystem::path vocab_file;  // vocab.txt to copy in
   int layers = 2, hidden = 128, heads = 2, intermediate = 512;
+  int max_positions = 512;
   unsigned seed = 0;
   float init_std = 0.02f;
   bool untrained_label = false;  // marks config.json with "bertscope_untrained": true

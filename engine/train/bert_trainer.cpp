@@ -121,7 +121,7 @@ std::int64_t BertTrainer::trainable_parameter_count() const {
   return n;
 }
 
-void BertTrainer::save(const fs::path& out) const {
+void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<void(const fs::path&)>& extra) const {
   // Never replace a folder of the user's that is not a model (e.g. a mistyped --out pointing at their documents).
   if (fs::exists(out) && !fs::is_empty(out) && !fs::exists(out / "config.json"))
     throw Error(out.string() + " exists and is not a model folder; choose a new or empty folder");
@@ -137,7 +137,7 @@ void BertTrainer::save(const fs::path& out) const {
     backend_.download(p->value, host.back());
   }
   for (size_t i = 0; i < params_.size(); ++i) tensors.push_back({params_[i]->name, params_[i]->value.shape(), host[i]});
-  write_safetensors(tmp / "model.safetensors", tensors, StDType::F32, {{"format", "pt"}});
+  write_safetensors(tmp / "model.safetensors", tensors, dtype, {{"format", "pt"}});
 
   nlohmann::json config = nlohmann::json::parse(std::ifstream(source_ / "config.json"));
   config.erase("bertscope_untrained");
@@ -160,6 +160,7 @@ void BertTrainer::save(const fs::path& out) const {
   if (!fs::exists(tmp / "vocab.txt") && !fs::exists(tmp / "tokenizer.json"))
     throw Error(source_.string() + ": no vocab.txt or tokenizer.json to save with the model");
 
+  if (extra) extra(tmp);
   // Swap in the finished folder; the previous one (if any) is removed only after the new one is in place.
   const fs::path old = out.string() + ".old";
   fs::remove_all(old);

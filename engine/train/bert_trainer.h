@@ -8,6 +8,7 @@
 // Shapes: B sentences, T tokens (padded), N = B*T, H hidden, A heads, I intermediate, V vocabulary, L labels,
 // R rows predicted by the masked-LM head.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "model/bert_model.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/safetensors.h"
 
 namespace bertscope {
 
@@ -58,7 +60,14 @@ class BertTrainer {
 
   // Writes a Hugging Face folder (config.json with id2label/label2id, model.safetensors, the tokenizer files of
   // the source folder) atomically: into a temporary folder renamed over `out` only when complete.
-  void save(const std::filesystem::path& out) const;
+  // `extra` may add files to the folder before it is swapped in (a pre-training checkpoint's optimizer state).
+  void save(const std::filesystem::path& out, StDType dtype = StDType::F32,
+            const std::function<void(const std::filesystem::path&)>& extra = {}) const;
+
+  // The dropout masks of step s depend on (seed, s): setting the step when resuming gives the masks an
+  // uninterrupted run would have used.
+  std::uint32_t step() const { return step_; }
+  void set_step(std::uint32_t step) { step_ = step; }
 
   const BertConfig& config() const { return config_; }
   const TrainerOptions& options() const { return options_; }
