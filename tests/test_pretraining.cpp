@@ -9,6 +9,9 @@
 #include "model/safetensors.h"
 #include "session.h"
 #include "text/vocab_trainer.h"
+#include "tasks/tasks.h"
+#include "test_support.h"
+#include "train/bert_trainer.h"
 #include "train/mlm_eval.h"
 #include "train/pretraining.h"
 
@@ -134,6 +137,53 @@ class TestPretraining : public QObject {
     // The checkpoint is a Hugging Face folder bertscope opens as a masked-LM model.
     Session session(root() / "split" / "checkpoint", {BackendKind::Cpu});
     QVERIFY(session.model().has_mlm_head());
+  }
+
+  void exportedModelMatchesHuggingFace() {
+    // A short run at a high learning rate (peaked predictions), exported as F16 like the default model. (With
+    // bert-base's vocabulary: hf-oracle's ONNX export feeds ids up to 2023.)
+    const fs::path vocab = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
+    const fs::path corpus = root() / "hf-corpus.txt";
+    {
+      std::ofstream out(corpus);
+      for (const auto& l : corpus_lines(40)) out << l << "\n";
+    }
+    PretrainOptions o;
+    o.layers = 2;
+    o.hidden = 32;
+    o.heads = 2;
+    o.intermediate = 64;
+    o.max_positions = 64;
+    o.seq_len = 32;
+    o.batch_size = 8;
+    o.total_steps = 60;
+    o.warmup_steps = 5;
+    o.learning_rate = 3e-3f;
+    CpuBackend cpu;
+    pretrain(root() / "for-hf", corpus, vocab, {}, cpu, o);
+    TrainerOptions t;
+    t.head = TrainHead::MaskedLM;
+    BertTrainer(root() / "for-hf" / "checkpoint", cpu, t).save(root() / "for-hf-f16", StDType::F16);
+    const std::vector<std::string> texts = {"the cat sat on the [MASK] .", "the [MASK] played in the garden .", "sailing boats need [MASK] ."};
+    std::vector<nlohmann::json> inputs;
+    for (const auto& x : texts) inputs.push_back({{"text", x}, {"top_k", 5}});
+    QString why;
+    const auto hf = test::ask_hugging_face(root() / "for-hf-f16", "fill-mask", inputs, root() / "hf-mlm", &why);
+    if (hf.empty()) QSKIP(qPrintable(why));
+    Session session(root() / "for-hf-f16", {BackendKind::Cpu});
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const FillMaskResult ours = fill_mask(session.model(), session.tokenizer(), texts[i], 5);
+      for (size_t k = 0; k < 5; ++k) {
+        const auto& theirs = hf[i][k];
+        const MaskPrediction& mine = ours.predictions[0][k];
+        QVERIFY2(std::fabs(mine.score - theirs["score"].get<double>()) < 1e-4, qPrintable(QString::fromStdString(texts[i])));
+        if (mine.token != theirs["token"].get<int>()) {  // only a tie may order differently
+          QVERIFY2(std::fabs(mine.score - ours.predictions[0][std::min<size_t>(k + 1, 4)].score) < 1e-6,
+                   qPrintable(QString("%1: rank %2 is %3, Hugging Face says %4").arg(QString::fromStdString(texts[i])).arg(k)
+                                  .arg(QString::fromStdString(mine.token_str)).arg(QString::fromStdString(theirs["token_str"].get<std::string>()))));
+        }
+      }
+    }
   }
 };
 

@@ -1,6 +1,7 @@
 #include "test_support.h"
 
 #include <cmath>
+#include <QProcess>
 #include <fstream>
 
 #include "gpu/vulkan_backend.h"
@@ -52,6 +53,42 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::vector<nlohmann::json> ask_hugging_face(const std::filesystem::path& model, const std::string& task,
+                                             const std::vector<nlohmann::json>& inputs, const std::filesystem::path& work,
+                                             QString* why_not) {
+  if (oracle_fixtures(why_not).empty()) return {};  // the oracle's dependencies are missing: same reason
+  const char* shared_env = std::getenv("BERTSCOPE_SHARED");
+  const std::filesystem::path shared = shared_env ? shared_env : BERTSCOPE_TEST_SHARED;
+  const char* node_env = std::getenv("HF_ORACLE_DIR");
+  const std::filesystem::path node_dir = node_env ? std::filesystem::path(node_env)
+                                                  : std::filesystem::path(std::getenv("HOME")) / ".cache" / "hf-oracle";
+  std::filesystem::create_directories(work);
+  const std::filesystem::path exported = work / "hf-model", input = work / "inputs.jsonl";
+  {
+    std::ofstream out(input);
+    for (const auto& j : inputs) out << j.dump() << "\n";
+  }
+  QProcess make;
+  make.start("/usr/bin/python3", {QString::fromStdString((shared / "tools" / "hf-oracle" / "make_model.py").string()),
+                                  QString::fromStdString(exported.string()), "--from_dir", QString::fromStdString(model.string())});
+  if (!make.waitForFinished(300000) || make.exitCode() != 0) {
+    *why_not = "make_model.py --from_dir failed: " + QString::fromUtf8(make.readAllStandardError());
+    return {};
+  }
+  QProcess ask;
+  ask.setWorkingDirectory(QString::fromStdString(node_dir.string()));
+  ask.start("node", {"hf_pipeline.mjs", QString::fromStdString(task), QString::fromStdString(exported.string()),
+                     QString::fromStdString(input.string())});
+  if (!ask.waitForFinished(300000) || ask.exitCode() != 0) {
+    *why_not = "hf_pipeline.mjs failed: " + QString::fromUtf8(ask.readAllStandardError());
+    return {};
+  }
+  std::vector<nlohmann::json> out;
+  for (const QByteArray& line : ask.readAllStandardOutput().split('\n'))
+    if (!line.trimmed().isEmpty()) out.push_back(nlohmann::json::parse(line.toStdString())["result"]);
   return out;
 }
 

@@ -20,6 +20,13 @@ std::string validation_report(Backend& vulkan);         // the messages, for a f
 std::filesystem::path oracle_fixtures(QString* why_not);
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
 
+// Hugging Face's answers for a model folder bertscope wrote: hf-oracle's make_model.py --from_dir re-exports it
+// (into `work`), then transformers.js runs `task` (fill-mask, text-classification, ...) on each input. Empty, with
+// the reason, when the oracle is unavailable.
+std::vector<nlohmann::json> ask_hugging_face(const std::filesystem::path& model, const std::string& task,
+                                             const std::vector<nlohmann::json>& inputs, const std::filesystem::path& work,
+                                             QString* why_not);
+
 // A vocabulary of a few hundred real English WordPieces (resources/vocab, first 2000 entries), for tiny models.
 std::filesystem::path small_vocab(const QTemporaryDir& dir);
 

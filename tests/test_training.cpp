@@ -204,6 +204,41 @@ class TestTraining : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::exception, trainer.save(documents));
     QVERIFY(fs::exists(documents / "thesis.txt"));
   }
+
+  void savedModelMatchesHuggingFace() {
+    // Fine-tune a few steps, save, and ask Hugging Face (transformers.js on hf-oracle's re-export) to classify.
+    const fs::path model = makeClassifier("for-hf");
+    TrainerOptions options;
+    options.labels = {"negative", "positive"};
+    BertTrainer trainer(model, cpu_, options);
+    Session session(model, {BackendKind::Cpu});
+    const TrainBatch batch = toyBatch(session.tokenizer());
+    OptimizerOptions opt;
+    opt.learning_rate = 1e-3f;
+    AdamW adamw(trainer.params(), cpu_, opt);
+    for (int s = 0; s < 10; ++s) {
+      trainer.compute_gradients(batch);
+      adamw.step();
+    }
+    const fs::path out = fs::path(dir_.path().toStdString()) / "for-hf-saved";
+    trainer.save(out);
+    const std::vector<std::string> texts = {"i loved it", "terrible service , never again", "the food was okay"};
+    std::vector<nlohmann::json> inputs;
+    for (const auto& t : texts) inputs.push_back({{"text", t}});
+    QString why;
+    const auto hf = test::ask_hugging_face(out, "text-classification", inputs, fs::path(dir_.path().toStdString()) / "hf-cls", &why);
+    if (hf.empty()) QSKIP(qPrintable(why));
+    Session saved(out, {BackendKind::Cpu});
+    double worst = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const ClassifyResult ours = classify(saved.model(), saved.tokenizer(), texts[i]);
+      for (const auto& entry : hf[i])
+        for (const auto& s : ours.scores)
+          if (s.label == entry["label"].get<std::string>()) worst = std::max(worst, std::fabs(s.score - entry["score"].get<double>()));
+    }
+    qInfo("fine-tuned classifier: largest probability difference from Hugging Face %.2e", worst);
+    QVERIFY2(worst < 1e-4, qPrintable(QString("probability differs from Hugging Face by %1").arg(worst)));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestTraining)
