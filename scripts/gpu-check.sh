@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# gpu-check.sh : runs ON the lent GPU machine (prepared by scripts/gpu-prep.sh, carried as build-gpu and .gpu).
+# Unpacks the runtime libraries, then: the Vulkan op and training-op suites against the CPU backend (validation
+# layers on), and the fill-mask (128 tokens) and training-step (batch 8 x 128) benchmarks on a bert-base-sized random
+# model, Vulkan vs the CPU backend on the same machine. Everything goes to $OUT/gpu-check.log.
+set -uo pipefail
+log=${OUT:-/tmp}/gpu-check.log
+exec > >(tee "$log") 2>&1
+for f in .gpu/*.deb; do dpkg -x "$f" /; done
+ldconfig
+[ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+cli=build-gpu/app/bertscope-cli
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+$cli devices
+timeout 150 build-gpu/tests/test_ops
+timeout 150 build-gpu/tests/test_training_ops
+$cli random-model /tmp/bert-base --layers 12 --hidden 768 --heads 12 --intermediate 3072
+for backend in vulkan cpu; do
+  $cli bench /tmp/bert-base --backend $backend --tokens 128 --reps 20
+  $cli bench /tmp/bert-base --backend $backend --tokens 128 --reps 5 --train-batch 8
+done
