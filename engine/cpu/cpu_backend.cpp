@@ -37,7 +37,7 @@ class BufferPool {
   }
 
  private:
-  static constexpr size_t kMinBytes = 64 * 1024, kMaxBytes = size_t(3) << 30;
+  static constexpr size_t kMinBytes = 64 * 1024, kMaxBytes = size_t(1) << 30;
   std::mutex mutex_;
   std::multimap<size_t, std::vector<float>> free_;
   size_t bytes_ = 0;
