@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "cpu/blas_setup.h"
 #include "gpu/vulkan_context.h"
+#include "model/convert.h"
 #include "model/random_model.h"
 #include "text/vocab_trainer.h"
 #include "session.h"
@@ -164,6 +165,12 @@ int main(int argc, char** argv) {
   vocab_cmd->add_option("--limit-alphabet", vocab_options.limit_alphabet)->capture_default_str();
   vocab_cmd->add_flag("--cased", cased, "keep case and accents (default: uncased, like bert-base-uncased)");
 
+  auto* convert_cmd = app.add_subcommand("convert", "rewrite a model folder's weights as F16, BF16 or F32");
+  std::string convert_in, convert_out, convert_dtype = "f16";
+  convert_cmd->add_option("model", convert_in, "Hugging Face model folder")->required();
+  convert_cmd->add_option("out", convert_out, "folder to write")->required();
+  convert_cmd->add_option("--dtype", convert_dtype, "f16 | bf16 | f32")->capture_default_str();
+
   PretrainCommand pretrain_args;
   auto* pretrain_cmd = add_pretrain_command(app, pretrain_args);
   EvaluateMlmCommand evaluate_mlm_args;
@@ -201,6 +208,13 @@ int main(int argc, char** argv) {
     }
     if (*train) return run_train(train_args);
     if (*pretrain_cmd) return run_pretrain(pretrain_args);
+    if (*convert_cmd) {
+      const std::map<std::string, StDType> types = {{"f16", StDType::F16}, {"bf16", StDType::BF16}, {"f32", StDType::F32}};
+      if (!types.count(convert_dtype)) throw Error("--dtype must be f16, bf16 or f32");
+      convert_model(resolve_model_path(convert_in), convert_out, types.at(convert_dtype));
+      std::cout << json{{"out", convert_out}, {"dtype", convert_dtype}}.dump() << std::endl;
+      return 0;
+    }
     if (*evaluate_mlm_cmd) return run_evaluate_mlm(evaluate_mlm_args);
     if (*vocab_cmd) {
       vocab_options.lowercase = !cased;
