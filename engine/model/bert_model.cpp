@@ -91,22 +91,27 @@ std::string BertModel::head_summary() const {
   return s;
 }
 
+void check_token_batch(const TokenBatch& in, const BertConfig& config) {
+  const std::int64_t N = static_cast<std::int64_t>(in.batch) * in.seq_len;
+  if (in.batch <= 0 || in.seq_len <= 0 || static_cast<std::int64_t>(in.ids.size()) != N ||
+      in.type_ids.size() != in.ids.size() || in.mask.size() != in.ids.size())
+    throw Error("internal: malformed token batch");
+  if (in.seq_len > config.max_position_embeddings)
+    throw Error("input has " + std::to_string(in.seq_len) + " tokens; this model takes at most " +
+                std::to_string(config.max_position_embeddings));
+  for (std::int64_t i = 0; i < N; ++i) {  // the shaders index tables with these: check them here
+    if (in.ids[i] < 0 || in.ids[i] >= config.vocab_size)
+      throw Error("token id " + std::to_string(in.ids[i]) + " is outside the vocabulary of " + std::to_string(config.vocab_size));
+    if (in.type_ids[i] < 0 || in.type_ids[i] >= config.type_vocab_size)
+      throw Error("token type id " + std::to_string(in.type_ids[i]) + " is outside 0.." + std::to_string(config.type_vocab_size - 1));
+  }
+}
+
 EncoderOutput BertModel::encode(const TokenBatch& in, bool keep_attentions, bool keep_hidden_states) {
   const int B = in.batch, T = in.seq_len, H = config_.hidden_size, A = config_.num_attention_heads;
   const int I = config_.intermediate_size;
   const std::int64_t N = static_cast<std::int64_t>(B) * T;
-  if (B <= 0 || T <= 0 || static_cast<std::int64_t>(in.ids.size()) != N || in.type_ids.size() != in.ids.size() ||
-      in.mask.size() != in.ids.size())
-    throw Error("internal: malformed token batch");
-  if (T > config_.max_position_embeddings)
-    throw Error("input has " + std::to_string(T) + " tokens; this model takes at most " +
-                std::to_string(config_.max_position_embeddings));
-  for (std::int64_t i = 0; i < N; ++i) {  // the shaders index tables with these: check them here
-    if (in.ids[i] < 0 || in.ids[i] >= config_.vocab_size)
-      throw Error("token id " + std::to_string(in.ids[i]) + " is outside the vocabulary of " + std::to_string(config_.vocab_size));
-    if (in.type_ids[i] < 0 || in.type_ids[i] >= config_.type_vocab_size)
-      throw Error("token type id " + std::to_string(in.type_ids[i]) + " is outside 0.." + std::to_string(config_.type_vocab_size - 1));
-  }
+  check_token_batch(in, config_);
 
   Tensor ids = backend_.upload(std::span<const std::int32_t>(in.ids), {N});
   Tensor type_ids = backend_.upload(std::span<const std::int32_t>(in.type_ids), {N});

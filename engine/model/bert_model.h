@@ -40,6 +40,9 @@ struct TokenBatch {
   std::vector<std::int32_t> mask;      // (B*T) 1 for real tokens, 0 for padding
 };
 
+// Throws Error when a batch is malformed or holds ids outside the model's tables (the kernels index with them).
+void check_token_batch(const TokenBatch& batch, const BertConfig& config);
+
 struct EncoderOutput {
   Tensor hidden;                      // (B*T, H) last layer
   std::vector<Tensor> attentions;     // per layer (B, A, T, T), when asked for

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "model/model_folder.h"
 #include "model/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -122,12 +123,7 @@ std::int64_t BertTrainer::trainable_parameter_count() const {
 }
 
 void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<void(const fs::path&)>& extra) const {
-  // Never replace a folder of the user's that is not a model (e.g. a mistyped --out pointing at their documents).
-  if (fs::exists(out) && !fs::is_empty(out) && !fs::exists(out / "config.json"))
-    throw Error(out.string() + " exists and is not a model folder; choose a new or empty folder");
-  const fs::path tmp = out.string() + ".partial";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+  const fs::path tmp = begin_model_folder(out);  // refuses a folder of the user's that is not a model
   // Tensors: every parameter under its Hugging Face name (the tied decoder is not stored, as Hugging Face does).
   std::vector<std::vector<float>> host;
   std::vector<StWriteTensor> tensors;
@@ -155,18 +151,9 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
     config["architectures"] = {"BertForMaskedLM"};
   }
   std::ofstream(tmp / "config.json") << config.dump(2) << "\n";
-  for (const char* file : {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
-    if (fs::exists(source_ / file)) fs::copy_file(source_ / file, tmp / file, fs::copy_options::overwrite_existing);
-  if (!fs::exists(tmp / "vocab.txt") && !fs::exists(tmp / "tokenizer.json"))
-    throw Error(source_.string() + ": no vocab.txt or tokenizer.json to save with the model");
-
+  copy_tokenizer_files(source_, tmp);
   if (extra) extra(tmp);
-  // Swap in the finished folder; the previous one (if any) is removed only after the new one is in place.
-  const fs::path old = out.string() + ".old";
-  fs::remove_all(old);
-  if (fs::exists(out)) fs::rename(out, old);
-  fs::rename(tmp, out);
-  fs::remove_all(old);
+  finish_model_folder(tmp, out);
 }
 
 }  // namespace bertscope

@@ -42,13 +42,7 @@ std::unique_ptr<BertTrainer::Forward> BertTrainer::encode(const TokenBatch& in, 
   const int B = in.batch, T = in.seq_len, H = config_.hidden_size, A = config_.num_attention_heads;
   const int I = config_.intermediate_size;
   const std::int64_t N = static_cast<std::int64_t>(B) * T;
-  if (B <= 0 || T <= 0 || static_cast<std::int64_t>(in.ids.size()) != N || in.type_ids.size() != in.ids.size() ||
-      in.mask.size() != in.ids.size())
-    throw Error("internal: malformed token batch");
-  if (T > config_.max_position_embeddings) throw Error("batch is longer than the model's maximum length");
-  for (std::int64_t i = 0; i < N; ++i)
-    if (in.ids[i] < 0 || in.ids[i] >= config_.vocab_size || in.type_ids[i] < 0 || in.type_ids[i] >= config_.type_vocab_size)
-      throw Error("token id outside the model's vocabulary");
+  check_token_batch(in, config_);
   const float p = training ? options_.dropout : 0.0f;
   const float eps = config_.layer_norm_eps;
 
