@@ -91,7 +91,6 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
     loaded->nsp = fresh->model().has_nsp_head();
     loaded->classifier = fresh->model().has_classifier();
     loaded->qa = fresh->model().has_qa_head();
-    for (const auto& [id, label] : fresh->config().id2label) loaded->labels.push_back(label);
     loaded->max_tokens = fresh->config().max_position_embeddings;
     loaded->backend = backend;
     session = std::move(fresh);

@@ -25,7 +25,6 @@ QString job_name(Job job);
 struct LoadedModel {
   ModelInfo info;
   bool mlm = false, nsp = false, classifier = false, qa = false;
-  std::vector<std::string> labels;  // classifier labels in id order
   int max_tokens = 512;             // max_position_embeddings
   BackendRequest backend;           // what was asked for
 };

@@ -32,7 +32,7 @@ class TokenTableModel : public QAbstractTableModel {
   QString first_, second_;
 };
 
-// A read-only table of rows of values. One column (or none) holds probabilities in [0, 1]; each row may carry a
+// A read-only table of rows of values. Some columns (or none) hold probabilities in [0, 1]; each row may carry a
 // payload (Qt::UserRole on every column) for the view to act on when the row is clicked.
 class ResultTableModel : public QAbstractTableModel {
   Q_OBJECT
