@@ -90,6 +90,8 @@ class BertTrainer {
 
   std::unique_ptr<Forward> encode(const TokenBatch& batch, bool training);
   void backward_encoder(Forward& f, Tensor& dhidden);
+  // For y = x W^T + b: dx = dy W (or dx += that), and W's and b's grads += their share.
+  void backward_linear(const Linear& lin, const Tensor& dy, const Tensor& x, Tensor& dx, bool accumulate);
   void classification_head(Forward& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
   void mlm_head(Forward& f, const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>* labels,
                 std::vector<float>* logits, double* loss);

@@ -38,6 +38,11 @@ std::uint32_t BertTrainer::dropout_seed(int site) const {
   return dropout_hash(options_.seed * 0x9e3779b9U ^ dropout_hash(step_ * 7919U + static_cast<std::uint32_t>(site)));
 }
 
+void BertTrainer::backward_linear(const Linear& lin, const Tensor& dy, const Tensor& x, Tensor& dx, bool accumulate) {
+  backend_.linear_backward_input(dy, lin.weight->value, accumulate, dx);
+  backend_.linear_backward_weight(dy, x, lin.weight->grad, &lin.bias->grad);
+}
+
 std::unique_ptr<BertTrainer::Forward> BertTrainer::encode(const TokenBatch& in, bool training) {
   const int B = in.batch, T = in.seq_len, H = config_.hidden_size, A = config_.num_attention_heads;
   const int I = config_.intermediate_size;
@@ -118,8 +123,7 @@ void BertTrainer::backward_encoder(Forward& f, Tensor& dx) {
     if (p > 0) backend_.dropout(dsum2, p, dropout_seed(site + 2), dproj2);
     const Tensor& dout = p > 0 ? dproj2 : dsum2;
     Tensor dinner = backend_.empty({N, I});
-    backend_.linear_backward_input(dout, w.output.weight->value, false, dinner);
-    backend_.linear_backward_weight(dout, a.inner, w.output.weight->grad, &w.output.bias->grad);
+    backward_linear(w.output, dout, a.inner, dinner, false);
     backend_.activation_backward(a.inner_pre, dinner, Activation::Gelu, dinner);
     backend_.linear_backward_weight(dinner, a.x1, w.intermediate.weight->grad, &w.intermediate.bias->grad);
     Tensor& dx1 = dsum2;  // the residual path, plus the feed-forward path below
@@ -132,8 +136,7 @@ void BertTrainer::backward_encoder(Forward& f, Tensor& dx) {
     if (p > 0) backend_.dropout(dsum1, p, dropout_seed(site + 1), dproj1);
     const Tensor& dattn = p > 0 ? dproj1 : dsum1;
     Tensor dcontext = backend_.empty({N, H});
-    backend_.linear_backward_input(dattn, w.attention_output.weight->value, false, dcontext);
-    backend_.linear_backward_weight(dattn, a.context, w.attention_output.weight->grad, &w.attention_output.bias->grad);
+    backward_linear(w.attention_output, dattn, a.context, dcontext, false);
     Tensor dprobs = backend_.empty(a.probs.shape());  // (B, A, T, T)
     Tensor dq = backend_.empty({N, H}), dk = backend_.empty({N, H}), dv = backend_.empty({N, H});
     backend_.attention_context_backward(p > 0 ? a.probs_dropped : a.probs, a.v, dcontext, A, dprobs, dv);
@@ -141,8 +144,7 @@ void BertTrainer::backward_encoder(Forward& f, Tensor& dx) {
     backend_.attention_probs_backward(a.q, a.k, a.probs, dprobs, A, dq, dk);
     Tensor& dinput = dsum1;  // the residual path, plus the three projections
     for (auto [d, lin] : {std::pair{&dq, &w.query}, {&dk, &w.key}, {&dv, &w.value}}) {
-      backend_.linear_backward_input(*d, lin->weight->value, true, dinput);
-      backend_.linear_backward_weight(*d, a.input, lin->weight->grad, &lin->bias->grad);
+      backward_linear(*lin, *d, a.input, dinput, true);
     }
     dx = std::move(dinput);
     a = LayerActivations{};  // done with this layer: free its activations early
@@ -183,13 +185,11 @@ void BertTrainer::classification_head(Forward& f, const std::vector<std::int32_t
   backend_.cross_entropy(z, y, 1.0f / static_cast<float>(B), losses, dz);
   // Backward through the head.
   Tensor dpooled = backend_.empty({B, H});
-  backend_.linear_backward_input(dz, classifier_.weight->value, false, dpooled);
-  backend_.linear_backward_weight(dz, pooled, classifier_.weight->grad, &classifier_.bias->grad);
+  backward_linear(classifier_, dz, pooled, dpooled, false);
   if (p > 0) backend_.dropout(dpooled, p, dropout_seed(pooled_site), dpooled);
   backend_.activation_backward(pooled_pre, dpooled, Activation::Tanh, dpooled);
   Tensor dcls = backend_.empty({B, H});
-  backend_.linear_backward_input(dpooled, pooler_.weight->value, false, dcls);
-  backend_.linear_backward_weight(dpooled, cls, pooler_.weight->grad, &pooler_.bias->grad);
+  backward_linear(pooler_, dpooled, cls, dcls, false);
   Tensor dhidden = backend_.empty(f.hidden.shape());
   backend_.fill(dhidden, 0.0f);
   backend_.scatter_add_rows(dcls, rows, dhidden);
@@ -226,8 +226,7 @@ void BertTrainer::mlm_head(Forward& f, const std::vector<std::int32_t>& picked_r
   backend_.linear_backward_weight(dz, tn, word_->grad, &mlm_bias_->grad);
   backend_.layer_norm_backward(t, dtn, mlm_norm_.gamma->value, eps, dt, mlm_norm_.gamma->grad, mlm_norm_.beta->grad);
   backend_.activation_backward(t_pre, dt, Activation::Gelu, dt);
-  backend_.linear_backward_input(dt, mlm_transform_.weight->value, false, dpicked);
-  backend_.linear_backward_weight(dt, picked, mlm_transform_.weight->grad, &mlm_transform_.bias->grad);
+  backward_linear(mlm_transform_, dt, picked, dpicked, false);
   Tensor dhidden = backend_.empty(f.hidden.shape());
   backend_.fill(dhidden, 0.0f);
   backend_.scatter_add_rows(dpicked, rows, dhidden);
