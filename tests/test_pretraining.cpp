@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/error.h"
 #include "cpu/cpu_backend.h"
+#include "model/random_model.h"
 #include "model/safetensors.h"
 #include "session.h"
 #include "text/vocab_trainer.h"
@@ -40,6 +42,37 @@ class TestPretraining : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
   fs::path root() const { return dir_.path().toStdString(); }
+
+  static PretrainOptions tinyRun(int steps) {
+    PretrainOptions o;
+    o.layers = 1;
+    o.hidden = 32;
+    o.heads = 2;
+    o.intermediate = 64;
+    o.max_positions = 32;
+    o.seq_len = 32;
+    o.batch_size = 4;
+    o.total_steps = steps;
+    o.warmup_steps = 3;
+    o.learning_rate = 1e-3f;
+    o.checkpoint_every = 100;
+    o.log_every = 4;
+    return o;
+  }
+
+  fs::path writeCorpus() {
+    const fs::path corpus = root() / "corpus.txt";
+    std::ofstream out(corpus);
+    for (const auto& l : corpus_lines(30)) out << l << "\n";
+    return corpus;
+  }
+
+  static std::vector<float> tensorOf(const fs::path& model_folder, const std::string& name) {
+    SafetensorsFile file(model_folder / "model.safetensors");
+    std::vector<float> buffer;
+    const auto values = file.read_f32(name, buffer);
+    return {values.begin(), values.end()};
+  }
 
   fs::path trainVocab() {
     VocabTrainerOptions o;
@@ -97,24 +130,8 @@ class TestPretraining : public QObject {
 
   void resumedRunEqualsUninterruptedRun() {
     const fs::path vocab = trainVocab();
-    const fs::path corpus = root() / "corpus.txt";
-    {
-      std::ofstream out(corpus);
-      for (const auto& l : corpus_lines(30)) out << l << "\n";
-    }
-    PretrainOptions o;
-    o.layers = 1;
-    o.hidden = 32;
-    o.heads = 2;
-    o.intermediate = 64;
-    o.max_positions = 32;
-    o.seq_len = 32;
-    o.batch_size = 4;
-    o.total_steps = 12;
-    o.warmup_steps = 3;
-    o.learning_rate = 1e-3f;
-    o.checkpoint_every = 100;
-    o.log_every = 4;
+    const fs::path corpus = writeCorpus();
+    const PretrainOptions o = tinyRun(12);
     CpuBackend cpu;
     QCOMPARE(pretrain(root() / "whole", corpus, vocab, {}, cpu, o), 12);
     int polled = 0;
@@ -137,6 +154,63 @@ class TestPretraining : public QObject {
     // The checkpoint is a Hugging Face folder bertscope opens as a masked-LM model.
     Session session(root() / "split" / "checkpoint", {BackendKind::Cpu});
     QVERIFY(session.model().has_mlm_head());
+  }
+
+  void secondPhaseStartsFromTheGivenModel() {
+    const fs::path vocab = trainVocab();
+    const fs::path corpus = writeCorpus();
+    CpuBackend cpu;
+    QCOMPARE(pretrain(root() / "phase1", corpus, vocab, {}, cpu, tinyRun(6)), 6);
+    const fs::path phase1 = root() / "phase1" / "checkpoint";
+    PretrainOptions second = tinyRun(0);
+    second.layers = 3;  // ignored: the architecture is the starting model's
+    second.dropout = 0;
+    second.init_from = phase1.string();
+    QCOMPARE(pretrain(root() / "phase2", corpus, {}, {}, cpu, second), 0);
+    const std::string name = "bert.encoder.layer.0.attention.self.query.weight";
+    QCOMPARE(tensorOf(root() / "phase2" / "checkpoint", name), tensorOf(phase1, name));
+    {  // a fresh optimizer: phase 1's moments are not carried over
+      SafetensorsFile moments(root() / "phase2" / "checkpoint" / "optimizer.safetensors");
+      std::vector<float> buffer;
+      const auto m = moments.read_f32("m." + name, buffer);
+      QVERIFY(std::all_of(m.begin(), m.end(), [](float x) { return x == 0.0f; }));
+    }
+    second.total_steps = 4;  // extends phase 2: it trains on from the copied weights
+    QCOMPARE(pretrain(root() / "phase2", corpus, {}, {}, cpu, second), 4);
+    QVERIFY(tensorOf(root() / "phase2" / "checkpoint", name) != tensorOf(phase1, name));
+    std::ifstream options(root() / "phase2" / "options.json");
+    const std::string recorded((std::istreambuf_iterator<char>(options)), std::istreambuf_iterator<char>());
+    QVERIFY(recorded.find("\"layers\": 1") != std::string::npos);
+    QVERIFY(recorded.find(phase1.string()) != std::string::npos);
+    // Neither a vocabulary nor a model to start from: a clear error, no half-made run.
+    QVERIFY_THROWS_EXCEPTION(Error, pretrain(root() / "nothing", corpus, {}, {}, cpu, tinyRun(2)));
+    QVERIFY(!fs::exists(root() / "nothing" / "checkpoint"));
+  }
+
+  void sinusoidalPositionsStartAsSinesAndCosines() {
+    RandomModelSpec spec;
+    spec.vocab_file = trainVocab();
+    spec.layers = 1;
+    spec.hidden = 32;
+    spec.heads = 2;
+    spec.intermediate = 64;
+    spec.max_positions = 16;
+    spec.sinusoidal_positions = true;
+    write_random_model(root() / "sinusoidal", spec);
+    const auto table = tensorOf(root() / "sinusoidal", "bert.embeddings.position_embeddings.weight");  // [16, 32]
+    QCOMPARE(table.size(), size_t(16 * 32));
+    const double scale = 0.02 * std::sqrt(2.0);
+    for (int p : {0, 1, 7, 15}) {
+      QVERIFY(std::fabs(table[p * 32 + 0] - scale * std::sin(p)) < 1e-7);            // column 0: sin(p)
+      QVERIFY(std::fabs(table[p * 32 + 1] - scale * std::cos(p)) < 1e-7);            // column 1: cos(p)
+      QVERIFY(std::fabs(table[p * 32 + 30] - scale * std::sin(p / std::pow(10000.0, 30.0 / 32))) < 1e-7);
+      double squares = 0;
+      for (int i = 0; i < 32; ++i) squares += double(table[p * 32 + i]) * table[p * 32 + i];
+      QVERIFY(std::fabs(std::sqrt(squares / 32) - 0.02) < 1e-6);  // the size of an N(0, 0.02) row
+    }
+    // The word embeddings stay random.
+    const auto words = tensorOf(root() / "sinusoidal", "bert.embeddings.word_embeddings.weight");
+    QVERIFY(words[0] != words[1]);
   }
 
   void exportedModelMatchesHuggingFace() {

@@ -23,13 +23,16 @@ CLI::App* add_pretrain_command(CLI::App& app, PretrainCommand& a) {
   PretrainOptions& o = a.options;
   cmd->add_option("run", a.run, "run folder (checkpoint, learning curve); an existing run resumes")->required();
   cmd->add_option("--corpus", a.corpus, "training text, one paragraph a line")->required();
-  cmd->add_option("--vocab", a.vocab, "vocab.txt (see train-vocab); used when the run starts")->required();
+  cmd->add_option("--vocab", a.vocab, "vocab.txt (see train-vocab); used when a new run starts from random weights");
+  cmd->add_option("--init-from", o.init_from, "start a new run from this masked-LM model (a later phase), not random weights");
   cmd->add_option("--heldout", a.heldout, "text to measure masked-token accuracy on during training");
   cmd->add_option("--layers", o.layers)->capture_default_str();
   cmd->add_option("--hidden", o.hidden)->capture_default_str();
   cmd->add_option("--heads", o.heads)->capture_default_str();
   cmd->add_option("--intermediate", o.intermediate)->capture_default_str();
   cmd->add_option("--max-positions", o.max_positions)->capture_default_str();
+  cmd->add_flag("--sinusoidal-positions", o.sinusoidal_positions,
+                "start the position embeddings as sines/cosines instead of noise (leaves the plateau sooner)");
   cmd->add_option("--seq-len", o.seq_len)->capture_default_str();
   cmd->add_option("--batch-size", o.batch_size)->capture_default_str();
   cmd->add_option("--steps", o.total_steps, "total optimizer steps (raise it to extend a run)")->capture_default_str();

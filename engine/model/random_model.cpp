@@ -1,5 +1,6 @@
 #include "model/random_model.h"
 
+#include <cmath>
 #include <fstream>
 #include <random>
 
@@ -12,6 +13,22 @@
 namespace fs = std::filesystem;
 
 namespace bertscope {
+
+namespace {
+
+// table: [positions, hidden] row-major. Row p: sin(p / 10000^(2i/hidden)) in even columns, cos in odd ones (the
+// Transformer paper's encoding), times std * sqrt(2) so a row has the root-mean-square of an N(0, std) row.
+void fill_sinusoidal(std::vector<float>& table, int positions, int hidden, float std) {
+  const double scale = std * std::sqrt(2.0);
+  for (int p = 0; p < positions; ++p)
+    for (int i = 0; i < hidden; i += 2) {
+      const double angle = p / std::pow(10000.0, double(i) / hidden);
+      table[size_t(p) * hidden + i] = float(scale * std::sin(angle));
+      if (i + 1 < hidden) table[size_t(p) * hidden + i + 1] = float(scale * std::cos(angle));
+    }
+}
+
+}  // namespace
 
 void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   std::ifstream vocab_in(spec.vocab_file);
@@ -46,6 +63,7 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   auto norm = [&](const std::string& p) { add(p + ".weight", {H}, 1.0f); add(p + ".bias", {H}, 0.0f); };
   add("bert.embeddings.word_embeddings.weight", {vocab_size, H});
   add("bert.embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
+  if (spec.sinusoidal_positions) fill_sinusoidal(data.back(), c.max_position_embeddings, H, spec.init_std);
   add("bert.embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
   norm("bert.embeddings.LayerNorm");
   for (int l = 0; l < spec.layers; ++l) {

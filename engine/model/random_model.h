@@ -18,6 +18,10 @@ struct RandomModelSpec {
   // question answering (qa_outputs). Models with a classifier or QA head get no MLM head, as Hugging Face's do.
   std::vector<std::string> labels;
   bool question_answering = false;
+  // Position embeddings as sines and cosines of the position (scaled to the same size as the random rows) instead
+  // of noise: positions start distinguishable, with relative offsets a linear map away, which helps pre-training
+  // leave the "predict frequent tokens" plateau. Still an ordinary learned table in the checkpoint.
+  bool sinusoidal_positions = false;
 };
 
 // Writes into a temporary folder next to `folder`, then renames it: never a half-written model.

@@ -21,16 +21,20 @@ namespace {
 
 json options_json(const PretrainOptions& o) {
   return {{"layers", o.layers}, {"hidden", o.hidden}, {"heads", o.heads}, {"intermediate", o.intermediate},
-          {"max_positions", o.max_positions}, {"seq_len", o.seq_len}, {"batch_size", o.batch_size},
+          {"max_positions", o.max_positions},
+          {"sinusoidal_positions", o.sinusoidal_positions}, {"seq_len", o.seq_len}, {"batch_size", o.batch_size},
           {"total_steps", o.total_steps}, {"warmup_steps", o.warmup_steps}, {"learning_rate", o.learning_rate},
-          {"weight_decay", o.weight_decay}, {"beta2", o.beta2}, {"dropout", o.dropout}, {"seed", o.seed}};
+          {"weight_decay", o.weight_decay}, {"beta2", o.beta2}, {"dropout", o.dropout}, {"seed", o.seed},
+          {"init_from", o.init_from}};
 }
 
 PretrainOptions options_from(const json& j, PretrainOptions o) {
   o.layers = j.at("layers"); o.hidden = j.at("hidden"); o.heads = j.at("heads"); o.intermediate = j.at("intermediate");
-  o.max_positions = j.at("max_positions"); o.seq_len = j.at("seq_len"); o.batch_size = j.at("batch_size");
+  o.max_positions = j.at("max_positions");
+  o.sinusoidal_positions = j.value("sinusoidal_positions", false);  // runs before it existed used N(0, 0.02) o.seq_len = j.at("seq_len"); o.batch_size = j.at("batch_size");
   o.total_steps = j.at("total_steps"); o.warmup_steps = j.at("warmup_steps"); o.learning_rate = j.at("learning_rate");
   o.weight_decay = j.at("weight_decay"); o.beta2 = j.at("beta2"); o.dropout = j.at("dropout"); o.seed = j.at("seed");
+  o.init_from = j.value("init_from", "");
   return o;
 }
 
@@ -68,12 +72,26 @@ std::vector<std::int32_t> corpus_tokens(const fs::path& run_dir, const fs::path&
 
 int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vocab, const fs::path& heldout_path,
              Backend& backend, const PretrainOptions& requested, const PretrainCallbacks& cb) {
-  fs::create_directories(run_dir);
   const fs::path ckpt = run_dir / "checkpoint";
   PretrainOptions o = requested;
   if (fs::exists(run_dir / "options.json")) {  // resuming: the run's own settings, today's reporting intervals
     o = options_from(json::parse(std::ifstream(run_dir / "options.json")), requested);
     if (requested.total_steps > o.total_steps) o.total_steps = requested.total_steps;  // a run may be extended
+  }
+  if (!fs::exists(ckpt / "state.json") && o.init_from.empty() && vocab.empty())
+    throw Error("a new run needs a vocabulary (--vocab) or a model to start from (--init-from)");
+  fs::create_directories(run_dir);
+  if (!fs::exists(ckpt / "state.json") && !o.init_from.empty()) {  // phase 2: the given model, re-saved as F32
+    TrainerOptions copy;
+    copy.head = TrainHead::MaskedLM;
+    BertTrainer(o.init_from, backend, copy).save(ckpt, StDType::F32);
+    std::ofstream(ckpt / "state.json") << json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() << "\n";
+    if (cb.message) cb.message("starting from " + o.init_from + " (copied to " + ckpt.string() + ")");
+  }
+  if (fs::exists(ckpt / "state.json")) {  // the architecture is the checkpoint's
+    const BertConfig c = BertConfig::load(ckpt / "config.json");
+    o.layers = c.num_hidden_layers; o.hidden = c.hidden_size; o.heads = c.num_attention_heads;
+    o.intermediate = c.intermediate_size; o.max_positions = c.max_position_embeddings;
   }
   std::ofstream(run_dir / "options.json") << options_json(o).dump(2) << "\n";
   if (!fs::exists(ckpt / "state.json")) {  // a fresh model: Hugging Face's initialisation
@@ -85,6 +103,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
     spec.intermediate = o.intermediate;
     spec.max_positions = o.max_positions;
     spec.seed = o.seed;
+    spec.sinusoidal_positions = o.sinusoidal_positions;
     write_random_model(ckpt, spec);
     std::ofstream(ckpt / "state.json") << json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() << "\n";
     if (cb.message) cb.message("new " + std::to_string(o.layers) + "-layer model in " + ckpt.string());

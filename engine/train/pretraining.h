@@ -21,6 +21,10 @@ namespace bertscope {
 struct PretrainOptions {
   // The model, made when the run starts.
   int layers = 4, hidden = 256, heads = 4, intermediate = 1024, max_positions = 128;
+  bool sinusoidal_positions = false;  // see RandomModelSpec
+  // A second phase: start from this masked-LM model (its architecture and vocabulary) instead of random weights,
+  // with a fresh optimizer and schedule, e.g. to go on with other settings (dropout, learning rate, sequence length).
+  std::string init_from;
   // Training.
   int seq_len = 128, batch_size = 32, total_steps = 40000, warmup_steps = 1000;
   float learning_rate = 5e-4f, weight_decay = 0.01f, beta2 = 0.98f, dropout = 0.1f;
@@ -43,7 +47,7 @@ struct PretrainCallbacks {
 };
 
 // Starts or resumes the run in `run_dir`; `options` are used only when it starts (its reporting intervals always).
-// corpus: one paragraph a line; vocab: vocab.txt; heldout (optional): text to evaluate on. Returns the step reached.
+// corpus: one paragraph a line; vocab: vocab.txt (unused with init_from); heldout (optional): text to evaluate on. Returns the step reached.
 int pretrain(const std::filesystem::path& run_dir, const std::filesystem::path& corpus, const std::filesystem::path& vocab,
              const std::filesystem::path& heldout, Backend& backend, const PretrainOptions& options,
              const PretrainCallbacks& callbacks = {});
