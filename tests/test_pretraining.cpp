@@ -138,6 +138,9 @@ class TestPretraining : public QObject {
     PretrainCallbacks stop_early;
     stop_early.stop = [&] { return ++polled > 5; };  // stops after 5 steps, like a session ending
     QCOMPARE(pretrain(root() / "split", corpus, vocab, {}, cpu, o, stop_early), 5);
+    PretrainOptions pause = o;
+    pause.pause_at_step = 8;  // the other way to stop early: at a given step
+    QCOMPARE(pretrain(root() / "split", corpus, vocab, {}, cpu, pause), 8);
     QCOMPARE(pretrain(root() / "split", corpus, vocab, {}, cpu, o), 12);
     SafetensorsFile whole(root() / "whole" / "checkpoint" / "model.safetensors");
     SafetensorsFile split(root() / "split" / "checkpoint" / "model.safetensors");

@@ -43,6 +43,7 @@ CLI::App* add_pretrain_command(CLI::App& app, PretrainCommand& a) {
   cmd->add_option("--checkpoint-every", o.checkpoint_every)->capture_default_str();
   cmd->add_option("--eval-every", o.eval_every)->capture_default_str();
   cmd->add_option("--log-every", o.log_every)->capture_default_str();
+  cmd->add_option("--pause-at", o.pause_at_step, "stop (with a checkpoint) at this step; a later call resumes");
   cmd->add_option("--max-minutes", a.max_minutes, "stop (with a checkpoint) after this many minutes; 0: no limit");
   cmd->add_option("--export", a.export_to, "afterwards, write the model (F16, no optimizer state) to this folder");
   cmd->add_option("--backend", a.backend, "auto | vulkan | cpu")->capture_default_str();

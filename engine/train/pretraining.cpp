@@ -213,7 +213,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
                              " on " + backend.name() + ", " + std::to_string(n_seq) + " sequences of " +
                              std::to_string(o.seq_len) + " tokens");
   while (step < o.total_steps) {
-    if (cb.stop && cb.stop()) break;
+    if ((cb.stop && cb.stop()) || (o.pause_at_step > 0 && step >= o.pause_at_step)) break;
     const TrainBatch batch = make_batch(step + 1);
     loss_sum += trainer.compute_gradients(batch);
     adamw.step();

@@ -31,6 +31,7 @@ struct PretrainOptions {
   std::uint32_t seed = 0;
   // Reporting; these may change when a run resumes.
   int checkpoint_every = 200, log_every = 20, eval_every = 500;
+  int pause_at_step = 0;  // stop (with a checkpoint) on reaching this step, the schedule unchanged; 0: run to the end
 };
 
 struct PretrainProgress {
