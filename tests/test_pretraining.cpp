@@ -9,6 +9,7 @@
 #include "cpu/cpu_backend.h"
 #include "model/random_model.h"
 #include "model/safetensors.h"
+#include "model/shrink.h"
 #include "session.h"
 #include "text/vocab_trainer.h"
 #include "tasks/tasks.h"
@@ -29,6 +30,13 @@ const char* kText[] = {
     "Sailing boats need wind, and quiet lakes rarely have enough of it.",
     "Résumé writing is a skill: naïve applicants forget the café where they worked.",
 };
+
+std::vector<std::string> lines_of(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
 
 std::vector<std::string> corpus_lines(int repeat) {
   std::vector<std::string> lines;
@@ -243,6 +251,90 @@ class TestPretraining : public QObject {
     // The word embeddings stay random.
     const auto words = tensorOf(root() / "sinusoidal", "bert.embeddings.word_embeddings.weight");
     QVERIFY(words[0] != words[1]);
+  }
+
+  // shrink: the vocabulary keeps special tokens, characters and the most used pieces; feed-forward neurons that add
+  // nothing are the ones dropped, so a model whose spare neurons are silent answers exactly as before.
+  void shrinkKeepsTheUsedTokensAndTheStrongNeurons() {
+    RandomModelSpec spec;
+    spec.vocab_file = trainVocab();  // 120 tokens: specials, characters, pieces learned from the corpus
+    spec.layers = 2;
+    spec.hidden = 32;
+    spec.heads = 2;
+    spec.intermediate = 64;
+    spec.max_positions = 32;
+    spec.init_std = 0.2f;  // peaked predictions, so differences would show
+    const fs::path original = root() / "shrink-original";
+    write_random_model(original, spec);
+    const fs::path corpus = writeCorpus();
+    // Silence 48 of each layer's 64 feed-forward neurons (zero outgoing weights): they contribute nothing.
+    {
+      SafetensorsFile file(original / "model.safetensors");
+      std::map<std::string, std::vector<float>> data;
+      std::vector<StWriteTensor> tensors;
+      for (const auto& [name, info] : file.tensors()) data[name] = tensorOf(original, name);
+      for (int l = 0; l < 2; ++l) {
+        auto& w_out = data["bert.encoder.layer." + std::to_string(l) + ".output.dense.weight"];  // [32, 64]
+        for (int h = 0; h < 32; ++h)
+          for (int j = 0; j < 64; ++j)
+            if ((j + 5 * l) % 4 != 0) w_out[size_t(h) * 64 + j] = 0.0f;
+      }
+      for (const auto& [name, info] : file.tensors()) tensors.push_back({name, info.shape, data[name]});
+      write_safetensors(root() / "silenced.safetensors", tensors, StDType::F32);
+    }
+    fs::rename(root() / "silenced.safetensors", original / "model.safetensors");
+
+    ShrinkOptions neurons;
+    neurons.intermediate = 16;
+    const ShrinkReport r = shrink_model(original, root() / "shrink-ffn", neurons);
+    QCOMPARE(r.intermediate_after, 16);
+    QCOMPARE(r.vocab_after, r.vocab_before);
+    QCOMPARE(tensorOf(root() / "shrink-ffn", "bert.encoder.layer.1.output.dense.weight").size(), size_t(32 * 16));
+    Session before(original, {BackendKind::Cpu}), after(root() / "shrink-ffn", {BackendKind::Cpu});
+    for (const char* text : {"the cat sat on the [MASK] .", "sailing [MASK] need wind ."}) {
+      const auto a = fill_mask(before.model(), before.tokenizer(), text, 5), b = fill_mask(after.model(), after.tokenizer(), text, 5);
+      for (size_t k = 0; k < 5; ++k) {
+        QCOMPARE(b.predictions[0][k].token, a.predictions[0][k].token);
+        QVERIFY(std::fabs(b.predictions[0][k].score - a.predictions[0][k].score) < 1e-5);
+      }
+    }
+
+    ShrinkOptions words;
+    words.vocab_size = 90;
+    words.corpus = corpus;
+    const ShrinkReport v = shrink_model(original, root() / "shrink-vocab", words);
+    QCOMPARE(v.vocab_after, 90);
+    QVERIFY(v.corpus_tokens_retokenized > 0 && v.corpus_tokens_retokenized < 0.5);
+    const auto old_vocab = lines_of(spec.vocab_file), new_vocab = lines_of(root() / "shrink-vocab" / "vocab.txt");
+    QCOMPARE(new_vocab.size(), size_t(90));
+    QCOMPARE(std::vector<std::string>(new_vocab.begin(), new_vocab.begin() + 5), std::vector<std::string>(old_vocab.begin(), old_vocab.begin() + 5));
+    QVERIFY(std::find(new_vocab.begin(), new_vocab.end(), "the") != new_vocab.end());  // the most used word stays
+    // Each kept token keeps its embedding row and output bias.
+    const auto old_rows = tensorOf(original, "bert.embeddings.word_embeddings.weight");
+    const auto new_rows = tensorOf(root() / "shrink-vocab", "bert.embeddings.word_embeddings.weight");
+    const auto old_bias = tensorOf(original, "cls.predictions.bias"), new_bias = tensorOf(root() / "shrink-vocab", "cls.predictions.bias");
+    QCOMPARE(new_rows.size(), size_t(90 * 32));
+    for (size_t i = 0; i < new_vocab.size(); ++i) {
+      const size_t j = size_t(std::find(old_vocab.begin(), old_vocab.end(), new_vocab[i]) - old_vocab.begin());
+      QVERIFY(std::equal(new_rows.begin() + i * 32, new_rows.begin() + (i + 1) * 32, old_rows.begin() + j * 32));
+      QCOMPARE(new_bias[i], old_bias[j]);
+    }
+    // Every corpus word still tokenizes without [UNK].
+    const Session small(root() / "shrink-vocab", {BackendKind::Cpu});
+    for (const auto& line : corpus_lines(1))
+      for (const Token& t : small.tokenizer().tokenize(line)) QVERIFY(!t.unknown);
+
+    // Growing, too small a vocabulary or a missing corpus: an error, and nothing written.
+    ShrinkOptions bigger;
+    bigger.intermediate = 65;
+    QVERIFY_THROWS_EXCEPTION(Error, shrink_model(original, root() / "shrink-bad", bigger));
+    ShrinkOptions tiny = words;
+    tiny.vocab_size = 10;
+    QVERIFY_THROWS_EXCEPTION(Error, shrink_model(original, root() / "shrink-bad", tiny));
+    ShrinkOptions no_corpus = words;
+    no_corpus.corpus = root() / "missing.txt";
+    QVERIFY_THROWS_EXCEPTION(Error, shrink_model(original, root() / "shrink-bad", no_corpus));
+    QVERIFY(!fs::exists(root() / "shrink-bad"));
   }
 
   void exportedModelMatchesHuggingFace() {

@@ -17,6 +17,7 @@
 #include "cpu/blas_setup.h"
 #include "gpu/vulkan_context.h"
 #include "model/convert.h"
+#include "model/shrink.h"
 #include "model/random_model.h"
 #include "text/vocab_trainer.h"
 #include "session.h"
@@ -170,6 +171,15 @@ int main(int argc, char** argv) {
   convert_cmd->add_option("model", convert_in, "Hugging Face model folder")->required();
   convert_cmd->add_option("out", convert_out, "folder to write")->required();
   convert_cmd->add_option("--dtype", convert_dtype, "f16 | bf16 | f32")->capture_default_str();
+  auto* shrink_cmd = app.add_subcommand("shrink", "make a model smaller: keep the most used tokens and the strongest feed-forward neurons");
+  std::string shrink_in, shrink_out, shrink_corpus;
+  ShrinkOptions shrink_options;
+  shrink_cmd->add_option("model", shrink_in, "Hugging Face model folder")->required();
+  shrink_cmd->add_option("out", shrink_out, "folder to write (F32; convert it to F16 to ship)")->required();
+  shrink_cmd->add_option("--vocab-size", shrink_options.vocab_size, "tokens to keep (0: all)")->capture_default_str();
+  shrink_cmd->add_option("--corpus", shrink_corpus, "text whose token counts choose the tokens to keep");
+  shrink_cmd->add_option("--intermediate", shrink_options.intermediate, "feed-forward neurons to keep a layer (0: all)")
+      ->capture_default_str();
 
   PretrainCommand pretrain_args;
   auto* pretrain_cmd = add_pretrain_command(app, pretrain_args);
@@ -213,6 +223,16 @@ int main(int argc, char** argv) {
       if (!types.count(convert_dtype)) throw Error("--dtype must be f16, bf16 or f32");
       convert_model(resolve_model_path(convert_in), convert_out, types.at(convert_dtype));
       std::cout << json{{"out", convert_out}, {"dtype", convert_dtype}}.dump() << std::endl;
+      return 0;
+    }
+    if (*shrink_cmd) {
+      if (shrink_options.vocab_size > 0 && shrink_corpus.empty()) throw Error("--vocab-size needs --corpus (which tokens are used)");
+      shrink_options.corpus = shrink_corpus;
+      const ShrinkReport r = shrink_model(resolve_model_path(shrink_in), shrink_out, shrink_options);
+      std::cout << json{{"out", shrink_out}, {"vocab_size", {r.vocab_before, r.vocab_after}},
+                        {"intermediate_size", {r.intermediate_before, r.intermediate_after}},
+                        {"parameters", {r.parameters_before, r.parameters_after}},
+                        {"corpus_tokens_retokenized", r.corpus_tokens_retokenized}}.dump() << std::endl;
       return 0;
     }
     if (*evaluate_mlm_cmd) return run_evaluate_mlm(evaluate_mlm_args);
