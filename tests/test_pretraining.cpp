@@ -178,7 +178,12 @@ class TestPretraining : public QObject {
     PretrainOptions pause = o;
     pause.pause_at_step = 8;  // the other way to stop early: at a given step
     QCOMPARE(pretrain(root() / "split", corpus, vocab, {}, cpu, pause), 8);
-    QCOMPARE(pretrain(root() / "split", corpus, vocab, {}, cpu, o), 12);
+    PretrainOptions other = o;  // a resumed run keeps its own settings, whatever is asked this time
+    other.seq_len = 16;
+    other.batch_size = 2;
+    other.learning_rate = 1.0f;
+    other.total_steps = 0;
+    QCOMPARE(pretrain(root() / "split", corpus, vocab, {}, cpu, other), 12);
     SafetensorsFile whole(root() / "whole" / "checkpoint" / "model.safetensors");
     SafetensorsFile split(root() / "split" / "checkpoint" / "model.safetensors");
     int compared = 0;

@@ -217,7 +217,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*train) return run_train(train_args);
-    if (*pretrain_cmd) return run_pretrain(pretrain_args);
+    if (*pretrain_cmd) {
+      // Resuming without --steps keeps the run's own length (the default would silently extend it).
+      if (pretrain_cmd->count("--steps") == 0 && std::filesystem::exists(std::filesystem::path(pretrain_args.run) / "options.json"))
+        pretrain_args.options.total_steps = 0;
+      return run_pretrain(pretrain_args);
+    }
     if (*convert_cmd) {
       const std::map<std::string, StDType> types = {{"f16", StDType::F16}, {"bf16", StDType::BF16}, {"f32", StDType::F32}};
       if (!types.count(convert_dtype)) throw Error("--dtype must be f16, bf16 or f32");

@@ -31,7 +31,8 @@ json options_json(const PretrainOptions& o) {
 PretrainOptions options_from(const json& j, PretrainOptions o) {
   o.layers = j.at("layers"); o.hidden = j.at("hidden"); o.heads = j.at("heads"); o.intermediate = j.at("intermediate");
   o.max_positions = j.at("max_positions");
-  o.sinusoidal_positions = j.value("sinusoidal_positions", false);  // runs before it existed used N(0, 0.02) o.seq_len = j.at("seq_len"); o.batch_size = j.at("batch_size");
+  o.seq_len = j.at("seq_len"); o.batch_size = j.at("batch_size");
+  o.sinusoidal_positions = j.value("sinusoidal_positions", false);  // runs before it existed used N(0, 0.02)
   o.total_steps = j.at("total_steps"); o.warmup_steps = j.at("warmup_steps"); o.learning_rate = j.at("learning_rate");
   o.weight_decay = j.at("weight_decay"); o.beta2 = j.at("beta2"); o.dropout = j.at("dropout"); o.seed = j.at("seed");
   o.init_from = j.value("init_from", "");
