@@ -68,10 +68,10 @@ class TestPretraining : public QObject {
     return o;
   }
 
-  fs::path writeCorpus() {
-    const fs::path corpus = root() / "corpus.txt";
+  fs::path writeCorpus(const std::string& name = "corpus.txt", int repeat = 30) {
+    const fs::path corpus = root() / name;
     std::ofstream out(corpus);
-    for (const auto& l : corpus_lines(30)) out << l << "\n";
+    for (const auto& l : corpus_lines(repeat)) out << l << "\n";
     return corpus;
   }
 
@@ -346,20 +346,11 @@ class TestPretraining : public QObject {
     // A short run at a high learning rate (peaked predictions), exported as F16 like the default model. (With
     // bert-base's vocabulary: hf-oracle's ONNX export feeds ids up to 2023.)
     const fs::path vocab = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
-    const fs::path corpus = root() / "hf-corpus.txt";
-    {
-      std::ofstream out(corpus);
-      for (const auto& l : corpus_lines(40)) out << l << "\n";
-    }
-    PretrainOptions o;
+    const fs::path corpus = writeCorpus("hf-corpus.txt", 40);
+    PretrainOptions o = tinyRun(60);
     o.layers = 2;
-    o.hidden = 32;
-    o.heads = 2;
-    o.intermediate = 64;
     o.max_positions = 64;
-    o.seq_len = 32;
     o.batch_size = 8;
-    o.total_steps = 60;
     o.warmup_steps = 5;
     o.learning_rate = 3e-3f;
     CpuBackend cpu;

@@ -231,7 +231,6 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*shrink_cmd) {
-      if (shrink_options.vocab_size > 0 && shrink_corpus.empty()) throw Error("--vocab-size needs --corpus (which tokens are used)");
       shrink_options.corpus = shrink_corpus;
       const ShrinkReport r = shrink_model(resolve_model_path(shrink_in), shrink_out, shrink_options);
       std::cout << json{{"out", shrink_out}, {"vocab_size", {r.vocab_before, r.vocab_after}},

@@ -93,7 +93,8 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
   report.vocab_before = config.vocab_size;
   report.intermediate_before = config.intermediate_size;
   report.parameters_before = ckpt.parameter_count();
-  if (o.vocab_size < 0 || o.intermediate < 0) throw Error("shrink: sizes must be positive");
+  if (o.vocab_size < 0 || o.intermediate < 0) throw Error("shrink: sizes cannot be negative");
+  if (o.vocab_size > 0 && o.corpus.empty()) throw Error("a new vocabulary size needs a corpus (which tokens are used)");
   if (o.vocab_size > config.vocab_size || o.intermediate > config.intermediate_size)
     throw Error("shrink makes a model smaller: it has " + std::to_string(config.vocab_size) + " tokens and " +
                 std::to_string(config.intermediate_size) + " feed-forward neurons a layer");

@@ -82,38 +82,39 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   if (!fs::exists(ckpt / "state.json") && o.init_from.empty() && vocab.empty())
     throw Error("a new run needs a vocabulary (--vocab) or a model to start from (--init-from)");
   fs::create_directories(run_dir);
-  if (!fs::exists(ckpt / "state.json") && !o.init_from.empty()) {  // phase 2: the given model, re-saved as F32
-    TrainerOptions copy;
-    copy.head = TrainHead::MaskedLM;
-    BertTrainer(o.init_from, backend, copy).save(ckpt, StDType::F32);
+  if (!fs::exists(ckpt / "state.json")) {  // a new run: its first checkpoint
+    if (!o.init_from.empty()) {  // a later phase: the given model, re-saved as F32
+      TrainerOptions copy;
+      copy.head = TrainHead::MaskedLM;
+      BertTrainer(o.init_from, backend, copy).save(ckpt, StDType::F32);
+      if (cb.message) cb.message("starting from " + o.init_from + " (copied to " + ckpt.string() + ")");
+    } else {  // a fresh model: Hugging Face's initialisation
+      RandomModelSpec spec;
+      spec.vocab_file = vocab;
+      spec.layers = o.layers;
+      spec.hidden = o.hidden;
+      spec.heads = o.heads;
+      spec.intermediate = o.intermediate;
+      spec.max_positions = o.max_positions;
+      spec.seed = o.seed;
+      spec.sinusoidal_positions = o.sinusoidal_positions;
+      write_random_model(ckpt, spec);
+      if (cb.message) cb.message("new " + std::to_string(o.layers) + "-layer model in " + ckpt.string());
+    }
     std::ofstream(ckpt / "state.json") << json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() << "\n";
-    if (cb.message) cb.message("starting from " + o.init_from + " (copied to " + ckpt.string() + ")");
   }
-  if (fs::exists(ckpt / "state.json")) {  // the architecture is the checkpoint's
-    const BertConfig c = BertConfig::load(ckpt / "config.json");
-    o.layers = c.num_hidden_layers; o.hidden = c.hidden_size; o.heads = c.num_attention_heads;
-    o.intermediate = c.intermediate_size; o.max_positions = c.max_position_embeddings;
-  }
+  const BertConfig config = BertConfig::load(ckpt / "config.json");
+  // The architecture is the checkpoint's (a later phase's comes from the model it started from).
+  o.layers = config.num_hidden_layers;
+  o.hidden = config.hidden_size;
+  o.heads = config.num_attention_heads;
+  o.intermediate = config.intermediate_size;
+  o.max_positions = config.max_position_embeddings;
   std::ofstream(run_dir / "options.json") << options_json(o).dump(2) << "\n";
-  if (!fs::exists(ckpt / "state.json")) {  // a fresh model: Hugging Face's initialisation
-    RandomModelSpec spec;
-    spec.vocab_file = vocab;
-    spec.layers = o.layers;
-    spec.hidden = o.hidden;
-    spec.heads = o.heads;
-    spec.intermediate = o.intermediate;
-    spec.max_positions = o.max_positions;
-    spec.seed = o.seed;
-    spec.sinusoidal_positions = o.sinusoidal_positions;
-    write_random_model(ckpt, spec);
-    std::ofstream(ckpt / "state.json") << json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() << "\n";
-    if (cb.message) cb.message("new " + std::to_string(o.layers) + "-layer model in " + ckpt.string());
-  }
   const json state = json::parse(std::ifstream(ckpt / "state.json"));
   int step = state.at("step");
   double elapsed_before = state.value("elapsed_seconds", 0.0);
 
-  const BertConfig config = BertConfig::load(ckpt / "config.json");
   const Tokenizer tokenizer = Tokenizer::load(ckpt, config.max_position_embeddings);
   if (o.seq_len > config.max_position_embeddings) throw Error("sequence length exceeds the model's positions");
   const std::vector<std::int32_t> stream = corpus_tokens(run_dir, corpus, tokenizer, cb);
