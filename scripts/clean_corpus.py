@@ -1,7 +1,7 @@
 """clean_corpus.py SOURCES_DIR OUT_DIR VERSIONS : turns the raw packages that make-corpus.sh fetched into one
 paragraph a line of plain English (markup, numbering and short fragments dropped, whitespace normalised,
 duplicates removed), and splits off held-out text. Build tooling for the default model, not part of bertscope."""
-import glob, gzip, hashlib, html, os, re, sys
+import glob, gzip, hashlib, html, os, re, shutil, sys
 
 src, out, versions = sys.argv[1], sys.argv[2], sys.argv[3]
 npm = os.path.join(src, "npm", "node_modules", "@stdlib")
@@ -61,6 +61,44 @@ def dictd(name):
         block = re.sub(r"\\[^\\\n]*\\", "", block)  # gcide's \Pro*nun"ci*a`tion\ marks
         yield clean(re.sub(r"\{|\}|\[[^\]]*\]", "", block))
 
+def python_docs():  # the Python 3.11 tutorial, library and language reference: expository technical prose
+    root = os.path.join(x, "doc", "python3.11", "html")
+    for f in sorted(glob.glob(os.path.join(root, "**", "*.html"), recursive=True)):
+        if os.path.basename(f).startswith("genindex"): continue
+        for p in re.findall(r"<p>(.*?)</p>", open(f, encoding="utf-8").read(), re.S):
+            yield clean(p)
+
+ROFF_ESCAPES = re.compile(r"\\f(\[[^\]]*\]|\(..|.)|\\\(..|\\\[[^\]]*\]|\\\*(\(..|.)|\\[&~|^ e-]")
+
+def roff_text(line):  # one line of a manual page as plain text: macros' arguments kept, font changes dropped
+    if line.startswith((".", "'")):
+        macro, _, args = line[1:].partition(" ")
+        if macro not in ("B", "I", "BR", "IR", "RB", "RI", "BI", "IB", "SM"): return None
+        line = args.replace('"', "")
+    dash = {"\\ ": " ", "\\~": " ", "\\-": "-", "\\(em": " - ", "\\(en": "-", "\\(aq": "'", "\\(dq": '"', "\\e": "\\"}
+    for k, v in dash.items(): line = line.replace(k, v)
+    return ROFF_ESCAPES.sub("", line)
+
+def man_pages():  # the Linux man-pages project (sections 1-8): running text of each page, examples left out
+    for f in sorted(glob.glob(os.path.join(x, "man", "man*", "*.gz"))):
+        current, in_example = [], False
+        for line in gzip.open(f).read().decode("utf-8", errors="replace").splitlines():
+            if line.startswith((".nf", ".EX")): in_example = True
+            if line.startswith((".fi", ".EE")): in_example = False; continue
+            if in_example or line.startswith(('.\\"', ".so")): continue
+            text = roff_text(line)
+            if text is None:  # a paragraph or section macro ends the paragraph
+                if current: yield clean(" ".join(current)); current = []
+            else:
+                current.append(text)
+        if current: yield clean(" ".join(current))
+
+def gnu_standards():  # the GNU coding standards and maintainers' guide (plain-text manuals)
+    for name in ("standards", "maintain"):
+        text = gzip.open(os.path.join(x, "doc", "gnu-standards", name + ".text.gz")).read().decode("utf-8", "replace")
+        for block in re.split(r"\n\s*\n", text):
+            if not block.lstrip().startswith(("*", "-", "=")): yield from chunks(clean(block))
+
 def handbook():
     for f in sorted(glob.glob(os.path.join(src, "x", "usr", "share", "doc", "debian-handbook", "html", "en-US", "*.html"))):
         page = open(f, encoding="utf-8").read()
@@ -70,9 +108,13 @@ def handbook():
 sources = [("sotu", sotu), ("moby-dick", moby_dick), ("wordnet", wordnet), ("fortunes", fortunes),
            ("gcide", lambda: dictd("gcide")), ("devil", lambda: dictd("devil")), ("jargon", lambda: dictd("jargon")),
            ("foldoc", lambda: dictd("foldoc"))]
+# Added for the default model's phase 5: expository technical prose, which the sources above barely have.
+technical_sources = [("python-docs", python_docs), ("man-pages", man_pages), ("gnu-standards", gnu_standards)]
 seen, stats = set(), []
 with open(os.path.join(out, "train.txt"), "w") as train, open(os.path.join(out, "heldout-indomain.txt"), "w") as held:
-    for name, fn in sources:
+    for name, fn in sources + technical_sources:
+        if name == technical_sources[0][0]:  # what phases 1-4 trained on: the general sources alone
+            train.flush(); shutil.copyfile(train.name, os.path.join(out, "train-general.txt"))
         n_train = n_held = words = 0
         for p in fn():
             if not good(p): continue
@@ -95,4 +137,6 @@ with open(os.path.join(out, "SOURCES.md"), "w") as f:
     f.write("| source | train paragraphs | held-out paragraphs | train words |\n|---|---|---|---|\n")
     for name, a, b, w in stats: f.write(f"| {name} | {a} | {b} | {w} |\n")
     f.write(f"| total | {sum(s[1] for s in stats)} | {sum(s[2] for s in stats)} | {sum(s[3] for s in stats)} |\n")
-    f.write(f"\nheldout-novel.txt: {n_novel} paragraphs of The Debian Administrator's Handbook (debian-handbook, en-US).\n")
+    f.write("\ntrain-general.txt: the paragraphs of the first eight sources (the default model's phases 1-4); "
+            "train.txt: all of them (phase 5).\n")
+    f.write(f"heldout-novel.txt: {n_novel} paragraphs of The Debian Administrator's Handbook (debian-handbook, en-US).\n")
