@@ -106,6 +106,17 @@ std::string Checkpoint::dtype_summary() const {
   return s;
 }
 
+std::map<std::string, LoadedTensor> Checkpoint::read_all() const {
+  std::map<std::string, LoadedTensor> all;
+  for (const auto& file : files_)
+    for (const auto& [name, info] : file->tensors()) {
+      std::vector<float> converted;
+      const auto values = file->read_f32(name, converted);
+      all[name] = {info.shape, std::vector<float>(values.begin(), values.end())};
+    }
+  return all;
+}
+
 std::int64_t Checkpoint::parameter_count() const {
   std::int64_t n = 0;
   for (const auto& f : files_)

@@ -3,6 +3,7 @@
 // model.safetensors.index.json) seen as one set of named tensors. Resolves Hugging Face's naming variants: with
 // or without the "bert." prefix, and the legacy LayerNorm "gamma"/"beta".
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,12 @@
 #include "model/safetensors.h"
 
 namespace bertscope {
+
+// One stored tensor read into memory as float32 (for tools that rewrite a whole checkpoint: convert, shrink).
+struct LoadedTensor {
+  Shape shape;
+  std::vector<float> values;  // [product of shape]
+};
 
 class Checkpoint {
  public:
@@ -25,6 +32,9 @@ class Checkpoint {
   // vs actual shape. `converted` receives the data when it had to be converted (F16/BF16).
   std::span<const float> read(const std::string& canonical, const Shape& expected, std::vector<float>& converted,
                               std::shared_ptr<const void>* keep_alive = nullptr) const;
+
+  // Every tensor of every file, by stored name, as float32 (F16/BF16 converted).
+  std::map<std::string, LoadedTensor> read_all() const;
 
   const SafetensorsFile& file_of(const std::string& stored_name) const;
   std::uint64_t total_bytes() const;

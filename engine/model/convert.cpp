@@ -12,17 +12,9 @@ namespace fs = std::filesystem;
 namespace bertscope {
 
 void convert_model(const fs::path& in, const fs::path& out, StDType dtype) {
-  const Checkpoint ckpt(in);
-  std::vector<std::vector<float>> data;
+  const auto all = Checkpoint(in).read_all();
   std::vector<StWriteTensor> tensors;
-  for (const auto& file : ckpt.files()) data.reserve(data.size() + file->tensors().size());
-  for (const auto& file : ckpt.files())
-    for (const auto& [name, info] : file->tensors()) {
-      std::vector<float> converted;
-      auto values = file->read_f32(name, converted);
-      data.emplace_back(values.begin(), values.end());
-      tensors.push_back({name, info.shape, data.back()});
-    }
+  for (const auto& [name, tensor] : all) tensors.push_back({name, tensor.shape, tensor.values});
   const fs::path tmp = begin_model_folder(out);
   write_safetensors(tmp / "model.safetensors", tensors, dtype, {{"format", "pt"}});
   nlohmann::json config = nlohmann::json::parse(std::ifstream(in / "config.json"));

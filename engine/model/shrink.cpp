@@ -108,18 +108,10 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
   const int I = config.intermediate_size, H = config.hidden_size, V = config.vocab_size;
   const int new_I = o.intermediate > 0 ? o.intermediate : I;
 
-  std::map<std::string, std::vector<float>> data;  // stored name -> values, and their new shapes
-  std::map<std::string, Shape> shapes;
-  for (const auto& file : ckpt.files())
-    for (const auto& [name, info] : file->tensors()) {
-      std::vector<float> converted;
-      auto v = file->read_f32(name, converted);
-      data[name].assign(v.begin(), v.end());
-      shapes[name] = info.shape;
-    }
+  auto all = ckpt.read_all();  // stored name -> shape and values; reshaped in place below
   // Vocabulary: every tensor with a row per token (embeddings, a stored decoder) or an entry per token (biases).
-  for (auto& [name, values] : data) {
-    Shape& s = shapes[name];
+  for (auto& [name, tensor] : all) {
+    auto& [s, values] = tensor;
     const bool per_token = !s.empty() && s[0] == V &&
         (name.find("word_embeddings") != std::string::npos || name.find("cls.predictions") != std::string::npos);
     if (!per_token) continue;
@@ -134,19 +126,17 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
       const auto w_in = ckpt.resolve(p + "intermediate.dense.weight"), b_in = ckpt.resolve(p + "intermediate.dense.bias");
       const auto w_out = ckpt.resolve(p + "output.dense.weight");
       if (!w_in || !b_in || !w_out) throw Error(in.string() + ": layer " + std::to_string(l) + " has no feed-forward weights");
-      const auto keep = neurons_to_keep(data[*w_in], data[*w_out], I, H, new_I);
-      data[*w_in] = take_rows(data[*w_in], H, keep);
-      shapes[*w_in] = {new_I, H};
-      data[*b_in] = take_rows(data[*b_in], 1, keep);
-      shapes[*b_in] = {new_I};
-      data[*w_out] = take_columns(data[*w_out], H, I, keep);
-      shapes[*w_out] = {H, new_I};
+      LoadedTensor &in_w = all[*w_in], &in_b = all[*b_in], &out_w = all[*w_out];
+      const auto keep = neurons_to_keep(in_w.values, out_w.values, I, H, new_I);
+      in_w = {{new_I, H}, take_rows(in_w.values, H, keep)};
+      in_b = {{new_I}, take_rows(in_b.values, 1, keep)};
+      out_w = {{H, new_I}, take_columns(out_w.values, H, I, keep)};
     }
 
   std::vector<StWriteTensor> tensors;
-  for (const auto& [name, values] : data) {
-    tensors.push_back({name, shapes[name], values});
-    report.parameters_after += static_cast<std::int64_t>(values.size());
+  for (const auto& [name, tensor] : all) {
+    tensors.push_back({name, tensor.shape, tensor.values});
+    report.parameters_after += static_cast<std::int64_t>(tensor.values.size());
   }
   const fs::path tmp = begin_model_folder(out);
   write_safetensors(tmp / "model.safetensors", tensors, o.dtype, {{"format", "pt"}});
