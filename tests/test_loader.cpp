@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
+#include "model/convert.h"
 #include "model/random_model.h"
 #include "session.h"
 #include "tasks/tasks.h"
@@ -142,6 +143,36 @@ class TestLoader : public QObject {
     QCOMPARE(top_scores(dir), want);
     fs::remove(dir / "model-00002-of-00002.safetensors");
     expect_error(dir, "missing from the folder");
+  }
+
+  void convert_rewrites_every_tensor_in_another_dtype() {
+    // In: F32, with a file that is not part of the model (a pre-training run keeps its optimizer state there).
+    fs::path in = copy("to-convert");
+    std::ofstream(in / "optimizer.safetensors") << "optimizer state";
+    const fs::path out = fs::path(tmp_.path().toStdString()) / "converted";
+    convert_model(in, out, StDType::F16);
+
+    auto want = read_all(base_ / "model.safetensors"), got = read_all(out / "model.safetensors");
+    QCOMPARE(got.size(), want.size());
+    for (const auto& [name, tensor] : want) {
+      QVERIFY2(got.count(name), name.c_str());
+      QVERIFY(got[name].first == tensor.first);
+      for (size_t i = 0; i < tensor.second.size(); ++i)
+        QCOMPARE(got[name].second[i], half_to_float(float_to_half(tensor.second[i])));
+    }
+    const SafetensorsFile written(out / "model.safetensors");
+    for (const auto& [name, info] : written.tensors()) QVERIFY(info.dtype == StDType::F16);
+    QVERIFY(fs::exists(out / "vocab.txt"));
+    QVERIFY(!fs::exists(out / "optimizer.safetensors"));
+    QCOMPARE(nlohmann::json::parse(std::ifstream(out / "config.json")),
+             nlohmann::json::parse(std::ifstream(base_ / "config.json")));
+    const auto scores = top_scores(base_), converted_scores = top_scores(out);
+    for (size_t i = 0; i < scores.size(); ++i) QVERIFY(std::fabs(converted_scores[i] - scores[i]) < 2e-3);
+
+    // A conversion that fails leaves the earlier output as it was.
+    fs::remove(in / "model.safetensors");
+    QVERIFY_THROWS_EXCEPTION(Error, convert_model(in, out, StDType::F32));
+    QCOMPARE(read_all(out / "model.safetensors").size(), want.size());
   }
 
   void missing_and_misshaped_tensors_are_named() {
