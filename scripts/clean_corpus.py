@@ -112,20 +112,21 @@ sources = [("sotu", sotu), ("moby-dick", moby_dick), ("wordnet", wordnet), ("for
 technical_sources = [("python-docs", python_docs), ("man-pages", man_pages), ("gnu-standards", gnu_standards)]
 seen, stats = set(), []
 with open(os.path.join(out, "train.txt"), "w") as train, open(os.path.join(out, "heldout-indomain.txt"), "w") as held:
-    for name, fn in sources + technical_sources:
-        if name == technical_sources[0][0]:  # what phases 1-4 trained on: the general sources alone
+    for group in (sources, technical_sources):
+        for name, fn in group:
+            n_train = n_held = words = 0
+            for p in fn():
+                if not good(p): continue
+                h = hashlib.sha1(p.encode()).digest()
+                if h in seen: continue
+                seen.add(h)
+                if h[0] % 20 == 0:  # 1 in 20, by content: the same split on every run
+                    held.write(p + "\n"); n_held += 1
+                else:
+                    train.write(p + "\n"); n_train += 1; words += len(p.split())
+            stats.append((name, n_train, n_held, words))
+        if group is sources:  # what phases 1-4 trained on: the general sources alone
             train.flush(); shutil.copyfile(train.name, os.path.join(out, "train-general.txt"))
-        n_train = n_held = words = 0
-        for p in fn():
-            if not good(p): continue
-            h = hashlib.sha1(p.encode()).digest()
-            if h in seen: continue
-            seen.add(h)
-            if h[0] % 20 == 0:  # 1 in 20, by content: the same split on every run
-                held.write(p + "\n"); n_held += 1
-            else:
-                train.write(p + "\n"); n_train += 1; words += len(p.split())
-        stats.append((name, n_train, n_held, words))
 n_novel = 0
 with open(os.path.join(out, "heldout-novel.txt"), "w") as novel:
     for p in handbook():

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
+#include "model/checkpoint.h"
 #include "model/convert.h"
 #include "model/random_model.h"
 #include "session.h"
@@ -16,22 +17,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads every tensor of a folder's model.safetensors as F32.
-std::map<std::string, std::pair<Shape, std::vector<float>>> read_all(const fs::path& file) {
-  SafetensorsFile f(file);
-  std::map<std::string, std::pair<Shape, std::vector<float>>> out;
-  for (const auto& [name, info] : f.tensors()) {
-    std::vector<float> conv;
-    auto data = f.read_f32(name, conv);
-    out[name] = {info.shape, std::vector<float>(data.begin(), data.end())};
-  }
-  return out;
-}
-
-void write_all(const fs::path& file, const std::map<std::string, std::pair<Shape, std::vector<float>>>& tensors,
+void write_all(const fs::path& file, const std::map<std::string, LoadedTensor>& tensors,
                StDType dtype = StDType::F32) {
   std::vector<StWriteTensor> list;
-  for (const auto& [name, t] : tensors) list.push_back({name, t.first, t.second});
+  for (const auto& [name, t] : tensors) list.push_back({name, t.shape, t.values});
   write_safetensors(file, list, dtype);
 }
 
@@ -93,7 +82,7 @@ class TestLoader : public QObject {
   void legacy_names_and_missing_prefix_give_the_same_model() {
     auto want = top_scores(base_);
     fs::path dir = copy("renamed");
-    auto tensors = read_all(dir / "model.safetensors");
+    auto tensors = Checkpoint(dir).read_all();
     decltype(tensors) renamed;
     for (auto& [name, t] : tensors) {
       std::string n = name;
@@ -115,7 +104,7 @@ class TestLoader : public QObject {
   void f16_and_bf16_checkpoints_load() {
     auto want = top_scores(base_);
     fs::path dir = copy("half");
-    write_all(dir / "model.safetensors", read_all(base_ / "model.safetensors"), StDType::F16);
+    write_all(dir / "model.safetensors", Checkpoint(base_).read_all(), StDType::F16);
     auto got = top_scores(dir);
     for (size_t i = 0; i < want.size(); ++i) QVERIFY(std::fabs(got[i] - want[i]) < 2e-3);
     // BF16: write by truncating F32 words by hand (the engine reads BF16 but does not write it).
@@ -127,7 +116,7 @@ class TestLoader : public QObject {
   void sharded_checkpoint_loads() {
     auto want = top_scores(base_);
     fs::path dir = copy("sharded");
-    auto tensors = read_all(dir / "model.safetensors");
+    auto tensors = Checkpoint(dir).read_all();
     fs::remove(dir / "model.safetensors");
     decltype(tensors) first, second;
     nlohmann::json map = nlohmann::json::object();
@@ -152,13 +141,13 @@ class TestLoader : public QObject {
     const fs::path out = fs::path(tmp_.path().toStdString()) / "converted";
     convert_model(in, out, StDType::F16);
 
-    auto want = read_all(base_ / "model.safetensors"), got = read_all(out / "model.safetensors");
+    auto want = Checkpoint(base_).read_all(), got = Checkpoint(out).read_all();
     QCOMPARE(got.size(), want.size());
     for (const auto& [name, tensor] : want) {
       QVERIFY2(got.count(name), name.c_str());
-      QVERIFY(got[name].first == tensor.first);
-      for (size_t i = 0; i < tensor.second.size(); ++i)
-        QCOMPARE(got[name].second[i], half_to_float(float_to_half(tensor.second[i])));
+      QVERIFY(got[name].shape == tensor.shape);
+      for (size_t i = 0; i < tensor.values.size(); ++i)
+        QCOMPARE(got[name].values[i], half_to_float(float_to_half(tensor.values[i])));
     }
     const SafetensorsFile written(out / "model.safetensors");
     for (const auto& [name, info] : written.tensors()) QVERIFY(info.dtype == StDType::F16);
@@ -172,20 +161,20 @@ class TestLoader : public QObject {
     // A conversion that fails leaves the earlier output as it was.
     fs::remove(in / "model.safetensors");
     QVERIFY_THROWS_EXCEPTION(Error, convert_model(in, out, StDType::F32));
-    QCOMPARE(read_all(out / "model.safetensors").size(), want.size());
+    QCOMPARE(Checkpoint(out).read_all().size(), want.size());
   }
 
   void missing_and_misshaped_tensors_are_named() {
     fs::path dir = copy("missing");
-    auto tensors = read_all(dir / "model.safetensors");
+    auto tensors = Checkpoint(dir).read_all();
     tensors.erase("bert.encoder.layer.0.attention.self.key.weight");
     write_all(dir / "model.safetensors", tensors);
     expect_error(dir, "missing tensor 'bert.encoder.layer.0.attention.self.key.weight'");
 
     dir = copy("misshaped");
-    tensors = read_all(dir / "model.safetensors");
-    tensors["bert.encoder.layer.0.intermediate.dense.weight"].first = {24, 8};
-    tensors["bert.encoder.layer.0.intermediate.dense.weight"].second.resize(24 * 8);
+    tensors = Checkpoint(dir).read_all();
+    tensors["bert.encoder.layer.0.intermediate.dense.weight"].shape = {24, 8};
+    tensors["bert.encoder.layer.0.intermediate.dense.weight"].values.resize(24 * 8);
     write_all(dir / "model.safetensors", tensors);
     expect_error(dir, "has shape [24, 8], expected [24, 16]");
   }
@@ -222,7 +211,7 @@ class TestLoader : public QObject {
   // Pre-training heads (MLM + next sentence): the NSP probability equals softmax(W_nsp tanh(W_pool h_cls + b) + b).
   void next_sentence_head_computes_what_bert_defines() {
     fs::path dir = copy("pretraining");
-    auto tensors = read_all(dir / "model.safetensors");
+    auto tensors = Checkpoint(dir).read_all();
     const int H = 16;
     std::vector<float> pool_w(H * H), nsp_w(2 * H);
     for (int i = 0; i < H * H; ++i) pool_w[i] = std::sin(0.37f * i);
