@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_io.h"
 #include "cpu/cpu_backend.h"
 #include "gpu/vulkan_backend.h"
 #include "model/random_model.h"
@@ -69,8 +70,7 @@ Session::Session(const fs::path& folder, const BackendRequest& request) {
   info_.file_bytes = checkpoint.total_bytes();
   info_.dtype = checkpoint.dtype_summary();
   info_.backend = backend_->name();
-  std::ifstream cfg(folder / "config.json");
-  nlohmann::json j = nlohmann::json::parse(cfg, nullptr, false);
+  const nlohmann::json j = read_json_file(folder / "config.json");  // read and checked by BertConfig::load above
   info_.untrained = j.is_object() && j.value("bertscope_untrained", false);
   info_.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }

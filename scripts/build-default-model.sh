@@ -2,7 +2,7 @@
 # build-default-model.sh CORPUS_DIR RUN_DIR [LATER_RUN_DIR...] : turns pre-training runs (bertscope-cli pretrain;
 # a later phase started with --init-from the earlier run's checkpoint) into the shipped default model: exports the
 # last run's checkpoint as F16 into resources/default-model, writes the learning curve of all phases (steps counted
-# from the first phase's start), copies the corpus manifest and measures the model (evaluate-mlm on both held-out
+# from the first phase's start), copies the corpus manifest and measures the model (evaluate-mlm on the held-out
 # texts) into evaluation.json. The model card (resources/default-model/README.md) is written by hand from these.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +15,9 @@ last=${runs[-1]}
 "$cli" convert "$last/checkpoint" "$out.new" --dtype f16 >/dev/null
 rm -rf "$out.old"; [ -d "$out" ] && mv "$out" "$out.old"
 mv "$out.new" "$out"
-[ -f "$out.old/README.md" ] && cp "$out.old/README.md" "$out/README.md"
+for keep in README.md playground-sentences.txt; do  # written by hand, not by this script
+  if [ -f "$out.old/$keep" ]; then cp "$out.old/$keep" "$out/$keep"; fi
+done
 rm -rf "$out.old"
 # One curve: a phase column, and each phase's steps and seconds offset by the phases before it.
 phase=0; step_offset=0; time_offset=0
@@ -30,6 +32,11 @@ cp "$corpus/SOURCES.md" "$out/CORPUS.md"
 {
   echo "{"
   echo "\"heldout_novel\": $("$cli" evaluate-mlm "$out" "$corpus/heldout-novel.txt" --backend cpu 2>/dev/null),"
+  for extra in fiction general; do  # the second edition's corpus (issue 20) has these too
+    if [ -f "$corpus/heldout-$extra.txt" ]; then
+      echo "\"heldout_$extra\": $("$cli" evaluate-mlm "$out" "$corpus/heldout-$extra.txt" --backend cpu 2>/dev/null),"
+    fi
+  done
   echo "\"heldout_indomain\": $("$cli" evaluate-mlm "$out" "$corpus/heldout-indomain.txt" --backend cpu 2>/dev/null)"
   echo "}"
 } > "$out/evaluation.json"

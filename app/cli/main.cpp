@@ -14,11 +14,14 @@
 #include "cli/pretrain_commands.h"
 #include "cli/train_commands.h"
 #include "core/error.h"
+#include "core/json_io.h"
+#include "core/safe_files.h"
 #include "cpu/blas_setup.h"
 #include "gpu/vulkan_context.h"
 #include "model/convert.h"
 #include "model/shrink.h"
 #include "model/random_model.h"
+#include "train/pretraining.h"
 #include "text/vocab_trainer.h"
 #include "session.h"
 
@@ -60,7 +63,7 @@ void add_common(CLI::App* cmd, Common& c) {
 // Runs `task` on the flag input, or on every line of --jsonl; returns the exit status.
 int run_inputs(const std::string& jsonl, const Input& flags, const std::function<json(const Input&)>& task) {
   if (jsonl.empty()) {
-    std::cout << task(flags).dump() << std::endl;
+    std::cout << dump_json(task(flags)) << std::endl;
     return 0;
   }
   std::ifstream in(jsonl);
@@ -70,7 +73,10 @@ int run_inputs(const std::string& jsonl, const Input& flags, const std::function
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      json j = json::parse(line);
+      constexpr size_t max_line = 16u << 20;  // a line is one input; parsing 100 MB of JSON would take gigabytes
+      if (line.size() > max_line) throw Error("the line is " + std::to_string(line.size()) + " bytes; at most 16 MiB a line");
+      const json j = parse_json(line, "JSON line");
+      if (!j.is_object()) throw Error("expected a JSON object");
       Input in_line;
       in_line.text = j.value("text", "");
       in_line.has_pair = j.contains("text_pair") && j["text_pair"].is_string();
@@ -78,10 +84,10 @@ int run_inputs(const std::string& jsonl, const Input& flags, const std::function
       in_line.question = j.value("question", "");
       in_line.context = j.value("context", "");
       in_line.top_k = j.value("top_k", flags.top_k);
-      std::cout << task(in_line).dump() << std::endl;
+      std::cout << dump_json(task(in_line)) << std::endl;
     } catch (const std::exception& e) {
       std::cerr << "bertscope: " << jsonl << ":" << line_no << ": " << e.what() << "\n";
-      std::cout << json{{"error", e.what()}, {"line", line_no}}.dump() << std::endl;
+      std::cout << dump_json(json{{"error", e.what()}, {"line", line_no}}) << std::endl;  // e.what() may hold bad UTF-8
       status = 1;
     }
   }
@@ -133,11 +139,12 @@ int main(int argc, char** argv) {
   add_text(attn, true);
   auto* bench = app.add_subcommand("bench", "time fill-mask on an N-token input");
   add_common(bench, common);
-  bench->add_option("--tokens", tokens, "input length in tokens")->capture_default_str();
-  bench->add_option("--reps", reps, "timed repetitions after one warm-up")->capture_default_str();
+  bench->add_option("--tokens", tokens, "input length in tokens")->check(CLI::Range(3, 8192))->capture_default_str();
+  bench->add_option("--reps", reps, "timed repetitions after one warm-up")->check(CLI::Range(1, 100000))->capture_default_str();
   int train_batch = 0;
   bench->add_option("--train-batch", train_batch,
-                    "time one fine-tuning step (2-label classifier, AdamW, no dropout) at this batch size instead");
+                    "time one fine-tuning step (2-label classifier, AdamW, no dropout) at this batch size instead")
+      ->check(CLI::Range(0, 4096));
 
   auto* random = app.add_subcommand("random-model", "write a BERT folder with seeded random weights (for trying views and tests)");
   std::string random_out, random_head = "mlm", random_labels = "NEGATIVE,POSITIVE";
@@ -147,10 +154,10 @@ int main(int argc, char** argv) {
   random->add_option("out", random_out, "folder to write")->required();
   random->add_option("--head", random_head, "mlm | classifier | qa")->capture_default_str();
   random->add_option("--labels", random_labels, "classifier labels, comma-separated")->capture_default_str();
-  random->add_option("--layers", spec.layers)->capture_default_str();
-  random->add_option("--hidden", spec.hidden)->capture_default_str();
-  random->add_option("--heads", spec.heads)->capture_default_str();
-  random->add_option("--intermediate", spec.intermediate)->capture_default_str();
+  random->add_option("--layers", spec.layers)->check(CLI::Range(1, 48))->capture_default_str();
+  random->add_option("--hidden", spec.hidden)->check(CLI::Range(1, 8192))->capture_default_str();
+  random->add_option("--heads", spec.heads)->check(CLI::Range(1, 128))->capture_default_str();
+  random->add_option("--intermediate", spec.intermediate)->check(CLI::Range(1, 65536))->capture_default_str();
   random->add_option("--seed", spec.seed)->capture_default_str();
   random->add_option("--vocab", spec.vocab_file, "vocab.txt to use");
 
@@ -211,13 +218,14 @@ int main(int argc, char** argv) {
       } else if (random_head != "mlm") {
         throw Error("--head must be mlm, classifier or qa");
       }
-      if (spec.hidden % spec.heads) throw Error("--hidden must be a multiple of --heads");
       write_random_model(random_out, spec);
       std::cerr << "bertscope: wrote a random (untrained) " << random_head << " model to " << random_out << "\n";
       return 0;
     }
     if (*train) return run_train(train_args);
     if (*pretrain_cmd) {
+      check_pretraining_run_folder(pretrain_args.run);  // before any work: a bad folder costs nothing
+      if (!pretrain_args.export_to.empty()) check_model_output(pretrain_args.export_to);
       // Resuming without --steps keeps the run's own length (the default would silently extend it).
       if (pretrain_cmd->count("--steps") == 0 && std::filesystem::exists(std::filesystem::path(pretrain_args.run) / "options.json"))
         pretrain_args.options.total_steps = 0;
@@ -226,12 +234,14 @@ int main(int argc, char** argv) {
     if (*convert_cmd) {
       const std::map<std::string, StDType> types = {{"f16", StDType::F16}, {"bf16", StDType::BF16}, {"f32", StDType::F32}};
       if (!types.count(convert_dtype)) throw Error("--dtype must be f16, bf16 or f32");
+      check_model_output(convert_out);
       convert_model(resolve_model_path(convert_in), convert_out, types.at(convert_dtype));
       std::cout << json{{"out", convert_out}, {"dtype", convert_dtype}}.dump() << std::endl;
       return 0;
     }
     if (*shrink_cmd) {
       shrink_options.corpus = shrink_corpus;
+      check_model_output(shrink_out);
       const ShrinkReport r = shrink_model(resolve_model_path(shrink_in), shrink_out, shrink_options);
       std::cout << json{{"out", shrink_out}, {"vocab_size", {r.vocab_before, r.vocab_after}},
                         {"intermediate_size", {r.intermediate_before, r.intermediate_after}},
@@ -242,6 +252,7 @@ int main(int argc, char** argv) {
     if (*evaluate_mlm_cmd) return run_evaluate_mlm(evaluate_mlm_args);
     if (*vocab_cmd) {
       vocab_options.lowercase = !cased;
+      check_new_file(vocab_out);  // never over a file of the user's, the corpus included
       WordPieceTrainer trainer(vocab_options);
       for (const auto& file : vocab_files) {
         std::ifstream in(file);

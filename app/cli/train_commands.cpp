@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/safe_files.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "session.h"
@@ -100,18 +101,24 @@ CLI::App* add_evaluate_command(CLI::App& app, TrainCommand& a) {
 
 int run_train(const TrainCommand& a) {
   const auto folder = resolve_model_path(a.model);
+  check_model_output(a.out);  // before training: a refused folder must not cost the run
+  const std::filesystem::path split_dir = a.save_split.empty() ? "" : output_path(a.save_split);
+  if (!a.save_split.empty())
+    for (const char* name : {"train.tsv", "validation.tsv"}) check_new_file(split_dir / name);
   LabelledData data = read_data(a);
   const Split split = stratified_split(data.examples, static_cast<int>(data.labels.size()), a.validation, a.seed);
   if (!a.save_split.empty()) {  // for baselines and other tools to use the very same split
-    std::filesystem::create_directories(a.save_split);
+    std::filesystem::create_directories(split_dir);
     for (const auto& [name, part] : {std::pair{"train.tsv", &split.train}, {"validation.tsv", &split.validation}}) {
-      std::ofstream out(std::filesystem::path(a.save_split) / name);
+      std::string tsv;
       for (const Example& e : *part) {
         std::string text = e.text;
         std::replace(text.begin(), text.end(), '\t', ' ');
         std::replace(text.begin(), text.end(), '\n', ' ');
-        out << text << '\t' << data.labels[static_cast<size_t>(e.label)] << '\n';
+        tsv += text + '\t' + data.labels[static_cast<size_t>(e.label)] + '\n';
       }
+      check_new_file(split_dir / name);
+      write_file_atomically(split_dir / name, tsv);
     }
   }
   std::string note;
@@ -197,6 +204,9 @@ int bench_training_step(const std::string& model, const BackendRequest& request,
   options.labels = {"LABEL_0", "LABEL_1"};
   options.dropout = 0.0f;
   BertTrainer trainer(resolve_model_path(model), *backend, options);
+  if (tokens > trainer.config().max_position_embeddings)
+    throw Error("--tokens " + std::to_string(tokens) + " is more than the model's " +
+                std::to_string(trainer.config().max_position_embeddings) + " positions");
   OptimizerOptions opt;
   opt.learning_rate = 2e-5f;
   AdamW adamw(trainer.params(), *backend, opt);

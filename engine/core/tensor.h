@@ -13,9 +13,9 @@ enum class DType { F32, I32 };
 
 using Shape = std::vector<std::int64_t>;
 
-inline std::int64_t element_count(const Shape& shape) {
-  return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
-}
+// The product of the dimensions; throws Error for a negative dimension or a product past 2^62 (a hostile file's
+// shape must not wrap around to a small number).
+std::int64_t element_count(const Shape& shape);
 
 std::string shape_to_string(const Shape& shape);
 

@@ -21,16 +21,19 @@ struct Record {
   std::string problem;  // non-empty: this record cannot be used
 };
 
-bool valid_utf8(std::string_view s) {
+// The offset of the first byte that is not valid UTF-8, or npos.
+size_t utf8_error_at(std::string_view s) {
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
   for (utf8proc_ssize_t i = 0, n = static_cast<utf8proc_ssize_t>(s.size()); i < n;) {
     utf8proc_int32_t cp;
     const utf8proc_ssize_t len = utf8proc_iterate(p + i, n - i, &cp);
-    if (len <= 0 || cp < 0) return false;
+    if (len <= 0 || cp < 0) return static_cast<size_t>(i);
     i += len;
   }
-  return true;
+  return std::string_view::npos;
 }
+
+bool valid_utf8(std::string_view s) { return utf8_error_at(s) == std::string_view::npos; }
 
 // Splits text into records (RFC 4180). Empty lines are not records. Stops after `limit` records (0: all).
 std::vector<Record> split_records(std::string_view text, char delimiter, size_t limit = 0) {
@@ -45,6 +48,8 @@ std::vector<Record> split_records(std::string_view text, char delimiter, size_t 
     while (!record_done) {
       if (i < text.size() && text[i] == '"' && field.empty()) {  // a quoted field
         empty_line = false;
+        const size_t quote_at = i;
+        const int quote_line = line;
         ++i;
         bool closed = false;
         while (i < text.size()) {
@@ -57,9 +62,12 @@ std::vector<Record> split_records(std::string_view text, char delimiter, size_t 
           if (text[i] == '\n') ++line;
           field += text[i++];
         }
-        if (!closed) {
+        if (!closed) {  // skip this line only; the rows after it are read as usual
           r.problem = "a quoted field is never closed (a missing \")";
-          i = text.size();
+          const size_t eol = text.find('\n', quote_at);
+          i = eol == std::string_view::npos ? text.size() : eol;
+          line = quote_line;
+          field.clear();
         } else if (i < text.size() && text[i] != delimiter && text[i] != '\n' && text[i] != '\r') {
           r.problem = "text after a closing quote; quotes inside a quoted field must be doubled (\"\")";
           while (i < text.size() && text[i] != '\n') ++i;  // skip the rest of the line
@@ -170,6 +178,14 @@ size_t CsvTable::column(const std::string& name) const {
 
 CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::string& source) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte-order mark
+  if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF")
+    throw Error(source + ": the file is UTF-16; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)");
+  if (text.find('\0') != std::string_view::npos)
+    throw Error(source + ": the file holds NUL bytes: it is binary or UTF-16, not a UTF-8 CSV/TSV file");
+  if (const size_t bad = utf8_error_at(text); bad != std::string_view::npos) {
+    const long line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n');
+    throw Error(source + ":" + std::to_string(line) + ": the file is not valid UTF-8; save it as UTF-8");
+  }
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw Error(source + ": the file is empty");
   CsvTable table;
   table.delimiter = options.delimiter ? options.delimiter : detect_delimiter(text);
@@ -192,6 +208,8 @@ CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::
   } else {
     for (size_t c = 0; c < width; ++c) table.columns.push_back("column " + std::to_string(c + 1));
   }
+  if (records.size() == start + 0 || (records.size() == 1 && options.header < 0))
+    throw Error(source + ": no data rows (the file has only " + (records.size() == 1 ? "one row" : "a header") + ")");
   for (size_t r = start; r < records.size(); ++r) {
     Record& rec = records[r];
     if (rec.problem.empty() && rec.fields.size() != width)

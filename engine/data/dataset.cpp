@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <set>
 #include <random>
 
 #include "core/error.h"
@@ -19,6 +21,14 @@ bool is_integer(const std::string& s) {
   if (s.empty()) return false;
   size_t i = s[0] == '-' ? 1 : 0;
   return i < s.size() && std::all_of(s.begin() + static_cast<long>(i), s.end(), ::isdigit) && s.size() - i < 10;
+}
+// "01", "1.0" and "1e0" are the label 1: the canonical integer text of a whole number, else nullopt.
+std::optional<std::string> whole_number(const std::string& s) {
+  if (s.empty() || s.size() > 32) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || !std::isfinite(v) || v != std::floor(v) || std::fabs(v) > 1e15) return std::nullopt;
+  return std::to_string(static_cast<long long>(v));
 }
 }  // namespace
 
@@ -41,9 +51,16 @@ LabelledData labelled_examples(const CsvTable& table, const std::string& text_co
   if (!known_labels.empty()) {
     data.labels = known_labels;  // e.g. the model's own labels, when evaluating
   } else {
-    std::vector<std::string> distinct;
-    for (const auto& [label, r] : raw)
-      if (std::find(distinct.begin(), distinct.end(), label) == distinct.end()) distinct.push_back(label);
+    // Numeric labels written differently ("1", "01", "1.0") are one class, as pandas would read them.
+    const bool all_whole = std::all_of(raw.begin(), raw.end(), [](const auto& l) { return whole_number(l.first).has_value(); });
+    if (all_whole)
+      for (auto& entry : raw) entry.first = *whole_number(entry.first);
+    const std::set<std::string> seen = [&] {
+      std::set<std::string> s;
+      for (const auto& entry : raw) s.insert(entry.first);
+      return s;
+    }();
+    std::vector<std::string> distinct(seen.begin(), seen.end());
     const bool numeric = std::all_of(distinct.begin(), distinct.end(), is_integer);
     std::sort(distinct.begin(), distinct.end(), [&](const std::string& a, const std::string& b) {
       return numeric ? std::stol(a) < std::stol(b) : a < b;

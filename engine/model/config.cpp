@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_io.h"
 
 namespace bertscope {
 namespace {
@@ -16,7 +17,7 @@ int read_positive_int(const nlohmann::json& j, const char* key, const std::strin
   }
   const auto& v = j.at(key);
   if (!v.is_number_integer() || v.get<long long>() <= 0 || v.get<long long>() > (1 << 24))
-    throw Error(source + ": \"" + key + "\" must be a positive integer, got " + v.dump());
+    throw Error(source + ": \"" + key + "\" must be a positive integer, got " + describe_json(v));
   return v.get<int>();
 }
 
@@ -38,7 +39,11 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   if (c.hidden_size % c.num_attention_heads != 0)
     throw Error(source + ": hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " +
                 std::to_string(c.num_attention_heads));
-  if (j.contains("layer_norm_eps") && j["layer_norm_eps"].is_number()) c.layer_norm_eps = j["layer_norm_eps"].get<float>();
+  if (j.contains("layer_norm_eps") && j["layer_norm_eps"].is_number()) {
+    const double eps = j["layer_norm_eps"].get<double>();
+    if (!(eps > 0 && eps < 1)) throw Error(source + ": layer_norm_eps must be a small positive number, got " + describe_json(j["layer_norm_eps"]));
+    c.layer_norm_eps = static_cast<float>(eps);
+  }
   if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"].get<int>();
   if (j.contains("hidden_dropout_prob") && j["hidden_dropout_prob"].is_number())
     c.hidden_dropout_prob = j["hidden_dropout_prob"].get<float>();
@@ -56,7 +61,7 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
   if (j.contains("id2label") && j["id2label"].is_object()) {
     for (const auto& [k, v] : j["id2label"].items()) {
       try {
-        c.id2label[std::stoi(k)] = v.is_string() ? v.get<std::string>() : v.dump();
+        c.id2label[std::stoi(k)] = v.is_string() ? v.get<std::string>() : describe_json(v);
       } catch (const std::exception&) {
         throw Error(source + ": id2label key \"" + k + "\" is not an integer");
       }
@@ -66,15 +71,8 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
 }
 
 BertConfig BertConfig::load(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open (a Hugging Face model folder needs config.json)");
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-  return from_json(j, path.string());
+  if (!std::filesystem::exists(path)) throw Error(path.string() + ": cannot open (a Hugging Face model folder needs config.json)");
+  return from_json(read_json_file(path), path.string());
 }
 
 nlohmann::json BertConfig::to_json() const {

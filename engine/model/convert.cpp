@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/json_io.h"
+#include "core/safe_files.h"
 #include "model/checkpoint.h"
 #include "model/model_folder.h"
 
@@ -15,12 +17,12 @@ void convert_model(const fs::path& in, const fs::path& out, StDType dtype) {
   const auto all = Checkpoint(in).read_all();
   std::vector<StWriteTensor> tensors;
   for (const auto& [name, tensor] : all) tensors.push_back({name, tensor.shape, tensor.values});
-  const fs::path tmp = begin_model_folder(out);
-  write_safetensors(tmp / "model.safetensors", tensors, dtype, {{"format", "pt"}});
-  nlohmann::json config = nlohmann::json::parse(std::ifstream(in / "config.json"));
-  std::ofstream(tmp / "config.json") << config.dump(2) << "\n";
-  copy_tokenizer_files(in, tmp);
-  finish_model_folder(tmp, out);
+  StagedFolder folder(out);  // refuses a folder of the user's that is not a model
+  write_safetensors(folder.path() / "model.safetensors", tensors, dtype, {{"format", "pt"}});
+  nlohmann::json config = read_json_file(in / "config.json");
+  write_file_atomically(folder.path() / "config.json", config.dump(2) + "\n");
+  copy_tokenizer_files(in, folder.path());
+  folder.commit();
 }
 
 }  // namespace bertscope

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/safe_files.h"
 #include "model/config.h"
 #include "model/safetensors.h"
 
@@ -31,6 +32,9 @@ void fill_sinusoidal(std::vector<float>& table, int positions, int hidden, float
 }  // namespace
 
 void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
+  if (spec.layers < 1 || spec.hidden < 1 || spec.heads < 1 || spec.intermediate < 1 || spec.max_positions < 1)
+    throw Error("a model needs at least one layer, head, hidden unit, feed-forward unit and position");
+  if (spec.hidden % spec.heads) throw Error("the hidden size must be a multiple of the number of heads");
   std::ifstream vocab_in(spec.vocab_file);
   if (!vocab_in) throw Error(spec.vocab_file.string() + ": cannot read the vocabulary for the model");
   int vocab_size = 0;
@@ -88,21 +92,18 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
     add("cls.predictions.bias", {vocab_size}, 0.0f);
   }
 
-  const fs::path tmp = folder.string() + ".partial";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+  StagedFolder staged(folder);  // refuses a folder of the user's that is not a model
+  const fs::path& tmp = staged.path();
   std::vector<StWriteTensor> tensors;
   for (size_t i = 0; i < shapes.size(); ++i) tensors.push_back({shapes[i].first, shapes[i].second, data[i]});
   write_safetensors(tmp / "model.safetensors", tensors, StDType::F32, {{"format", "pt"}});
   nlohmann::json config = c.to_json();
   if (spec.untrained_label) config["bertscope_untrained"] = true;
-  std::ofstream(tmp / "config.json") << config.dump(2) << "\n";
-  std::ofstream(tmp / "tokenizer_config.json")
-      << nlohmann::json{{"do_lower_case", true}, {"model_max_length", 512}, {"tokenizer_class", "BertTokenizer"}}.dump(2) << "\n";
-  fs::copy_file(spec.vocab_file, tmp / "vocab.txt", fs::copy_options::overwrite_existing);
-  fs::remove_all(folder);
-  fs::create_directories(folder.parent_path());
-  fs::rename(tmp, folder);
+  write_file_atomically(tmp / "config.json", config.dump(2) + "\n");
+  write_file_atomically(tmp / "tokenizer_config.json",
+      nlohmann::json{{"do_lower_case", true}, {"model_max_length", 512}, {"tokenizer_class", "BertTokenizer"}}.dump(2) + "\n");
+  fs::copy_file(spec.vocab_file, tmp / "vocab.txt");
+  staged.commit();
 }
 
 }  // namespace bertscope

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_io.h"
+#include "core/safe_files.h"
 
 namespace bertscope {
 
@@ -73,12 +75,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
   if (header_len > map_->size() - 8 || header_len > (100u << 20))
     throw Error(where + ": bad safetensors header length " + std::to_string(header_len) + " for a file of " +
                 std::to_string(map_->size()) + " bytes (truncated or not a safetensors file)");
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(map_->data() + 8, map_->data() + 8 + header_len);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(where + ": safetensors header is not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json header = parse_json(
+      std::string_view(reinterpret_cast<const char*>(map_->data()) + 8, header_len), where + ": safetensors header");
   if (!header.is_object()) throw Error(where + ": safetensors header is not a JSON object");
   data_ = map_->data() + 8 + header_len;
   const std::uint64_t data_size = map_->size() - 8 - header_len;
@@ -86,7 +84,7 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
       if (entry.is_object())
-        for (const auto& [k, v] : entry.items()) metadata_[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        for (const auto& [k, v] : entry.items()) metadata_[k] = v.is_string() ? v.get<std::string>() : describe_json(v);
       continue;
     }
     const std::string tensor = where + ": tensor '" + name + "'";
@@ -97,14 +95,17 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
     if (dt == "F32") info.dtype = StDType::F32;
     else if (dt == "F16") info.dtype = StDType::F16;
     else if (dt == "BF16") info.dtype = StDType::BF16;
-    else throw Error(tensor + ": unsupported dtype " + dt.dump() + " (bertscope reads F32, F16 and BF16)");
+    else throw Error(tensor + ": unsupported dtype " + describe_json(dt) + " (bertscope reads F32, F16 and BF16)");
     if (!entry["shape"].is_array()) throw Error(tensor + ": shape is not a list");
+    constexpr std::uint64_t max_elements = 1ull << 40;
     std::uint64_t count = 1;
+    if (entry["shape"].size() > 8) throw Error(tensor + ": shape has " + std::to_string(entry["shape"].size()) + " dimensions");
     for (const auto& d : entry["shape"]) {
-      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1ull << 40)) throw Error(tensor + ": bad shape " + entry["shape"].dump());
-      info.shape.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
-      count *= d.get<std::uint64_t>();
-      if (count > (1ull << 40)) throw Error(tensor + ": shape too large " + entry["shape"].dump());
+      if (!d.is_number_unsigned() || d.get<std::uint64_t>() > max_elements) throw Error(tensor + ": bad shape " + describe_json(d));
+      const std::uint64_t n = d.get<std::uint64_t>();
+      info.shape.push_back(static_cast<std::int64_t>(n));
+      if (n != 0 && count > max_elements / n) throw Error(tensor + ": shape too large");  // checked before it can overflow
+      count *= n;
     }
     const auto& off = entry["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
@@ -234,9 +235,13 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<StWr
         out.write(reinterpret_cast<const char*>(half.data()), static_cast<std::streamsize>(half.size() * 2));
       }
     }
-    out.flush();
-    if (!out) throw Error(tmp.string() + ": write failed (disk full?)");
+    out.close();
+    if (!out) {
+      std::filesystem::remove(tmp);  // ours, half-written
+      throw Error(path.string() + ": write failed (disk full?)");
+    }
   }
+  sync_to_disk(tmp);
   std::filesystem::rename(tmp, path);
 }
 

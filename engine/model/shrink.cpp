@@ -10,7 +10,8 @@
 #include "core/error.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
-#include "model/model_folder.h"
+#include "core/json_io.h"
+#include "core/safe_files.h"
 #include "text/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -138,19 +139,19 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
     tensors.push_back({name, tensor.shape, tensor.values});
     report.parameters_after += static_cast<std::int64_t>(tensor.values.size());
   }
-  const fs::path tmp = begin_model_folder(out);
+  StagedFolder folder(out);  // refuses a folder of the user's that is not a model
+  const fs::path& tmp = folder.path();
   write_safetensors(tmp / "model.safetensors", tensors, o.dtype, {{"format", "pt"}});
-  nlohmann::json j = nlohmann::json::parse(std::ifstream(in / "config.json"));
+  nlohmann::json j = read_json_file(in / "config.json");
   j["vocab_size"] = static_cast<int>(tokens.size());
   j["intermediate_size"] = new_I;
-  std::ofstream(tmp / "config.json") << j.dump(2) << "\n";
-  {
-    std::ofstream vocab(tmp / "vocab.txt");
-    for (auto id : tokens) vocab << tokenizer.token(id) << "\n";
-  }
+  write_file_atomically(tmp / "config.json", j.dump(2) + "\n");
+  std::string vocab;
+  for (auto id : tokens) vocab += tokenizer.token(id) + "\n";
+  write_file_atomically(tmp / "vocab.txt", vocab);
   for (const char* file : {"tokenizer_config.json", "special_tokens_map.json"})  // tokenizer.json would be stale
     if (fs::exists(in / file)) fs::copy_file(in / file, tmp / file);
-  finish_model_folder(tmp, out);
+  folder.commit();
   report.vocab_after = static_cast<int>(tokens.size());
   report.intermediate_after = new_I;
   return report;

@@ -33,7 +33,10 @@ AttentionResult attention(BertModel& model, const Tokenizer& tokenizer, std::str
   r.layers = model.config().num_hidden_layers;
   r.heads = model.config().num_attention_heads;
   r.tokens = static_cast<int>(r.encoding.size());
-  for (const Tensor& probs : out.attentions) r.maps.push_back(model.to_host(probs));  // (1, A, T, T)
+  for (const Tensor& probs : out.attentions) {
+    r.maps.push_back(model.to_host(probs));  // (1, A, T, T)
+    check_finite(r.maps.back().data(), r.maps.back().size());
+  }
   return r;
 }
 

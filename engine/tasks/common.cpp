@@ -1,11 +1,20 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.h"
 #include "tasks/tasks.h"
 
 namespace bertscope {
 
+void check_finite(const float* values, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (std::isnan(values[i]) || values[i] == INFINITY)  // -inf is how a caller masks a position out
+      throw Error("the model produces NaN or infinite values: a weight in its checkpoint is NaN/Inf, or config.json "
+                  "has a bad value (layer_norm_eps); its outputs would be meaningless");
+}
+
 std::vector<double> softmax(const float* logits, size_t n) {
+  check_finite(logits, n);
   std::vector<double> p(n);
   double max = -INFINITY;
   for (size_t i = 0; i < n; ++i) max = std::max(max, static_cast<double>(logits[i]));

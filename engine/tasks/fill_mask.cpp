@@ -18,10 +18,16 @@ FillMaskResult fill_mask(BertModel& model, const Tokenizer& tokenizer, std::stri
     if (result.encoding.truncated_tokens > 0) throw Error("every [MASK] lies past the model's maximum length and was truncated");
     throw Error("the text has no [MASK] token; put [MASK] where a word should be predicted");
   }
+  // Each prediction carries the whole filled-in text, so the work is masks x top_k sequences: bound it.
+  constexpr int max_top_k = 1000, max_predictions = 20000;
+  if (top_k < 1 || top_k > max_top_k) throw Error("top_k must be between 1 and " + std::to_string(max_top_k));
+  if (result.mask_positions.size() * static_cast<size_t>(top_k) > max_predictions)
+    throw Error(std::to_string(result.mask_positions.size()) + " masks x top_k " + std::to_string(top_k) + " is more than " +
+                std::to_string(max_predictions) + " predictions; use fewer [MASK]s or a smaller top_k");
   EncoderOutput out = model.encode(single_batch(result.encoding));
   const std::vector<float> logits = model.mlm_logits(out.hidden, result.mask_positions);  // (masks, V)
   const size_t V = static_cast<size_t>(model.config().vocab_size);
-  const size_t k = static_cast<size_t>(std::clamp(top_k, 1, static_cast<int>(V)));
+  const size_t k = std::min(static_cast<size_t>(top_k), V);
   for (size_t m = 0; m < result.mask_positions.size(); ++m) {
     std::vector<double> p = softmax(logits.data() + m * V, V);
     std::vector<std::int32_t> order(V);

@@ -2,6 +2,7 @@
 // into overlapping windows; in each window, start and end logits outside the context get probability 0, both are
 // softmaxed, and a span (s, e) with s <= e < s + max_answer_len scores p_start(s) * p_end(e).
 #include <algorithm>
+#include <set>
 #include <cmath>
 
 #include "core/error.h"
@@ -51,8 +52,6 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
     starts.push_back(s);
     if (s + room >= total) break;
   }
-  TokenBatch batch;
-  batch.batch = static_cast<int>(starts.size());
   for (int s : starts) {
     QaWindow w;
     Token cls, sep;
@@ -69,23 +68,42 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
     }
     sep.type_id = 1;
     w.encoding.tokens.push_back(sep);
-    batch.seq_len = std::max(batch.seq_len, static_cast<int>(w.encoding.size()));
     result.windows.push_back(std::move(w));
   }
-  // Pad every window to the longest; padding is masked out of attention.
-  const int T = batch.seq_len;
-  for (const auto& w : result.windows) {
-    auto ids = w.encoding.ids(), types = w.encoding.type_ids();
-    for (int i = 0; i < T; ++i) {
-      const bool real = i < static_cast<int>(ids.size());
-      batch.ids.push_back(real ? ids[i] : tokenizer.pad_id());
-      batch.type_ids.push_back(real ? types[i] : 0);
-      batch.mask.push_back(real ? 1 : 0);
+  // The start/end logits of every window, a few windows at a time so memory stays bounded however long the
+  // context is. Each group is padded to its longest window; padding is masked out of attention.
+  constexpr size_t windows_per_batch = 8;
+  for (size_t first = 0; first < result.windows.size(); first += windows_per_batch) {
+    const size_t last = std::min(result.windows.size(), first + windows_per_batch);
+    TokenBatch batch;
+    batch.batch = static_cast<int>(last - first);
+    for (size_t wi = first; wi < last; ++wi) batch.seq_len = std::max(batch.seq_len, static_cast<int>(result.windows[wi].encoding.size()));
+    const int T = batch.seq_len;
+    for (size_t wi = first; wi < last; ++wi) {
+      auto ids = result.windows[wi].encoding.ids(), types = result.windows[wi].encoding.type_ids();
+      for (int i = 0; i < T; ++i) {
+        const bool real = i < static_cast<int>(ids.size());
+        batch.ids.push_back(real ? ids[i] : tokenizer.pad_id());
+        batch.type_ids.push_back(real ? types[i] : 0);
+        batch.mask.push_back(real ? 1 : 0);
+      }
+    }
+    EncoderOutput out = model.encode(batch);
+    const std::vector<float> logits = model.qa_logits(out.hidden);  // (windows in group * T, 2)
+    for (size_t wi = first; wi < last; ++wi) {
+      QaWindow& w = result.windows[wi];
+      for (int i = 0; i < static_cast<int>(w.encoding.size()); ++i) {
+        w.start_logits.push_back(logits[((wi - first) * T + i) * 2 + 0]);
+        w.end_logits.push_back(logits[((wi - first) * T + i) * 2 + 1]);
+      }
     }
   }
-  EncoderOutput out = model.encode(batch);
-  const std::vector<float> logits = model.qa_logits(out.hidden);  // (B*T, 2)
 
+  // Candidates, pruned as they come: a span appears in at most `overlap` windows, so the best top_k * overlap
+  // candidates always hold the top_k distinct spans.
+  const size_t overlap = static_cast<size_t>((room + (room - stride) - 1) / (room - stride));
+  const size_t keep = static_cast<size_t>(std::max(1, options.top_k)) * overlap;
+  auto better = [](const QaAnswer& a, const QaAnswer& b) { return a.score > b.score; };
   std::vector<QaAnswer> candidates;
   const std::u32string context32 = unicode::decode_utf8(context);
   for (size_t wi = 0; wi < result.windows.size(); ++wi) {
@@ -94,8 +112,6 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
     std::vector<bool> in_context(n);
     for (int i = 0; i < n; ++i) {
       const Token& t = w.encoding.tokens[i];
-      w.start_logits.push_back(logits[(wi * T + i) * 2 + 0]);
-      w.end_logits.push_back(logits[(wi * T + i) * 2 + 1]);
       in_context[i] = t.sequence == 1 && !t.special;
     }
     const std::vector<double> ps = context_softmax(w.start_logits, in_context);
@@ -114,13 +130,16 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
         candidates.push_back(a);
       }
     }
+    if (candidates.size() > 4 * keep + 4096) {  // stable: equal scores keep their (window, position) order
+      std::stable_sort(candidates.begin(), candidates.end(), better);
+      candidates.resize(keep);
+    }
   }
-  std::stable_sort(candidates.begin(), candidates.end(), [](auto& a, auto& b) { return a.score > b.score; });
+  std::stable_sort(candidates.begin(), candidates.end(), better);
+  std::set<std::pair<int, int>> seen_spans;
   for (const QaAnswer& c : candidates) {  // best first; the same character span from two windows counts once
     if (static_cast<int>(result.answers.size()) >= std::max(1, options.top_k)) break;
-    bool seen = false;
-    for (const auto& a : result.answers) seen |= (a.start == c.start && a.end == c.end);
-    if (seen) continue;
+    if (!seen_spans.insert({c.start, c.end}).second) continue;
     QaAnswer a = c;
     a.answer = unicode::encode_utf8(std::u32string_view(context32).substr(a.start, a.end - a.start));
     result.answers.push_back(std::move(a));

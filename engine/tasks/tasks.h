@@ -92,7 +92,9 @@ struct AttentionResult {
 AttentionResult attention(BertModel& model, const Tokenizer& tokenizer, std::string_view text,
                           std::optional<std::string_view> text_pair = std::nullopt);
 
-// Numerically stable softmax in double precision.
+// Throws Error ("the model produces NaN ...") when a value is NaN or +inf.
+void check_finite(const float* values, size_t n);
+// Numerically stable softmax in double precision; check_finite first.
 std::vector<double> softmax(const float* logits, size_t n);
 
 // A batch of one encoding, no padding.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_io.h"
 #include "text/unicode.h"
 
 namespace fs = std::filesystem;
@@ -26,7 +27,11 @@ std::vector<std::int32_t> Encoding::type_ids() const {
 
 Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerOptions options)
     : vocab_(std::move(vocab)), options_(options) {
-  for (size_t i = 0; i < vocab_.size(); ++i) ids_.emplace(vocab_[i], static_cast<std::int32_t>(i));  // first wins
+  for (size_t i = 0; i < vocab_.size(); ++i) {
+    ids_.emplace(vocab_[i], static_cast<std::int32_t>(i));  // first wins
+    const size_t chars = unicode::decode_utf8(vocab_[i]).size();
+    longest_piece_ = std::max(longest_piece_, vocab_[i].rfind("##", 0) == 0 ? chars - 2 : chars);
+  }
   auto id = [&](const char* t) { auto it = ids_.find(t); return it == ids_.end() ? -1 : it->second; };
   cls_id_ = id("[CLS]");
   sep_id_ = id("[SEP]");
@@ -59,13 +64,12 @@ std::vector<std::string> read_vocab_txt(const fs::path& path) {
   return vocab;
 }
 
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
+// obj[key], or null when obj is not an object or has no such key (nlohmann's const operator[] is undefined then).
+const nlohmann::json& member(const nlohmann::json& obj, const char* key) {
+  static const nlohmann::json null;
+  if (!obj.is_object()) return null;
+  const auto it = obj.find(key);
+  return it == obj.end() ? null : *it;
 }
 
 }  // namespace
@@ -75,44 +79,47 @@ Tokenizer Tokenizer::load(const fs::path& folder, int max_position_embeddings) {
   std::vector<std::string> vocab;
   nlohmann::json tokenizer_json;
   const fs::path vocab_txt = folder / "vocab.txt", tok_json = folder / "tokenizer.json";
-  if (fs::exists(tok_json)) tokenizer_json = read_json(tok_json);
+  if (fs::exists(tok_json)) tokenizer_json = read_json_file(tok_json);
   if (fs::exists(vocab_txt)) {
     vocab = read_vocab_txt(vocab_txt);
   } else if (tokenizer_json.is_object()) {
-    const auto& model = tokenizer_json["model"];
-    if (!model.is_object() || model.value("type", "") != "WordPiece" || !model["vocab"].is_object())
-      throw Error(tok_json.string() + ": not a WordPiece tokenizer (BERT needs model.type \"WordPiece\")");
-    vocab.resize(model["vocab"].size());
-    for (const auto& [token, id] : model["vocab"].items()) {
+    const auto& model = member(tokenizer_json, "model");
+    if (member(model, "type") != "WordPiece" || !member(model, "vocab").is_object())
+      throw Error(tok_json.string() + ": not a WordPiece tokenizer (BERT needs model.type \"WordPiece\" and model.vocab)");
+    vocab.resize(member(model, "vocab").size());
+    for (const auto& [token, id] : member(model, "vocab").items()) {
       if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<size_t>() >= vocab.size())
         throw Error(tok_json.string() + ": vocabulary id of '" + token + "' is out of range");
       vocab[id.get<size_t>()] = token;
     }
-    if (model.contains("max_input_chars_per_word") && model["max_input_chars_per_word"].is_number_integer())
-      options.max_input_chars_per_word = model["max_input_chars_per_word"].get<int>();
+    const auto& max_chars = member(model, "max_input_chars_per_word");
+    if (max_chars.is_number_integer() && max_chars.get<long long>() > 0 && max_chars.get<long long>() <= 10000)
+      options.max_input_chars_per_word = max_chars.get<int>();
   } else {
     throw Error(folder.string() + ": no vocab.txt or tokenizer.json");
   }
-  if (tokenizer_json.is_object() && tokenizer_json["normalizer"].is_object()) {
-    const auto& n = tokenizer_json["normalizer"];
-    if (n["lowercase"].is_boolean()) options.lowercase = n["lowercase"].get<bool>();
-    options.strip_accents = n["strip_accents"].is_boolean() ? n["strip_accents"].get<bool>() : options.lowercase;
+  if (const auto& n = member(tokenizer_json, "normalizer"); n.is_object()) {
+    if (member(n, "lowercase").is_boolean()) options.lowercase = member(n, "lowercase").get<bool>();
+    const auto& strip = member(n, "strip_accents");
+    options.strip_accents = strip.is_boolean() ? strip.get<bool>() : options.lowercase;
   }
   const fs::path config = folder / "tokenizer_config.json";
   if (fs::exists(config)) {
-    nlohmann::json c = read_json(config);
-    if (c["do_lower_case"].is_boolean()) options.lowercase = c["do_lower_case"].get<bool>();
-    options.strip_accents = c["strip_accents"].is_boolean() ? c["strip_accents"].get<bool>() : options.lowercase;
-    if (c["model_max_length"].is_number() && c["model_max_length"].get<double>() > 0 &&
-        c["model_max_length"].get<double>() < max_position_embeddings)
-      max_position_embeddings = static_cast<int>(c["model_max_length"].get<double>());
+    const nlohmann::json c = read_json_file(config);
+    if (member(c, "do_lower_case").is_boolean()) options.lowercase = member(c, "do_lower_case").get<bool>();
+    const auto& strip = member(c, "strip_accents");
+    options.strip_accents = strip.is_boolean() ? strip.get<bool>() : options.lowercase;
+    const auto& max_length = member(c, "model_max_length");  // Hugging Face writes 1e30 for "no limit"
+    if (max_length.is_number() && max_length.get<double>() > 0 && max_length.get<double>() < max_position_embeddings)
+      max_position_embeddings = static_cast<int>(max_length.get<double>());
   }
   options.model_max_length = max_position_embeddings;
   Tokenizer tokenizer(std::move(vocab), options);
-  if (tokenizer_json.is_object() && tokenizer_json["added_tokens"].is_array()) {
-    for (const auto& t : tokenizer_json["added_tokens"]) {
-      if (!t["content"].is_string() || !tokenizer.find(t["content"].get<std::string>())) continue;
-      tokenizer.add_special_token(t["content"].get<std::string>());
+  if (const auto& added = member(tokenizer_json, "added_tokens"); added.is_array()) {
+    for (const auto& t : added) {
+      const auto& content = member(t, "content");
+      if (!content.is_string() || !tokenizer.find(content.get<std::string>())) continue;
+      tokenizer.add_special_token(content.get<std::string>());
     }
   }
   return tokenizer;
@@ -207,7 +214,9 @@ void Tokenizer::wordpiece(const std::vector<Char>& word, int word_index, int seq
   size_t start = 0;
   while (start < word.size()) {
     std::optional<std::int32_t> match;
-    size_t end = word.size();
+    // Longest match first, but never longer than the longest vocabulary entry: same result, and linear (not cubic)
+    // in the word's length.
+    size_t end = std::min(word.size(), start + longest_piece_);
     for (; end > start; --end) {
       std::string candidate = start > 0 ? "##" : "";
       for (size_t i = start; i < end; ++i) unicode::append_utf8(candidate, word[i].c);

@@ -84,6 +84,7 @@ class Tokenizer {
 
   std::vector<std::string> vocab_;
   std::unordered_map<std::string, std::int32_t> ids_;
+  size_t longest_piece_ = 0;  // characters in the longest vocabulary entry ("##" not counted): no longer piece can match
   void add_special_token(const std::string& token);  // must be in the vocabulary
 
   std::vector<std::u32string> special_tokens_;  // matched whole in the raw text, longest first

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/safe_files.h"
 #include "text/unicode.h"
 
 namespace bertscope {
@@ -146,14 +147,9 @@ std::vector<std::string> WordPieceTrainer::train(const std::function<void(int, i
 }
 
 void write_vocab(const std::filesystem::path& path, const std::vector<std::string>& vocab) {
-  const std::filesystem::path tmp = path.string() + ".partial";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw Error(path.string() + ": cannot write");
-    for (const auto& t : vocab) out << t << "\n";
-    if (!out) throw Error(path.string() + ": write failed (disk full?)");
-  }
-  std::filesystem::rename(tmp, path);
+  std::string text;
+  for (const auto& t : vocab) text += t + "\n";
+  write_file_atomically(path, text);
 }
 
 }  // namespace bertscope

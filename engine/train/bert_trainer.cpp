@@ -1,11 +1,15 @@
 // BertTrainer: parameters (load, initialise, save). The passes are in bert_trainer_passes.cpp.
 #include "train/bert_trainer.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/error.h"
+#include "core/json_io.h"
+#include "core/safe_files.h"
 #include "model/model_folder.h"
 #include "model/safetensors.h"
 
@@ -115,6 +119,26 @@ const Param& BertTrainer::param(const std::string& name) const {
   throw Error("internal: no parameter " + name);
 }
 
+void BertTrainer::check_loss(double loss, int step) const {
+  if (std::isfinite(loss)) return;
+  std::string culprit = "no weight or gradient is NaN/Inf yet (the input or the learning rate is the likely cause)";
+  std::vector<float> host;
+  for (const auto& p : params_) {
+    for (const auto& [what, tensor] : {std::pair{"weights", &p->value}, {"gradients", &p->grad}}) {
+      if (tensor->numel() == 0) continue;
+      host.resize(static_cast<size_t>(tensor->numel()));
+      backend_.download(*tensor, host);
+      if (std::any_of(host.begin(), host.end(), [](float x) { return !std::isfinite(x); })) {
+        culprit = std::string("first non-finite tensor: ") + p->name + " (" + what + ")";
+        break;
+      }
+    }
+    if (culprit.rfind("first", 0) == 0) break;
+  }
+  throw Error("training stopped at step " + std::to_string(step) + ": the loss is " + (std::isnan(loss) ? "NaN" : "infinite") +
+              "; " + culprit + ". Nothing was saved; try a lower learning rate");
+}
+
 std::int64_t BertTrainer::trainable_parameter_count() const {
   std::int64_t n = 0;
   for (const auto& p : params_)
@@ -123,7 +147,8 @@ std::int64_t BertTrainer::trainable_parameter_count() const {
 }
 
 void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<void(const fs::path&)>& extra) const {
-  const fs::path tmp = begin_model_folder(out);  // refuses a folder of the user's that is not a model
+  StagedFolder folder(out);  // refuses a folder of the user's that is not a model
+  const fs::path& tmp = folder.path();
   // Tensors: every parameter under its Hugging Face name (the tied decoder is not stored, as Hugging Face does).
   std::vector<std::vector<float>> host;
   std::vector<StWriteTensor> tensors;
@@ -135,7 +160,7 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
   for (size_t i = 0; i < params_.size(); ++i) tensors.push_back({params_[i]->name, params_[i]->value.shape(), host[i]});
   write_safetensors(tmp / "model.safetensors", tensors, dtype, {{"format", "pt"}});
 
-  nlohmann::json config = nlohmann::json::parse(std::ifstream(source_ / "config.json"));
+  nlohmann::json config = read_json_file(source_ / "config.json");
   config.erase("bertscope_untrained");
   if (options_.head == TrainHead::SequenceClassification) {
     config["architectures"] = {"BertForSequenceClassification"};
@@ -150,10 +175,10 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
   } else {
     config["architectures"] = {"BertForMaskedLM"};
   }
-  std::ofstream(tmp / "config.json") << config.dump(2) << "\n";
+  write_file_atomically(tmp / "config.json", config.dump(2) + "\n");
   copy_tokenizer_files(source_, tmp);
   if (extra) extra(tmp);
-  finish_model_folder(tmp, out);
+  folder.commit();
 }
 
 }  // namespace bertscope

@@ -54,6 +54,9 @@ class BertTrainer {
 
   // Forward and backward with dropout: every trainable parameter's grad = d(mean loss)/d(param). Returns the loss.
   double compute_gradients(const TrainBatch& batch);
+  // Throws Error when `loss` (of the given 1-based step) is NaN or infinite, naming the first parameter whose
+  // weights or gradients are not finite: training stops there rather than save a broken model.
+  void check_loss(double loss, int step) const;
   // Evaluation forward (no dropout). Classification: (B, L) logits. Masked LM: (R, V) logits at `rows`.
   std::vector<float> classification_logits(const TokenBatch& batch);
   std::vector<float> mlm_logits(const TokenBatch& batch, const std::vector<std::int32_t>& rows);

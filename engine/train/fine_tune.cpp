@@ -113,6 +113,7 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
       }
       batch.tokens = sentence_batch(tokenizer, chunk, options.max_length);
       const double step_loss = trainer.compute_gradients(batch);
+      trainer.check_loss(step_loss, step + 1);
       loss_sum += step_loss;
       adamw.step();
       ++batches;

@@ -7,6 +7,8 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/json_io.h"
+#include "core/safe_files.h"
 #include "model/random_model.h"
 #include "model/safetensors.h"
 #include "train/bert_trainer.h"
@@ -63,20 +65,32 @@ std::vector<std::int32_t> corpus_tokens(const fs::path& run_dir, const fs::path&
   if (!in) throw Error(corpus.string() + ": cannot open the corpus");
   for (std::string line; std::getline(in, line);)
     for (const Token& t : tokenizer.tokenize(line)) ids.push_back(t.id);
-  const fs::path tmp = cache.string() + ".partial";
-  std::ofstream(tmp, std::ios::binary).write(reinterpret_cast<const char*>(ids.data()), static_cast<std::streamsize>(ids.size() * sizeof(std::int32_t)));
-  fs::rename(tmp, cache);
+  write_file_atomically(cache, std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(std::int32_t)));
   return ids;
 }
 
 }  // namespace
 
+void check_pretraining_run_folder(const fs::path& run_dir) {
+  const fs::path folder = output_path(run_dir);
+  if (fs::exists(folder / "options.json") && fs::exists(folder / "checkpoint" / "state.json")) return;  // resumes
+  if (fs::exists(folder / "options.json"))  // never silently restart a run whose checkpoint is gone
+    throw Error(run_dir.string() + " is a pre-training run without its checkpoint (checkpoint/state.json is missing); "
+                "nothing was changed. Restore the checkpoint, or start a new run in another folder");
+  // A new run: only in a new or empty folder, so no file of the user's is appended to, replaced or reused.
+  check_replaceable_folder(folder, [](const std::string&) { return false; }, "a pre-training run");
+}
+
 int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vocab, const fs::path& heldout_path,
              Backend& backend, const PretrainOptions& requested, const PretrainCallbacks& cb) {
+  check_pretraining_run_folder(run_dir);  // never write into a folder of the user's
   const fs::path ckpt = run_dir / "checkpoint";
+  if (requested.seq_len < 3 || requested.batch_size < 1 || requested.log_every < 1 || requested.eval_every < 1 ||
+      requested.checkpoint_every < 1)
+    throw Error("pre-training needs a sequence length of at least 3 and a batch size and every interval of at least 1");
   PretrainOptions o = requested;
   if (fs::exists(run_dir / "options.json")) {  // resuming: the run's own settings, today's reporting intervals
-    o = options_from(json::parse(std::ifstream(run_dir / "options.json")), requested);
+    o = options_from(read_json_file(run_dir / "options.json"), requested);
     if (requested.total_steps > o.total_steps) o.total_steps = requested.total_steps;  // a run may be extended
   }
   if (!fs::exists(ckpt / "state.json") && o.init_from.empty() && vocab.empty())
@@ -101,7 +115,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
       write_random_model(ckpt, spec);
       if (cb.message) cb.message("new " + std::to_string(o.layers) + "-layer model in " + ckpt.string());
     }
-    std::ofstream(ckpt / "state.json") << json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() << "\n";
+    write_file_atomically(ckpt / "state.json", json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() + "\n");
   }
   const BertConfig config = BertConfig::load(ckpt / "config.json");
   // The architecture is the checkpoint's (a later phase's comes from the model it started from).
@@ -110,8 +124,8 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   o.heads = config.num_attention_heads;
   o.intermediate = config.intermediate_size;
   o.max_positions = config.max_position_embeddings;
-  std::ofstream(run_dir / "options.json") << options_json(o).dump(2) << "\n";
-  const json state = json::parse(std::ifstream(ckpt / "state.json"));
+  write_file_atomically(run_dir / "options.json", options_json(o).dump(2) + "\n");
+  const json state = read_json_file(ckpt / "state.json");
   int step = state.at("step");
   double elapsed_before = state.value("elapsed_seconds", 0.0);
 
@@ -160,7 +174,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
         }
       }
       write_safetensors(tmp / "optimizer.safetensors", tensors, StDType::F32);
-      std::ofstream(tmp / "state.json") << json{{"step", step}, {"elapsed_seconds", elapsed}}.dump() << "\n";
+      write_file_atomically(tmp / "state.json", json{{"step", step}, {"elapsed_seconds", elapsed}}.dump() + "\n");
     });
   };
 
@@ -217,7 +231,9 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   while (step < o.total_steps) {
     if ((cb.stop && cb.stop()) || (o.pause_at_step > 0 && step >= o.pause_at_step)) break;
     const TrainBatch batch = make_batch(step + 1);
-    loss_sum += trainer.compute_gradients(batch);
+    const double loss = trainer.compute_gradients(batch);
+    trainer.check_loss(loss, step + 1);  // stops before the step: the last checkpoint stays good
+    loss_sum += loss;
     adamw.step();
     ++step;
     ++loss_steps;
@@ -242,6 +258,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
       if (p.heldout) curve << p.heldout->top1 << "," << p.heldout->top5 << "," << p.heldout->baseline_top1;
       else curve << ",,";
       curve << "\n" << std::flush;
+      if (!curve) throw Error((run_dir / "curve.csv").string() + ": write failed (disk full?); the last checkpoint is intact");
       if (cb.progress) cb.progress(p);
       loss_sum = 0;
       loss_steps = 0;

@@ -47,6 +47,10 @@ struct PretrainCallbacks {
   std::function<bool()> stop;  // polled every step; a checkpoint is written before returning
 };
 
+// Throws Error unless `run_dir` is a run to resume (options.json and checkpoint/state.json) or a new or empty
+// folder. Called before any work, so a bad folder costs nothing.
+void check_pretraining_run_folder(const std::filesystem::path& run_dir);
+
 // Starts or resumes the run in `run_dir`; `options` are used only when it starts (its reporting intervals always).
 // corpus: one paragraph a line; vocab: vocab.txt (unused with init_from); heldout (optional): text to evaluate on. Returns the step reached.
 int pretrain(const std::filesystem::path& run_dir, const std::filesystem::path& corpus, const std::filesystem::path& vocab,

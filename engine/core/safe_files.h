@@ -1,0 +1,68 @@
+#pragma once
+// Writing to the user's disk without ever losing what is there. Every file and folder bertscope writes goes through
+// here, so the rules live in one place:
+//   - a result is built under a temporary name this run created, flushed to disk (fsync), and only then moved into
+//     place; a crash or a full disk leaves the previous result, never a half-written one;
+//   - an existing folder is replaced only when it holds nothing but the files bertscope itself writes there (a model
+//     or a pre-training run); a folder with anything else in it is the user's and is refused;
+//   - an existing file is never overwritten unless the caller owns it (a checkpoint's state, a run's options);
+//   - nothing is removed that this run did not create, or that was not a model folder being replaced on request.
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace bertscope {
+
+// The output path as the user meant it: absolute and normalised, a trailing slash dropped, relative names and
+// non-ASCII names kept. Refuses "", the root, and the current folder or any folder above it.
+std::filesystem::path output_path(const std::filesystem::path& requested);
+
+// The files a Hugging Face model folder may hold (what bertscope or Hugging Face's save_pretrained writes).
+bool is_model_file_name(const std::string& name);
+
+// Throws Error unless `folder` is absent, empty, or holds only entries for which `ours` is true. `what` names the
+// kind of folder in the message ("a model folder").
+void check_replaceable_folder(const std::filesystem::path& folder, bool (*ours)(const std::string& name),
+                              const std::string& what);
+// check_replaceable_folder for a model folder: refused when it holds anything but model files.
+void check_model_output(const std::filesystem::path& folder);
+// Throws Error when `file` exists: bertscope never overwrites a file of the user's (its own input included).
+void check_new_file(const std::filesystem::path& file);
+
+// A folder built under a temporary name beside its destination and moved into place by commit(): the destination
+// is swapped atomically (renameat2 RENAME_EXCHANGE; two renames where the file system lacks it), and the old
+// folder is removed only once the new one is complete on disk. Destroyed without commit(), it removes the
+// temporary folder (which only this object created) and leaves the destination untouched.
+class StagedFolder {
+ public:
+  // `replaceable` decides which entries an existing destination may hold (checked now and again at commit).
+  explicit StagedFolder(const std::filesystem::path& destination, bool (*replaceable)(const std::string&) = is_model_file_name,
+                        const std::string& what = "a model folder");
+  ~StagedFolder();
+  StagedFolder(const StagedFolder&) = delete;
+  StagedFolder& operator=(const StagedFolder&) = delete;
+
+  const std::filesystem::path& path() const { return staging_; }
+  const std::filesystem::path& destination() const { return destination_; }
+  void commit();
+
+ private:
+  std::filesystem::path destination_, staging_;
+  bool (*replaceable_)(const std::string&);
+  std::string what_;
+  bool committed_ = false;
+};
+
+// Creates a new, uniquely named folder beside `near` ("." + name + ".bertscope-PID-N"), owned by the caller.
+std::filesystem::path make_temporary_folder_beside(const std::filesystem::path& near);
+
+// Writes `content` to `file` through a temporary file in the same folder, fsynced, then renamed over `file`.
+// Throws Error naming the file on any failed write (a full disk included). Use only for files the caller owns.
+void write_file_atomically(const std::filesystem::path& file, std::string_view content);
+// fsync a file, or a folder's entries; throws Error on failure.
+void sync_to_disk(const std::filesystem::path& path);
+// sync_to_disk on every file under `folder`, then on the folder itself.
+void sync_tree(const std::filesystem::path& folder);
+
+}  // namespace bertscope
