@@ -75,6 +75,13 @@ class FileSizeLimit {
   rlimit saved_{};
 };
 
+// A safetensors file of just `header` (its 8-byte little-endian length, then the JSON), for hostile headers.
+void write_safetensors_header(const fs::path& file, const std::string& header) {
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  write(file, bytes + header);
+}
+
 std::string deep_array(int depth) { return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']'); }
 
 }  // namespace
@@ -85,12 +92,7 @@ class TestHardening : public QObject {
   fs::path root() const { return dir_.path().toStdString(); }
 
   RandomModelSpec tinySpec() const {
-    RandomModelSpec s;
-    s.vocab_file = test::small_vocab(dir_);
-    s.layers = 1;
-    s.hidden = 16;
-    s.heads = 2;
-    s.intermediate = 32;
+    RandomModelSpec s = test::tiny_model_spec(dir_);
     s.max_positions = 32;
     return s;
   }
@@ -121,6 +123,13 @@ class TestHardening : public QObject {
     const auto before = snapshot(project);
     QVERIFY_THROWS_EXCEPTION(Error, write_random_model(project, tinySpec()));
     QCOMPARE(snapshot(project), before);
+    // A folder under a model file's name is the user's too: replacing the model must not take it along.
+    const fs::path model = root() / "model-with-folder";
+    write_random_model(model, tinySpec());
+    fs::remove(model / "vocab.txt");
+    write(model / "vocab.txt" / "mine.txt", "mine");
+    QVERIFY_THROWS_EXCEPTION(Error, write_random_model(model, tinySpec()));
+    QCOMPARE(read(model / "vocab.txt" / "mine.txt"), std::string("mine"));
   }
 
   void theCurrentFolderAndItsParentsAreRefused() {
@@ -249,10 +258,7 @@ class TestHardening : public QObject {
     }
     write(model / "config.json", good_config);
     // A safetensors header whose metadata nests deeply.
-    const std::string header = "{\"__metadata__\":{\"x\":" + deep + "}}";
-    std::string file(8, '\0');
-    for (int i = 0; i < 8; ++i) file[static_cast<size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-    write(root() / "deep.safetensors", file + header);
+    write_safetensors_header(root() / "deep.safetensors", "{\"__metadata__\":{\"x\":" + deep + "}}");
     QVERIFY_THROWS_EXCEPTION(Error, SafetensorsFile(root() / "deep.safetensors"));
   }
 
@@ -270,10 +276,8 @@ class TestHardening : public QObject {
 
   void aShapeThatOverflowsIsAnError() {
     QVERIFY_THROWS_EXCEPTION(Error, element_count({std::int64_t{1} << 32, std::int64_t{1} << 32}));
-    const std::string header = R"({"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})";
-    std::string file(8, '\0');
-    for (int i = 0; i < 8; ++i) file[static_cast<size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
-    write(root() / "huge.safetensors", file + header);
+    write_safetensors_header(root() / "huge.safetensors",
+                             R"({"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})");
     QVERIFY_THROWS_EXCEPTION(Error, SafetensorsFile(root() / "huge.safetensors"));
   }
 

@@ -60,11 +60,7 @@ class TestLoader : public QObject {
 
  private slots:
   void initTestCase() {
-    RandomModelSpec spec;
-    spec.vocab_file = test::small_vocab(tmp_);
-    spec.layers = 1;
-    spec.hidden = 16;
-    spec.heads = 2;
+    RandomModelSpec spec = test::tiny_model_spec(tmp_);
     spec.intermediate = 24;
     spec.init_std = 0.5f;
     base_ = fs::path(tmp_.path().toStdString()) / "base";

@@ -101,6 +101,16 @@ std::filesystem::path small_vocab(const QTemporaryDir& dir) {
   return out_path;
 }
 
+RandomModelSpec tiny_model_spec(const QTemporaryDir& dir) {
+  RandomModelSpec spec;
+  spec.vocab_file = small_vocab(dir);
+  spec.layers = 1;
+  spec.hidden = 16;
+  spec.heads = 2;
+  spec.intermediate = 32;
+  return spec;
+}
+
 double normalised_error(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return INFINITY;
   double scale = 1.0, err = 0.0;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/backend.h"
+#include "model/random_model.h"
 
 namespace bertscope::test {
 
@@ -29,6 +30,9 @@ std::vector<nlohmann::json> ask_hugging_face(const std::filesystem::path& model,
 
 // A vocabulary of a few hundred real English WordPieces (resources/vocab, first 2000 entries), for tiny models.
 std::filesystem::path small_vocab(const QTemporaryDir& dir);
+
+// A one-layer model of 16 hidden units, 2 heads and 32 feed-forward units on small_vocab(dir).
+RandomModelSpec tiny_model_spec(const QTemporaryDir& dir);
 
 // Largest |a - b| / max(1, max |a|).
 double normalised_error(const std::vector<float>& a, const std::vector<float>& b);

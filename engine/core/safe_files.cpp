@@ -70,7 +70,8 @@ void check_replaceable_folder(const fs::path& folder, bool (*ours)(const std::st
   std::vector<std::string> foreign;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
-    if (!ours(name) || (!entry.is_regular_file() && !entry.is_directory()) || entry.is_symlink()) foreign.push_back(name);
+    // Only plain files can be ours: a folder or a link under a model file's name is the user's.
+    if (!ours(name) || !entry.is_regular_file() || entry.is_symlink()) foreign.push_back(name);
   }
   if (foreign.empty()) return;
   std::string list;

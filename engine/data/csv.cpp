@@ -33,7 +33,6 @@ size_t utf8_error_at(std::string_view s) {
   return std::string_view::npos;
 }
 
-bool valid_utf8(std::string_view s) { return utf8_error_at(s) == std::string_view::npos; }
 
 // Splits text into records (RFC 4180). Empty lines are not records. Stops after `limit` records (0: all).
 std::vector<Record> split_records(std::string_view text, char delimiter, size_t limit = 0) {
@@ -90,8 +89,6 @@ std::vector<Record> split_records(std::string_view text, char delimiter, size_t 
       record_done = true;
     }
     if (empty_line && r.problem.empty() && r.fields.size() == 1 && r.fields[0].empty()) continue;
-    for (const auto& f : r.fields)
-      if (r.problem.empty() && !valid_utf8(f)) r.problem = "the text is not valid UTF-8 (save the file as UTF-8)";
     records.push_back(std::move(r));
   }
   return records;
