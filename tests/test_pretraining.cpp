@@ -1,5 +1,6 @@
 // Pre-training pieces: the WordPiece vocabulary trainer, sequence packing, masked-token evaluation, and a run that
 // is stopped and resumed ending exactly where an uninterrupted run ends.
+#include <cmath>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <filesystem>
@@ -161,6 +162,8 @@ class TestPretraining : public QObject {
     const MlmEvalResult flat = evaluate_mlm(recorder, tok, corpus_lines(4), 16, 3);
     QVERIFY(flat.masked > 10);
     QVERIFY(flat.baseline_top5 >= flat.baseline_top1);
+    // Flat logits give every token 1/V: the loss is log V exactly.
+    QVERIFY(std::abs(flat.loss - std::log(static_cast<double>(tok.vocab_size()))) < 1e-9);
     const MlmEvalResult again = evaluate_mlm(recorder, tok, corpus_lines(4), 16, 3);
     QCOMPARE(again.masked, flat.masked);  // fixed seed: the same positions
   }

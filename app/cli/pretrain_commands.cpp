@@ -103,7 +103,7 @@ int run_evaluate_mlm(const EvaluateMlmCommand& a) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) lines.push_back(line);
   const MlmEvalResult r = evaluate_mlm(session.model(), session.tokenizer(), lines, a.max_length, a.seed);
-  std::cout << json{{"masked", r.masked}, {"tokens", r.tokens}, {"top1", r.top1}, {"top5", r.top5},
+  std::cout << json{{"masked", r.masked}, {"tokens", r.tokens}, {"loss", r.loss}, {"top1", r.top1}, {"top5", r.top5},
                     {"baseline_top1", r.baseline_top1}, {"baseline_top5", r.baseline_top5}}.dump()
             << std::endl;
   return 0;

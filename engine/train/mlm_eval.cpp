@@ -1,6 +1,7 @@
 #include "train/mlm_eval.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -52,6 +53,7 @@ MlmEvalResult evaluate_mlm(const MlmLogitsFn& logits_of, const Tokenizer& tokeni
   std::mt19937 rng(seed);
   std::bernoulli_distribution pick(0.15);
   std::int64_t hit1 = 0, hit5 = 0, base1 = 0, base5 = 0;
+  double loss_sum = 0;
   const size_t batch_size = 16;
   for (size_t start = 0; start < sequences.size(); start += batch_size) {
     const size_t end = std::min(sequences.size(), start + batch_size);
@@ -82,6 +84,11 @@ MlmEvalResult evaluate_mlm(const MlmLogitsFn& logits_of, const Tokenizer& tokeni
       std::vector<std::int32_t> top(V);
       for (size_t v = 0; v < V; ++v) top[v] = static_cast<std::int32_t>(v);
       std::partial_sort(top.begin(), top.begin() + 5, top.end(), [&](std::int32_t a, std::int32_t c) { return row[a] > row[c]; });
+      // -log softmax(row)[truth], computed stably around the row's maximum.
+      const float top_logit = row[top[0]];
+      double sum = 0;
+      for (size_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v] - top_logit));
+      loss_sum += std::log(sum) - static_cast<double>(row[truth[i]] - top_logit);
       hit1 += top[0] == truth[i];
       hit5 += std::find(top.begin(), top.begin() + 5, truth[i]) != top.begin() + 5;
       base1 += !common.empty() && common[0] == truth[i];
@@ -93,6 +100,7 @@ MlmEvalResult evaluate_mlm(const MlmLogitsFn& logits_of, const Tokenizer& tokeni
   if (r.masked == 0) throw Error("no token was masked (the text is too short)");
   const double n = static_cast<double>(r.masked);
   r.top1 = hit1 / n;
+  r.loss = loss_sum / n;
   r.top5 = hit5 / n;
   r.baseline_top1 = base1 / n;
   r.baseline_top5 = base5 / n;

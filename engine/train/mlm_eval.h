@@ -16,6 +16,7 @@ namespace bertscope {
 struct MlmEvalResult {
   std::int64_t tokens = 0, masked = 0;
   double top1 = 0, top5 = 0;
+  double loss = 0;  // mean cross-entropy of the masked tokens (nats), as the training loss
   double baseline_top1 = 0, baseline_top5 = 0;
 };
 
