@@ -70,7 +70,7 @@ std::optional<std::string> Checkpoint::resolve(const std::string& canonical) con
   return std::nullopt;
 }
 
-const SafetensorsFile& Checkpoint::file_of(const std::string& stored_name) const {
+const TensorFile& Checkpoint::file_of(const std::string& stored_name) const {
   return *files_.at(owner_.at(stored_name));
 }
 
@@ -81,7 +81,7 @@ std::span<const float> Checkpoint::read(const std::string& canonical, const Shap
     std::string where = files_.size() == 1 ? files_[0]->path().string() : folder_.string() + " (sharded checkpoint)";
     throw Error(where + ": missing tensor '" + canonical + "' (expected shape " + shape_to_string(expected) + ")");
   }
-  const SafetensorsFile& file = file_of(*stored);
+  const TensorFile& file = file_of(*stored);
   const StTensorInfo& info = file.tensors().at(*stored);
   if (info.shape != expected)
     throw Error(file.path().string() + ": tensor '" + *stored + "' has shape " + shape_to_string(info.shape) +
@@ -120,7 +120,8 @@ std::map<std::string, LoadedTensor> Checkpoint::read_all() const {
 std::int64_t Checkpoint::parameter_count() const {
   std::int64_t n = 0;
   for (const auto& f : files_)
-    for (const auto& [name, info] : f->tensors()) n += element_count(info.shape);
+    for (const auto& [name, info] : f->tensors())
+      if (is_floating(info.dtype)) n += element_count(info.shape);  // integer tensors are buffers, not parameters
   return n;
 }
 

@@ -36,15 +36,15 @@ class Checkpoint {
   // Every tensor of every file, by stored name, as float32 (F16/BF16 converted).
   std::map<std::string, LoadedTensor> read_all() const;
 
-  const SafetensorsFile& file_of(const std::string& stored_name) const;
+  const TensorFile& file_of(const std::string& stored_name) const;
   std::uint64_t total_bytes() const;
   std::string dtype_summary() const;  // e.g. "F32" or "F16 + F32"
   std::int64_t parameter_count() const;
-  const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+  const std::vector<std::unique_ptr<TensorFile>>& files() const { return files_; }
 
  private:
   std::filesystem::path folder_;
-  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::vector<std::unique_ptr<TensorFile>> files_;
   std::map<std::string, size_t> owner_;  // stored tensor name -> index into files_
 };
 

@@ -1,9 +1,5 @@
 #include "model/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -15,56 +11,6 @@
 #include "core/safe_files.h"
 
 namespace bertscope {
-
-// RAII read-only memory mapping of a whole file.
-class MappedFile {
- public:
-  explicit MappedFile(const std::filesystem::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(path.string() + ": cannot open (" + std::strerror(errno) + ")");
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      throw Error(path.string() + ": cannot stat");
-    }
-    size_ = static_cast<std::uint64_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        ::close(fd);
-        throw Error(path.string() + ": cannot memory-map (" + std::strerror(errno) + ")");
-      }
-      data_ = static_cast<const std::uint8_t*>(p);
-    }
-    ::close(fd);
-  }
-  ~MappedFile() {
-    if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  const std::uint8_t* data() const { return data_; }
-  std::uint64_t size() const { return size_; }
-
- private:
-  const std::uint8_t* data_ = nullptr;
-  std::uint64_t size_ = 0;
-};
-
-const char* dtype_name(StDType t) {
-  switch (t) {
-    case StDType::F32: return "F32";
-    case StDType::F16: return "F16";
-    case StDType::BF16: return "BF16";
-  }
-  return "?";
-}
-
-namespace {
-
-std::uint64_t dtype_size(StDType t) { return t == StDType::F32 ? 4 : 2; }
-
-}  // namespace
 
 SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path) {
   map_ = std::make_shared<MappedFile>(path);
@@ -92,10 +38,14 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path
       throw Error(tensor + ": header entry needs dtype, shape and data_offsets");
     StTensorInfo info{};
     const auto& dt = entry["dtype"];
-    if (dt == "F32") info.dtype = StDType::F32;
-    else if (dt == "F16") info.dtype = StDType::F16;
-    else if (dt == "BF16") info.dtype = StDType::BF16;
-    else throw Error(tensor + ": unsupported dtype " + describe_json(dt) + " (bertscope reads F32, F16 and BF16)");
+    static const std::map<std::string, StDType> kDTypes = {
+        {"F32", StDType::F32}, {"F16", StDType::F16}, {"BF16", StDType::BF16}, {"F64", StDType::F64},
+        {"I64", StDType::I64}, {"I32", StDType::I32}, {"I16", StDType::I16}, {"I8", StDType::I8},
+        {"U8", StDType::U8},   {"BOOL", StDType::BOOL}};
+    const auto known = dt.is_string() ? kDTypes.find(dt.get<std::string>()) : kDTypes.end();
+    if (known == kDTypes.end())
+      throw Error(tensor + ": unsupported dtype " + describe_json(dt) + " (bertscope reads F32, F16, BF16, F64 and integers)");
+    info.dtype = known->second;
     if (!entry["shape"].is_array()) throw Error(tensor + ": shape is not a list");
     constexpr std::uint64_t max_elements = 1ull << 40;
     std::uint64_t count = 1;
@@ -129,58 +79,6 @@ std::uint64_t SafetensorsFile::file_size() const { return map_->size(); }
 
 std::shared_ptr<const void> SafetensorsFile::keep_alive() const { return map_; }
 
-float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  std::uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: renormalise
-      int e = -1;
-      std::uint32_t m = mant;
-      do { ++e; m <<= 1; } while ((m & 0x400) == 0);
-      bits = sign | ((127 - 15 - e) << 23) | ((m & 0x3ff) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-std::uint16_t float_to_half(float f) {
-  std::uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const std::uint32_t sign = (x >> 16) & 0x8000u;
-  const int exp = static_cast<int>((x >> 23) & 0xff) - 127 + 15;
-  std::uint32_t mant = x & 0x7fffffu;
-  if (((x >> 23) & 0xff) == 0xff) return static_cast<std::uint16_t>(sign | 0x7c00u | (mant ? 0x200u : 0));
-  if (exp >= 31) return static_cast<std::uint16_t>(sign | 0x7c00u);  // overflow -> inf
-  if (exp <= 0) {                                                    // subnormal or zero
-    if (exp < -10) return static_cast<std::uint16_t>(sign);
-    mant |= 0x800000u;
-    const int shift = 14 - exp;
-    std::uint32_t h = mant >> shift;
-    const std::uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (h & 1))) ++h;  // round to nearest even
-    return static_cast<std::uint16_t>(sign | h);
-  }
-  std::uint32_t h = (static_cast<std::uint32_t>(exp) << 10) | (mant >> 13);
-  const std::uint32_t rem = mant & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) ++h;  // may carry into the exponent: still correct
-  return static_cast<std::uint16_t>(sign | h);
-}
-
-float bf16_to_float(std::uint16_t b) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 std::span<const float> SafetensorsFile::read_f32(const std::string& name, std::vector<float>& converted) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) throw Error(path_.string() + ": no tensor '" + name + "'");
@@ -190,15 +88,7 @@ std::span<const float> SafetensorsFile::read_f32(const std::string& name, std::v
   if (info.dtype == StDType::F32 && reinterpret_cast<std::uintptr_t>(src) % alignof(float) == 0)
     return {reinterpret_cast<const float*>(src), count};
   converted.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (info.dtype == StDType::F32) {
-      std::memcpy(&converted[i], src + 4 * i, 4);
-    } else {
-      std::uint16_t v;
-      std::memcpy(&v, src + 2 * i, 2);
-      converted[i] = info.dtype == StDType::F16 ? half_to_float(v) : bf16_to_float(v);
-    }
-  }
+  convert_to_f32(info.dtype, src, count, converted.data());
   return converted;
 }
 
