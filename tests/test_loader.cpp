@@ -195,9 +195,13 @@ class TestLoader : public QObject {
     expect_error(dir, "not valid JSON");
     std::string dtype = bytes;
     auto at = dtype.find("\"F32\"");
-    dtype.replace(at, 5, "\"I64\"");
+    dtype.replace(at, 5, "\"C64\"");
     corrupt(file, dtype);
-    expect_error(dir, "unsupported dtype \"I64\"");
+    expect_error(dir, "unsupported dtype \"C64\"");
+    std::string integers = bytes;  // I32 has F32's size, so only the type is wrong: weights must be floating point
+    integers.replace(integers.find("\"F32\""), 5, "\"I32\"");
+    corrupt(file, integers);
+    expect_error(dir, "is I32; model weights must be floating point");
     fs::remove(file);
     expect_error(dir, "no model.safetensors");
     corrupt(dir / "pytorch_model.bin", "x");

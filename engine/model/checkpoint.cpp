@@ -86,6 +86,9 @@ std::span<const float> Checkpoint::read(const std::string& canonical, const Shap
   if (info.shape != expected)
     throw Error(file.path().string() + ": tensor '" + *stored + "' has shape " + shape_to_string(info.shape) +
                 ", expected " + shape_to_string(expected) + " (from config.json)");
+  if (!is_floating(info.dtype))
+    throw Error(file.path().string() + ": tensor '" + *stored + "' is " + dtype_name(info.dtype) +
+                "; model weights must be floating point");
   auto data = file.read_f32(*stored, converted);
   if (keep_alive) *keep_alive = (data.data() == converted.data()) ? nullptr : file.keep_alive();
   return data;
