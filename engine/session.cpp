@@ -48,8 +48,8 @@ std::unique_ptr<Backend> make_backend(const BackendRequest& request, std::string
 Session::Session(const fs::path& folder, const BackendRequest& request) {
   const auto t0 = std::chrono::steady_clock::now();
   if (!fs::is_directory(folder)) throw Error(folder.string() + ": not a folder (give a Hugging Face model folder)");
-  BertConfig config = BertConfig::load(folder / "config.json");
-  tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::load(folder, config.max_position_embeddings));
+  ModelConfig config = ModelConfig::load(folder / "config.json");
+  tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::load(folder, config.max_tokens()));
   if (static_cast<int>(tokenizer_->vocab_size()) > config.vocab_size)
     throw Error(folder.string() + ": the vocabulary has " + std::to_string(tokenizer_->vocab_size()) +
                 " tokens but config.json's vocab_size is " + std::to_string(config.vocab_size));
@@ -58,7 +58,9 @@ Session::Session(const fs::path& folder, const BackendRequest& request) {
   model_ = std::make_unique<BertModel>(config, checkpoint, *backend_);
 
   info_.folder = folder;
-  info_.architecture = config.architectures.empty() ? "BertModel" : config.architectures[0];
+  info_.architecture = config.architectures.empty() ? class_name(config.architecture(), HeadKind::Encoder)
+                                                    : config.architectures[0];
+  info_.model_type = config.model_type;
   info_.heads = model_->head_summary();
   info_.layers = config.num_hidden_layers;
   info_.hidden = config.hidden_size;
@@ -70,8 +72,7 @@ Session::Session(const fs::path& folder, const BackendRequest& request) {
   info_.file_bytes = checkpoint.total_bytes();
   info_.dtype = checkpoint.dtype_summary();
   info_.backend = backend_->name();
-  const nlohmann::json j = read_json_file(folder / "config.json");  // read and checked by BertConfig::load above
-  info_.untrained = j.is_object() && j.value("bertscope_untrained", false);
+  info_.untrained = config.raw.value("bertscope_untrained", false);
   info_.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 

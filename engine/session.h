@@ -27,7 +27,8 @@ std::unique_ptr<Backend> make_backend(const BackendRequest& request, std::string
 
 struct ModelInfo {
   std::filesystem::path folder;
-  std::string architecture;  // config.json's architectures[0], or "BertModel"
+  std::string architecture;  // config.json's architectures[0], or the family's bare encoder ("BertModel")
+  std::string model_type;    // "bert", "distilbert", "roberta"
   std::string heads;         // e.g. "masked LM + next sentence"
   int layers = 0, hidden = 0, attention_heads = 0, intermediate = 0, vocab = 0, max_positions = 0;
   std::int64_t parameters = 0;
@@ -45,7 +46,7 @@ class Session {
   ~Session();
 
   const ModelInfo& info() const { return info_; }
-  const BertConfig& config() const { return model_->config(); }
+  const ModelConfig& config() const { return model_->config(); }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   BertModel& model() { return *model_; }
   Backend& backend() { return *backend_; }

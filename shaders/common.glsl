@@ -27,10 +27,12 @@ float safe_tanh(float x) { return tanh(clamp(x, -15.0, 15.0)); }
 #define ACT_NONE 0
 #define ACT_GELU 1
 #define ACT_TANH 2
+#define ACT_RELU 3
 
 float activate(float x, int act) {
   if (act == ACT_GELU) return gelu(x);
   if (act == ACT_TANH) return safe_tanh(x);
+  if (act == ACT_RELU) return max(x, 0.0);
   return x;
 }
 
@@ -38,5 +40,6 @@ float activate(float x, int act) {
 float activation_slope(float x, int act) {
   if (act == ACT_GELU) return 0.5 * (1.0 + erf_approx(x * 0.70710678118654752)) + x * exp(-0.5 * x * x) * 0.3989422804014327;
   if (act == ACT_TANH) { float t = safe_tanh(x); return 1.0 - t * t; }
+  if (act == ACT_RELU) return x > 0.0 ? 1.0 : 0.0;
   return 1.0;
 }

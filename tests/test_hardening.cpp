@@ -254,7 +254,7 @@ class TestHardening : public QObject {
       const std::string key = std::string("\"") + field + "\":null";
       text.replace(text.find(key), key.size(), std::string("\"") + field + "\":" + deep);
       write(model / "config.json", text);
-      QVERIFY_THROWS_EXCEPTION(Error, BertConfig::load(model / "config.json"));
+      QVERIFY_THROWS_EXCEPTION(Error, ModelConfig::load(model / "config.json"));
     }
     write(model / "config.json", good_config);
     // A safetensors header whose metadata nests deeply.
@@ -319,7 +319,7 @@ class TestHardening : public QObject {
     nlohmann::json c = read_json_file(model / "config.json");
     c["layer_norm_eps"] = -1;
     write(model / "config.json", c.dump());
-    QVERIFY_THROWS_EXCEPTION(Error, BertConfig::load(model / "config.json"));
+    QVERIFY_THROWS_EXCEPTION(Error, ModelConfig::load(model / "config.json"));
   }
 
   void fillMaskWorkIsBounded() {

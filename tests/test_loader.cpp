@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
 #include "model/checkpoint.h"
+#include "model/config.h"
 #include "model/convert.h"
 #include "model/random_model.h"
 #include "session.h"
@@ -205,7 +206,7 @@ class TestLoader : public QObject {
     fs::remove(file);
     expect_error(dir, "no model.safetensors");
     corrupt(dir / "pytorch_model.bin", "x");
-    expect_error(dir, "only pytorch_model.bin");
+    expect_error(dir, "pytorch_model.bin: not a PyTorch checkpoint");  // read now, and refused as garbage
   }
 
   // Pre-training heads (MLM + next sentence): the NSP probability equals softmax(W_nsp tanh(W_pool h_cls + b) + b).
@@ -252,6 +253,55 @@ class TestLoader : public QObject {
     corrupt(dir / "config.json", "{\"hidden_size\": 16}");
     expect_error(dir, "missing field \"vocab_size\"");
     expect_error(fs::path(tmp_.path().toStdString()) / "does-not-exist", "not a folder");
+    corrupt(dir / "config.json", "{\"model_type\": \"gpt2\", \"vocab_size\": 10}");
+    expect_error(dir, "model_type \"gpt2\" is not one bertscope runs (it runs bert, distilbert, roberta)");
+  }
+
+  // Each family's config.json is read with its own field names and conventions.
+  void families_read_their_own_config_fields() {
+    const ModelConfig distil = ModelConfig::from_json(nlohmann::json::parse(R"({
+        "model_type": "distilbert", "vocab_size": 100, "dim": 32, "n_layers": 3, "n_heads": 4, "hidden_dim": 64,
+        "activation": "relu", "max_position_embeddings": 40, "pad_token_id": 0,
+        "architectures": ["DistilBertForTokenClassification"]})"), "distil/config.json");
+    QCOMPARE(distil.hidden_size, 32);
+    QCOMPARE(distil.num_hidden_layers, 3);
+    QCOMPARE(distil.num_attention_heads, 4);
+    QCOMPARE(distil.intermediate_size, 64);
+    QVERIFY(!distil.has_token_types());
+    QCOMPARE(distil.activation(), Activation::Relu);
+    QCOMPARE(distil.layer_norm_eps, 1e-12f);  // DistilBERT's LayerNorms have a fixed eps
+    QCOMPARE(distil.max_tokens(), 40);
+    QCOMPARE(distil.position_ids({5, 6, 0, 7, 0, 0}, 2, 3), (std::vector<std::int32_t>{0, 1, 2, 0, 1, 2}));
+    QCOMPARE(head_of_class(distil.architecture(), distil.architectures[0]), std::optional(HeadKind::TokenClassification));
+    QCOMPARE(head_of_class(distil.architecture(), "BertForTokenClassification"), std::optional<HeadKind>());
+
+    const ModelConfig roberta = ModelConfig::from_json(nlohmann::json::parse(R"({
+        "model_type": "roberta", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "intermediate_size": 64, "max_position_embeddings": 514, "type_vocab_size": 1,
+        "layer_norm_eps": 1e-5, "pad_token_id": 1})"), "roberta/config.json");
+    QCOMPARE(roberta.first_position(), 2);  // padding_idx + 1, as fairseq numbered them
+    QCOMPARE(roberta.max_tokens(), 512);
+    QCOMPARE(roberta.layer_norm_eps, 1e-5f);
+    // Hugging Face's create_position_ids_from_input_ids: padding keeps padding_idx, real tokens count on from it.
+    QCOMPARE(roberta.position_ids({0, 9, 2, 1, 1, 0, 9, 9, 9, 2}, 2, 5),
+             (std::vector<std::int32_t>{2, 3, 4, 1, 1, 2, 3, 4, 5, 6}));
+    QCOMPARE(class_name(roberta.architecture(), HeadKind::MaskedLM), std::string("RobertaForMaskedLM"));
+
+    auto bad = [](const char* text, const char* must_contain) {
+      try {
+        ModelConfig::from_json(nlohmann::json::parse(text), "config.json");
+        QFAIL("no error");
+      } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(must_contain), e.what());
+      }
+    };
+    bad(R"({"model_type": "distilbert", "vocab_size": 100, "dim": 30, "n_layers": 1, "n_heads": 4, "hidden_dim": 8})",
+        "dim 30 is not a multiple of n_heads 4");
+    bad(R"({"model_type": "distilbert", "vocab_size": 100, "dim": 32, "n_layers": 1, "n_heads": 4, "hidden_dim": 8,
+            "activation": "gelu_new"})", "activation \"gelu_new\" is not supported");
+    bad(R"({"model_type": "roberta", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 1,
+            "num_attention_heads": 4, "intermediate_size": 8, "max_position_embeddings": 4, "pad_token_id": 1})",
+        "leaves no room for a sentence");
   }
 };
 

@@ -49,6 +49,7 @@ class TestOps : public QObject {
     QTest::newRow("3x17x5 gelu") << 3 << 17 << 5 << 1 << true;
     QTest::newRow("65x130x67 no bias") << 65 << 130 << 67 << 0 << false;
     QTest::newRow("70x33x129 tanh") << 70 << 33 << 129 << 2 << true;
+    QTest::newRow("40x64x64 relu") << 40 << 64 << 64 << 3 << true;
     QTest::newRow("128x96x200 gelu") << 128 << 96 << 200 << 1 << true;
     QTest::newRow("2x64x1001 (vocab-like)") << 2 << 64 << 1001 << 0 << true;
   }
@@ -127,15 +128,20 @@ class TestOps : public QObject {
   void embed_and_gather() {
     const int V = 37, P = 20, Y = 2, H = 19, B = 2, T = 7;
     auto word = random(V * H), pos = random(P * H), type = random(Y * H);
-    std::vector<std::int32_t> ids, types, rows = {13, 0, 5};
-    for (int i = 0; i < B * T; ++i) { ids.push_back((i * 7) % V); types.push_back(i % 2); }
+    std::vector<std::int32_t> ids, positions, types, rows = {13, 0, 5};
+    for (int i = 0; i < B * T; ++i) {
+      ids.push_back((i * 7) % V);
+      positions.push_back(2 + (i * 3) % (P - 2));  // not simply 0..T-1: RoBERTa's start after the padding index
+      types.push_back(i % 2);
+    }
     std::vector<float> emb[2], gathered[2];
     Backend* backends[2] = {&cpu_, gpu_.get()};
     for (int i = 0; i < 2; ++i) {
       Backend& be = *backends[i];
       Tensor out = be.empty({B * T, H}), g = be.empty({3, H});
-      be.embed(be.upload(std::span<const std::int32_t>(ids), {B * T}), be.upload(std::span<const std::int32_t>(types), {B * T}),
-               be.upload(word, {V, H}), be.upload(pos, {P, H}), be.upload(type, {Y, H}), T, out);
+      be.embed(be.upload(std::span<const std::int32_t>(ids), {B * T}), be.upload(std::span<const std::int32_t>(positions), {B * T}),
+               be.upload(std::span<const std::int32_t>(types), {B * T}), be.upload(word, {V, H}), be.upload(pos, {P, H}),
+               be.upload(type, {Y, H}), out);
       be.gather_rows(out, be.upload(std::span<const std::int32_t>(rows), {3}), g);
       emb[i] = host(be, out);
       gathered[i] = host(be, g);

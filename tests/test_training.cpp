@@ -38,7 +38,7 @@ TrainBatch read_batch(const fs::path& file) {
 }
 
 std::vector<std::string> labels_of(const fs::path& model) {
-  const BertConfig c = BertConfig::load(model / "config.json");
+  const ModelConfig c = ModelConfig::load(model / "config.json");
   std::vector<std::string> labels;
   for (const auto& [id, label] : c.id2label) labels.push_back(label);
   if (labels.empty()) labels = {"LABEL_0", "LABEL_1"};

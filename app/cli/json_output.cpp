@@ -66,7 +66,7 @@ nlohmann::json attention_json(const AttentionResult& r) {
 }
 
 nlohmann::json info_json(const ModelInfo& i) {
-  nlohmann::json j = {{"folder", i.folder.string()},     {"architecture", i.architecture},
+  nlohmann::json j = {{"folder", i.folder.string()},     {"architecture", i.architecture}, {"model_type", i.model_type},
                       {"heads", i.heads},                {"num_hidden_layers", i.layers},
                       {"hidden_size", i.hidden},         {"num_attention_heads", i.attention_heads},
                       {"intermediate_size", i.intermediate}, {"vocab_size", i.vocab},

@@ -123,8 +123,8 @@ int run_train(const TrainCommand& a) {
   }
   std::string note;
   auto backend = make_backend(backend_request(a), &note);
-  const BertConfig config = BertConfig::load(folder / "config.json");
-  const Tokenizer tokenizer = Tokenizer::load(folder, config.max_position_embeddings);
+  const ModelConfig config = ModelConfig::load(folder / "config.json");
+  const Tokenizer tokenizer = Tokenizer::load(folder, config.max_tokens());
   TrainerOptions options;
   options.labels = data.labels;
   options.dropout = a.dropout;
@@ -204,9 +204,9 @@ int bench_training_step(const std::string& model, const BackendRequest& request,
   options.labels = {"LABEL_0", "LABEL_1"};
   options.dropout = 0.0f;
   BertTrainer trainer(resolve_model_path(model), *backend, options);
-  if (tokens > trainer.config().max_position_embeddings)
+  if (tokens > trainer.config().max_tokens())
     throw Error("--tokens " + std::to_string(tokens) + " is more than the model's " +
-                std::to_string(trainer.config().max_position_embeddings) + " positions");
+                std::to_string(trainer.config().max_tokens()) + " positions");
   OptimizerOptions opt;
   opt.learning_rate = 2e-5f;
   AdamW adamw(trainer.params(), *backend, opt);

@@ -91,7 +91,7 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
     loaded->nsp = fresh->model().has_nsp_head();
     loaded->classifier = fresh->model().has_classifier();
     loaded->qa = fresh->model().has_qa_head();
-    loaded->max_tokens = fresh->config().max_position_embeddings;
+    loaded->max_tokens = fresh->config().max_tokens();
     loaded->backend = backend;
     session = std::move(fresh);
     return [this, loaded](quint64 id) {

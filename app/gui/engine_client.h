@@ -25,7 +25,7 @@ QString job_name(Job job);
 struct LoadedModel {
   ModelInfo info;
   bool mlm = false, nsp = false, classifier = false, qa = false;
-  int max_tokens = 512;             // max_position_embeddings
+  int max_tokens = 512;             // the model's longest input (ModelConfig::max_tokens)
   BackendRequest backend;           // what was asked for
 };
 

@@ -55,8 +55,8 @@ void TrainingJob::start(const TrainingSetup& setup) {
         backend_ = make_backend(setup.backend);
         backendMade_ = setup.backend;
       }
-      const BertConfig config = BertConfig::load(setup.model / "config.json");
-      tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::load(setup.model, config.max_position_embeddings));
+      const ModelConfig config = ModelConfig::load(setup.model / "config.json");
+      tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::load(setup.model, config.max_tokens()));
       TrainerOptions options;
       options.labels = setup.labels;
       options.dropout = setup.dropout;

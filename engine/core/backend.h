@@ -13,7 +13,7 @@
 
 namespace bertscope {
 
-enum class Activation : std::int32_t { None = 0, Gelu = 1, Tanh = 2 };
+enum class Activation : std::int32_t { None = 0, Gelu = 1, Tanh = 2, Relu = 3 };
 
 // One AdamW update (decoupled weight decay, bias-corrected moments), for every element of a parameter.
 struct AdamWStep {
@@ -57,9 +57,10 @@ class Backend {
 
   // --- ops (shapes: B batch, T tokens, H hidden, A heads, D = H/A, V vocabulary, N rows, K in, M out) ---
 
-  // out (B*T, H) = word[ids] + position[t] + token_type[type_ids]; ids, type_ids: (B*T) int32.
-  virtual void embed(const Tensor& ids, const Tensor& type_ids, const Tensor& word, const Tensor& position,
-                     const Tensor& token_type, int seq_len, Tensor& out) = 0;
+  // out (N, H) = word[ids] + position[position_ids] + token_type[type_ids]; the ids: (N) int32 each. Position ids
+  // come from the architecture (BERT: 0..T-1; RoBERTa: after the padding index), checked on the host.
+  virtual void embed(const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids, const Tensor& word,
+                     const Tensor& position, const Tensor& token_type, Tensor& out) = 0;
 
   // out (N, H) = LayerNorm(x + residual) * gamma + beta, over the last dimension. residual may be null.
   virtual void layer_norm(const Tensor& x, const Tensor* residual, const Tensor& gamma, const Tensor& beta,
@@ -105,8 +106,8 @@ class Backend {
   virtual void attention_probs_backward(const Tensor& q, const Tensor& k, const Tensor& probs, Tensor& dprobs,
                                         int heads, Tensor& dq, Tensor& dk) = 0;
 
-  // dword[ids[n]] += dy[n], dposition[n % seq_len] += dy[n], dtoken_type[type_ids[n]] += dy[n]; dy: (B*T, H).
-  virtual void embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& type_ids, int seq_len,
+  // dword[ids[n]] += dy[n], dposition[position_ids[n]] += dy[n], dtoken_type[type_ids[n]] += dy[n]; dy: (N, H).
+  virtual void embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids,
                               Tensor& dword, Tensor& dposition, Tensor& dtoken_type) = 0;
   // dx[rows[r]] += dy[r]: the backward of gather_rows. The rows must be distinct.
   virtual void scatter_add_rows(const Tensor& dy, const Tensor& rows, Tensor& dx) = 0;

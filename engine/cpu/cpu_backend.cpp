@@ -138,18 +138,19 @@ void CpuBackend::download(const Tensor& t, std::span<float> out) {
   }
 }
 
-void CpuBackend::embed(const Tensor& ids, const Tensor& type_ids, const Tensor& word, const Tensor& position,
-                       const Tensor& token_type, int seq_len, Tensor& out) {
+void CpuBackend::embed(const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids, const Tensor& word,
+                       const Tensor& position, const Tensor& token_type, Tensor& out) {
   const std::int64_t rows = ids.numel(), H = word.dim(1);
-  require(out.dim(0) == rows && out.dim(1) == H && type_ids.numel() == rows, "embed");
+  require(out.dim(0) == rows && out.dim(1) == H && type_ids.numel() == rows && position_ids.numel() == rows, "embed");
   const std::int32_t* id = i32(ids);
+  const std::int32_t* pos = i32(position_ids);
   const std::int32_t* tt = i32(type_ids);
   const float *W = f32(word), *P = f32(position), *TT = f32(token_type);
   float* y = f32_mut(out);  // (B*T, H)
 #pragma omp parallel for
   for (std::int64_t r = 0; r < rows; ++r) {
     const float* w = W + static_cast<std::int64_t>(id[r]) * H;
-    const float* p = P + (r % seq_len) * H;
+    const float* p = P + static_cast<std::int64_t>(pos[r]) * H;
     const float* t = TT + static_cast<std::int64_t>(tt[r]) * H;
     for (std::int64_t c = 0; c < H; ++c) y[r * H + c] = w[c] + p[c] + t[c];
   }
@@ -196,6 +197,7 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
       float v = Y[r * M + c] + (b ? b[c] : 0.0f);
       if (act == Activation::Gelu) v = gelu_erf(v);
       else if (act == Activation::Tanh) v = std::tanh(v);
+      else if (act == Activation::Relu) v = std::max(v, 0.0f);
       Y[r * M + c] = v;
     }
   }

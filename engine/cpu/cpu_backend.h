@@ -20,8 +20,8 @@ class CpuBackend final : public Backend {
   Tensor adopt(std::span<const float> data, const Shape& shape, std::shared_ptr<const void> keep_alive) override;
   void download(const Tensor& tensor, std::span<float> out) override;
 
-  void embed(const Tensor& ids, const Tensor& type_ids, const Tensor& word, const Tensor& position,
-             const Tensor& token_type, int seq_len, Tensor& out) override;
+  void embed(const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids, const Tensor& word,
+             const Tensor& position, const Tensor& token_type, Tensor& out) override;
   void layer_norm(const Tensor& x, const Tensor* residual, const Tensor& gamma, const Tensor& beta, float eps,
                   Tensor& out) override;
   void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Activation act, Tensor& out) override;
@@ -42,8 +42,8 @@ class CpuBackend final : public Backend {
                                   Tensor& dprobs, Tensor& dv) override;
   void attention_probs_backward(const Tensor& q, const Tensor& k, const Tensor& probs, Tensor& dprobs, int heads,
                                 Tensor& dq, Tensor& dk) override;
-  void embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& type_ids, int seq_len, Tensor& dword,
-                      Tensor& dposition, Tensor& dtoken_type) override;
+  void embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids,
+                      Tensor& dword, Tensor& dposition, Tensor& dtoken_type) override;
   void scatter_add_rows(const Tensor& dy, const Tensor& rows, Tensor& dx) override;
   void dropout(const Tensor& x, float p, std::uint32_t seed, Tensor& out) override;
   void cross_entropy(const Tensor& logits, const Tensor& labels, float scale, Tensor& losses, Tensor& dlogits) override;

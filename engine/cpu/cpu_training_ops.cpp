@@ -3,6 +3,7 @@
 // PyTorch autograd (tests/test_training.cpp).
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -20,6 +21,7 @@ float activation_value(float x, Activation act) {
   switch (act) {
     case Activation::Gelu: return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2)));
     case Activation::Tanh: return std::tanh(x);
+    case Activation::Relu: return std::max(x, 0.0f);
     case Activation::None: break;
   }
   return x;
@@ -36,6 +38,7 @@ float activation_slope(float x, Activation act) {
       const float t = std::tanh(x);
       return 1.0f - t * t;
     }
+    case Activation::Relu: return x > 0.0f ? 1.0f : 0.0f;  // PyTorch's choice at 0: slope 0
     case Activation::None: break;
   }
   return 1.0f;
@@ -189,11 +192,12 @@ void CpuBackend::attention_probs_backward(const Tensor& q, const Tensor& k, cons
   }
 }
 
-void CpuBackend::embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& type_ids, int seq_len,
+void CpuBackend::embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids,
                                 Tensor& dword, Tensor& dposition, Tensor& dtoken_type) {
   const std::int64_t N = dy.dim(0), H = dy.dim(1);
-  require(ids.numel() == N && type_ids.numel() == N && dword.dim(1) == H && dposition.dim(1) == H &&
-              dtoken_type.dim(1) == H, "embed_backward");
+  require(ids.numel() == N && type_ids.numel() == N && position_ids.numel() == N && dword.dim(1) == H &&
+              dposition.dim(1) == H && dtoken_type.dim(1) == H, "embed_backward");
+  const std::int32_t* pos = i32(position_ids);
   const float* g = f32(dy);
   const std::int32_t* id = i32(ids);
   const std::int32_t* type = i32(type_ids);
@@ -206,7 +210,7 @@ void CpuBackend::embed_backward(const Tensor& dy, const Tensor& ids, const Tenso
     for (std::int64_t n = 0; n < N; ++n) {
       const float v = g[n * H + h];
       dw[static_cast<std::int64_t>(id[n]) * H + h] += v;
-      dp[(n % seq_len) * H + h] += v;
+      dp[static_cast<std::int64_t>(pos[n]) * H + h] += v;
       dt[static_cast<std::int64_t>(type[n]) * H + h] += v;
     }
   }

@@ -34,7 +34,7 @@ constexpr std::uint32_t kRow = 128;     // one-workgroup-per-row kernels (<= 256
 
 const KernelSpec kSpecs[] = {
     // name, buffers, written bindings, push bytes, workgroup
-    {"embed", 6, 1u << 5, 12, kWide},
+    {"embed", 7, 1u << 6, 8, kWide},
     {"layer_norm", 5, 1u << 4, 16, kRow},
     {"linear", 4, 1u << 3, 20, 0},
     {"attention_probs", 4, 1u << 3, 16, kRow},
@@ -46,7 +46,7 @@ const KernelSpec kSpecs[] = {
     {"layer_norm_backward", 5, (1u << 3) | (1u << 4), 12, kRow},
     {"column_sums", 3, 1u << 2, 12, kWide},
     {"softmax_backward", 2, 1u << 1, 12, kRow},
-    {"embed_backward", 6, (1u << 3) | (1u << 4) | (1u << 5), 12, kWide},
+    {"embed_backward", 7, (1u << 4) | (1u << 5) | (1u << 6), 8, kWide},
     {"scatter_add_rows", 3, 1u << 2, 8, kWide},
     {"cross_entropy", 4, (1u << 2) | (1u << 3), 12, kRow},
     {"sum_squares", 2, 1u << 1, 8, kWide},
@@ -239,12 +239,12 @@ void VulkanBackend::dispatch(const Kernel& kernel, std::initializer_list<const T
 
 // ---- ops ----
 
-void VulkanBackend::embed(const Tensor& ids, const Tensor& type_ids, const Tensor& word, const Tensor& position,
-                          const Tensor& token_type, int seq_len, Tensor& out) {
+void VulkanBackend::embed(const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids, const Tensor& word,
+                          const Tensor& position, const Tensor& token_type, Tensor& out) {
   const std::int64_t rows = ids.numel(), H = word.dim(1);
-  require(out.dim(0) == rows && out.dim(1) == H && type_ids.numel() == rows, "embed");
-  struct { std::uint32_t rows, hidden, seq_len; } push{std::uint32_t(rows), std::uint32_t(H), std::uint32_t(seq_len)};
-  dispatch(*kernels_["embed"], {&ids, &type_ids, &word, &position, &token_type, &out}, &push, sizeof push,
+  require(out.dim(0) == rows && out.dim(1) == H && type_ids.numel() == rows && position_ids.numel() == rows, "embed");
+  struct { std::uint32_t rows, hidden; } push{std::uint32_t(rows), std::uint32_t(H)};
+  dispatch(*kernels_["embed"], {&ids, &position_ids, &type_ids, &word, &position, &token_type, &out}, &push, sizeof push,
            groups_for(rows * H, kWide));
 }
 

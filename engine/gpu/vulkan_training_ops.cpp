@@ -113,13 +113,13 @@ void VulkanBackend::attention_probs_backward(const Tensor& q, const Tensor& k, c
   gemm(dprobs, q, dk, {u32(T), d, u32(T), u32(T), u32(H), u32(H), 1, 0, 0, A, A * TT, TT, TH, d, TH, d}, u32(B * heads));
 }
 
-void VulkanBackend::embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& type_ids, int seq_len,
+void VulkanBackend::embed_backward(const Tensor& dy, const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids,
                                    Tensor& dword, Tensor& dposition, Tensor& dtoken_type) {
   const std::int64_t N = dy.dim(0), H = dy.dim(1);
-  require(ids.numel() == N && type_ids.numel() == N && dword.dim(1) == H && dposition.dim(1) == H &&
-              dtoken_type.dim(1) == H, "embed_backward");
-  struct { std::uint32_t rows, hidden, seq; } push{u32(N), u32(H), u32(seq_len)};
-  dispatch(*kernels_["embed_backward"], {&dy, &ids, &type_ids, &dword, &dposition, &dtoken_type}, &push, sizeof push,
+  require(ids.numel() == N && type_ids.numel() == N && position_ids.numel() == N && dword.dim(1) == H &&
+              dposition.dim(1) == H && dtoken_type.dim(1) == H, "embed_backward");
+  struct { std::uint32_t rows, hidden; } push{u32(N), u32(H)};
+  dispatch(*kernels_["embed_backward"], {&dy, &ids, &position_ids, &type_ids, &dword, &dposition, &dtoken_type}, &push, sizeof push,
            groups_for(H, kWide));
 }
 

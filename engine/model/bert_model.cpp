@@ -1,5 +1,7 @@
 #include "model/bert_model.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace bertscope {
@@ -21,62 +23,100 @@ LayerNormWeights BertModel::load_norm(const Checkpoint& ckpt, const std::string&
   return {load(ckpt, prefix + ".weight", {H}), load(ckpt, prefix + ".bias", {H})};
 }
 
-BertModel::BertModel(const BertConfig& config, const Checkpoint& ckpt, Backend& backend)
+BertModel::BertModel(const ModelConfig& config, const Checkpoint& ckpt, Backend& backend)
     : config_(config), backend_(backend) {
   const int H = config.hidden_size, I = config.intermediate_size, V = config.vocab_size;
-  word_embeddings_ = load(ckpt, "bert.embeddings.word_embeddings.weight", {V, H});
-  position_embeddings_ = load(ckpt, "bert.embeddings.position_embeddings.weight", {config.max_position_embeddings, H});
-  token_type_embeddings_ = load(ckpt, "bert.embeddings.token_type_embeddings.weight", {config.type_vocab_size, H});
-  embedding_norm_ = load_norm(ckpt, "bert.embeddings.LayerNorm");
+  const TensorNames& n = config.architecture().names;
+  word_embeddings_ = load(ckpt, n.encoder(n.word), {V, H});
+  position_embeddings_ = load(ckpt, n.encoder(n.position), {config.max_position_embeddings, H});
+  if (config.has_token_types()) {
+    token_type_embeddings_ = load(ckpt, n.encoder(n.token_type), {config.type_vocab_size, H});
+  } else {  // one row of zeros: every token has type 0, and adding it changes nothing
+    std::vector<float> zeros(static_cast<size_t>(H), 0.0f);
+    token_type_embeddings_ = backend_.upload(std::span<const float>(zeros), {1, H});
+  }
+  embedding_norm_ = load_norm(ckpt, n.encoder(n.embedding_norm));
   for (int l = 0; l < config.num_hidden_layers; ++l) {
-    const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
+    auto name = [&](const std::string& part) { return n.in_layer(l, part); };
     EncoderLayerWeights w;
-    w.query = load_linear(ckpt, p + "attention.self.query", H, H);
-    w.key = load_linear(ckpt, p + "attention.self.key", H, H);
-    w.value = load_linear(ckpt, p + "attention.self.value", H, H);
-    w.attention_output = load_linear(ckpt, p + "attention.output.dense", H, H);
-    w.attention_norm = load_norm(ckpt, p + "attention.output.LayerNorm");
-    w.intermediate = load_linear(ckpt, p + "intermediate.dense", I, H);
-    w.output = load_linear(ckpt, p + "output.dense", H, I);
-    w.output_norm = load_norm(ckpt, p + "output.LayerNorm");
+    w.query = load_linear(ckpt, name(n.query), H, H);
+    w.key = load_linear(ckpt, name(n.key), H, H);
+    w.value = load_linear(ckpt, name(n.value), H, H);
+    w.attention_output = load_linear(ckpt, name(n.attention_output), H, H);
+    w.attention_norm = load_norm(ckpt, name(n.attention_norm));
+    w.intermediate = load_linear(ckpt, name(n.intermediate), I, H);
+    w.output = load_linear(ckpt, name(n.output), H, I);
+    w.output_norm = load_norm(ckpt, name(n.output_norm));
     layers_.push_back(std::move(w));
   }
-  if (ckpt.has("bert.pooler.dense.weight")) {
+  load_heads(ckpt);
+}
+
+namespace {
+// The number of labels of a classifier: its weight's rows, checked against config.json's id2label.
+int label_count(const Checkpoint& ckpt, const std::string& weight_name, int hidden, const ModelConfig& config) {
+  const std::string stored = *ckpt.resolve(weight_name);
+  const auto& shape = ckpt.file_of(stored).tensors().at(stored).shape;
+  if (shape.size() != 2 || shape[0] < 1 || shape[1] != hidden)
+    throw Error(ckpt.file_of(stored).path().string() + ": tensor '" + stored + "' has shape " + shape_to_string(shape) +
+                ", expected [num_labels, " + std::to_string(hidden) + "]");
+  const int labels = static_cast<int>(shape[0]);
+  if (!config.id2label.empty() && static_cast<int>(config.id2label.size()) != labels)
+    throw Error("config.json: id2label has " + std::to_string(config.id2label.size()) + " labels but " + stored +
+                " has " + std::to_string(labels) + " rows");
+  return labels;
+}
+}  // namespace
+
+void BertModel::load_heads(const Checkpoint& ckpt) {
+  const int H = config_.hidden_size, V = config_.vocab_size;
+  const Architecture& arch = config_.architecture();
+  const TensorNames& n = arch.names;
+  // config.json's class names say what a classifier is where the tensor names alone cannot (BERT's and
+  // DistilBERT's sequence and token classifiers are both "classifier").
+  std::optional<HeadKind> declared;
+  for (const auto& c : config_.architectures)
+    if (!declared) declared = head_of_class(arch, c);
+  const bool token_declared = declared == HeadKind::TokenClassification;
+
+  if (ckpt.has(n.sequence_dense + ".weight") && !token_declared) {
     has_pooler_ = true;
-    pooler_ = load_linear(ckpt, "bert.pooler.dense", H, H);
+    pooler_ = load_linear(ckpt, n.sequence_dense, H, H);
   }
-  if (ckpt.has("cls.predictions.transform.dense.weight")) {
+  if (ckpt.has(n.mlm_transform + ".weight")) {
     has_mlm_ = true;
-    mlm_transform_ = load_linear(ckpt, "cls.predictions.transform.dense", H, H);
-    mlm_norm_ = load_norm(ckpt, "cls.predictions.transform.LayerNorm");
-    const std::string bias_name = ckpt.has("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias";
-    mlm_decoder_bias_ = load(ckpt, bias_name, {V});
-    decoder_tied_ = !ckpt.has("cls.predictions.decoder.weight");  // absent: tied to the word embeddings
-    if (!decoder_tied_) mlm_decoder_weight_ = load(ckpt, "cls.predictions.decoder.weight", {V, H});
+    mlm_transform_ = load_linear(ckpt, n.mlm_transform, H, H);
+    mlm_norm_ = load_norm(ckpt, n.mlm_norm);
+    const std::string bias = ckpt.has(n.mlm_bias) || n.mlm_bias_alias.empty() ? n.mlm_bias : n.mlm_bias_alias;
+    mlm_decoder_bias_ = load(ckpt, bias, {V});
+    decoder_tied_ = !ckpt.has(n.mlm_decoder);  // absent: tied to the word embeddings, as Hugging Face saves it
+    if (!decoder_tied_) mlm_decoder_weight_ = load(ckpt, n.mlm_decoder, {V, H});
   }
-  if (ckpt.has("cls.seq_relationship.weight")) {
+  if (arch.has_next_sentence_head && ckpt.has(n.next_sentence + ".weight")) {
     has_nsp_ = true;
-    nsp_ = load_linear(ckpt, "cls.seq_relationship", 2, H);
+    nsp_ = load_linear(ckpt, n.next_sentence, 2, H);
   }
-  if (auto stored = ckpt.resolve("classifier.weight")) {
-    const auto& shape = ckpt.file_of(*stored).tensors().at(*stored).shape;
-    if (shape.size() != 2 || shape[0] < 1 || shape[1] != H)
-      throw Error(ckpt.file_of(*stored).path().string() + ": tensor 'classifier.weight' has shape " +
-                  shape_to_string(shape) + ", expected [num_labels, " + std::to_string(H) + "]");
-    num_labels_ = static_cast<int>(shape[0]);
-    classifier_ = load_linear(ckpt, "classifier", num_labels_, H);
-    if (!config_.id2label.empty() && static_cast<int>(config_.id2label.size()) != num_labels_)
-      throw Error("config.json: id2label has " + std::to_string(config_.id2label.size()) +
-                  " labels but classifier.weight has " + std::to_string(num_labels_) + " rows");
-    for (int i = 0; i < num_labels_; ++i)
-      if (!config_.id2label.count(i)) config_.id2label[i] = "LABEL_" + std::to_string(i);
+  const bool sequence_classifier = ckpt.has(n.sequence_out + ".weight") && !token_declared &&
+                                   (has_pooler_ || declared == HeadKind::SequenceClassification);
+  if (sequence_classifier) {
+    if (!has_pooler_)
+      throw Error("config.json declares " + config_.architectures[0] + " but the checkpoint has no " +
+                  n.sequence_dense + ".weight");
+    num_labels_ = label_count(ckpt, n.sequence_out + ".weight", H, config_);
+    classifier_ = load_linear(ckpt, n.sequence_out, num_labels_, H);
+  } else if (ckpt.has(n.token_classifier + ".weight") && (n.token_classifier != n.sequence_out || !has_pooler_ || token_declared)) {
+    num_token_labels_ = label_count(ckpt, n.token_classifier + ".weight", H, config_);
+    token_classifier_ = load_linear(ckpt, n.token_classifier, num_token_labels_, H);
   }
-  if (ckpt.has("qa_outputs.weight")) {
+  const int labels = std::max(num_labels_, num_token_labels_);
+  for (int i = 0; i < labels; ++i)
+    if (!config_.id2label.count(i)) config_.id2label[i] = "LABEL_" + std::to_string(i);
+  if (ckpt.has(n.question_answering + ".weight")) {
     has_qa_ = true;
-    qa_ = load_linear(ckpt, "qa_outputs", 2, H);
+    qa_ = load_linear(ckpt, n.question_answering, 2, H);
   }
-  if ((has_nsp_ || num_labels_ > 0) && !has_pooler_)
-    throw Error("checkpoint has a classification head but no pooler (bert.pooler.dense.weight)");
+  if (has_nsp_ && !has_pooler_)
+    throw Error("checkpoint has a next-sentence head but no pooler (" + n.sequence_dense + ".weight)");
 }
 
 std::string BertModel::head_summary() const {
@@ -85,25 +125,27 @@ std::string BertModel::head_summary() const {
   if (has_nsp_) heads.push_back("next sentence");
   if (num_labels_ > 0) heads.push_back("classification (" + std::to_string(num_labels_) + " labels)");
   if (has_qa_) heads.push_back("question answering");
+  if (num_token_labels_ > 0) heads.push_back("token classification (" + std::to_string(num_token_labels_) + " labels)");
   if (heads.empty()) return "encoder only";
   std::string s;
   for (const auto& h : heads) s += (s.empty() ? "" : " + ") + h;
   return s;
 }
 
-void check_token_batch(const TokenBatch& in, const BertConfig& config) {
+void check_token_batch(const TokenBatch& in, const ModelConfig& config) {
   const std::int64_t N = static_cast<std::int64_t>(in.batch) * in.seq_len;
   if (in.batch <= 0 || in.seq_len <= 0 || static_cast<std::int64_t>(in.ids.size()) != N ||
       in.type_ids.size() != in.ids.size() || in.mask.size() != in.ids.size())
     throw Error("internal: malformed token batch");
-  if (in.seq_len > config.max_position_embeddings)
+  if (in.seq_len > config.max_tokens())
     throw Error("input has " + std::to_string(in.seq_len) + " tokens; this model takes at most " +
-                std::to_string(config.max_position_embeddings));
+                std::to_string(config.max_tokens()));
+  const int type_rows = std::max(config.type_vocab_size, 1);  // families without token types take type 0 only
   for (std::int64_t i = 0; i < N; ++i) {  // the shaders index tables with these: check them here
     if (in.ids[i] < 0 || in.ids[i] >= config.vocab_size)
       throw Error("token id " + std::to_string(in.ids[i]) + " is outside the vocabulary of " + std::to_string(config.vocab_size));
-    if (in.type_ids[i] < 0 || in.type_ids[i] >= config.type_vocab_size)
-      throw Error("token type id " + std::to_string(in.type_ids[i]) + " is outside 0.." + std::to_string(config.type_vocab_size - 1));
+    if (in.type_ids[i] < 0 || in.type_ids[i] >= type_rows)
+      throw Error("token type id " + std::to_string(in.type_ids[i]) + " is outside 0.." + std::to_string(type_rows - 1));
   }
 }
 
@@ -115,11 +157,13 @@ EncoderOutput BertModel::encode(const TokenBatch& in, bool keep_attentions, bool
 
   Tensor ids = backend_.upload(std::span<const std::int32_t>(in.ids), {N});
   Tensor type_ids = backend_.upload(std::span<const std::int32_t>(in.type_ids), {N});
+  const std::vector<std::int32_t> host_positions = config_.position_ids(in.ids, B, T);
+  Tensor positions = backend_.upload(std::span<const std::int32_t>(host_positions), {N});
   Tensor mask = backend_.upload(std::span<const std::int32_t>(in.mask), {B, T});
 
   EncoderOutput out;
   Tensor x = backend_.empty({N, H});  // (B*T, H)
-  backend_.embed(ids, type_ids, word_embeddings_, position_embeddings_, token_type_embeddings_, T, x);
+  backend_.embed(ids, positions, type_ids, word_embeddings_, position_embeddings_, token_type_embeddings_, x);
   backend_.layer_norm(x, nullptr, embedding_norm_.gamma, embedding_norm_.beta, config_.layer_norm_eps, x);
 
   // Scratch tensors, reused by every layer.
@@ -139,7 +183,7 @@ EncoderOutput BertModel::encode(const TokenBatch& in, bool keep_attentions, bool
     backend_.attention_context(probs, v, A, context);
     backend_.linear(context, w.attention_output.weight, &w.attention_output.bias, Activation::None, projected);
     backend_.layer_norm(projected, &x, w.attention_norm.gamma, w.attention_norm.beta, config_.layer_norm_eps, x1);
-    backend_.linear(x1, w.intermediate.weight, &w.intermediate.bias, Activation::Gelu, inner);
+    backend_.linear(x1, w.intermediate.weight, &w.intermediate.bias, config_.activation(), inner);
     backend_.linear(inner, w.output.weight, &w.output.bias, Activation::None, projected);
     if (keep_hidden_states) {  // keep this layer's input; the output goes to a fresh tensor
       out.hidden_states.push_back(std::move(x));
@@ -166,7 +210,7 @@ std::vector<float> BertModel::to_host(const Tensor& t) const {
 }
 
 std::vector<float> BertModel::mlm_logits(const Tensor& hidden, const std::vector<std::int32_t>& rows) {
-  if (!has_mlm_) throw Error("this model has no masked-LM head (cls.predictions.*)");
+  if (!has_mlm_) throw Error("this model has no masked-LM head (" + config_.architecture().names.mlm_transform + ")");
   if (rows.empty()) return {};
   const std::int64_t R = static_cast<std::int64_t>(rows.size());
   const int H = config_.hidden_size, V = config_.vocab_size;
@@ -176,7 +220,8 @@ std::vector<float> BertModel::mlm_logits(const Tensor& hidden, const std::vector
   Tensor picked = backend_.empty({R, H});  // (R, H)
   backend_.gather_rows(hidden, index, picked);
   Tensor transformed = backend_.empty({R, H});  // (R, H)
-  backend_.linear(picked, mlm_transform_.weight, &mlm_transform_.bias, Activation::Gelu, transformed);
+  const Activation act = config_.architecture().mlm_uses_encoder_activation ? config_.activation() : Activation::Gelu;
+  backend_.linear(picked, mlm_transform_.weight, &mlm_transform_.bias, act, transformed);
   backend_.layer_norm(transformed, nullptr, mlm_norm_.gamma, mlm_norm_.beta, config_.layer_norm_eps, transformed);
   Tensor logits = backend_.empty({R, V});  // (R, V)
   const Tensor& decoder = decoder_tied_ ? word_embeddings_ : mlm_decoder_weight_;
@@ -186,18 +231,18 @@ std::vector<float> BertModel::mlm_logits(const Tensor& hidden, const std::vector
 
 Tensor BertModel::pooled(const Tensor& hidden, int batch, int seq_len) {
   std::vector<std::int32_t> cls_rows(batch);
-  for (int b = 0; b < batch; ++b) cls_rows[b] = b * seq_len;  // [CLS] is each sentence's first token
+  for (int b = 0; b < batch; ++b) cls_rows[b] = b * seq_len;  // [CLS] / <s> is each sentence's first token
   Tensor index = backend_.upload(std::span<const std::int32_t>(cls_rows), {batch});
   const int H = config_.hidden_size;
   Tensor cls = backend_.empty({batch, H});  // (B, H)
   backend_.gather_rows(hidden, index, cls);
   Tensor pooled = backend_.empty({batch, H});  // (B, H)
-  backend_.linear(cls, pooler_.weight, &pooler_.bias, Activation::Tanh, pooled);
+  backend_.linear(cls, pooler_.weight, &pooler_.bias, config_.architecture().names.sequence_activation, pooled);
   return pooled;
 }
 
 std::vector<float> BertModel::classifier_logits(const Tensor& hidden, int batch, int seq_len) {
-  if (num_labels_ == 0) throw Error("this model has no sequence-classification head (classifier.*)");
+  if (num_labels_ == 0) throw Error("this model has no sequence-classification head");
   Tensor p = pooled(hidden, batch, seq_len);
   Tensor logits = backend_.empty({batch, num_labels_});  // (B, L)
   backend_.linear(p, classifier_.weight, &classifier_.bias, Activation::None, logits);
@@ -205,7 +250,7 @@ std::vector<float> BertModel::classifier_logits(const Tensor& hidden, int batch,
 }
 
 std::vector<float> BertModel::nsp_logits(const Tensor& hidden, int batch, int seq_len) {
-  if (!has_nsp_) throw Error("this model has no next-sentence head (cls.seq_relationship.*)");
+  if (!has_nsp_) throw Error("this model has no next-sentence head");
   Tensor p = pooled(hidden, batch, seq_len);
   Tensor logits = backend_.empty({batch, 2});  // (B, 2)
   backend_.linear(p, nsp_.weight, &nsp_.bias, Activation::None, logits);
@@ -213,9 +258,16 @@ std::vector<float> BertModel::nsp_logits(const Tensor& hidden, int batch, int se
 }
 
 std::vector<float> BertModel::qa_logits(const Tensor& hidden) {
-  if (!has_qa_) throw Error("this model has no question-answering head (qa_outputs.*)");
+  if (!has_qa_) throw Error("this model has no question-answering head (qa_outputs)");
   Tensor logits = backend_.empty({hidden.dim(0), 2});  // (B*T, 2): start, end
   backend_.linear(hidden, qa_.weight, &qa_.bias, Activation::None, logits);
+  return to_host(logits);
+}
+
+std::vector<float> BertModel::token_logits(const Tensor& hidden) {
+  if (num_token_labels_ == 0) throw Error("this model has no token-classification head");
+  Tensor logits = backend_.empty({hidden.dim(0), num_token_labels_});  // (B*T, L)
+  backend_.linear(hidden, token_classifier_.weight, &token_classifier_.bias, Activation::None, logits);
   return to_host(logits);
 }
 

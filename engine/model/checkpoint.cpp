@@ -6,18 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "model/architecture.h"
+#include "model/torch_file.h"
 
 namespace fs = std::filesystem;
 
 namespace bertscope {
 
 Checkpoint::Checkpoint(const fs::path& folder) : folder_(folder) {
-  std::vector<fs::path> paths;
-  const fs::path single = folder / "model.safetensors";
-  const fs::path index = folder / "model.safetensors.index.json";
-  if (fs::exists(single)) {
-    paths.push_back(single);
-  } else if (fs::exists(index)) {
+  // The shards an index's weight_map lists: plain file names in this folder, each present.
+  auto shards_of = [&](const fs::path& index) {
     nlohmann::json j;
     try {
       std::ifstream in(index);
@@ -35,18 +33,34 @@ Checkpoint::Checkpoint(const fs::path& folder) : folder_(folder) {
         throw Error(index.string() + ": shard name '" + f + "' must be a plain file name in the model folder");
       shards.insert(f);
     }
+    std::vector<fs::path> paths;
     for (const auto& s : shards) {
-      if (!fs::exists(folder / s)) throw Error(index.string() + ": lists shard '" + s + "', which is missing from the folder");
+      if (!fs::exists(folder / s))
+        throw Error(index.string() + ": lists shard '" + s + "', which is missing from the folder");
       paths.push_back(folder / s);
     }
+    return paths;
+  };
+  // safetensors first (no pickle at all, and memory-mapped); pytorch_model.bin only where it is all there is.
+  std::vector<fs::path> paths;
+  bool torch = false;
+  if (fs::exists(folder / "model.safetensors")) {
+    paths.push_back(folder / "model.safetensors");
+  } else if (fs::exists(folder / "model.safetensors.index.json")) {
+    paths = shards_of(folder / "model.safetensors.index.json");
   } else if (fs::exists(folder / "pytorch_model.bin")) {
-    throw Error(folder.string() + ": has only pytorch_model.bin; bertscope reads safetensors (convert it with "
-                "transformers: model.save_pretrained(dir, safe_serialization=True))");
+    paths.push_back(folder / "pytorch_model.bin");
+    torch = true;
+  } else if (fs::exists(folder / "pytorch_model.bin.index.json")) {
+    paths = shards_of(folder / "pytorch_model.bin.index.json");
+    torch = true;
   } else {
-    throw Error(folder.string() + ": no model.safetensors (or model.safetensors.index.json) in this folder");
+    throw Error(folder.string() + ": no model.safetensors or pytorch_model.bin (nor a sharded "
+                "model.safetensors.index.json or pytorch_model.bin.index.json) in this folder");
   }
   for (const auto& p : paths) {
-    files_.push_back(std::make_unique<SafetensorsFile>(p));
+    if (torch) files_.push_back(std::make_unique<TorchFile>(p));
+    else files_.push_back(std::make_unique<SafetensorsFile>(p));
     for (const auto& [name, info] : files_.back()->tensors()) {
       if (owner_.count(name)) throw Error(p.string() + ": tensor '" + name + "' also appears in another shard");
       owner_[name] = files_.size() - 1;
@@ -56,7 +70,10 @@ Checkpoint::Checkpoint(const fs::path& folder) : folder_(folder) {
 
 std::optional<std::string> Checkpoint::resolve(const std::string& canonical) const {
   std::vector<std::string> candidates = {canonical};
-  if (canonical.rfind("bert.", 0) == 0) candidates.push_back(canonical.substr(5));
+  for (const auto& type : supported_model_types()) {  // the bare encoder's checkpoints lack the base prefix
+    const std::string& base = architecture_for(type, "").names.base;
+    if (canonical.rfind(base, 0) == 0) candidates.push_back(canonical.substr(base.size()));
+  }
   for (size_t i = 0, n = candidates.size(); i < n; ++i) {  // legacy TF-port names
     const std::string c = candidates[i];  // a copy: push_back below may reallocate
     auto ends = [&](const std::string& suffix) {

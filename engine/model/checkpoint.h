@@ -1,7 +1,8 @@
 #pragma once
-// Checkpoint: the safetensors files of a Hugging Face model folder (model.safetensors, or the shards listed in
-// model.safetensors.index.json) seen as one set of named tensors. Resolves Hugging Face's naming variants: with
-// or without the "bert." prefix, and the legacy LayerNorm "gamma"/"beta".
+// Checkpoint: the weight files of a Hugging Face model folder seen as one set of named tensors: model.safetensors
+// or the shards its index lists, or, when there is no safetensors, pytorch_model.bin or its shards. Resolves Hugging
+// Face's naming variants: with or without the base model's prefix ("bert.", "distilbert.", "roberta."), and the
+// legacy LayerNorm "gamma"/"beta".
 #include <filesystem>
 #include <map>
 #include <memory>

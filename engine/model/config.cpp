@@ -23,37 +23,60 @@ int read_positive_int(const nlohmann::json& j, const char* key, const std::strin
 
 }  // namespace
 
-BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& source) {
+const Architecture& ModelConfig::architecture() const { return architecture_for(model_type, "config.json"); }
+
+std::vector<std::int32_t> ModelConfig::position_ids(const std::vector<std::int32_t>& ids, int batch, int seq_len) const {
+  std::vector<std::int32_t> positions(ids.size());
+  const bool after_padding = architecture().positions_after_padding;
+  for (int b = 0; b < batch; ++b) {
+    std::int32_t real = 0;  // RoBERTa: real tokens count up from padding_idx + 1, padding tokens sit at padding_idx
+    for (int t = 0; t < seq_len; ++t) {
+      const size_t i = static_cast<size_t>(b) * seq_len + t;
+      if (!after_padding) positions[i] = t;
+      else positions[i] = ids[i] == pad_token_id ? pad_token_id : pad_token_id + ++real;
+    }
+  }
+  return positions;
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": expected a JSON object");
-  if (j.contains("model_type") && j["model_type"].is_string() && j["model_type"] != "bert")
-    throw Error(source + ": model_type is \"" + j["model_type"].get<std::string>() +
-                "\"; bertscope runs BERT models (model_type \"bert\")");
-  BertConfig c;
+  ModelConfig c;
+  if (j.contains("model_type")) {
+    if (!j["model_type"].is_string()) throw Error(source + ": model_type must be a string");
+    c.model_type = j["model_type"].get<std::string>();
+  }
+  const Architecture& arch = architecture_for(c.model_type, source);
+  const ConfigFieldNames& f = arch.fields;
   c.vocab_size = read_positive_int(j, "vocab_size", source);
-  c.hidden_size = read_positive_int(j, "hidden_size", source);
-  c.num_hidden_layers = read_positive_int(j, "num_hidden_layers", source);
-  c.num_attention_heads = read_positive_int(j, "num_attention_heads", source);
-  c.intermediate_size = read_positive_int(j, "intermediate_size", source);
+  c.hidden_size = read_positive_int(j, f.hidden.c_str(), source);
+  c.num_hidden_layers = read_positive_int(j, f.layers.c_str(), source);
+  c.num_attention_heads = read_positive_int(j, f.heads.c_str(), source);
+  c.intermediate_size = read_positive_int(j, f.intermediate.c_str(), source);
   c.max_position_embeddings = read_positive_int(j, "max_position_embeddings", source, 512);
-  c.type_vocab_size = read_positive_int(j, "type_vocab_size", source, 2);
+  c.type_vocab_size = f.type_vocab_size.empty() ? 0 : read_positive_int(j, f.type_vocab_size.c_str(), source, 2);
   if (c.hidden_size % c.num_attention_heads != 0)
-    throw Error(source + ": hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " +
-                std::to_string(c.num_attention_heads));
-  if (j.contains("layer_norm_eps") && j["layer_norm_eps"].is_number()) {
-    const double eps = j["layer_norm_eps"].get<double>();
-    if (!(eps > 0 && eps < 1)) throw Error(source + ": layer_norm_eps must be a small positive number, got " + describe_json(j["layer_norm_eps"]));
+    throw Error(source + ": " + f.hidden + " " + std::to_string(c.hidden_size) + " is not a multiple of " + f.heads +
+                " " + std::to_string(c.num_attention_heads));
+  c.layer_norm_eps = arch.fixed_layer_norm_eps;
+  if (!f.layer_norm_eps.empty() && j.contains(f.layer_norm_eps) && j[f.layer_norm_eps].is_number()) {
+    const double eps = j[f.layer_norm_eps].get<double>();
+    if (!(eps > 0 && eps < 1)) throw Error(source + ": layer_norm_eps must be a small positive number, got " + describe_json(j[f.layer_norm_eps]));
     c.layer_norm_eps = static_cast<float>(eps);
   }
-  if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"].get<int>();
-  if (j.contains("hidden_dropout_prob") && j["hidden_dropout_prob"].is_number())
-    c.hidden_dropout_prob = j["hidden_dropout_prob"].get<float>();
-  if (j.contains("attention_probs_dropout_prob") && j["attention_probs_dropout_prob"].is_number())
-    c.attention_probs_dropout_prob = j["attention_probs_dropout_prob"].get<float>();
-  if (j.contains("hidden_act")) {
-    if (!j["hidden_act"].is_string()) throw Error(source + ": hidden_act must be a string");
-    c.hidden_act = j["hidden_act"].get<std::string>();
-    if (c.hidden_act != "gelu")
-      throw Error(source + ": hidden_act \"" + c.hidden_act + "\" is not supported; bertscope implements \"gelu\" (exact erf)");
+  if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) {
+    c.pad_token_id = j["pad_token_id"].get<int>();
+    if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size)
+      throw Error(source + ": pad_token_id " + std::to_string(c.pad_token_id) + " is outside the vocabulary");
+  }
+  if (c.max_tokens() < 3)
+    throw Error(source + ": max_position_embeddings " + std::to_string(c.max_position_embeddings) + " leaves no room for a sentence");
+  if (j.contains(f.activation)) {
+    if (!j[f.activation].is_string()) throw Error(source + ": " + f.activation + " must be a string");
+    c.hidden_act = j[f.activation].get<std::string>();
+    if (c.hidden_act != "gelu" && c.hidden_act != "relu")
+      throw Error(source + ": " + f.activation + " \"" + c.hidden_act +
+                  "\" is not supported; bertscope implements \"gelu\" (exact erf) and \"relu\"");
   }
   if (j.contains("architectures") && j["architectures"].is_array())
     for (const auto& a : j["architectures"])
@@ -67,15 +90,17 @@ BertConfig BertConfig::from_json(const nlohmann::json& j, const std::string& sou
       }
     }
   }
+  c.raw = j;
   return c;
 }
 
-BertConfig BertConfig::load(const std::filesystem::path& path) {
+ModelConfig ModelConfig::load(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) throw Error(path.string() + ": cannot open (a Hugging Face model folder needs config.json)");
   return from_json(read_json_file(path), path.string());
 }
 
-nlohmann::json BertConfig::to_json() const {
+nlohmann::json ModelConfig::to_json() const {
+  if (model_type != "bert") throw Error("internal: to_json writes BERT configs only");
   nlohmann::json j = {{"model_type", "bert"},
                       {"vocab_size", vocab_size},
                       {"hidden_size", hidden_size},
@@ -87,8 +112,8 @@ nlohmann::json BertConfig::to_json() const {
                       {"layer_norm_eps", layer_norm_eps},
                       {"pad_token_id", pad_token_id},
                       {"hidden_act", hidden_act},
-                      {"hidden_dropout_prob", hidden_dropout_prob},
-                      {"attention_probs_dropout_prob", attention_probs_dropout_prob},
+                      {"hidden_dropout_prob", 0.1},
+                      {"attention_probs_dropout_prob", 0.1},
                       {"architectures", architectures}};
   if (!id2label.empty()) {
     nlohmann::json i2l = nlohmann::json::object(), l2i = nlohmann::json::object();

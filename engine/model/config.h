@@ -1,35 +1,49 @@
 #pragma once
-// BertConfig: the fields of a Hugging Face config.json that the engine uses, validated on load.
+// ModelConfig: the fields of a Hugging Face config.json that the engine uses, read with the model family's own
+// field names (BERT's hidden_size is DistilBERT's dim) and validated on load. The whole file stays in `raw`, so
+// whatever bertscope writes back keeps the fields it does not use.
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
+
+#include "model/architecture.h"
 
 namespace bertscope {
 
-struct BertConfig {
+struct ModelConfig {
+  std::string model_type = "bert";
   int vocab_size = 0;
   int hidden_size = 0;
   int num_hidden_layers = 0;
   int num_attention_heads = 0;
   int intermediate_size = 0;
   int max_position_embeddings = 512;
-  int type_vocab_size = 2;
+  int type_vocab_size = 2;  // 0: the family has no token types (DistilBERT)
   float layer_norm_eps = 1e-12f;
   int pad_token_id = 0;
-  float hidden_dropout_prob = 0.1f;
-  float attention_probs_dropout_prob = 0.1f;
-  std::string hidden_act = "gelu";
+  std::string hidden_act = "gelu";  // "gelu" (exact erf) or "relu"
   std::vector<std::string> architectures;
   std::map<int, std::string> id2label;  // empty when config.json has none
+  nlohmann::json raw = nlohmann::json::object();
 
   int head_dim() const { return hidden_size / num_attention_heads; }
+  const Architecture& architecture() const;
+  bool has_token_types() const { return type_vocab_size > 0; }
+  Activation activation() const { return hidden_act == "relu" ? Activation::Relu : Activation::Gelu; }
+  // The first position id a sentence's first token gets (RoBERTa: padding_idx + 1), and so how many tokens fit.
+  int first_position() const { return architecture().positions_after_padding ? pad_token_id + 1 : 0; }
+  int max_tokens() const { return max_position_embeddings - first_position(); }
+  // Hugging Face's position ids for one padded batch: (B*T). RoBERTa's come from the token ids alone, as
+  // create_position_ids_from_input_ids makes them (padding tokens get padding_idx).
+  std::vector<std::int32_t> position_ids(const std::vector<std::int32_t>& ids, int batch, int seq_len) const;
 
   // Throws Error naming the file and the field when something is missing or inconsistent.
-  static BertConfig from_json(const nlohmann::json& j, const std::string& source);
-  static BertConfig load(const std::filesystem::path& path);
+  static ModelConfig from_json(const nlohmann::json& j, const std::string& source);
+  static ModelConfig load(const std::filesystem::path& path);
+  // A BERT config.json (for models bertscope creates).
   nlohmann::json to_json() const;
 };
 

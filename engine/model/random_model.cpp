@@ -40,7 +40,7 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   int vocab_size = 0;
   for (std::string line; std::getline(vocab_in, line);) ++vocab_size;
 
-  BertConfig c;
+  ModelConfig c;
   c.vocab_size = vocab_size;
   c.hidden_size = spec.hidden;
   c.num_hidden_layers = spec.layers;

@@ -5,11 +5,13 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/model_folder.h"
 #include "core/json_io.h"
 #include "core/safe_files.h"
 #include "text/tokenizer.h"
@@ -87,8 +89,10 @@ std::vector<float> take_columns(std::span<const float> x, std::int64_t R, std::i
 }  // namespace
 
 ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkOptions& o) {
-  const BertConfig config = BertConfig::load(in / "config.json");
-  const Tokenizer tokenizer = Tokenizer::load(in, config.max_position_embeddings);
+  const ModelConfig config = ModelConfig::load(in / "config.json");
+  const Tokenizer tokenizer = Tokenizer::load(in, config.max_tokens());
+  const Architecture& arch = config.architecture();
+  const TensorNames& n = arch.names;
   const Checkpoint ckpt(in);
   ShrinkReport report;
   report.vocab_before = config.vocab_size;
@@ -96,6 +100,8 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
   report.parameters_before = ckpt.parameter_count();
   if (o.vocab_size < 0 || o.intermediate < 0) throw Error("shrink: sizes cannot be negative");
   if (o.vocab_size > 0 && o.corpus.empty()) throw Error("a new vocabulary size needs a corpus (which tokens are used)");
+  if (o.vocab_size > 0 && arch.tokenizer != TokenizerFamily::WordPiece)
+    throw Error("shrink cuts WordPiece vocabularies only; a " + config.model_type + " model keeps its vocabulary");
   if (o.vocab_size > config.vocab_size || o.intermediate > config.intermediate_size)
     throw Error("shrink makes a model smaller: it has " + std::to_string(config.vocab_size) + " tokens and " +
                 std::to_string(config.intermediate_size) + " feed-forward neurons a layer");
@@ -111,10 +117,12 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
 
   auto all = ckpt.read_all();  // stored name -> shape and values; reshaped in place below
   // Vocabulary: every tensor with a row per token (embeddings, a stored decoder) or an entry per token (biases).
+  std::set<std::string> per_token_names;
+  for (const std::string& canonical : {n.encoder(n.word), n.mlm_decoder, n.mlm_bias, n.mlm_bias_alias})
+    if (auto stored = canonical.empty() ? std::nullopt : ckpt.resolve(canonical)) per_token_names.insert(*stored);
   for (auto& [name, tensor] : all) {
     auto& [s, values] = tensor;
-    const bool per_token = !s.empty() && s[0] == V &&
-        (name.find("word_embeddings") != std::string::npos || name.find("cls.predictions") != std::string::npos);
+    const bool per_token = !s.empty() && s[0] == V && per_token_names.count(name);
     if (!per_token) continue;
     const std::int64_t C = s.size() == 2 ? s[1] : 1;
     values = take_rows(values, C, tokens);
@@ -123,9 +131,9 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
   // Feed-forward neurons, layer by layer.
   if (new_I != I)
     for (int l = 0; l < config.num_hidden_layers; ++l) {
-      const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
-      const auto w_in = ckpt.resolve(p + "intermediate.dense.weight"), b_in = ckpt.resolve(p + "intermediate.dense.bias");
-      const auto w_out = ckpt.resolve(p + "output.dense.weight");
+      const auto w_in = ckpt.resolve(n.in_layer(l, n.intermediate + ".weight"));
+      const auto b_in = ckpt.resolve(n.in_layer(l, n.intermediate + ".bias"));
+      const auto w_out = ckpt.resolve(n.in_layer(l, n.output + ".weight"));
       if (!w_in || !b_in || !w_out) throw Error(in.string() + ": layer " + std::to_string(l) + " has no feed-forward weights");
       LoadedTensor &in_w = all[*w_in], &in_b = all[*b_in], &out_w = all[*w_out];
       const auto keep = neurons_to_keep(in_w.values, out_w.values, I, H, new_I);
@@ -144,13 +152,17 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
   write_safetensors(tmp / "model.safetensors", tensors, o.dtype, {{"format", "pt"}});
   nlohmann::json j = read_json_file(in / "config.json");
   j["vocab_size"] = static_cast<int>(tokens.size());
-  j["intermediate_size"] = new_I;
+  j[arch.fields.intermediate] = new_I;
   write_file_atomically(tmp / "config.json", j.dump(2) + "\n");
-  std::string vocab;
-  for (auto id : tokens) vocab += tokenizer.token(id) + "\n";
-  write_file_atomically(tmp / "vocab.txt", vocab);
-  for (const char* file : {"tokenizer_config.json", "special_tokens_map.json"})  // tokenizer.json would be stale
-    if (fs::exists(in / file)) fs::copy_file(in / file, tmp / file);
+  if (o.vocab_size > 0) {
+    std::string vocab;
+    for (auto id : tokens) vocab += tokenizer.token(id) + "\n";
+    write_file_atomically(tmp / "vocab.txt", vocab);
+    for (const char* file : {"tokenizer_config.json", "special_tokens_map.json"})  // tokenizer.json would be stale
+      if (fs::exists(in / file)) fs::copy_file(in / file, tmp / file);
+  } else {
+    copy_tokenizer_files(in, tmp);  // the vocabulary is unchanged: every tokenizer file still holds
+  }
   folder.commit();
   report.vocab_after = static_cast<int>(tokens.size());
   report.intermediate_after = new_I;

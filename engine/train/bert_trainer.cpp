@@ -55,7 +55,7 @@ BertTrainer::Norm BertTrainer::add_norm(const Checkpoint& ckpt, const std::strin
 }
 
 BertTrainer::BertTrainer(const fs::path& folder, Backend& backend, const TrainerOptions& options)
-    : source_(folder), config_(BertConfig::load(folder / "config.json")), backend_(backend), options_(options) {
+    : source_(folder), config_(ModelConfig::load(folder / "config.json")), backend_(backend), options_(options) {
   if (options_.dropout < 0 || options_.dropout >= 1) throw Error("dropout must be in [0, 1)");
   if (options_.head == TrainHead::SequenceClassification && options_.labels.size() < 2)
     throw Error("classification needs two or more labels");
@@ -63,54 +63,76 @@ BertTrainer::BertTrainer(const fs::path& folder, Backend& backend, const Trainer
     throw Error("can freeze 0 to " + std::to_string(config_.num_hidden_layers) + " layers of this model");
   const Checkpoint ckpt(folder);
   const int H = config_.hidden_size, I = config_.intermediate_size, V = config_.vocab_size;
-  word_ = add_param(ckpt, "bert.embeddings.word_embeddings.weight", {V, H}, true, Source::Checkpoint);
-  position_ = add_param(ckpt, "bert.embeddings.position_embeddings.weight", {config_.max_position_embeddings, H}, true,
-                        Source::Checkpoint);
-  token_type_ = add_param(ckpt, "bert.embeddings.token_type_embeddings.weight", {config_.type_vocab_size, H}, true,
-                          Source::Checkpoint);
-  embedding_norm_ = add_norm(ckpt, "bert.embeddings.LayerNorm");
-  for (int l = 0; l < config_.num_hidden_layers; ++l) {
-    const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
-    Layer w;
-    w.query = add_linear(ckpt, p + "attention.self.query", H, H);
-    w.key = add_linear(ckpt, p + "attention.self.key", H, H);
-    w.value = add_linear(ckpt, p + "attention.self.value", H, H);
-    w.attention_output = add_linear(ckpt, p + "attention.output.dense", H, H);
-    w.attention_norm = add_norm(ckpt, p + "attention.output.LayerNorm");
-    w.intermediate = add_linear(ckpt, p + "intermediate.dense", I, H);
-    w.output = add_linear(ckpt, p + "output.dense", H, I);
-    w.output_norm = add_norm(ckpt, p + "output.LayerNorm");
-    layers_.push_back(w);
+  const Architecture& arch = config_.architecture();
+  const TensorNames& n = arch.names;
+  word_ = add_param(ckpt, n.encoder(n.word), {V, H}, true, Source::Checkpoint);
+  position_ = add_param(ckpt, n.encoder(n.position), {config_.max_position_embeddings, H}, true, Source::Checkpoint);
+  if (config_.has_token_types()) {
+    token_type_ = add_param(ckpt, n.encoder(n.token_type), {config_.type_vocab_size, H}, true, Source::Checkpoint);
+  } else {  // one row of zeros stands in for the table the family lacks; never trained, never saved
+    std::vector<float> zeros(static_cast<size_t>(H), 0.0f);
+    no_token_types_ = backend_.upload(std::span<const float>(zeros), {1, H});
+    no_token_types_grad_ = backend_.empty({1, H});
   }
-  const size_t encoder_params_frozen = options_.frozen_layers > 0 ? 5 + 16 * static_cast<size_t>(options_.frozen_layers) : 0;
-  for (size_t i = 0; i < encoder_params_frozen; ++i) params_[i]->trainable = false;
+  embedding_norm_ = add_norm(ckpt, n.encoder(n.embedding_norm));
+  size_t frozen_end = options_.frozen_layers > 0 ? params_.size() : 0;  // params_[0, frozen_end) stay fixed
+  for (int l = 0; l < config_.num_hidden_layers; ++l) {
+    auto name = [&](const std::string& part) { return n.in_layer(l, part); };
+    Layer w;
+    w.query = add_linear(ckpt, name(n.query), H, H);
+    w.key = add_linear(ckpt, name(n.key), H, H);
+    w.value = add_linear(ckpt, name(n.value), H, H);
+    w.attention_output = add_linear(ckpt, name(n.attention_output), H, H);
+    w.attention_norm = add_norm(ckpt, name(n.attention_norm));
+    w.intermediate = add_linear(ckpt, name(n.intermediate), I, H);
+    w.output = add_linear(ckpt, name(n.output), H, I);
+    w.output_norm = add_norm(ckpt, name(n.output_norm));
+    layers_.push_back(w);
+    if (l < options_.frozen_layers) frozen_end = params_.size();
+  }
+  for (size_t i = 0; i < frozen_end; ++i) params_[i]->trainable = false;
 
   if (options_.head == TrainHead::SequenceClassification) {
     const int L = static_cast<int>(options_.labels.size());
-    pooler_ = add_linear(ckpt, "bert.pooler.dense", H, H, Source::CheckpointOrInit);
+    const std::string out_weight = n.sequence_out + ".weight";
+    // BERT's and DistilBERT's token classifiers share the sequence classifier's name: never take one for the other.
+    const bool token_checkpoint = std::any_of(config_.architectures.begin(), config_.architectures.end(),
+        [&](const std::string& c) { return head_of_class(arch, c) == HeadKind::TokenClassification; });
+    const bool has_classifier = ckpt.has(out_weight) && !token_checkpoint;
+    pooler_ = add_linear(ckpt, n.sequence_dense, H, H, token_checkpoint ? Source::Init : Source::CheckpointOrInit);
     // Keep a classifier only when it has the same labels; anything else starts fresh. (A config without id2label
     // means Hugging Face's LABEL_0, LABEL_1, ...)
-    if (config_.id2label.empty() && ckpt.has("classifier.weight")) {
-      const auto& stored = *ckpt.resolve("classifier.weight");
+    if (token_checkpoint) config_.id2label.clear();
+    if (config_.id2label.empty() && has_classifier) {
+      const auto& stored = *ckpt.resolve(out_weight);
       const auto& shape = ckpt.file_of(stored).tensors().at(stored).shape;
       for (std::int64_t i = 0; !shape.empty() && i < shape[0]; ++i) config_.id2label[int(i)] = "LABEL_" + std::to_string(i);
     }
-    bool same_labels = ckpt.has("classifier.weight") && static_cast<int>(config_.id2label.size()) == L;
+    bool same_labels = has_classifier && static_cast<int>(config_.id2label.size()) == L;
     for (int i = 0; same_labels && i < L; ++i) same_labels = config_.id2label.at(i) == options_.labels[static_cast<size_t>(i)];
-    classifier_ = add_linear(ckpt, "classifier", L, H, same_labels ? Source::Checkpoint : Source::Init);
+    classifier_ = add_linear(ckpt, n.sequence_out, L, H, same_labels ? Source::Checkpoint : Source::Init);
     config_.id2label.clear();
     for (int i = 0; i < L; ++i) config_.id2label[i] = options_.labels[static_cast<size_t>(i)];
   } else {
-    if (!ckpt.has("cls.predictions.transform.dense.weight"))
-      throw Error("masked-LM training needs a checkpoint with a masked-LM head (cls.predictions.*)");
-    if (ckpt.has("cls.predictions.decoder.weight"))
+    if (!ckpt.has(n.mlm_transform + ".weight"))
+      throw Error("masked-LM training needs a checkpoint with a masked-LM head (" + n.mlm_transform + ")");
+    if (ckpt.has(n.mlm_decoder) && !decoder_is_tied(ckpt, n.encoder(n.word), n.mlm_decoder))
       throw Error("this checkpoint's masked-LM decoder is not tied to the word embeddings; only tied decoders can be trained");
-    mlm_transform_ = add_linear(ckpt, "cls.predictions.transform.dense", H, H);
-    mlm_norm_ = add_norm(ckpt, "cls.predictions.transform.LayerNorm");
-    mlm_bias_ = add_param(ckpt, ckpt.has("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias",
-                          {V}, false, Source::Checkpoint);
-    mlm_bias_->name = "cls.predictions.bias";
+    mlm_transform_ = add_linear(ckpt, n.mlm_transform, H, H);
+    mlm_norm_ = add_norm(ckpt, n.mlm_norm);
+    const bool alias = !ckpt.has(n.mlm_bias) && !n.mlm_bias_alias.empty();
+    mlm_bias_ = add_param(ckpt, alias ? n.mlm_bias_alias : n.mlm_bias, {V}, false, Source::Checkpoint);
+    mlm_bias_->name = n.mlm_bias;
   }
+}
+
+// A stored decoder that equals the word embeddings (pytorch_model.bin keeps both names for the one tied tensor).
+bool BertTrainer::decoder_is_tied(const Checkpoint& ckpt, const std::string& word, const std::string& decoder) {
+  std::vector<float> a_converted, b_converted;
+  const int H = config_.hidden_size, V = config_.vocab_size;
+  const auto a = ckpt.read(word, {V, H}, a_converted);
+  const auto b = ckpt.read(decoder, {V, H}, b_converted);
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 const Param& BertTrainer::param(const std::string& name) const {
@@ -162,8 +184,9 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
 
   nlohmann::json config = read_json_file(source_ / "config.json");
   config.erase("bertscope_untrained");
+  const Architecture& arch = config_.architecture();
   if (options_.head == TrainHead::SequenceClassification) {
-    config["architectures"] = {"BertForSequenceClassification"};
+    config["architectures"] = {class_name(arch, HeadKind::SequenceClassification)};
     nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
     for (const auto& [id, label] : config_.id2label) {
       id2label[std::to_string(id)] = label;
@@ -173,7 +196,7 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
     config["label2id"] = label2id;
     config["problem_type"] = "single_label_classification";
   } else {
-    config["architectures"] = {"BertForMaskedLM"};
+    config["architectures"] = {class_name(arch, HeadKind::MaskedLM)};
   }
   write_file_atomically(tmp / "config.json", config.dump(2) + "\n");
   copy_tokenizer_files(source_, tmp);

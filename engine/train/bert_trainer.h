@@ -1,9 +1,10 @@
 #pragma once
-// BertTrainer: a BERT encoder with a trainable head (sequence classification or masked LM), its parameters,
-// gradients and AdamW moments resident on one Backend, and the forward and backward passes written once against
-// the Backend interface. It mirrors Hugging Face's BertForSequenceClassification / BertForMaskedLM exactly
-// (post-LayerNorm, exact GELU, dropout 0.1 after embeddings, attention probabilities, both sublayer outputs and the
-// pooled output), so what it trains loads and predicts the same in Hugging Face.
+// BertTrainer: a BERT-family encoder (BERT, DistilBERT, RoBERTa; names from the family's Architecture) with a
+// trainable head (sequence classification or masked LM), its parameters, gradients and AdamW moments resident on
+// one Backend, and the forward and backward passes written once against the Backend interface. It mirrors Hugging
+// Face's *ForSequenceClassification / *ForMaskedLM exactly (post-LayerNorm, dropout after the embeddings, the
+// attention probabilities, both sublayer outputs and the sequence head), so what it trains loads and predicts the
+// same in Hugging Face.
 //
 // Shapes: B sentences, T tokens (padded), N = B*T, H hidden, A heads, I intermediate, V vocabulary, L labels,
 // R rows predicted by the masked-LM head.
@@ -72,7 +73,7 @@ class BertTrainer {
   std::uint32_t step() const { return step_; }
   void set_step(std::uint32_t step) { step_ = step; }
 
-  const BertConfig& config() const { return config_; }
+  const ModelConfig& config() const { return config_; }
   const TrainerOptions& options() const { return options_; }
   Backend& backend() const { return backend_; }
   std::vector<std::unique_ptr<Param>>& params() { return params_; }
@@ -87,6 +88,7 @@ class BertTrainer {
 
   // Where a parameter's first value comes from. Init: Hugging Face's N(0, 0.02) for matrices, zeros for biases.
   enum class Source { Checkpoint, CheckpointOrInit, Init };
+  bool decoder_is_tied(const Checkpoint& ckpt, const std::string& word, const std::string& decoder);
   Param* add_param(const Checkpoint& ckpt, const std::string& name, const Shape& shape, bool decay, Source source);
   Linear add_linear(const Checkpoint& ckpt, const std::string& prefix, int out, int in, Source source = Source::Checkpoint);
   Norm add_norm(const Checkpoint& ckpt, const std::string& prefix);
@@ -101,16 +103,18 @@ class BertTrainer {
   std::uint32_t dropout_seed(int site) const;
 
   std::filesystem::path source_;
-  BertConfig config_;
+  ModelConfig config_;
   Backend& backend_;
   TrainerOptions options_;
   std::vector<std::unique_ptr<Param>> params_;
   Norm embedding_norm_{};
-  Param *word_ = nullptr, *position_ = nullptr, *token_type_ = nullptr;
+  Param *word_ = nullptr, *position_ = nullptr, *token_type_ = nullptr;  // token_type_ null: the family has none
+  Tensor no_token_types_, no_token_types_grad_;                            // (1, H) zeros and a discarded gradient
   std::vector<Layer> layers_;
   Linear pooler_{}, classifier_{}, mlm_transform_{};
   Norm mlm_norm_{};
   Param* mlm_bias_ = nullptr;
+  const Tensor& token_types() const { return token_type_ ? token_type_->value : no_token_types_; }
   std::uint32_t step_ = 0;  // counts compute_gradients calls: fresh dropout masks each step
 };
 

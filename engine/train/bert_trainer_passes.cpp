@@ -23,7 +23,7 @@ struct LayerActivations {
 struct BertTrainer::Forward {
   int B = 0, T = 0;
   bool training = false;
-  Tensor ids, type_ids, mask;  // (N), (N), (B, T)
+  Tensor ids, position_ids, type_ids, mask;  // (N), (N), (N), (B, T)
   Tensor embedding_sum;        // (N, H) word + position + type, the embedding LayerNorm's input
   std::vector<LayerActivations> layers;
   Tensor hidden;               // (N, H) the last layer's output
@@ -57,9 +57,11 @@ std::unique_ptr<BertTrainer::Forward> BertTrainer::encode(const TokenBatch& in, 
   f->training = training;
   f->ids = backend_.upload(std::span<const std::int32_t>(in.ids), {N});
   f->type_ids = backend_.upload(std::span<const std::int32_t>(in.type_ids), {N});
+  const std::vector<std::int32_t> positions = config_.position_ids(in.ids, B, T);
+  f->position_ids = backend_.upload(std::span<const std::int32_t>(positions), {N});
   f->mask = backend_.upload(std::span<const std::int32_t>(in.mask), {B, T});
   f->embedding_sum = backend_.empty({N, H});
-  backend_.embed(f->ids, f->type_ids, word_->value, position_->value, token_type_->value, T, f->embedding_sum);
+  backend_.embed(f->ids, f->position_ids, f->type_ids, word_->value, position_->value, token_types(), f->embedding_sum);
   Tensor x = backend_.empty({N, H});  // (N, H)
   backend_.layer_norm(f->embedding_sum, nullptr, embedding_norm_.gamma->value, embedding_norm_.beta->value, eps, x);
   if (p > 0) backend_.dropout(x, p, dropout_seed(0), x);
@@ -92,7 +94,7 @@ std::unique_ptr<BertTrainer::Forward> BertTrainer::encode(const TokenBatch& in, 
     a.inner_pre = backend_.empty({N, I});
     backend_.linear(a.x1, w.intermediate.weight->value, &w.intermediate.bias->value, Activation::None, a.inner_pre);
     a.inner = backend_.empty({N, I});
-    backend_.activate(a.inner_pre, Activation::Gelu, a.inner);
+    backend_.activate(a.inner_pre, config_.activation(), a.inner);
     a.sum2 = backend_.empty({N, H});
     backend_.linear(a.inner, w.output.weight->value, &w.output.bias->value, Activation::None, a.sum2);
     if (p > 0) backend_.dropout(a.sum2, p, dropout_seed(site + 2), a.sum2);
@@ -124,7 +126,7 @@ void BertTrainer::backward_encoder(Forward& f, Tensor& dx) {
     const Tensor& dout = p > 0 ? dproj2 : dsum2;
     Tensor dinner = backend_.empty({N, I});
     backward_linear(w.output, dout, a.inner, dinner, false);
-    backend_.activation_backward(a.inner_pre, dinner, Activation::Gelu, dinner);
+    backend_.activation_backward(a.inner_pre, dinner, config_.activation(), dinner);
     backend_.linear_backward_weight(dinner, a.x1, w.intermediate.weight->grad, &w.intermediate.bias->grad);
     Tensor& dx1 = dsum2;  // the residual path, plus the feed-forward path below
     backend_.linear_backward_input(dinner, w.intermediate.weight->value, true, dx1);
@@ -155,7 +157,8 @@ void BertTrainer::backward_encoder(Forward& f, Tensor& dx) {
   Tensor dsum = backend_.empty({N, H});
   backend_.layer_norm_backward(f.embedding_sum, dx, embedding_norm_.gamma->value, eps, dsum, embedding_norm_.gamma->grad,
                                embedding_norm_.beta->grad);
-  backend_.embed_backward(dsum, f.ids, f.type_ids, f.T, word_->grad, position_->grad, token_type_->grad);
+  Tensor& dtypes = token_type_ ? token_type_->grad : no_token_types_grad_;  // the stand-in's gradient is discarded
+  backend_.embed_backward(dsum, f.ids, f.position_ids, f.type_ids, word_->grad, position_->grad, dtypes);
 }
 
 void BertTrainer::classification_head(Forward& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits,
@@ -163,13 +166,18 @@ void BertTrainer::classification_head(Forward& f, const std::vector<std::int32_t
   const int B = f.B, H = config_.hidden_size, L = static_cast<int>(options_.labels.size());
   const float p = f.training ? options_.dropout : 0.0f;
   std::vector<std::int32_t> cls_rows(static_cast<size_t>(B));
-  for (int b = 0; b < B; ++b) cls_rows[static_cast<size_t>(b)] = b * f.T;  // [CLS] is each sentence's first token
+  for (int b = 0; b < B; ++b) cls_rows[static_cast<size_t>(b)] = b * f.T;  // [CLS] / <s>: each sentence's first token
   Tensor rows = backend_.upload(std::span<const std::int32_t>(cls_rows), {B});
+  const Activation act = config_.architecture().names.sequence_activation;  // BERT, RoBERTa: tanh; DistilBERT: ReLU
+  const bool dropout_first = config_.architecture().sequence_dropout_before_dense;
   Tensor cls = backend_.empty({B, H}), pooled_pre = backend_.empty({B, H}), pooled = backend_.empty({B, H});
   backend_.gather_rows(f.hidden, rows, cls);
-  backend_.linear(cls, pooler_.weight->value, &pooler_.bias->value, Activation::None, pooled_pre);
-  backend_.activate(pooled_pre, Activation::Tanh, pooled);
   const int pooled_site = 1 + static_cast<int>(layers_.size()) * kSitesPerLayer;
+  Tensor cls_in = backend_.empty({B, H});  // (B, H) the dense layer's input
+  if (p > 0 && dropout_first) backend_.dropout(cls, p, dropout_seed(pooled_site + 1), cls_in);
+  const Tensor& dense_in = p > 0 && dropout_first ? cls_in : cls;
+  backend_.linear(dense_in, pooler_.weight->value, &pooler_.bias->value, Activation::None, pooled_pre);
+  backend_.activate(pooled_pre, act, pooled);
   if (p > 0) backend_.dropout(pooled, p, dropout_seed(pooled_site), pooled);
   Tensor z = backend_.empty({B, L});  // (B, L)
   backend_.linear(pooled, classifier_.weight->value, &classifier_.bias->value, Activation::None, z);
@@ -187,9 +195,10 @@ void BertTrainer::classification_head(Forward& f, const std::vector<std::int32_t
   Tensor dpooled = backend_.empty({B, H});
   backward_linear(classifier_, dz, pooled, dpooled, false);
   if (p > 0) backend_.dropout(dpooled, p, dropout_seed(pooled_site), dpooled);
-  backend_.activation_backward(pooled_pre, dpooled, Activation::Tanh, dpooled);
+  backend_.activation_backward(pooled_pre, dpooled, act, dpooled);
   Tensor dcls = backend_.empty({B, H});
-  backward_linear(pooler_, dpooled, cls, dcls, false);
+  backward_linear(pooler_, dpooled, dense_in, dcls, false);
+  if (p > 0 && dropout_first) backend_.dropout(dcls, p, dropout_seed(pooled_site + 1), dcls);
   Tensor dhidden = backend_.empty(f.hidden.shape());
   backend_.fill(dhidden, 0.0f);
   backend_.scatter_add_rows(dcls, rows, dhidden);
@@ -209,7 +218,8 @@ void BertTrainer::mlm_head(Forward& f, const std::vector<std::int32_t>& picked_r
   Tensor tn = backend_.empty({R, H});  // (R, H) after the transform's LayerNorm
   backend_.gather_rows(f.hidden, rows, picked);
   backend_.linear(picked, mlm_transform_.weight->value, &mlm_transform_.bias->value, Activation::None, t_pre);
-  backend_.activate(t_pre, Activation::Gelu, t);
+  const Activation act = config_.architecture().mlm_uses_encoder_activation ? config_.activation() : Activation::Gelu;
+  backend_.activate(t_pre, act, t);
   backend_.layer_norm(t, nullptr, mlm_norm_.gamma->value, mlm_norm_.beta->value, eps, tn);
   Tensor z = backend_.empty({R, V});  // (R, V), decoder tied to the word embeddings
   backend_.linear(tn, word_->value, &mlm_bias_->value, Activation::None, z);
@@ -225,7 +235,7 @@ void BertTrainer::mlm_head(Forward& f, const std::vector<std::int32_t>& picked_r
   backend_.linear_backward_input(dz, word_->value, false, dtn);
   backend_.linear_backward_weight(dz, tn, word_->grad, &mlm_bias_->grad);
   backend_.layer_norm_backward(t, dtn, mlm_norm_.gamma->value, eps, dt, mlm_norm_.gamma->grad, mlm_norm_.beta->grad);
-  backend_.activation_backward(t_pre, dt, Activation::Gelu, dt);
+  backend_.activation_backward(t_pre, dt, act, dt);
   backward_linear(mlm_transform_, dt, picked, dpicked, false);
   Tensor dhidden = backend_.empty(f.hidden.shape());
   backend_.fill(dhidden, 0.0f);

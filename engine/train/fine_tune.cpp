@@ -75,8 +75,8 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
                          const FineTuneCallbacks& callbacks) {
   if (train.empty()) throw Error("no training sentences");
   if (options.epochs < 1 || options.batch_size < 1) throw Error("epochs and batch size must be at least 1");
-  if (options.max_length < 3 || options.max_length > trainer.config().max_position_embeddings)
-    throw Error("max length must be 3 to " + std::to_string(trainer.config().max_position_embeddings));
+  if (options.max_length < 3 || options.max_length > trainer.config().max_tokens())
+    throw Error("max length must be 3 to " + std::to_string(trainer.config().max_tokens()));
   const int labels = static_cast<int>(trainer.options().labels.size());
   const int steps_per_epoch = static_cast<int>((train.size() + static_cast<size_t>(options.batch_size) - 1) / static_cast<size_t>(options.batch_size));
   OptimizerOptions opt;

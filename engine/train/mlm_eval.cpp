@@ -110,7 +110,7 @@ MlmEvalResult evaluate_mlm(const MlmLogitsFn& logits_of, const Tokenizer& tokeni
 MlmEvalResult evaluate_mlm(BertModel& model, const Tokenizer& tokenizer, const std::vector<std::string>& lines,
                            int seq_len, std::uint32_t seed, std::int64_t max_masked) {
   if (!model.has_mlm_head()) throw Error("this model has no masked-LM head");
-  seq_len = std::min(seq_len, model.config().max_position_embeddings);
+  seq_len = std::min(seq_len, model.config().max_tokens());
   return evaluate_mlm([&](const TokenBatch& b, const std::vector<std::int32_t>& rows) {
     EncoderOutput out = model.encode(b);
     return model.mlm_logits(out.hidden, rows);

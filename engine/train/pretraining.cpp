@@ -117,7 +117,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
     }
     write_file_atomically(ckpt / "state.json", json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() + "\n");
   }
-  const BertConfig config = BertConfig::load(ckpt / "config.json");
+  const ModelConfig config = ModelConfig::load(ckpt / "config.json");
   // The architecture is the checkpoint's (a later phase's comes from the model it started from).
   o.layers = config.num_hidden_layers;
   o.hidden = config.hidden_size;
@@ -129,8 +129,8 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   int step = state.at("step");
   double elapsed_before = state.value("elapsed_seconds", 0.0);
 
-  const Tokenizer tokenizer = Tokenizer::load(ckpt, config.max_position_embeddings);
-  if (o.seq_len > config.max_position_embeddings) throw Error("sequence length exceeds the model's positions");
+  const Tokenizer tokenizer = Tokenizer::load(ckpt, config.max_tokens());
+  if (o.seq_len > config.max_tokens()) throw Error("sequence length exceeds the model's positions");
   const std::vector<std::int32_t> stream = corpus_tokens(run_dir, corpus, tokenizer, cb);
   const std::int64_t body = o.seq_len - 2, n_seq = static_cast<std::int64_t>(stream.size()) / body;
   if (n_seq < o.batch_size) throw Error("the corpus is too small for one batch");

@@ -8,7 +8,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
   fuzz::expect_clean_errors([&] {
     const auto j = bertscope::parse_json(std::string_view(reinterpret_cast<const char*>(data), size), "config.json");
-    bertscope::BertConfig::from_json(j, "config.json");
+    bertscope::ModelConfig::from_json(j, "config.json");
   });
   return 0;
 }
