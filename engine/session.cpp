@@ -10,6 +10,7 @@
 #include "core/json_io.h"
 #include "cpu/cpu_backend.h"
 #include "gpu/vulkan_backend.h"
+#include "model/pretrained.h"
 #include "model/random_model.h"
 
 namespace fs = std::filesystem;
@@ -47,12 +48,9 @@ std::unique_ptr<Backend> make_backend(const BackendRequest& request, std::string
 
 Session::Session(const fs::path& folder, const BackendRequest& request) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (!fs::is_directory(folder)) throw Error(folder.string() + ": not a folder (give a Hugging Face model folder)");
-  ModelConfig config = ModelConfig::load(folder / "config.json");
-  tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::load(folder, config.max_tokens()));
-  if (static_cast<int>(tokenizer_->vocab_size()) > config.vocab_size)
-    throw Error(folder.string() + ": the vocabulary has " + std::to_string(tokenizer_->vocab_size()) +
-                " tokens but config.json's vocab_size is " + std::to_string(config.vocab_size));
+  Pretrained pretrained = open_pretrained(folder);
+  const ModelConfig& config = pretrained.config;
+  tokenizer_ = pretrained.tokenizer;
   Checkpoint checkpoint(folder);
   backend_ = make_backend(request, &info_.backend_note);
   model_ = std::make_unique<BertModel>(config, checkpoint, *backend_);

@@ -53,7 +53,7 @@ class Session {
 
  private:
   std::unique_ptr<Backend> backend_;  // declared first: destroyed last, after the model's tensors
-  std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   std::unique_ptr<BertModel> model_;
   ModelInfo info_;
 };

@@ -1,6 +1,7 @@
 // DistilBERT, RoBERTa and token-classification models against PyTorch modules written with Hugging Face's exact
 // tensor names (tests/oracle/family_torch.py, itself checked against onnxruntime through transformers.js): the
-// last hidden state and every head's logits, on the CPU and on Vulkan (validation on), for a padded batch.
+// last hidden state and every head's logits, on the CPU and on Vulkan (validation on), for a padded batch. Then
+// each task end to end (tokenizer, model, pipeline rules) against transformers.js's pipelines on the same models.
 #include <QtTest>
 
 #include "core/error.h"
@@ -9,6 +10,8 @@
 #include "model/bert_model.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "session.h"
+#include "tasks/tasks.h"
 #include "test_support.h"
 
 using namespace bertscope;
@@ -137,6 +140,102 @@ class TestFamilies : public QObject {
     QVERIFY2(error < 1e-4, qPrintable(QString("logits off by %1").arg(error)));
     if (be->is_gpu())
       QVERIFY2(test::validation_messages(*be) == 0, test::validation_report(*be).c_str());
+  }
+
+  void pipelines_match_transformers_js_data() {
+    QTest::addColumn<QString>("family");
+    QTest::addColumn<QString>("backend");
+    for (const char* f : {"distilbert", "roberta"})
+      for (const char* b : {"cpu", "vulkan"}) QTest::newRow(qPrintable(QString("%1 %2").arg(f, b))) << f << b;
+  }
+  void pipelines_match_transformers_js() {
+    QFETCH(QString, family);
+    QFETCH(QString, backend);
+    if (fixtures_.empty()) QSKIP(qPrintable(why_));
+    const std::string f = family.toStdString();
+    if (!fs::exists(fixtures_ / (f + "_mlm"))) QSKIP("no RoBERTa fixtures (see roberta_SKIPPED)");
+    if (backend == "vulkan" && !gpu_) QSKIP(qPrintable(noGpu_));
+    const BackendRequest request{backend == "vulkan" ? BackendKind::Vulkan : BackendKind::Cpu, -1, backend == "vulkan"};
+    auto check_validation = [&](Session& s) {
+      if (s.backend().is_gpu())
+        QVERIFY2(test::validation_messages(s.backend()) == 0, test::validation_report(s.backend()).c_str());
+    };
+
+    {  // fill-mask: transformers.js answers the first mask only
+      Session s(fixtures_ / (f + "_mlm"), request);
+      const auto inputs = test::read_jsonl(fixtures_ / (f == "roberta" ? "fill_mask_roberta_inputs.jsonl" : "fill_mask_inputs.jsonl"));
+      const auto expected = test::read_jsonl(fixtures_ / (f + "_fill_mask_expected.jsonl"));
+      QCOMPARE(inputs.size(), expected.size());
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const FillMaskResult r = fill_mask(s.model(), s.tokenizer(), inputs[i]["text"].get<std::string>(), 5);
+        const auto& want = expected[i]["result"];
+        QCOMPARE(r.predictions.at(0).size(), want.size());
+        for (size_t k = 0; k < want.size(); ++k) {
+          const MaskPrediction& got = r.predictions[0][k];
+          QCOMPARE(got.token, want[k]["token"].get<int>());
+          QCOMPARE(got.token_str, want[k]["token_str"].get<std::string>());
+          QCOMPARE(got.sequence, want[k]["sequence"].get<std::string>());
+          QVERIFY(std::fabs(got.score - want[k]["score"].get<double>()) < 1e-4);
+        }
+      }
+      check_validation(s);
+    }
+    {  // sequence classification: every label's probability
+      Session s(fixtures_ / (f + "_cls"), request);
+      const auto inputs = test::read_jsonl(fixtures_ / "cls_inputs.jsonl");
+      const auto expected = test::read_jsonl(fixtures_ / (f + "_cls_expected.jsonl"));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const ClassifyResult r = classify(s.model(), s.tokenizer(), inputs[i]["text"].get<std::string>());
+        QCOMPARE(r.scores.size(), expected[i]["result"].size());
+        for (const auto& want : expected[i]["result"]) {
+          auto it = std::find_if(r.scores.begin(), r.scores.end(), [&](auto& l) { return l.label == want["label"]; });
+          QVERIFY(it != r.scores.end());
+          QVERIFY(std::fabs(it->score - want["score"].get<double>()) < 1e-4);
+        }
+      }
+      check_validation(s);
+    }
+    {  // question answering: the best span and its score
+      Session s(fixtures_ / (f + "_qa"), request);
+      const auto inputs = test::read_jsonl(fixtures_ / "qa_inputs.jsonl");
+      const auto expected = test::read_jsonl(fixtures_ / (f + "_qa_expected.jsonl"));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        QaOptions o;
+        o.max_answer_len = 512;  // transformers.js does not limit the answer length; these contexts are short anyway
+        const QaResult r = answer_question(s.model(), s.tokenizer(), inputs[i]["question"].get<std::string>(),
+                                           inputs[i]["context"].get<std::string>(), o);
+        QVERIFY(!r.answers.empty());
+        const QaAnswer& best = r.answers[0];
+        // transformers.js answers with the span's tokens decoded (RoBERTa's with their leading space); Python and
+        // bertscope with the exact slice of the context, which the span's offsets give.
+        std::vector<std::int32_t> span_ids;
+        for (int t = best.start_token; t <= best.end_token; ++t) span_ids.push_back(r.windows[best.window].encoding.tokens[t].id);
+        QCOMPARE(s.tokenizer().decode(span_ids), expected[i]["result"]["answer"].get<std::string>());
+        QVERIFY(std::fabs(best.score - expected[i]["result"]["score"].get<double>()) < 1e-4);
+      }
+      check_validation(s);
+    }
+    // token classification: every token's label and probability (DistilBERT's, RoBERTa's and BERT's heads)
+    for (const std::string& name : {f + "_token", std::string("bert_token")}) {
+      Session s(fixtures_ / name, request);
+      const auto inputs = test::read_jsonl(fixtures_ / "token_cls_inputs.jsonl");
+      const auto expected = test::read_jsonl(fixtures_ / (name + "_expected.jsonl"));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const TokenClassifyResult r = classify_tokens(s.model(), s.tokenizer(), inputs[i]["text"].get<std::string>());
+        const auto& want = expected[i]["result"];
+        QCOMPARE(r.tokens.size(), want.size());
+        for (size_t k = 0; k < want.size(); ++k) {
+          const TokenLabel& got = r.tokens[k];
+          QCOMPARE(got.index, want[k]["index"].get<int>());
+          QCOMPARE(got.entity, want[k]["entity"].get<std::string>());
+          QVERIFY(std::fabs(got.score - want[k]["score"].get<double>()) < 1e-4);
+          // transformers.js shows the token decoded (" Smith"); Python, and bertscope, the entry ("ĠSmith").
+          QCOMPARE(s.tokenizer().readable(r.encoding.tokens[static_cast<size_t>(got.index)].id),
+                   want[k]["word"].get<std::string>());
+        }
+      }
+      check_validation(s);
+    }
   }
 };
 

@@ -268,10 +268,10 @@ class TestHardening : public QObject {
     // No model.vocab (vocab.txt is used), a normalizer without its flags, an added token without content.
     write(model / "tokenizer.json", R"({"model": {"type": "WordPiece"}, "normalizer": {"type": "BertNormalizer"},
                                         "added_tokens": [{"id": 0}, 5, {"content": "[MASK]"}]})");
-    const Tokenizer t = Tokenizer::load(model, 32);
+    const WordPieceTokenizer t = WordPieceTokenizer::load(model, 32);
     QVERIFY(t.mask_id() >= 0);
     fs::remove(model / "vocab.txt");  // now tokenizer.json must carry the vocabulary: a clear error
-    QVERIFY_THROWS_EXCEPTION(Error, Tokenizer::load(model, 32));
+    QVERIFY_THROWS_EXCEPTION(Error, WordPieceTokenizer::load(model, 32));
   }
 
   void aShapeThatOverflowsIsAnError() {

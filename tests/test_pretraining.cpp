@@ -139,7 +139,7 @@ class TestPretraining : public QObject {
     // The tokenizer uses it unchanged: every word of the corpus has pieces, none becomes [UNK]; accents are stripped.
     trainVocab();
     std::ofstream(root() / "config.json") << "{}";
-    Tokenizer tok = Tokenizer::load(root(), 512);
+    WordPieceTokenizer tok = WordPieceTokenizer::load(root(), 512);
     for (const auto& line : corpus_lines(1))
       for (const Token& t : tok.tokenize(line)) QVERIFY2(!t.unknown, qPrintable(QString::fromStdString(line)));
     QCOMPARE(tok.decode(tok.encode("Résumé, the cat.").ids()), std::string("resume, the cat."));
@@ -147,7 +147,7 @@ class TestPretraining : public QObject {
 
   void packingAndEvaluation() {
     trainVocab();
-    Tokenizer tok = Tokenizer::load(root(), 512);
+    WordPieceTokenizer tok = WordPieceTokenizer::load(root(), 512);
     const auto seqs = pack_sequences(tok, corpus_lines(4), 16);
     QVERIFY(seqs.size() > 10);
     for (const auto& s : seqs) {

@@ -12,7 +12,7 @@ using namespace bertscope;
 
 namespace {
 
-Tokenizer small_tokenizer(bool lowercase = true, int max_len = 512) {
+WordPieceTokenizer small_tokenizer(bool lowercase = true, int max_len = 512) {
   std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "play", "##ing",
                                     "##s", "un", "##aff", "##able", ",", "!", "cafe", "北", "京", "hello", "world",
                                     ".", "a", "##b", "Hello"};
@@ -20,7 +20,7 @@ Tokenizer small_tokenizer(bool lowercase = true, int max_len = 512) {
   o.lowercase = lowercase;
   o.strip_accents = lowercase;
   o.model_max_length = max_len;
-  return Tokenizer(vocab, o);
+  return WordPieceTokenizer(vocab, o);
 }
 
 std::vector<std::string> texts(const std::vector<Token>& tokens) {
@@ -103,9 +103,9 @@ class TestTokenizer : public QObject {
   }
   void load_rejects_bad_folders() {
     QTemporaryDir dir;
-    QVERIFY_THROWS_EXCEPTION(Error, Tokenizer::load(dir.path().toStdString(), 512));
+    QVERIFY_THROWS_EXCEPTION(Error, WordPieceTokenizer::load(dir.path().toStdString(), 512));
     std::ofstream(dir.filePath("vocab.txt").toStdString()) << "a\nb\n";  // no [CLS]/[SEP]/[UNK]
-    QVERIFY_THROWS_EXCEPTION(Error, Tokenizer::load(dir.path().toStdString(), 512));
+    QVERIFY_THROWS_EXCEPTION(Error, WordPieceTokenizer::load(dir.path().toStdString(), 512));
   }
 
   void matches_hugging_face() {
@@ -118,9 +118,9 @@ class TestTokenizer : public QObject {
     // From vocab.txt + tokenizer_config.json, and from tokenizer.json alone: both must agree with Hugging Face.
     QTemporaryDir json_only;
     std::filesystem::copy_file(dir / "mlm_small" / "tokenizer.json", json_only.filePath("tokenizer.json").toStdString());
-    const Tokenizer from_vocab = Tokenizer::load(dir / "mlm_small", 512);
-    const Tokenizer from_json = Tokenizer::load(json_only.path().toStdString(), 512);
-    for (const Tokenizer* tok : {&from_vocab, &from_json}) {
+    const WordPieceTokenizer from_vocab = WordPieceTokenizer::load(dir / "mlm_small", 512);
+    const WordPieceTokenizer from_json = WordPieceTokenizer::load(json_only.path().toStdString(), 512);
+    for (const WordPieceTokenizer* tok : {&from_vocab, &from_json}) {
       for (size_t i = 0; i < inputs.size(); ++i) {
         const auto& in = inputs[i];
         std::optional<std::string> pair;

@@ -44,6 +44,14 @@ nlohmann::json classify_json(const ClassifyResult& r) {
   return list;
 }
 
+nlohmann::json token_classification_json(const TokenClassifyResult& r) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const TokenLabel& t : r.tokens)
+    list.push_back({{"entity", t.entity}, {"score", t.score}, {"index", t.index}, {"word", t.word},
+                    {"start", t.start}, {"end", t.end}});
+  return list;
+}
+
 nlohmann::json nsp_json(const NspResult& r) {
   return {{"is_next", r.is_next}, {"not_next", 1.0 - r.is_next}, {"logits", r.logits}};
 }

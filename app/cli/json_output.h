@@ -11,6 +11,8 @@ nlohmann::json tokenize_json(const Encoding& e);
 nlohmann::json fill_mask_json(const FillMaskResult& r);  // one list per mask; a single mask gives a flat list
 nlohmann::json qa_json(const QaResult& r, int top_k);    // top_k 1 gives one object
 nlohmann::json classify_json(const ClassifyResult& r);   // every label, best first
+// Every token's label, as Hugging Face's token-classification pipeline with aggregation "none" and no ignored labels.
+nlohmann::json token_classification_json(const TokenClassifyResult& r);
 nlohmann::json nsp_json(const NspResult& r);
 nlohmann::json attention_json(const AttentionResult& r);
 nlohmann::json info_json(const ModelInfo& info);

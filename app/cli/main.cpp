@@ -120,9 +120,9 @@ int main(int argc, char** argv) {
     if (pair) cmd->add_option("--text-pair", input.text_pair, "second sentence");
     cmd->add_option("--jsonl", jsonl, "file with one JSON input a line");
   };
-  auto* tokenize = app.add_subcommand("tokenize", "WordPiece tokens, ids, type ids and offsets");
+  auto* tokenize = app.add_subcommand("tokenize", "the model's tokens (WordPiece or byte-level BPE), ids, type ids and offsets");
   add_text(tokenize, true);
-  auto* fill = app.add_subcommand("fill-mask", "top-k predictions for each [MASK]");
+  auto* fill = app.add_subcommand("fill-mask", "top-k predictions for each mask token ([MASK], <mask>)");
   add_text(fill, false);
   fill->add_option("--top-k", input.top_k, "predictions per mask (default 5)");
   auto* qa = app.add_subcommand("qa", "extractive question answering");
@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
   qa->add_option("--jsonl", jsonl, "file with one JSON input a line");
   auto* classify_cmd = app.add_subcommand("classify", "sequence classification (label probabilities)");
   add_text(classify_cmd, true);
+  auto* tokens_cmd = app.add_subcommand("token-classification", "a label for every token, with its probability (NER-style heads)");
+  add_text(tokens_cmd, false);
   auto* nsp = app.add_subcommand("nsp", "next-sentence prediction for a sentence pair");
   add_text(nsp, true);
   auto* attn = app.add_subcommand("attention", "attention probabilities of every layer and head");
@@ -301,6 +303,10 @@ int main(int argc, char** argv) {
     if (*classify_cmd) return run_inputs(jsonl, input, [&](const Input& in) {
         need_text(in);
         return cli::classify_json(classify(model, tok, in.text, pair(in)));
+      });
+    if (*tokens_cmd) return run_inputs(jsonl, input, [&](const Input& in) {
+        need_text(in);
+        return cli::token_classification_json(classify_tokens(model, tok, in.text));
       });
     if (*nsp) return run_inputs(jsonl, input, [&](const Input& in) {
         need_text(in);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "model/pretrained.h"
 #include "core/safe_files.h"
 #include "data/csv.h"
 #include "data/dataset.h"
@@ -123,8 +124,8 @@ int run_train(const TrainCommand& a) {
   }
   std::string note;
   auto backend = make_backend(backend_request(a), &note);
-  const ModelConfig config = ModelConfig::load(folder / "config.json");
-  const Tokenizer tokenizer = Tokenizer::load(folder, config.max_tokens());
+  const Pretrained pretrained = open_pretrained(folder);
+  const Tokenizer& tokenizer = *pretrained.tokenizer;
   TrainerOptions options;
   options.labels = data.labels;
   options.dropout = a.dropout;

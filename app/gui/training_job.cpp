@@ -3,6 +3,7 @@
 #include <QMetaObject>
 
 #include "core/error.h"
+#include "model/pretrained.h"
 #include "tasks/tasks.h"
 
 namespace bertscope::gui {
@@ -55,8 +56,7 @@ void TrainingJob::start(const TrainingSetup& setup) {
         backend_ = make_backend(setup.backend);
         backendMade_ = setup.backend;
       }
-      const ModelConfig config = ModelConfig::load(setup.model / "config.json");
-      tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::load(setup.model, config.max_tokens()));
+      tokenizer_ = open_pretrained(setup.model).tokenizer;
       TrainerOptions options;
       options.labels = setup.labels;
       options.dropout = setup.dropout;

@@ -54,7 +54,7 @@ class TrainingJob : public QObject {
   TrainingSetup setup_;
   BackendRequest backendMade_;  // what backend_ was made for
   std::unique_ptr<Backend> backend_;
-  std::unique_ptr<Tokenizer> tokenizer_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   std::unique_ptr<BertTrainer> trainer_, before_;
 };
 

@@ -72,6 +72,7 @@ Architecture distilbert() {
   n.sequence_dense = "pre_classifier";
   n.sequence_out = "classifier";
   n.sequence_activation = Activation::Relu;
+  a.attention_output_dropout = false;
   n.question_answering = "qa_outputs";
   n.token_classifier = "classifier";
   return a;

@@ -50,6 +50,8 @@ struct Architecture {
   // The masked-LM transform's activation: BERT and DistilBERT use the encoder's, RoBERTa always GELU.
   bool mlm_uses_encoder_activation = true;
   bool has_next_sentence_head = false;
+  // BERT and RoBERTa drop out the attention block's output before the residual; DistilBERT does not (training only).
+  bool attention_output_dropout = true;
   // RoBERTa's classification head drops out the first token's row before its dense layer too (training only).
   bool sequence_dropout_before_dense = false;
   TokenizerFamily tokenizer = TokenizerFamily::WordPiece;

@@ -140,11 +140,11 @@ void check_token_batch(const TokenBatch& in, const ModelConfig& config) {
   if (in.seq_len > config.max_tokens())
     throw Error("input has " + std::to_string(in.seq_len) + " tokens; this model takes at most " +
                 std::to_string(config.max_tokens()));
-  const int type_rows = std::max(config.type_vocab_size, 1);  // families without token types take type 0 only
+  const int type_rows = config.type_vocab_size;  // families without token types ignore the ids (ModelConfig::type_ids)
   for (std::int64_t i = 0; i < N; ++i) {  // the shaders index tables with these: check them here
     if (in.ids[i] < 0 || in.ids[i] >= config.vocab_size)
       throw Error("token id " + std::to_string(in.ids[i]) + " is outside the vocabulary of " + std::to_string(config.vocab_size));
-    if (in.type_ids[i] < 0 || in.type_ids[i] >= type_rows)
+    if (config.has_token_types() && (in.type_ids[i] < 0 || in.type_ids[i] >= type_rows))
       throw Error("token type id " + std::to_string(in.type_ids[i]) + " is outside 0.." + std::to_string(type_rows - 1));
   }
 }
@@ -156,7 +156,8 @@ EncoderOutput BertModel::encode(const TokenBatch& in, bool keep_attentions, bool
   check_token_batch(in, config_);
 
   Tensor ids = backend_.upload(std::span<const std::int32_t>(in.ids), {N});
-  Tensor type_ids = backend_.upload(std::span<const std::int32_t>(in.type_ids), {N});
+  const std::vector<std::int32_t> host_types = config_.type_ids(in.type_ids);
+  Tensor type_ids = backend_.upload(std::span<const std::int32_t>(host_types), {N});
   const std::vector<std::int32_t> host_positions = config_.position_ids(in.ids, B, T);
   Tensor positions = backend_.upload(std::span<const std::int32_t>(host_positions), {N});
   Tensor mask = backend_.upload(std::span<const std::int32_t>(in.mask), {B, T});

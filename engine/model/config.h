@@ -39,6 +39,11 @@ struct ModelConfig {
   // Hugging Face's position ids for one padded batch: (B*T). RoBERTa's come from the token ids alone, as
   // create_position_ids_from_input_ids makes them (padding tokens get padding_idx).
   std::vector<std::int32_t> position_ids(const std::vector<std::int32_t>& ids, int batch, int seq_len) const;
+  // The token type ids the model sees: the tokenizer's, or all 0 for a family without token types (a WordPiece
+  // pair still numbers its sentences; DistilBERT ignores that, as Hugging Face's does).
+  std::vector<std::int32_t> type_ids(const std::vector<std::int32_t>& tokenizer_type_ids) const {
+    return has_token_types() ? tokenizer_type_ids : std::vector<std::int32_t>(tokenizer_type_ids.size(), 0);
+  }
 
   // Throws Error naming the file and the field when something is missing or inconsistent.
   static ModelConfig from_json(const nlohmann::json& j, const std::string& source);

@@ -12,6 +12,7 @@
 #include "model/checkpoint.h"
 #include "model/config.h"
 #include "model/model_folder.h"
+#include "model/pretrained.h"
 #include "core/json_io.h"
 #include "core/safe_files.h"
 #include "text/tokenizer.h"
@@ -89,8 +90,9 @@ std::vector<float> take_columns(std::span<const float> x, std::int64_t R, std::i
 }  // namespace
 
 ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkOptions& o) {
-  const ModelConfig config = ModelConfig::load(in / "config.json");
-  const Tokenizer tokenizer = Tokenizer::load(in, config.max_tokens());
+  const Pretrained pretrained = open_pretrained(in);
+  const ModelConfig& config = pretrained.config;
+  const Tokenizer& tokenizer = *pretrained.tokenizer;
   const Architecture& arch = config.architecture();
   const TensorNames& n = arch.names;
   const Checkpoint ckpt(in);

@@ -34,7 +34,7 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
   std::vector<Token> question_tokens = tokenizer.tokenize(question, 0);
 
   QaResult result;
-  const int max_len = std::min(options.max_seq_len, tokenizer.options().model_max_length);
+  const int max_len = std::min(options.max_seq_len, tokenizer.model_max_length());
   // The question keeps at most half the window (Hugging Face truncates "only_second", and fails on a question
   // that leaves no room; we truncate the question instead, and say so).
   const int max_question = std::max(1, max_len / 2 - 2);
@@ -42,7 +42,7 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
     result.question_truncated_tokens = static_cast<int>(question_tokens.size()) - max_question;
     question_tokens.resize(max_question);
   }
-  const int room = max_len - static_cast<int>(question_tokens.size()) - 3;  // context tokens per window
+  const int room = max_len - static_cast<int>(question_tokens.size()) - tokenizer.special_tokens_added(true);  // context tokens per window
   const int stride = std::clamp(options.doc_stride, 0, room - 1);         // tokens shared by neighbours
   const int total = static_cast<int>(context_tokens.size());
 
@@ -52,22 +52,10 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
     starts.push_back(s);
     if (s + room >= total) break;
   }
-  for (int s : starts) {
+  for (int s : starts) {  // [CLS] question [SEP] part [SEP], or the model's own layout (<s> q </s></s> part </s>)
+    const std::vector<Token> part(context_tokens.begin() + s, context_tokens.begin() + std::min(total, s + room));
     QaWindow w;
-    Token cls, sep;
-    cls.id = tokenizer.cls_id(); cls.text = tokenizer.token(cls.id); cls.special = true;
-    sep.id = tokenizer.sep_id(); sep.text = tokenizer.token(sep.id); sep.special = true;
-    w.encoding.tokens.push_back(cls);
-    w.encoding.tokens.insert(w.encoding.tokens.end(), question_tokens.begin(), question_tokens.end());
-    w.encoding.tokens.push_back(sep);
-    const int end = std::min(total, s + room);
-    for (int i = s; i < end; ++i) {
-      Token t = context_tokens[i];
-      t.type_id = 1;
-      w.encoding.tokens.push_back(t);
-    }
-    sep.type_id = 1;
-    w.encoding.tokens.push_back(sep);
+    w.encoding = tokenizer.with_special_tokens(question_tokens, &part);
     result.windows.push_back(std::move(w));
   }
   // The start/end logits of every window, a few windows at a time so memory stays bounded however long the

@@ -1,5 +1,5 @@
 #pragma once
-// The tasks a user runs, with Hugging Face pipeline semantics: fill-mask, question answering, sequence
+// The tasks a user runs, with Hugging Face pipeline semantics: fill-mask, question answering, sequence and token
 // classification, next-sentence prediction, and attention inspection. Each takes a loaded model and its tokenizer.
 #include <optional>
 #include <string>
@@ -80,6 +80,23 @@ struct NspResult {
 };
 
 NspResult next_sentence(BertModel& model, const Tokenizer& tokenizer, std::string_view first, std::string_view second);
+
+// ---- token classification: a label per token (Hugging Face's token-classification pipeline, aggregation "none") ----
+struct TokenLabel {
+  int index = 0;              // the token's index in the encoding ([CLS]/<s> is 0)
+  std::string word;           // the vocabulary entry ("##ing", "ĠSmith"), as Hugging Face's Python pipeline reports it
+  std::string entity;         // id2label of the most likely label
+  double score = 0;           // its probability
+  int start = 0, end = 0;     // code-point offsets into the text
+  std::vector<double> probabilities;  // one per label, in id order
+};
+
+struct TokenClassifyResult {
+  Encoding encoding;
+  std::vector<TokenLabel> tokens;  // every token but the special ones
+};
+
+TokenClassifyResult classify_tokens(BertModel& model, const Tokenizer& tokenizer, std::string_view text);
 
 // ---- attention ----
 struct AttentionResult {

@@ -551,32 +551,18 @@ Encoding ByteLevelBpe::encode(std::string_view text, std::optional<std::string_v
   std::vector<Token> a = tokenize(text, 0);
   std::vector<Token> b;
   if (text_pair) b = tokenize(*text_pair, 1);
-  const int specials = text_pair ? 4 : 2;
+  const int specials = special_tokens_added(text_pair.has_value());
   if (max_length < specials)
     throw Error("max_length " + std::to_string(max_length) + " is too small: RoBERTa adds " + std::to_string(specials) +
                 " tokens");
+  const int truncated = truncate_longest_first(a, text_pair ? &b : nullptr, static_cast<size_t>(max_length - specials));
+  Encoding enc = with_special_tokens(std::move(a), text_pair ? &b : nullptr);
+  enc.truncated_tokens = truncated;
+  return enc;
+}
+
+Encoding ByteLevelBpe::with_special_tokens(std::vector<Token> a, const std::vector<Token>* second) const {
   Encoding enc;
-  // Truncation, longest first, as tokenizers' truncate_encodings: the shorter sequence keeps its length when the
-  // longer can give up enough; otherwise both get half of what is left, the odd token going to the longer one (to
-  // the second on a tie).
-  const size_t budget = static_cast<size_t>(max_length - specials);
-  if (a.size() + b.size() > budget) {
-    const size_t before = a.size() + b.size();
-    if (!text_pair) {
-      a.resize(budget);
-    } else {
-      size_t n1 = std::min(a.size(), b.size()), n2 = std::max(a.size(), b.size());
-      n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
-      if (n1 + n2 > budget) {
-        n1 = budget / 2;
-        n2 = n1 + budget % 2;
-      }
-      if (a.size() > b.size()) std::swap(n1, n2);
-      a.resize(std::min(a.size(), n1));
-      b.resize(std::min(b.size(), n2));
-    }
-    enc.truncated_tokens = static_cast<int>(before - a.size() - b.size());
-  }
   auto added = [&](std::int32_t id) {
     Token t;
     t.id = id;
@@ -584,13 +570,16 @@ Encoding ByteLevelBpe::encode(std::string_view text, std::optional<std::string_v
     t.special = true;
     return t;
   };
-  enc.tokens.reserve(a.size() + b.size() + specials);
+  enc.tokens.reserve(a.size() + (second ? second->size() : 0) + special_tokens_added(second != nullptr));
   enc.tokens.push_back(added(cls_id_));
   enc.tokens.insert(enc.tokens.end(), a.begin(), a.end());
   enc.tokens.push_back(added(sep_id_));
-  if (text_pair) {
+  if (second) {  // RoBERTa's type ids are all 0, the second sentence's too
     enc.tokens.push_back(added(sep_id_));
-    enc.tokens.insert(enc.tokens.end(), b.begin(), b.end());
+    for (Token t : *second) {
+      t.type_id = 0;
+      enc.tokens.push_back(std::move(t));
+    }
     enc.tokens.push_back(added(sep_id_));
   }
   return enc;

@@ -52,7 +52,7 @@ struct ByteLevelBpeRoles {
   std::string cls = "<s>", sep = "</s>", pad = "<pad>", unk = "<unk>", mask = "<mask>";
 };
 
-class ByteLevelBpe {
+class ByteLevelBpe : public Tokenizer {
  public:
   using Merge = std::pair<std::string, std::string>;  // two byte-level vocabulary entries, e.g. {"Ġ", "t"}
 
@@ -75,37 +75,40 @@ class ByteLevelBpe {
   static ByteLevelBpe load(const std::filesystem::path& folder, int max_tokens);
 
   // The sentence's tokens without <s>/</s>: added tokens typed in the text, then BPE pieces of each word.
-  std::vector<Token> tokenize(std::string_view text, int sequence = 0) const;
+  std::vector<Token> tokenize(std::string_view text, int sequence = 0) const override;
 
   // <s> text </s> (</s> text_pair </s>), truncated longest first (as Hugging Face's fast tokenizers: both shortened
   // to halves when both are long) to max_length (0: the model's maximum). Type ids are all 0, as RoBERTa's.
   Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
-                  int max_length = 0) const;
+                  int max_length = 0) const override;
 
   // Hugging Face's decode: byte-level decoding of the tokens' bytes together (a character split over two tokens comes
   // back whole; bytes that are not UTF-8 become U+FFFD), then clean_up_tokenization_spaces when the folder asks for
   // it. Unknown ids are skipped. Hugging Face's own default is skip_special_tokens=false; this one mirrors Tokenizer.
-  std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const;
+  Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const override;
+  int special_tokens_added(bool pair) const override { return pair ? 4 : 2; }
+  std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const override;
 
   // A token as text for display: its bytes decoded ("Ġworld" -> " world"; part of a character -> U+FFFD).
-  std::string readable(std::int32_t id) const;
+  std::string readable(std::int32_t id) const override;
 
   // Whether tokens[index] continues the word of tokens[index - 1]: both are pieces of the same sentence (neither
   // special), with no whitespace between them ("Hello" "," or "Ġplay" "ing", not "Hello" "Ġworld"). For drawing word
   // boundaries; Hugging Face's own word index (Token::word) counts GPT-2's splits, so "," is a word of its own there.
-  bool continues_word(const Encoding& encoding, size_t index) const;
+  bool continues_word(const Encoding& encoding, size_t index) const override;
 
-  std::optional<std::int32_t> find(std::string_view token) const;  // a byte-level entry ("Ġworld") or added token
-  const std::string& token(std::int32_t id) const { return vocab_.at(static_cast<size_t>(id)); }
-  size_t vocab_size() const { return vocab_.size(); }  // ids 0 .. vocab_size()-1, added tokens included
+  std::optional<std::int32_t> find(std::string_view token) const override;  // a byte-level entry ("Ġworld") or added token
+  const std::string& token(std::int32_t id) const override { return vocab_.at(static_cast<size_t>(id)); }
+  size_t vocab_size() const override { return vocab_.size(); }
+  int model_max_length() const override { return options_.model_max_length; }  // ids 0 .. vocab_size()-1, added tokens included
   const ByteLevelBpeOptions& options() const { return options_; }
   const std::vector<AddedToken>& added_tokens() const { return added_; }
-  std::int32_t cls_id() const { return cls_id_; }    // <s>
-  std::int32_t sep_id() const { return sep_id_; }    // </s>
-  std::int32_t pad_id() const { return pad_id_; }    // -1 when the model has none
-  std::int32_t unk_id() const { return unk_id_; }    // -1 when the model has none
-  std::int32_t mask_id() const { return mask_id_; }  // -1 when the model has none
-  bool is_special(std::int32_t id) const;
+  std::int32_t cls_id() const override { return cls_id_; }    // <s>
+  std::int32_t sep_id() const override { return sep_id_; }    // </s>
+  std::int32_t pad_id() const override { return pad_id_; }    // -1 when the model has none
+  std::int32_t unk_id() const override { return unk_id_; }    // -1 when the model has none
+  std::int32_t mask_id() const override { return mask_id_; }  // -1 when the model has none
+  bool is_special(std::int32_t id) const override;
 
   // GPT-2's reversible byte <-> character map: UTF-8 text to its byte-level form ("a b" -> "aĠb") and back (a
   // character outside the map is kept as its own UTF-8 bytes, as Hugging Face's decoder does).

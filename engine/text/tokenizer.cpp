@@ -25,7 +25,7 @@ std::vector<std::int32_t> Encoding::type_ids() const {
   return v;
 }
 
-Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerOptions options)
+WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, TokenizerOptions options)
     : vocab_(std::move(vocab)), options_(options) {
   for (size_t i = 0; i < vocab_.size(); ++i) {
     ids_.emplace(vocab_[i], static_cast<std::int32_t>(i));  // first wins
@@ -45,7 +45,7 @@ Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerOptions options)
     if (id(t) >= 0) add_special_token(t);
 }
 
-void Tokenizer::add_special_token(const std::string& token) {
+void WordPieceTokenizer::add_special_token(const std::string& token) {
   const std::int32_t id = ids_.at(token);
   if (!special_ids_.insert(id).second) return;
   special_tokens_.push_back(unicode::decode_utf8(token));
@@ -74,7 +74,7 @@ const nlohmann::json& member(const nlohmann::json& obj, const char* key) {
 
 }  // namespace
 
-Tokenizer Tokenizer::load(const fs::path& folder, int max_position_embeddings) {
+WordPieceTokenizer WordPieceTokenizer::load(const fs::path& folder, int max_tokens) {
   TokenizerOptions options;
   std::vector<std::string> vocab;
   nlohmann::json tokenizer_json;
@@ -110,11 +110,11 @@ Tokenizer Tokenizer::load(const fs::path& folder, int max_position_embeddings) {
     const auto& strip = member(c, "strip_accents");
     options.strip_accents = strip.is_boolean() ? strip.get<bool>() : options.lowercase;
     const auto& max_length = member(c, "model_max_length");  // Hugging Face writes 1e30 for "no limit"
-    if (max_length.is_number() && max_length.get<double>() > 0 && max_length.get<double>() < max_position_embeddings)
-      max_position_embeddings = static_cast<int>(max_length.get<double>());
+    if (max_length.is_number() && max_length.get<double>() > 0 && max_length.get<double>() < max_tokens)
+      max_tokens = static_cast<int>(max_length.get<double>());
   }
-  options.model_max_length = max_position_embeddings;
-  Tokenizer tokenizer(std::move(vocab), options);
+  options.model_max_length = max_tokens;
+  WordPieceTokenizer tokenizer(std::move(vocab), options);
   if (const auto& added = member(tokenizer_json, "added_tokens"); added.is_array()) {
     for (const auto& t : added) {
       const auto& content = member(t, "content");
@@ -125,19 +125,19 @@ Tokenizer Tokenizer::load(const fs::path& folder, int max_position_embeddings) {
   return tokenizer;
 }
 
-std::optional<std::int32_t> Tokenizer::find(std::string_view token) const {
+std::optional<std::int32_t> WordPieceTokenizer::find(std::string_view token) const {
   auto it = ids_.find(std::string(token));
   if (it == ids_.end()) return std::nullopt;
   return it->second;
 }
 
-bool Tokenizer::is_special(std::int32_t id) const {
+bool WordPieceTokenizer::is_special(std::int32_t id) const {
   return special_ids_.count(id) > 0;
 }
 
 // BasicTokenizer on one stretch of text without special tokens: clean, CJK spacing, lower-case / strip accents,
 // split on whitespace and punctuation. `offset` is the code-point index of text[0] in the original.
-void Tokenizer::split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words) const {
+void WordPieceTokenizer::split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words) const {
   std::vector<Char> current;
   auto finish_word = [&] {
     if (!current.empty()) words.push_back(std::move(current));
@@ -178,7 +178,7 @@ void Tokenizer::split_words(std::u32string_view text, std::int32_t offset, std::
   finish_word();
 }
 
-std::vector<std::string> Tokenizer::basic_words(std::string_view text_utf8) const {
+std::vector<std::string> WordPieceTokenizer::basic_words(std::string_view text_utf8) const {
   const std::u32string text = unicode::decode_utf8(text_utf8);
   std::vector<std::vector<Char>> words;
   split_words(text, 0, words);
@@ -193,7 +193,7 @@ std::vector<std::string> Tokenizer::basic_words(std::string_view text_utf8) cons
 }
 
 // Greedy longest-match-first WordPiece over one word.
-void Tokenizer::wordpiece(const std::vector<Char>& word, int word_index, int sequence, std::vector<Token>& out) const {
+void WordPieceTokenizer::wordpiece(const std::vector<Char>& word, int word_index, int sequence, std::vector<Token>& out) const {
   auto make = [&](std::int32_t id, size_t from, size_t to, bool unknown) {
     Token t;
     t.id = id;
@@ -236,7 +236,7 @@ void Tokenizer::wordpiece(const std::vector<Char>& word, int word_index, int seq
   out.insert(out.end(), pieces.begin(), pieces.end());
 }
 
-std::vector<Token> Tokenizer::tokenize(std::string_view text_utf8, int sequence) const {
+std::vector<Token> WordPieceTokenizer::tokenize(std::string_view text_utf8, int sequence) const {
   const std::u32string text = unicode::decode_utf8(text_utf8);
   std::vector<Token> out;
   int word_index = 0;
@@ -276,20 +276,40 @@ std::vector<Token> Tokenizer::tokenize(std::string_view text_utf8, int sequence)
   return out;
 }
 
-Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view> text_pair, int max_length) const {
+Encoding WordPieceTokenizer::encode(std::string_view text, std::optional<std::string_view> text_pair, int max_length) const {
   if (max_length <= 0) max_length = options_.model_max_length;
   std::vector<Token> a = tokenize(text, 0);
   std::vector<Token> b;
   if (text_pair) b = tokenize(*text_pair, 1);
-  const int specials = text_pair ? 3 : 2;
+  const int specials = special_tokens_added(text_pair.has_value());
   if (max_length < specials + 1) throw Error("max_length " + std::to_string(max_length) + " is too small");
-  Encoding enc;
-  // Truncation, longest first: drop the last token of the longer sequence (the second one on a tie).
-  while (static_cast<int>(a.size() + b.size()) + specials > max_length) {
-    if (a.size() > b.size()) a.pop_back();
-    else b.pop_back();
-    ++enc.truncated_tokens;
+  const int truncated = truncate_longest_first(a, text_pair ? &b : nullptr, static_cast<size_t>(max_length - specials));
+  Encoding enc = with_special_tokens(std::move(a), text_pair ? &b : nullptr);
+  enc.truncated_tokens = truncated;
+  return enc;
+}
+
+int truncate_longest_first(std::vector<Token>& a, std::vector<Token>* b, size_t budget) {
+  const size_t before = a.size() + (b ? b->size() : 0);
+  if (before <= budget) return 0;
+  if (!b) {
+    a.resize(budget);
+  } else {
+    size_t n1 = std::min(a.size(), b->size()), n2 = std::max(a.size(), b->size());
+    n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
+    if (n1 + n2 > budget) {
+      n1 = budget / 2;
+      n2 = n1 + budget % 2;
+    }
+    if (a.size() > b->size()) std::swap(n1, n2);
+    a.resize(std::min(a.size(), n1));
+    b->resize(std::min(b->size(), n2));
   }
+  return static_cast<int>(before - a.size() - (b ? b->size() : 0));
+}
+
+Encoding WordPieceTokenizer::with_special_tokens(std::vector<Token> a, const std::vector<Token>* second) const {
+  Encoding enc;
   auto added = [&](std::int32_t id, std::int32_t type) {
     Token t;
     t.id = id;
@@ -301,15 +321,17 @@ Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view
   enc.tokens.push_back(added(cls_id_, 0));
   enc.tokens.insert(enc.tokens.end(), a.begin(), a.end());
   enc.tokens.push_back(added(sep_id_, 0));
-  if (text_pair) {
-    for (auto& t : b) t.type_id = 1;
-    enc.tokens.insert(enc.tokens.end(), b.begin(), b.end());
+  if (second) {
+    for (Token t : *second) {
+      t.type_id = 1;
+      enc.tokens.push_back(std::move(t));
+    }
     enc.tokens.push_back(added(sep_id_, 1));
   }
   return enc;
 }
 
-std::string Tokenizer::decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens) const {
+std::string WordPieceTokenizer::decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens) const {
   std::string out;
   bool first = true;
   for (std::int32_t id : ids) {
@@ -333,6 +355,11 @@ std::string Tokenizer::decode(const std::vector<std::int32_t>& ids, bool skip_sp
     for (size_t pos = out.find(f); pos != std::string::npos; pos = out.find(f, pos + t.size())) out.replace(pos, f.size(), t);
   }
   return out;
+}
+
+bool WordPieceTokenizer::continues_word(const Encoding& encoding, size_t index) const {
+  const Token& t = encoding.tokens.at(index);
+  return index > 0 && !t.special && t.text.rfind("##", 0) == 0;
 }
 
 }  // namespace bertscope

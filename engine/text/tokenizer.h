@@ -1,5 +1,9 @@
 #pragma once
-// BertTokenizer, exactly as Hugging Face's: BasicTokenizer (clean text, spaces around CJK ideographs, optional
+// Tokenizer: what every model family's tokenizer offers the tasks and views (tokens with offsets, the post-processor's
+// special-token layout, ids of the role tokens, word boundaries). Two implement it: WordPieceTokenizer (below;
+// BERT, DistilBERT) and ByteLevelBpe (byte_level_bpe.h; RoBERTa).
+//
+// WordPieceTokenizer is BertTokenizer, exactly as Hugging Face's: BasicTokenizer (clean text, spaces around CJK ideographs, optional
 // lower-casing and accent stripping, whitespace and punctuation splitting) then greedy longest-match WordPiece with
 // "##" continuations. Special tokens typed in the text ("[MASK]") are kept whole. Every token carries its offsets
 // into the original text, in Unicode code points (Python string indices, as Hugging Face reports them).
@@ -44,35 +48,79 @@ struct TokenizerOptions {
 
 class Tokenizer {
  public:
-  Tokenizer(std::vector<std::string> vocab, TokenizerOptions options);
+  virtual ~Tokenizer() = default;
+
+  // The sentence's tokens without the special tokens the post-processor adds.
+  virtual std::vector<Token> tokenize(std::string_view text, int sequence = 0) const = 0;
+  // The model's input layout ([CLS] A [SEP] B [SEP]; <s> A </s></s> B </s>), truncated longest first to max_length
+  // (0: the model's maximum).
+  virtual Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
+                          int max_length = 0) const = 0;
+  // The post-processor alone: the special tokens around one sentence's tokens (or a pair's), with type ids.
+  virtual Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const = 0;
+  // How many tokens with_special_tokens adds (Hugging Face's num_special_tokens_to_add): BERT 2 / 3, RoBERTa 2 / 4.
+  virtual int special_tokens_added(bool pair) const = 0;
+  // Hugging Face's decode of these ids.
+  virtual std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const = 0;
+  // Whether tokens[index] continues the word of the token before it ("##ing", or BPE's "ing" after "Ġplay").
+  virtual bool continues_word(const Encoding& encoding, size_t index) const = 0;
+  // A vocabulary entry as stored ("##ing", "Ġworld") and as a reader would see it ("##ing", " world").
+  virtual const std::string& token(std::int32_t id) const = 0;
+  virtual std::string readable(std::int32_t id) const { return token(id); }
+  virtual std::optional<std::int32_t> find(std::string_view token) const = 0;
+  virtual size_t vocab_size() const = 0;
+  virtual int model_max_length() const = 0;  // the most tokens one encoding may hold, special tokens included
+  virtual std::int32_t cls_id() const = 0;   // [CLS] / <s>
+  virtual std::int32_t sep_id() const = 0;   // [SEP] / </s>
+  virtual std::int32_t mask_id() const = 0;  // -1 when there is none
+  virtual std::int32_t pad_id() const = 0;
+  virtual std::int32_t unk_id() const = 0;
+  virtual bool is_special(std::int32_t id) const = 0;
+  // "[MASK]" or "<mask>": what a user types for a word to predict ("" when there is none).
+  std::string mask_token() const { return mask_id() >= 0 ? token(mask_id()) : std::string(); }
+};
+
+// Hugging Face's "longest_first" truncation of a sentence (b null) or a pair to `budget` tokens in all, as the
+// tokenizers library does it: the shorter sequence keeps its length when the longer can give up enough; otherwise
+// both get half, the odd token going to the longer one (to the second on a tie). Returns how many were removed.
+int truncate_longest_first(std::vector<Token>& a, std::vector<Token>* b, size_t budget);
+
+class WordPieceTokenizer : public Tokenizer {
+ public:
+  WordPieceTokenizer(std::vector<std::string> vocab, TokenizerOptions options);
 
   // Reads vocab.txt (or tokenizer.json's WordPiece vocabulary) and tokenizer_config.json from a model folder.
-  static Tokenizer load(const std::filesystem::path& folder, int max_position_embeddings);
+  // `max_tokens`: how many tokens the model takes (ModelConfig::max_tokens()).
+  static WordPieceTokenizer load(const std::filesystem::path& folder, int max_tokens);
 
   // BERT's basic tokenization alone (clean, lower-case and strip accents as configured, split on whitespace,
   // punctuation and CJK ideographs): the words WordPiece then splits, and what a vocabulary is trained on.
   std::vector<std::string> basic_words(std::string_view text) const;
 
   // The sentence's WordPiece tokens without [CLS]/[SEP].
-  std::vector<Token> tokenize(std::string_view text, int sequence = 0) const;
+  std::vector<Token> tokenize(std::string_view text, int sequence = 0) const override;
 
   // [CLS] text [SEP] (text_pair [SEP]), truncated (longest first) to max_length (0: the model's maximum).
   Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
-                  int max_length = 0) const;
+                  int max_length = 0) const override;
 
   // Hugging Face's decode: joins tokens, merges "##" pieces, tidies spaces before punctuation.
-  std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const;
+  Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const override;
+  int special_tokens_added(bool pair) const override { return pair ? 3 : 2; }
+  std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const override;
+  bool continues_word(const Encoding& encoding, size_t index) const override;
 
-  std::optional<std::int32_t> find(std::string_view token) const;
-  const std::string& token(std::int32_t id) const { return vocab_.at(static_cast<size_t>(id)); }
-  size_t vocab_size() const { return vocab_.size(); }
+  std::optional<std::int32_t> find(std::string_view token) const override;
+  const std::string& token(std::int32_t id) const override { return vocab_.at(static_cast<size_t>(id)); }
+  size_t vocab_size() const override { return vocab_.size(); }
+  int model_max_length() const override { return options_.model_max_length; }
   const TokenizerOptions& options() const { return options_; }
-  std::int32_t cls_id() const { return cls_id_; }
-  std::int32_t sep_id() const { return sep_id_; }
-  std::int32_t mask_id() const { return mask_id_; }
-  std::int32_t pad_id() const { return pad_id_; }
-  std::int32_t unk_id() const { return unk_id_; }
-  bool is_special(std::int32_t id) const;
+  std::int32_t cls_id() const override { return cls_id_; }
+  std::int32_t sep_id() const override { return sep_id_; }
+  std::int32_t mask_id() const override { return mask_id_; }
+  std::int32_t pad_id() const override { return pad_id_; }
+  std::int32_t unk_id() const override { return unk_id_; }
+  bool is_special(std::int32_t id) const override;
 
  private:
   struct Char {  // a normalised character and the original code point it came from

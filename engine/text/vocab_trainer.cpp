@@ -24,7 +24,7 @@ WordPieceTrainer::WordPieceTrainer(const VocabTrainerOptions& options) : options
   TokenizerOptions t;
   t.lowercase = options.lowercase;
   t.strip_accents = options.lowercase;
-  basic_ = std::make_unique<Tokenizer>(kSpecial, t);
+  basic_ = std::make_unique<WordPieceTokenizer>(kSpecial, t);
 }
 
 void WordPieceTrainer::add_text(std::string_view text) {

@@ -33,7 +33,7 @@ class WordPieceTrainer {
 
  private:
   VocabTrainerOptions options_;
-  std::unique_ptr<Tokenizer> basic_;  // only its basic tokenization is used
+  std::unique_ptr<WordPieceTokenizer> basic_;  // only its basic tokenization is used
   std::unordered_map<std::string, std::int64_t> counts_;
   std::int64_t total_words_ = 0;
 };

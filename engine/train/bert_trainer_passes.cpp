@@ -50,13 +50,15 @@ std::unique_ptr<BertTrainer::Forward> BertTrainer::encode(const TokenBatch& in, 
   check_token_batch(in, config_);
   const float p = training ? options_.dropout : 0.0f;
   const float eps = config_.layer_norm_eps;
+  const bool attention_dropout = config_.architecture().attention_output_dropout;
 
   auto f = std::make_unique<Forward>();
   f->B = B;
   f->T = T;
   f->training = training;
   f->ids = backend_.upload(std::span<const std::int32_t>(in.ids), {N});
-  f->type_ids = backend_.upload(std::span<const std::int32_t>(in.type_ids), {N});
+  const std::vector<std::int32_t> types = config_.type_ids(in.type_ids);
+  f->type_ids = backend_.upload(std::span<const std::int32_t>(types), {N});
   const std::vector<std::int32_t> positions = config_.position_ids(in.ids, B, T);
   f->position_ids = backend_.upload(std::span<const std::int32_t>(positions), {N});
   f->mask = backend_.upload(std::span<const std::int32_t>(in.mask), {B, T});
@@ -87,7 +89,7 @@ std::unique_ptr<BertTrainer::Forward> BertTrainer::encode(const TokenBatch& in, 
     backend_.attention_context(p > 0 ? a.probs_dropped : a.probs, a.v, A, a.context);
     a.sum1 = backend_.empty({N, H});
     backend_.linear(a.context, w.attention_output.weight->value, &w.attention_output.bias->value, Activation::None, a.sum1);
-    if (p > 0) backend_.dropout(a.sum1, p, dropout_seed(site + 1), a.sum1);
+    if (p > 0 && attention_dropout) backend_.dropout(a.sum1, p, dropout_seed(site + 1), a.sum1);
     backend_.add(a.sum1, a.input, a.sum1);
     a.x1 = backend_.empty({N, H});
     backend_.layer_norm(a.sum1, nullptr, w.attention_norm.gamma->value, w.attention_norm.beta->value, eps, a.x1);
@@ -112,6 +114,7 @@ void BertTrainer::backward_encoder(Forward& f, Tensor& dx) {
   const std::int64_t N = static_cast<std::int64_t>(f.B) * f.T;
   const float p = f.training ? options_.dropout : 0.0f;
   const float eps = config_.layer_norm_eps;
+  const bool attention_dropout = config_.architecture().attention_output_dropout;
   // dx: (N, H) the gradient of the last layer's output; walks down, becoming each layer's input gradient.
   for (int l = static_cast<int>(layers_.size()) - 1; l >= options_.frozen_layers; --l) {
     const Layer& w = layers_[static_cast<size_t>(l)];
@@ -135,8 +138,8 @@ void BertTrainer::backward_encoder(Forward& f, Tensor& dx) {
     backend_.layer_norm_backward(a.sum1, dx1, w.attention_norm.gamma->value, eps, dsum1, w.attention_norm.gamma->grad,
                                  w.attention_norm.beta->grad);
     Tensor dproj1 = backend_.empty({N, H});
-    if (p > 0) backend_.dropout(dsum1, p, dropout_seed(site + 1), dproj1);
-    const Tensor& dattn = p > 0 ? dproj1 : dsum1;
+    if (p > 0 && attention_dropout) backend_.dropout(dsum1, p, dropout_seed(site + 1), dproj1);
+    const Tensor& dattn = p > 0 && attention_dropout ? dproj1 : dsum1;
     Tensor dcontext = backend_.empty({N, H});
     backward_linear(w.attention_output, dattn, a.context, dcontext, false);
     Tensor dprobs = backend_.empty(a.probs.shape());  // (B, A, T, T)

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/json_io.h"
 #include "core/safe_files.h"
+#include "model/pretrained.h"
 #include "model/random_model.h"
 #include "model/safetensors.h"
 #include "train/bert_trainer.h"
@@ -129,7 +130,8 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   int step = state.at("step");
   double elapsed_before = state.value("elapsed_seconds", 0.0);
 
-  const Tokenizer tokenizer = Tokenizer::load(ckpt, config.max_tokens());
+  const Pretrained pretrained = open_pretrained(ckpt);
+  const Tokenizer& tokenizer = *pretrained.tokenizer;
   if (o.seq_len > config.max_tokens()) throw Error("sequence length exceeds the model's positions");
   const std::vector<std::int32_t> stream = corpus_tokens(run_dir, corpus, tokenizer, cb);
   const std::int64_t body = o.seq_len - 2, n_seq = static_cast<std::int64_t>(stream.size()) / body;

@@ -6,7 +6,7 @@
 #include "text/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
-  static const bertscope::Tokenizer tokenizer = fuzz::bert_tokenizer();
+  static const bertscope::WordPieceTokenizer tokenizer = fuzz::bert_tokenizer();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   fuzz::expect_clean_errors([&] {
     const auto encoding = tokenizer.encode(text);

@@ -37,11 +37,11 @@ void expect_clean_errors(F body) {
   }
 }
 
-inline bertscope::Tokenizer bert_tokenizer() {
+inline bertscope::WordPieceTokenizer bert_tokenizer() {
   std::vector<std::string> vocab;
   std::ifstream in(BERTSCOPE_FUZZ_VOCAB);
   for (std::string line; std::getline(in, line);) vocab.push_back(line);
-  return bertscope::Tokenizer(std::move(vocab), {});
+  return bertscope::WordPieceTokenizer(std::move(vocab), {});
 }
 
 }  // namespace fuzz

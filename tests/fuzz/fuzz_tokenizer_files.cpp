@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
   fuzz::scratch_file("tokenizer.json", data, json_size);
   if (nul) fuzz::scratch_file("vocab.txt", nul + 1, size - json_size - 1);
   fuzz::expect_clean_errors([&] {
-    const auto tokenizer = bertscope::Tokenizer::load(folder, 64);
+    const auto tokenizer = bertscope::WordPieceTokenizer::load(folder, 64);
     tokenizer.encode("Hello, [MASK] world! Naïve café, 北京.", std::string_view("second"));
   });
   return 0;

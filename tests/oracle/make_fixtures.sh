@@ -94,6 +94,12 @@ askf question-answering distilbert_qa qa_inputs.jsonl distilbert_qa_expected.jso
 askf token-classification distilbert_token token_cls_inputs.jsonl distilbert_token_expected.jsonl
 askf token-classification bert_token token_cls_inputs.jsonl bert_token_expected.jsonl
 
+# Gradients of the DistilBERT and RoBERTa trainers' losses (family_gradients.py: family_torch.py in float64, no
+# dropout), as grad does for BERT; the batches (grad_batch_<model>.json) were copied above.
+gradf() { /usr/bin/python3 "$here/family_gradients.py" "$out/$1" "$out/grad_batch_$1.json" "$out/grads_$1" >"$out/grads_$1.log" 2>&1 || skip "family_gradients.py failed on $1 (see $out/grads_$1.log)"; }
+gradf distilbert_cls
+gradf distilbert_mlm
+
 # RoBERTa takes the byte-level BPE tokenizer folder bpe_fixtures made above; without it, only RoBERTa is left out.
 rtok=$out/bpe/roberta
 if [ -f "$rtok/vocab.json" ] && [ ! -f "$out/bpe/SKIPPED" ]; then
@@ -106,6 +112,8 @@ if [ -f "$rtok/vocab.json" ] && [ ! -f "$out/bpe/SKIPPED" ]; then
   askf text-classification roberta_cls cls_inputs.jsonl roberta_cls_expected.jsonl
   askf question-answering roberta_qa qa_inputs.jsonl roberta_qa_expected.jsonl
   askf token-classification roberta_token token_cls_inputs.jsonl roberta_token_expected.jsonl
+  gradf roberta_cls  # its batch is padded with <pad> (id 1): positions count from padding_idx + 1
+  gradf roberta_mlm  # one row padded on the left: positions count real tokens, not columns
 else
   echo "no RoBERTa tokenizer: $(cat "$out/bpe/SKIPPED" 2>/dev/null || echo "$rtok missing")" > "$out/roberta_SKIPPED"
 fi
