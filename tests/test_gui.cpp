@@ -10,6 +10,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -28,6 +29,7 @@
 #include "qa_page.h"
 #include "session.h"
 #include "tasks/tasks.h"
+#include "test_support.h"
 #include "token_strip.h"
 #include "tokenize_page.h"
 
@@ -84,7 +86,7 @@ class TestGui : public QObject {
     TokenTableModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     const QString text = QStringLiteral("Unaffable 🐈 cats"), pair = QStringLiteral("zzzqqq");
-    model.setEncoding(session.tokenizer().encode(text.toStdString(), pair.toStdString()), text, pair);
+    model.setEncoding(shown_encoding(session.tokenizer(), session.tokenizer().encode(text.toStdString(), pair.toStdString())), text, pair);
     QVERIFY(model.rowCount() > 5);
     QCOMPARE(model.index(0, TokenTableModel::TokenText).data().toString(), QStringLiteral("[CLS]"));
     // Offsets are code points; the emoji is two UTF-16 units, so "cats" checks the conversion.
@@ -127,12 +129,48 @@ class TestGui : public QObject {
     }
     // Click a prediction: it replaces the mask.
     const QString best = page->predictions()->index(0, 1).data().toString();
-    page->applyPrediction(0, best);
+    page->applyPrediction(0, 0);
     QVERIFY2(!page->text().contains("[MASK]"), qPrintable(page->text()));
     QVERIFY(page->text().contains(best.startsWith("##") ? best.mid(2) : best));
     // With no mask left, the page says what to do instead of showing stale predictions.
     QTRY_VERIFY_WITH_TIMEOUT(page->message()->isError() && page->predictions()->rowCount() == 0, kWait);
     QVERIFY(page->message()->text().contains("[MASK]"));
+  }
+
+  // RoBERTa: the playground asks with <mask>, tokens read as words (no byte-level "Ġ"), and no token-type column.
+  void robertaUsesItsOwnMaskTokenAndReadableTokens() {
+    QString why;
+    const fs::path fixtures = test::oracle_fixtures(&why);
+    if (fixtures.empty()) QSKIP(qPrintable(why));
+    const fs::path roberta = fixtures / "roberta_mlm";
+    if (!fs::exists(roberta / "config.json")) QSKIP("roberta_mlm fixture missing");
+    MainWindow window;
+    QVERIFY(load(window, roberta));
+    QCOMPARE(window.modelPage()->field("Model type"), QStringLiteral("roberta"));
+    FillMaskPage* page = window.fillMaskPage();
+    QCOMPARE(page->maskText(), QStringLiteral("<mask>"));
+    QCOMPARE(page->text(), sampleSentence(QStringLiteral("<mask>")));  // the sample sentence follows the model
+    QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 5, kWait);
+    page->applyPrediction(0, 0);
+    QVERIFY2(!page->text().contains("<mask>") && !page->text().contains("  "), qPrintable(page->text()));
+    page->setText(QStringLiteral("The cat sat on the mat."));
+    QTRY_VERIFY_WITH_TIMEOUT(page->message()->isError(), kWait);  // no mask: the notice names <mask>
+    QVERIFY(page->message()->text().contains("<mask>"));
+
+    TokenizePage* tokens = window.tokenizePage();
+    tokens->setText(QStringLiteral("Unaffable cats play chess."));
+    QTRY_VERIFY_WITH_TIMEOUT(tokens->tokenModel()->rowCount() > 4, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(tokens->summary().contains("word"), kWait);
+    TokenTableModel* model = tokens->tokenModel();
+    bool cats = false;  // stored as "Ġcats", it reads " cats"
+    for (int r = 0; r < model->rowCount(); ++r) {
+      const QString text = model->index(r, TokenTableModel::TokenText).data().toString();
+      QVERIFY2(!text.contains(QChar(0x0120)), qPrintable(text));  // "Ġ"
+      cats = cats || text == QStringLiteral(" cats");
+    }
+    QVERIFY(cats);
+    // The Type column is hidden: RoBERTa takes no token type ids.
+    QVERIFY(tokens->findChild<QTableView*>()->isColumnHidden(TokenTableModel::TypeId));
   }
 
   void clickingAWordMasksIt() {

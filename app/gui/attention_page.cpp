@@ -112,6 +112,7 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
 
 void AttentionPage::setModel(const Ptr<LoadedModel>& model) {
   usable_ = model != nullptr;
+  if (model) hideSpecial_->setText(tr("Hide %1/%2").arg(model->cls_token, model->sep_token));
   result_.reset();
   layer_ = 0;
   head_ = meanHeads_->isChecked() ? -1 : 0;

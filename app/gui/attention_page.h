@@ -1,6 +1,6 @@
 #pragma once
 // Attention page: for the current text, every layer x head as small maps (model view); the selected map large
-// with token labels, and as a head view; mean over heads; [CLS]/[SEP] hidden on request; export as PNG and CSV.
+// with token labels, and as a head view; mean over heads; the added special tokens ([CLS]/[SEP], <s>/</s>) hidden on request; export as PNG and CSV.
 #include <QWidget>
 
 #include "attention_views.h"

@@ -2,6 +2,7 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <QTextDocument>
 #include <QToolTip>
 #include <algorithm>
 #include <cmath>
@@ -27,12 +28,13 @@ QColor weight_color(float w) {
 AttentionData::AttentionData(std::shared_ptr<const AttentionResult> result, bool hideSpecial) : result_(std::move(result)) {
   for (int i = 0; i < result_->tokens; ++i) {
     const Token& t = result_->encoding.tokens[size_t(i)];
-    const bool cls_or_sep = t.sequence < 0 && t.special;  // the [CLS]/[SEP] the tokenizer added
+    const bool cls_or_sep = t.sequence < 0 && t.special;  // the [CLS]/[SEP] (<s>/</s>) the tokenizer added
     if (!(hideSpecial && cls_or_sep)) visible_.push_back(i);
   }
 }
 
-QString AttentionData::label(int i) const { return QString::fromStdString(token(i).text); }
+// Texts arrive readable (RoBERTa's " world"); the leading space would only misalign the labels.
+QString AttentionData::label(int i) const { return QString::fromStdString(token(i).text).trimmed(); }
 
 std::vector<float> AttentionData::map(int layer, int head) const {
   const int n = size(), t = result_->tokens;
@@ -251,7 +253,7 @@ void AttentionHeatmap::mouseMoveEvent(QMouseEvent* event) {
   if (q >= 0 && q < n && k >= 0 && k < n) {
     const float w = map_[size_t(q) * n + k];
     QToolTip::showText(event->globalPosition().toPoint(),
-                       tr("%1 → %2: %3").arg(data_->label(q), data_->label(k)).arg(w, 0, 'f', 4), this);
+                       Qt::convertFromPlainText(tr("%1 → %2: %3").arg(data_->label(q), data_->label(k)).arg(w, 0, 'f', 4)), this);
     setHoveredToken(q);
     emit tokenHovered(q);
   } else if (q >= 0 && q < n && p.x() < 0) {  // over a row label

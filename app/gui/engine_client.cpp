@@ -31,7 +31,41 @@ std::optional<std::string> optional_text(const QString& s) {
   return s.toStdString();
 }
 
+// The tokens' texts as a reader sees them; the views only show them.
+void make_readable(const Tokenizer& tokenizer, Encoding& encoding) {
+  for (Token& t : encoding.tokens) t.text = tokenizer.readable(t.id);
+}
+
+// How prediction `token` fills the mask at `position`: asks continues_word of the encoding with the mask replaced.
+PredictedWord predicted_word(const Tokenizer& tokenizer, Encoding encoding, int position, std::int32_t token) {
+  Token& t = encoding.tokens.at(static_cast<size_t>(position));
+  t.id = token;
+  t.text = tokenizer.token(token);
+  t.special = tokenizer.is_special(token);
+  PredictedWord word;
+  word.joins = tokenizer.continues_word(encoding, static_cast<size_t>(position));
+  if (word.joins) {
+    // The piece without its continuation marker: what decoding it after the token before adds ("##ing" -> "ing").
+    const std::int32_t before = encoding.tokens[static_cast<size_t>(position) - 1].id;
+    const QString both = QString::fromStdString(tokenizer.decode({before, token}, false));
+    const QString alone = QString::fromStdString(tokenizer.decode({before}, false));
+    word.text = both.startsWith(alone) ? both.mid(alone.size()) : QString::fromStdString(tokenizer.readable(token));
+  } else {
+    word.text = QString::fromStdString(tokenizer.readable(token)).trimmed();  // the text keeps its own spaces
+  }
+  return word;
+}
+
 }  // namespace
+
+ShownEncoding shown_encoding(const Tokenizer& tokenizer, Encoding encoding) {
+  ShownEncoding shown;
+  shown.continues.resize(encoding.size());
+  for (size_t i = 0; i < encoding.size(); ++i) shown.continues[i] = tokenizer.continues_word(encoding, i);
+  make_readable(tokenizer, encoding);
+  shown.encoding = std::move(encoding);
+  return shown;
+}
 
 EngineClient::EngineClient(QObject* parent) : QObject(parent) {
   worker_ = new QObject;
@@ -91,7 +125,13 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
     loaded->nsp = fresh->model().has_nsp_head();
     loaded->classifier = fresh->model().has_classifier();
     loaded->qa = fresh->model().has_qa_head();
+    // RoBERTa keeps a one-row type embedding: every token has type 0, so there is nothing to show.
+    loaded->token_types = fresh->config().has_token_types() && fresh->config().type_vocab_size > 1;
     loaded->max_tokens = fresh->config().max_tokens();
+    const Tokenizer& tokenizer = fresh->tokenizer();
+    loaded->mask_token = QString::fromStdString(tokenizer.mask_token());
+    loaded->cls_token = QString::fromStdString(tokenizer.token(tokenizer.cls_id()));
+    loaded->sep_token = QString::fromStdString(tokenizer.token(tokenizer.sep_id()));
     loaded->backend = backend;
     session = std::move(fresh);
     return [this, loaded](quint64 id) {
@@ -107,7 +147,8 @@ quint64 EngineClient::tokenize(const QString& text, const QString& pair) {
   return post(Job::Tokenize, [this, first, second](std::unique_ptr<Session>& session) -> Delivery {
     std::optional<std::string_view> pair_view;
     if (second) pair_view = *second;
-    auto encoding = std::make_shared<const Encoding>(require(session).tokenizer().encode(first, pair_view));
+    const Tokenizer& tokenizer = require(session).tokenizer();
+    auto encoding = std::make_shared<const ShownEncoding>(shown_encoding(tokenizer, tokenizer.encode(first, pair_view)));
     return [this, encoding](quint64 id) { emit tokenized(id, encoding); };
   });
 }
@@ -116,7 +157,17 @@ quint64 EngineClient::fillMask(const QString& text, int topK) {
   const std::string input = text.toStdString();
   return post(Job::FillMask, [this, input, topK](std::unique_ptr<Session>& session) -> Delivery {
     Session& s = require(session);
-    auto result = std::make_shared<const FillMaskResult>(fill_mask(s.model(), s.tokenizer(), input, topK));
+    auto reply = std::make_shared<FillMaskReply>();
+    reply->result = fill_mask(s.model(), s.tokenizer(), input, topK);
+    for (size_t m = 0; m < reply->result.predictions.size(); ++m) {
+      auto& words = reply->words.emplace_back();
+      for (const MaskPrediction& p : reply->result.predictions[m])
+        words.push_back(predicted_word(s.tokenizer(), reply->result.encoding, reply->result.mask_positions[m], p.token));
+    }
+    ShownEncoding shown = shown_encoding(s.tokenizer(), std::move(reply->result.encoding));
+    reply->result.encoding = std::move(shown.encoding);
+    reply->continues = std::move(shown.continues);
+    Ptr<FillMaskReply> result = reply;
     return [this, result](quint64 id) { emit filled(id, result); };
   });
 }
@@ -129,7 +180,9 @@ quint64 EngineClient::attention(const QString& text, const QString& pair) {
     if (first.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("type a sentence to see its attention");
     std::optional<std::string_view> pair_view;
     if (second) pair_view = *second;
-    auto result = std::make_shared<const AttentionResult>(bertscope::attention(s.model(), s.tokenizer(), first, pair_view));
+    auto attention = bertscope::attention(s.model(), s.tokenizer(), first, pair_view);
+    make_readable(s.tokenizer(), attention.encoding);
+    auto result = std::make_shared<const AttentionResult>(std::move(attention));
     return [this, result](quint64 id) { emit attended(id, result); };
   });
 }
@@ -140,7 +193,9 @@ quint64 EngineClient::answer(const QString& question, const QString& context, in
     Session& s = require(session);
     QaOptions options;
     options.top_k = topK;
-    auto result = std::make_shared<const QaResult>(answer_question(s.model(), s.tokenizer(), q, c, options));
+    auto answers = answer_question(s.model(), s.tokenizer(), q, c, options);
+    for (QaWindow& window : answers.windows) make_readable(s.tokenizer(), window.encoding);
+    auto result = std::make_shared<const QaResult>(std::move(answers));
     return [this, result](quint64 id) { emit answered(id, result); };
   });
 }
@@ -155,6 +210,7 @@ quint64 EngineClient::classify(const QString& text, const QString& pair) {
     if (second) pair_view = *second;
     auto reply = std::make_shared<ClassifyReply>();
     reply->encoding = s.tokenizer().encode(first, pair_view);
+    make_readable(s.tokenizer(), reply->encoding);
     if (s.model().has_classifier()) reply->classification = bertscope::classify(s.model(), s.tokenizer(), first, pair_view);
     if (s.model().has_nsp_head() && second) reply->nsp = next_sentence(s.model(), s.tokenizer(), first, *second);
     Ptr<ClassifyReply> result = reply;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "session.h"
 #include "tasks/tasks.h"
@@ -25,8 +26,32 @@ QString job_name(Job job);
 struct LoadedModel {
   ModelInfo info;
   bool mlm = false, nsp = false, classifier = false, qa = false;
+  bool token_types = true;          // whether inputs carry token type ids (BERT; not DistilBERT or RoBERTa)
   int max_tokens = 512;             // the model's longest input (ModelConfig::max_tokens)
+  QString mask_token;               // "[MASK]" or "<mask>"; empty when the vocabulary has none
+  QString cls_token, sep_token;     // "[CLS]"/"[SEP]" or "<s>"/"</s>"
   BackendRequest backend;           // what was asked for
+};
+
+// The views cannot ask the tokenizer (it stays on the worker thread), so replies carry token texts already made
+// readable (Tokenizer::readable: RoBERTa's "Ġworld" shows as " world") and, per token, whether it continues the
+// word of the token before it (Tokenizer::continues_word).
+struct ShownEncoding {
+  Encoding encoding;             // token texts replaced by their readable form
+  std::vector<bool> continues;   // per token
+};
+ShownEncoding shown_encoding(const Tokenizer& tokenizer, Encoding encoding);
+
+// How a predicted token goes into the sentence in place of its mask.
+struct PredictedWord {
+  QString text;        // what replaces the mask ("cat"; "ing" for a piece that continues the word before)
+  bool joins = false;  // continues the word before the mask: the space before the mask goes
+};
+
+struct FillMaskReply {
+  FillMaskResult result;                          // encoding texts readable, as ShownEncoding's
+  std::vector<bool> continues;                    // per token of result.encoding
+  std::vector<std::vector<PredictedWord>> words;  // parallel to result.predictions
 };
 
 struct ClassifyReply {
@@ -57,8 +82,8 @@ class EngineClient : public QObject {
 
  signals:
   void loaded(quint64 id, bertscope::gui::Ptr<bertscope::gui::LoadedModel> model);
-  void tokenized(quint64 id, bertscope::gui::Ptr<bertscope::Encoding> encoding);
-  void filled(quint64 id, bertscope::gui::Ptr<bertscope::FillMaskResult> result);
+  void tokenized(quint64 id, bertscope::gui::Ptr<bertscope::gui::ShownEncoding> encoding);
+  void filled(quint64 id, bertscope::gui::Ptr<bertscope::gui::FillMaskReply> result);
   void attended(quint64 id, bertscope::gui::Ptr<bertscope::AttentionResult> result);
   void answered(quint64 id, bertscope::gui::Ptr<bertscope::QaResult> result);
   void classified(quint64 id, bertscope::gui::Ptr<bertscope::gui::ClassifyReply> result);

@@ -3,6 +3,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -13,9 +14,10 @@
 
 namespace bertscope::gui {
 
+QString sampleSentence(const QString& mask) { return QStringLiteral("The %1 sat on the mat.").arg(mask); }
+
 FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
   text_ = new QLineEdit(this);
-  text_->setPlaceholderText(tr("A sentence with [MASK] where a word should be predicted"));
   text_->setClearButtonEnabled(true);
   topK_ = new QSpinBox(this);
   topK_->setRange(1, 50);
@@ -37,11 +39,13 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
   auto* input = new QHBoxLayout;
   input->addWidget(text_, 1);
   input->addWidget(topK_);
-  auto* hint = new QLabel(tr("Type [MASK] for the words to predict, or click a word below to mask it."), this);
-  hint->setStyleSheet(QStringLiteral("color: #555;"));
+  hint_ = new QLabel(this);
+  hint_->setTextFormat(Qt::PlainText);  // it names <mask>
+  hint_->setStyleSheet(QStringLiteral("color: #555;"));
+  showMaskHints();
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(input);
-  layout->addWidget(hint);
+  layout->addWidget(hint_);
   layout->addWidget(message_);
   layout->addWidget(strip_);
   layout->addWidget(table_, 1);
@@ -52,9 +56,9 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
   connect(strip_, &TokenStrip::tokenClicked, this, &FillMaskPage::maskToken);
   connect(table_, &QTableView::clicked, this, [this](const QModelIndex& index) {
     const QVariantList payload = index.data(Qt::UserRole).toList();
-    if (payload.size() == 2) applyPrediction(payload[0].toInt(), payload[1].toString());
+    if (payload.size() == 2) applyPrediction(payload[0].toInt(), payload[1].toInt());
   });
-  connect(engine_, &EngineClient::filled, this, [this](quint64 id, Ptr<FillMaskResult> result) {
+  connect(engine_, &EngineClient::filled, this, [this](quint64 id, Ptr<FillMaskReply> result) {
     if (id != latest_) return;
     message_->clearMessage();
     shownText_ = requestedText_;
@@ -64,7 +68,7 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
   connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
     if (job != Job::FillMask || id != latest_) return;
     predictions_->clear();
-    message_->showError(error);
+    message_->showError(error);  // the engine's messages name this model's own mask token
   });
 }
 
@@ -75,10 +79,18 @@ void FillMaskPage::setModel(const Ptr<LoadedModel>& model) {
   predictions_->clear();
   strip_->setEncoding({});
   shown_.reset();
+  const QString previous = mask_;
+  if (model && !model->mask_token.isEmpty()) mask_ = model->mask_token;
+  showMaskHints();
+  // The sample sentence, or one typed for another family's model, asks with this model's mask token.
+  if (previous != mask_) {
+    const QSignalBlocker blocker(text_);
+    text_->setText(text_->text().replace(previous, mask_));
+  }
   if (!model) return;
   if (!usable_) {
     message_->showNotice(tr("This model has no masked-language-model head (it is a %1), so it cannot predict "
-                            "masked words. Load a BertForMaskedLM or BertForPreTraining checkpoint.")
+                            "masked words. Load a model with a masked-LM head, e.g. BertForMaskedLM or RobertaForMaskedLM.")
                              .arg(QString::fromStdString(model->info.architecture)));
     return;
   }
@@ -101,22 +113,30 @@ void FillMaskPage::refresh() {
     latest_ = 0;  // drop anything in flight
     predictions_->clear();
     strip_->setEncoding({});
-    message_->showNotice(tr("Type a sentence with [MASK] in it, e.g. \"The [MASK] sat on the mat.\""));
+    message_->showNotice(tr("Type a sentence with %1 in it, e.g. \"%2\"").arg(mask_, sampleSentence(mask_)));
     return;
   }
   latest_ = engine_->fillMask(requestedText_, topK_->value());
 }
 
-void FillMaskPage::showResult(const FillMaskResult& result) {
-  strip_->setEncoding(result.encoding);
+void FillMaskPage::showMaskHints() {
+  text_->setPlaceholderText(tr("A sentence with %1 where a word should be predicted").arg(mask_));
+  hint_->setText(tr("Type %1 for the words to predict, or click a word below to mask it.").arg(mask_));
+}
+
+void FillMaskPage::showResult(const FillMaskReply& reply) {
+  const FillMaskResult& result = reply.result;
+  strip_->setEncoding(result.encoding, reply.continues);
   QVector<QVector<QVariant>> rows;
   QVector<QVariant> payloads;
   for (size_t m = 0; m < result.predictions.size(); ++m) {
+    size_t rank = 0;
     for (const MaskPrediction& p : result.predictions[m]) {
       const QString word = QString::fromStdString(p.token_str);
-      rows.push_back({result.predictions.size() > 1 ? tr("mask %1").arg(m + 1) : tr("[MASK]"), word, p.score,
+      rows.push_back({result.predictions.size() > 1 ? tr("mask %1").arg(m + 1) : mask_, word, p.score,
                       QString::fromStdString(p.sequence)});
-      payloads.push_back(QVariantList{int(m), word});
+      payloads.push_back(QVariantList{int(m), int(rank)});
+      ++rank;
     }
   }
   predictions_->setRows(rows, payloads);
@@ -126,33 +146,36 @@ void FillMaskPage::showResult(const FillMaskResult& result) {
 }
 
 void FillMaskPage::maskToken(int token) {
-  if (!shown_ || text_->text() != shownText_ || token < 0 || token >= int(shown_->encoding.size())) return;
-  const Token& clicked = shown_->encoding.tokens[size_t(token)];
+  if (!shown_ || text_->text() != shownText_ || token < 0 || token >= int(shown_->result.encoding.size())) return;
+  const Encoding& encoding = shown_->result.encoding;
+  const Token& clicked = encoding.tokens[size_t(token)];
   if (clicked.special || clicked.sequence != 0) return;
   // The whole word: every piece with the same word index.
   int start = clicked.start, end = clicked.end;
-  for (const Token& t : shown_->encoding.tokens)
+  for (const Token& t : encoding.tokens)
     if (t.sequence == 0 && t.word == clicked.word) start = std::min(start, t.start), end = std::max(end, t.end);
   Token word = clicked;
   word.start = start;
   word.end = end;
   const auto [from, to] = token_range(shownText_, word);
   QString text = shownText_;
-  text.replace(from, to - from, QStringLiteral("[MASK]"));
+  text.replace(from, to - from, mask_);
   setText(text);
 }
 
-void FillMaskPage::applyPrediction(int mask, const QString& word) {
-  if (!shown_ || text_->text() != shownText_ || mask < 0 || mask >= int(shown_->mask_positions.size())) return;
-  const Token& masked = shown_->encoding.tokens[size_t(shown_->mask_positions[size_t(mask)])];
+void FillMaskPage::applyPrediction(int mask, int rank) {
+  if (!shown_ || text_->text() != shownText_ || mask < 0 || mask >= int(shown_->words.size())) return;
+  const auto& words = shown_->words[size_t(mask)];
+  if (rank < 0 || rank >= int(words.size())) return;
+  const PredictedWord& word = words[size_t(rank)];
+  const Token& masked = shown_->result.encoding.tokens[size_t(shown_->result.mask_positions[size_t(mask)])];
   auto [from, to] = token_range(shownText_, masked);
   QString text = shownText_;
-  QString insert = word;
-  if (insert.startsWith(QStringLiteral("##"))) {  // a continuation piece joins the word before it
-    insert = insert.mid(2);
+  // RoBERTa's <mask> takes the space before it: keep that space unless the prediction joins the word before.
+  while (from < to && text.at(from).isSpace()) ++from;
+  if (word.joins)
     while (from > 0 && text.at(from - 1).isSpace()) --from;
-  }
-  text.replace(from, to - from, insert);
+  text.replace(from, to - from, word.text);
   setText(text);
 }
 

@@ -16,16 +16,16 @@ QString percent(double probability) {
 
 // ---- TokenTableModel ----
 
-void TokenTableModel::setEncoding(const Encoding& encoding, const QString& first, const QString& second) {
+void TokenTableModel::setEncoding(const ShownEncoding& shown, const QString& first, const QString& second) {
   beginResetModel();
-  encoding_ = encoding;
+  shown_ = shown;
   first_ = first;
   second_ = second;
   endResetModel();
 }
 
 int TokenTableModel::rowCount(const QModelIndex& parent) const {
-  return parent.isValid() ? 0 : static_cast<int>(encoding_.tokens.size());
+  return parent.isValid() ? 0 : static_cast<int>(shown_.encoding.tokens.size());
 }
 
 int TokenTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
@@ -40,8 +40,8 @@ QString TokenTableModel::sourceText(const Token& token) const {
 
 QVariant TokenTableModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
-  const Token& t = encoding_.tokens[static_cast<size_t>(index.row())];
-  const bool continuation = t.text.rfind("##", 0) == 0;
+  const Token& t = shown_.encoding.tokens[static_cast<size_t>(index.row())];
+  const bool continuation = continuesWord(index.row());
   if (role == Qt::DisplayRole) {
     switch (index.column()) {
       case Index: return index.row();

@@ -6,6 +6,7 @@
 #include <QVariant>
 #include <QVector>
 
+#include "engine_client.h"
 #include "text/tokenizer.h"
 
 namespace bertscope::gui {
@@ -18,8 +19,9 @@ class TokenTableModel : public QAbstractTableModel {
   using QAbstractTableModel::QAbstractTableModel;
 
   // `first` and `second` are the texts the encoding came from (offsets point into them).
-  void setEncoding(const Encoding& encoding, const QString& first, const QString& second);
-  const Encoding& encoding() const { return encoding_; }
+  void setEncoding(const ShownEncoding& shown, const QString& first, const QString& second);
+  const Encoding& encoding() const { return shown_.encoding; }
+  bool continuesWord(int row) const { return row >= 0 && row < int(shown_.continues.size()) && shown_.continues[size_t(row)]; }
 
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;
@@ -28,7 +30,7 @@ class TokenTableModel : public QAbstractTableModel {
 
  private:
   QString sourceText(const Token& token) const;
-  Encoding encoding_;
+  ShownEncoding shown_;
   QString first_, second_;
 };
 

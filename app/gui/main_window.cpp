@@ -80,7 +80,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   // Sample inputs, so each view shows something the moment a model is loaded.
   tokenizePage_->setText(QStringLiteral("Unaffable cats don't play chess in Zürich."));
-  fillMaskPage_->setText(QStringLiteral("The [MASK] sat on the mat."));
+  fillMaskPage_->setText(sampleSentence(QStringLiteral("[MASK]")));  // the page swaps in the model's mask token
   attentionPage_->setText(QStringLiteral("The cat sat on the mat because it was tired."));
   qaPage_->setInput(QStringLiteral("Where did the cat sit?"),
                     QStringLiteral("The cat sat on the mat by the door. The dog slept in the garden."));

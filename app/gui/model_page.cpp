@@ -20,17 +20,28 @@ QString human_count(std::int64_t count) {
   return QString::number(count);
 }
 
+namespace {
+// The family's role tokens, e.g. "<s> … </s>, mask <mask>", and whether it takes token type ids.
+QString specialTokens(const LoadedModel& model) {
+  QString text = QStringLiteral("%1 … %2").arg(model.cls_token, model.sep_token);
+  if (!model.mask_token.isEmpty()) text += QObject::tr(", mask %1").arg(model.mask_token);
+  if (!model.token_types) text += QObject::tr("; no token type ids");
+  return text;
+}
+}  // namespace
+
 ModelPage::ModelPage(QWidget* parent) : QWidget(parent) {
   warning_ = new QLabel(this);
   warning_->setWordWrap(true);
   warning_->setStyleSheet(QStringLiteral("background: #fff3cd; color: #664d03; padding: 8px; border-radius: 4px;"));
   warning_->hide();
   form_ = new QFormLayout;
-  const char* names[] = {"Folder", "Architecture", "Heads", "Layers", "Hidden size", "Attention heads",
+  const char* names[] = {"Folder", "Architecture", "Model type", "Heads", "Special tokens", "Layers", "Hidden size", "Attention heads",
                          "Intermediate size", "Vocabulary", "Max tokens", "Parameters", "Weights on disk",
                          "Weight type", "Runs on", "Note", "Load time"};
   for (const char* name : names) {
     auto* value = new QLabel(this);
+    value->setTextFormat(Qt::PlainText);  // RoBERTa's "<s>" is a token, not strike-through markup
     value->setTextInteractionFlags(Qt::TextSelectableByMouse);
     value->setWordWrap(true);
     form_->addRow(tr(name) + QLatin1Char(':'), value);
@@ -64,13 +75,15 @@ void ModelPage::setModel(const Ptr<LoadedModel>& model) {
   const ModelInfo& i = model->info;
   set("Folder", QString::fromStdString(i.folder.string()));
   set("Architecture", QString::fromStdString(i.architecture));
+  set("Model type", QString::fromStdString(i.model_type));
   set("Heads", QString::fromStdString(i.heads));
+  set("Special tokens", specialTokens(*model));
   set("Layers", QString::number(i.layers));
   set("Hidden size", QString::number(i.hidden));
   set("Attention heads", QString::number(i.attention_heads));
   set("Intermediate size", QString::number(i.intermediate));
   set("Vocabulary", tr("%1 tokens").arg(i.vocab));
-  set("Max tokens", QString::number(i.max_positions));
+  set("Max tokens", QString::number(model->max_tokens));  // RoBERTa has 514 positions but takes 512 tokens
   set("Parameters", tr("%1 (%2)").arg(human_count(i.parameters)).arg(i.parameters));
   set("Weights on disk", human_bytes(i.file_bytes));
   set("Weight type", QString::fromStdString(i.dtype));
@@ -79,7 +92,7 @@ void ModelPage::setModel(const Ptr<LoadedModel>& model) {
   set("Load time", tr("%1 ms").arg(i.load_ms, 0, 'f', 0));
   warning_->setVisible(i.untrained);
   warning_->setText(tr("This model is untrained: its weights are random, so its predictions are noise. Open a "
-                       "trained Hugging Face BERT folder to see real predictions."));
+                       "trained Hugging Face BERT, DistilBERT or RoBERTa folder to see real predictions."));
 }
 
 }  // namespace bertscope::gui

@@ -8,6 +8,7 @@ namespace bertscope::gui {
 
 MessageLine::MessageLine(QWidget* parent) : QLabel(parent) {
   setWordWrap(true);
+  setTextFormat(Qt::PlainText);  // messages name tokens such as <s> or <mask>, which are not markup
   setTextInteractionFlags(Qt::TextSelectableByMouse);
   hide();
 }

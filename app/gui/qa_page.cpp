@@ -13,6 +13,7 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
+#include <QTextDocument>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -188,7 +189,7 @@ void QaPage::showAnswer(int rank) {
     connect(series, &QXYSeries::hovered, this, [this, window](const QPointF& point, bool state) {
       const int t = int(std::lround(point.x()));
       if (state && t >= 0 && t < int(window.encoding.size()))
-        QToolTip::showText(QCursor::pos(), tr("token %1: %2").arg(t).arg(QString::fromStdString(window.encoding.tokens[size_t(t)].text)));
+        QToolTip::showText(QCursor::pos(), Qt::convertFromPlainText(tr("token %1: %2").arg(t).arg(QString::fromStdString(window.encoding.tokens[size_t(t)].text))));
     });
   }
   chart->createDefaultAxes();

@@ -2,6 +2,7 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <QTextDocument>
 #include <QToolTip>
 
 namespace bertscope::gui {
@@ -10,8 +11,6 @@ namespace {
 constexpr int kPadding = 5;   // inside a chip
 constexpr int kWordGap = 6;   // between words
 constexpr int kLineGap = 6;
-
-bool is_continuation(const Token& t) { return t.text.rfind("##", 0) == 0; }
 }  // namespace
 
 TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent) {
@@ -21,8 +20,9 @@ TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent) {
   setSizePolicy(policy);
 }
 
-void TokenStrip::setEncoding(const Encoding& encoding) {
+void TokenStrip::setEncoding(const Encoding& encoding, const std::vector<bool>& continues) {
   encoding_ = encoding;
+  continues_ = continues;
   highlighted_ = hovered_ = -1;
   layoutChips(width(), &chips_);
   updateGeometry();
@@ -42,7 +42,8 @@ void TokenStrip::setHighlighted(int token) {
   update();
 }
 
-QString TokenStrip::label(const Token& token) const { return QString::fromStdString(token.text); }
+// Texts arrive readable (RoBERTa's " world"); a leading space would only widen the chip, as the gap shows it.
+QString TokenStrip::label(const Token& token) const { return QString::fromStdString(token.text).trimmed(); }
 
 int TokenStrip::layoutChips(int width, std::vector<QRect>* out) const {
   const QFontMetrics metrics(font());
@@ -53,7 +54,7 @@ int TokenStrip::layoutChips(int width, std::vector<QRect>* out) const {
     const Token& t = encoding_.tokens[i];
     int w = metrics.horizontalAdvance(label(t)) + 2 * kPadding;
     if (showIds_) w = std::max(w, metrics.horizontalAdvance(QString::number(t.id)) + 2 * kPadding);
-    const bool joined = i > 0 && is_continuation(t);
+    const bool joined = i > 0 && continues(i);
     int left = x + (joined || i == 0 ? 0 : kWordGap);
     if (left + w > width && x > 0) {  // wrap
       left = 0;
@@ -116,10 +117,11 @@ void TokenStrip::mouseMoveEvent(QMouseEvent* event) {
   }
   if (token >= 0) {
     const Token& t = encoding_.tokens[size_t(token)];
-    QString tip = tr("token %1: \"%2\", id %3, type %4").arg(token).arg(QString::fromStdString(t.text)).arg(t.id).arg(t.type_id);
+    QString tip = tr("token %1: \"%2\", id %3").arg(token).arg(QString::fromStdString(t.text)).arg(t.id);
+    if (showTypes_) tip += tr(", type %1").arg(t.type_id);
     if (t.unknown) tip += tr("\nnot in the vocabulary: the word became [UNK]");
     if (clickable_ && !t.special) tip += tr("\nclick to mask this word");
-    QToolTip::showText(event->globalPosition().toPoint(), tip, this);
+    QToolTip::showText(event->globalPosition().toPoint(), Qt::convertFromPlainText(tip), this);  // "<s>" is a token, not markup
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// TokenStrip: an encoding drawn as a wrapped row of chips, one per WordPiece token. Pieces of one word touch
-// (continuations "##ing" are joined to their word), words alternate colours, [UNK] is outlined in red, special
+// TokenStrip: an encoding drawn as a wrapped row of chips, one per token. Pieces of one word touch
+// (continuations, "##ing" or BPE's "ing", are joined to their word), words alternate colours, [UNK] is outlined in red, special
 // tokens are grey, second-sentence tokens are underlined. Hovering a chip reports its index; clicking reports it
 // too (the fill-mask page masks that word).
 #include <QWidget>
@@ -15,8 +15,10 @@ class TokenStrip : public QWidget {
  public:
   explicit TokenStrip(QWidget* parent = nullptr);
 
-  void setEncoding(const Encoding& encoding);
+  // `continues`: per token, whether it continues the word before it (Tokenizer::continues_word).
+  void setEncoding(const Encoding& encoding, const std::vector<bool>& continues = {});
   void setShowIds(bool show);
+  void setShowTypes(bool show) { showTypes_ = show; }  // the tooltip names token type ids (models that have them)
   void setHighlighted(int token);  // -1: none
   void setClickable(bool clickable) { clickable_ = clickable; }
   int tokenAt(QPoint point) const;  // -1: none
@@ -41,9 +43,13 @@ class TokenStrip : public QWidget {
   int layoutChips(int width, std::vector<QRect>* out) const;  // returns the height needed
   QString label(const Token& token) const;
 
+  bool continues(size_t token) const { return token < continues_.size() && continues_[token]; }
+
   Encoding encoding_;
+  std::vector<bool> continues_;
   std::vector<QRect> chips_;
   bool showIds_ = true;
+  bool showTypes_ = true;
   bool clickable_ = false;
   int highlighted_ = -1;
   int hovered_ = -1;

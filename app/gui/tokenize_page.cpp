@@ -22,7 +22,7 @@ const QColor kSpanColor(255, 200, 90);
 }
 
 TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
-  text_ = make_text_editor(tr("Type a text to see its WordPiece tokens"), 3, this);
+  text_ = make_text_editor(tr("Type a text to see its tokens"), 3, this);
   pair_ = make_text_editor(tr("Optional second sentence (for sentence-pair models)"), 1, this);
   showIds_ = new QCheckBox(tr("Show ids"), this);
   showIds_->setChecked(true);
@@ -66,7 +66,7 @@ TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : QWidget(pare
   connect(table_, &QTableView::entered, this, [this](const QModelIndex& index) { highlightToken(index.row()); });
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { highlightToken(current.row()); });
-  connect(engine_, &EngineClient::tokenized, this, [this](quint64 id, Ptr<Encoding> encoding) {
+  connect(engine_, &EngineClient::tokenized, this, [this](quint64 id, Ptr<ShownEncoding> encoding) {
     if (id != latest_) return;  // an older text's tokens
     shownText_ = requestedText_;
     shownPair_ = requestedPair_;
@@ -98,15 +98,22 @@ void TokenizePage::refresh() {
 
 QString TokenizePage::summary() const { return summary_->text(); }
 
-void TokenizePage::showEncoding(const Encoding& encoding) {
-  model_->setEncoding(encoding, shownText_, shownPair_);
-  strip_->setEncoding(encoding);
+void TokenizePage::showEncoding(const ShownEncoding& shown) {
+  const Encoding& encoding = shown.encoding;
+  model_->setEncoding(shown, shownText_, shownPair_);
+  strip_->setEncoding(encoding, shown.continues);
+  // DistilBERT and RoBERTa take no token type ids: no Type column for them.
+  const bool types = !engine_->model() || engine_->model()->token_types;
+  table_->setColumnHidden(TokenTableModel::TypeId, !types);
+  strip_->setShowTypes(types);
   table_->resizeColumnsToContents();
   int unknown = 0, words = 0, pieces = 0;
-  for (const Token& t : encoding.tokens) {
+  for (size_t i = 0; i < encoding.size(); ++i) {
+    const Token& t = encoding.tokens[i];
+    const bool continues = model_->continuesWord(int(i));
     unknown += t.unknown;
-    if (t.word >= 0 && t.text.rfind("##", 0) != 0) ++words;
-    if (t.text.rfind("##", 0) == 0) ++pieces;
+    if (t.word >= 0 && !continues) ++words;
+    if (continues) ++pieces;
   }
   QString text = tr("%n token(s)", nullptr, int(encoding.size())) + tr(" · %n word(s)", nullptr, words) +
                  tr(" · %n continuation piece(s)", nullptr, pieces);

@@ -31,7 +31,7 @@ class TokenizePage : public QWidget {
   QString summary() const;
 
  private:
-  void showEncoding(const Encoding& encoding);
+  void showEncoding(const ShownEncoding& shown);
   void highlightToken(int token);
   int tokenAtTextPosition(int sequence, int utf16_position) const;
   bool eventFilter(QObject* watched, QEvent* event) override;

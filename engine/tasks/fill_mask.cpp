@@ -8,22 +8,23 @@ namespace bertscope {
 
 FillMaskResult fill_mask(BertModel& model, const Tokenizer& tokenizer, std::string_view text, int top_k) {
   if (!model.has_mlm_head()) throw Error("this model has no masked-LM head, so it cannot fill masks");
-  if (tokenizer.mask_id() < 0) throw Error("the vocabulary has no [MASK] token");
+  if (tokenizer.mask_id() < 0) throw Error("the vocabulary has no mask token, so nothing can be masked");
+  const std::string mask = tokenizer.mask_token();  // "[MASK]", "<mask>": what the user types
   FillMaskResult result;
   result.encoding = tokenizer.encode(text);
   const auto ids = result.encoding.ids();
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] == tokenizer.mask_id()) result.mask_positions.push_back(static_cast<int>(i));
   if (result.mask_positions.empty()) {
-    if (result.encoding.truncated_tokens > 0) throw Error("every [MASK] lies past the model's maximum length and was truncated");
-    throw Error("the text has no [MASK] token; put [MASK] where a word should be predicted");
+    if (result.encoding.truncated_tokens > 0) throw Error("every " + mask + " lies past the model's maximum length and was truncated");
+    throw Error("the text has no " + mask + " token; put " + mask + " where a word should be predicted");
   }
   // Each prediction carries the whole filled-in text, so the work is masks x top_k sequences: bound it.
   constexpr int max_top_k = 1000, max_predictions = 20000;
   if (top_k < 1 || top_k > max_top_k) throw Error("top_k must be between 1 and " + std::to_string(max_top_k));
   if (result.mask_positions.size() * static_cast<size_t>(top_k) > max_predictions)
     throw Error(std::to_string(result.mask_positions.size()) + " masks x top_k " + std::to_string(top_k) + " is more than " +
-                std::to_string(max_predictions) + " predictions; use fewer [MASK]s or a smaller top_k");
+                std::to_string(max_predictions) + " predictions; use fewer " + mask + "s or a smaller top_k");
   EncoderOutput out = model.encode(single_batch(result.encoding));
   const std::vector<float> logits = model.mlm_logits(out.hidden, result.mask_positions);  // (masks, V)
   const size_t V = static_cast<size_t>(model.config().vocab_size);
