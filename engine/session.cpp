@@ -8,8 +8,8 @@
 
 #include "core/error.h"
 #include "core/json_io.h"
-#include "cpu/cpu_backend.h"
-#include "gpu/vulkan_backend.h"
+#include "hub/download.h"
+#include "hub/protocol.h"
 #include "model/pretrained.h"
 #include "model/random_model.h"
 
@@ -17,42 +17,17 @@ namespace fs = std::filesystem;
 
 namespace bertscope {
 
-BackendKind parse_backend_kind(const std::string& name) {
-  if (name == "auto") return BackendKind::Auto;
-  if (name == "vulkan") return BackendKind::Vulkan;
-  if (name == "cpu") return BackendKind::Cpu;
-  throw Error("unknown backend '" + name + "' (choose auto, vulkan or cpu)");
-}
-
-std::unique_ptr<Backend> make_backend(const BackendRequest& request, std::string* note) {
-  if (request.kind == BackendKind::Cpu) return std::make_unique<CpuBackend>();
-  if (request.kind == BackendKind::Auto && request.device < 0) {
-    // Only a software Vulkan device (lavapipe) here: the CPU backend computes the same, several times faster.
-    auto devices = gpu::VulkanContext::list_devices();
-    bool hardware = false;
-    for (const auto& d : devices) hardware |= d.vk_type != VK_PHYSICAL_DEVICE_TYPE_CPU;
-    if (!devices.empty() && !hardware) {
-      if (note) *note = "only a software Vulkan device (" + devices[0].name + ") exists; the CPU backend is faster, "
-                        "so it runs the model (--backend vulkan uses " + devices[0].name + ")";
-      return std::make_unique<CpuBackend>();
-    }
-  }
-  try {
-    return std::make_unique<gpu::VulkanBackend>(request.device, request.validation);
-  } catch (const Error& e) {
-    if (request.kind == BackendKind::Vulkan) throw;
-    if (note) *note = std::string("Vulkan unavailable (") + e.what() + "); using the CPU backend";
-    return std::make_unique<CpuBackend>();
-  }
-}
-
 Session::Session(const fs::path& folder, const BackendRequest& request) {
   const auto t0 = std::chrono::steady_clock::now();
   Pretrained pretrained = open_pretrained(folder);
   const ModelConfig& config = pretrained.config;
   tokenizer_ = pretrained.tokenizer;
   Checkpoint checkpoint(folder);
-  backend_ = make_backend(request, &info_.backend_note);
+  BackendChoice choice = choose_backend(request);
+  backend_ = std::move(choice.backend);
+  info_.backend_note = choice.note;
+  info_.backend_warning = choice.warning;
+  info_.self_check = choice.self_check_summary;
   model_ = std::make_unique<BertModel>(config, checkpoint, *backend_);
 
   info_.folder = folder;
@@ -87,8 +62,19 @@ fs::path resource_dir() {
   return "/usr/share/bertscope";
 }
 
-fs::path resolve_model_path(const std::string& argument) {
-  if (argument != "default") return argument;
+fs::path resolve_model_path(const std::string& argument) { return resolve_model_path(argument, hub::FetchOptions{}); }
+
+fs::path resolve_model_path(const std::string& argument, const hub::FetchOptions& options) {
+  std::error_code ec;
+  if (fs::exists(argument, ec) || (argument != "default" && !hub::is_valid_repo_id(argument))) return argument;
+  if (argument != "default") {
+    try {
+      return hub::open_hub_model(argument, options).folder;
+    } catch (const hub::HubError& e) {
+      if (e.kind() == hub::HubError::Kind::Cancelled) throw;
+      throw hub::HubError(e.kind(), "no folder '" + argument + "' here; as a Hugging Face model id: " + e.what());
+    }
+  }
   const fs::path trained = resource_dir() / "default-model";
   if (fs::exists(trained / "config.json")) return trained;
   // No pre-trained default yet: a small randomly initialised model, made once and labelled untrained.

@@ -5,25 +5,13 @@
 #include <memory>
 #include <string>
 
+#include "backend_choice.h"
 #include "core/backend.h"
 #include "model/bert_model.h"
 #include "model/config.h"
 #include "text/tokenizer.h"
 
 namespace bertscope {
-
-enum class BackendKind { Auto, Vulkan, Cpu };
-
-struct BackendRequest {
-  BackendKind kind = BackendKind::Auto;
-  int device = -1;          // Vulkan device index; -1: the best one
-  bool validation = false;  // Vulkan validation layers (tests)
-};
-
-BackendKind parse_backend_kind(const std::string& name);  // "auto" | "vulkan" | "cpu"; throws on anything else
-
-// Auto: Vulkan when a device exists, else the CPU backend; `note` receives why the CPU was chosen, if it was.
-std::unique_ptr<Backend> make_backend(const BackendRequest& request, std::string* note = nullptr);
 
 struct ModelInfo {
   std::filesystem::path folder;
@@ -36,6 +24,8 @@ struct ModelInfo {
   std::string dtype;
   std::string backend;       // where it runs
   std::string backend_note;  // why (e.g. "no Vulkan device: using the CPU")
+  std::string backend_warning;  // what the user must see (a GPU that failed its self-check; see backend_choice.h)
+  std::string self_check;    // the GPU self-check's outcome ("passed", "failed (remembered from ...)"); empty: none
   double load_ms = 0;
   bool untrained = false;    // random weights (the placeholder default model)
 };
@@ -58,8 +48,13 @@ class Session {
   ModelInfo info_;
 };
 
-// "default" -> the built-in model folder (creating the untrained placeholder on first use); anything else as is.
+namespace hub { struct FetchOptions; }
+// The model folder an argument names, in this order: an existing path as is; "default", the built-in model folder
+// (creating the untrained placeholder on first use); a Hugging Face Hub id ("name" or "org/name") from the Hub's
+// cache, else downloaded into it (hub/download.h: `options` carry the revision, progress and cancellation; a
+// HubError says what failed, after "no folder 'X' here"). Anything else as is, for open_pretrained to refuse.
 std::filesystem::path resolve_model_path(const std::string& argument);
+std::filesystem::path resolve_model_path(const std::string& argument, const hub::FetchOptions& options);
 // Where bertscope's resources (vocabularies, the default model) live.
 std::filesystem::path resource_dir();
 

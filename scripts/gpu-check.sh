@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # gpu-check.sh : runs ON the lent GPU machine (prepared by scripts/gpu-prep.sh, carried as build-gpu and .gpu).
-# Unpacks the runtime libraries, then: the Vulkan op and training-op suites against the CPU backend (validation
-# layers on), and the fill-mask (128 tokens) and training-step (batch 8 x 128) benchmarks on a bert-base-sized random
-# model, Vulkan vs the CPU backend on the same machine. Everything goes to $OUT/gpu-check.log.
+# Unpacks the runtime libraries, then: the GPU self-check (a tiny model on the GPU vs the CPU; its verdict as JSON,
+# then that auto trusts the device and that a perturbed kernel is caught), the self-check / fault-injection suite,
+# the Vulkan op and training-op suites against the CPU backend (validation layers on), and the fill-mask (128 tokens)
+# and training-step (batch 8 x 128) benchmarks on a bert-base-sized random model, Vulkan vs the CPU backend on the
+# same machine. Everything goes to $OUT/gpu-check.log.
 set -uo pipefail
 log=${OUT:-/tmp}/gpu-check.log
 exec > >(tee "$log") 2>&1
@@ -12,9 +14,19 @@ ldconfig
 cli=build-gpu/app/bertscope-cli
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 $cli devices
+# The self-check, as auto runs it the first time it meets this GPU + driver (fresh config folders: it must run).
+export XDG_CONFIG_HOME=$(mktemp -d)
+echo "gpu-check: self-check verdict:"
+$cli self-check; echo "gpu-check: self-check exit status $?"
+$cli devices
+echo "gpu-check: a perturbed kernel must fail the check (exit status 1):"
+XDG_CONFIG_HOME=$(mktemp -d) BERTSCOPE_FAULT_INJECT=perturb:matmul $cli self-check; echo "gpu-check: exit status $?"
+timeout 150 build-gpu/tests/test_gpu_self_check
 timeout 150 build-gpu/tests/test_ops
 timeout 150 build-gpu/tests/test_training_ops
 $cli random-model /tmp/bert-base --layers 12 --hidden 768 --heads 12 --intermediate 3072
+echo "gpu-check: auto after the check (expect Vulkan, gpu_self_check passed, remembered):"
+$cli info /tmp/bert-base | grep -E '"backend|gpu_self_check'
 for backend in vulkan cpu; do
   $cli bench /tmp/bert-base --backend $backend --tokens 128 --reps 20
   $cli bench /tmp/bert-base --backend $backend --tokens 128 --reps 5 --train-batch 8

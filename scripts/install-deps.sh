@@ -6,6 +6,7 @@ set -euo pipefail
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
 packages=(build-essential cmake ninja-build pkg-config qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev libvulkan-dev glslang-tools spirv-tools
           mesa-vulkan-drivers vulkan-validationlayers libopenblas-openmp-dev nlohmann-json3-dev libutf8proc-dev libzip-dev libcli11-dev
+          libcurl4-openssl-dev libssl-dev
           xvfb xauth fonts-dejavu-core)
 if [ "${1:-}" = "--tests" ]; then packages+=(python3 python3-torch python3-onnx python3-numpy time); fi
 missing=()

@@ -233,6 +233,19 @@ class TestFamilies : public QObject {
           QCOMPARE(s.tokenizer().readable(r.encoding.tokens[static_cast<size_t>(got.index)].id),
                    want[k]["word"].get<std::string>());
         }
+        // The entity pipeline with aggregation none and nothing ignored answers the same, token for token.
+        EntityOptions every_label;
+        every_label.ignore_labels.clear();
+        const EntityResult e = recognize_entities(s.model(), s.tokenizer(), inputs[i]["text"].get<std::string>(), every_label);
+        QCOMPARE(e.windows, 1);
+        QCOMPARE(e.entities.size(), want.size());
+        QCOMPARE(e.tokens.size(), want.size());
+        for (size_t k = 0; k < want.size(); ++k) {
+          QCOMPARE(e.entities[k].index, want[k]["index"].get<int>());
+          QCOMPARE(e.entities[k].label, want[k]["entity"].get<std::string>());
+          QVERIFY(std::fabs(e.entities[k].score - want[k]["score"].get<double>()) < 1e-4);
+          QCOMPARE(e.entities[k].word, s.tokenizer().token(r.encoding.tokens[static_cast<size_t>(e.entities[k].index)].id));
+        }
       }
       check_validation(s);
     }

@@ -4,7 +4,10 @@
 #include <QAbstractItemModelTester>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QSignalSpy>
@@ -169,6 +172,16 @@ class TestGui : public QObject {
       cats = cats || text == QStringLiteral(" cats");
     }
     QVERIFY(cats);
+    // The word count agrees with the Word column (Hugging Face's word_ids): "don" and "'t" are two words.
+    tokens->setText(QStringLiteral("I don't know."));
+    QTRY_VERIFY_WITH_TIMEOUT(tokens->summary().startsWith(QStringLiteral("7 token")), kWait);  // <s> I don 't know . </s>
+    QSet<QString> word_ids;
+    for (int r = 0; r < model->rowCount(); ++r) {
+      const QString word = model->index(r, TokenTableModel::Word).data().toString();
+      if (!word.isEmpty()) word_ids.insert(word);
+    }
+    QCOMPARE(word_ids.size(), 5);
+    QVERIFY2(tokens->summary().contains(QStringLiteral(" · 5 word(s)")), qPrintable(tokens->summary()));
     // The Type column is hidden: RoBERTa takes no token type ids.
     QVERIFY(tokens->findChild<QTableView*>()->isColumnHidden(TokenTableModel::TypeId));
   }
@@ -417,6 +430,67 @@ class TestGui : public QObject {
     QCOMPARE(finished.first().at(0).toBool(), true);
     QVERIFY(!page->job()->hasModel());
     QVERIFY(page->message()->text().contains("cancelled"));
+  }
+
+  // A GPU that fails its self-check (lavapipe, treated as a GPU, with one kernel's output perturbed): auto runs on
+  // the CPU and the status bar says why; the verdict is remembered in QSettings, so the next window says so too.
+  void statusBarShowsWhyTheGpuIsNotUsed() {
+    QSettings().remove("gpuSelfCheck");
+    qputenv("BERTSCOPE_SELF_CHECK_SOFTWARE", "1");
+    {
+      qputenv("BERTSCOPE_FAULT_INJECT", "perturb:linear");
+      MainWindow window;
+      QVERIFY(window.selectBackendChoice(BackendKind::Auto, -1));
+      const bool ok = load(window, mlm_);
+      qunsetenv("BERTSCOPE_FAULT_INJECT");
+      QVERIFY(ok);
+      QVERIFY(window.modelPage()->field("Runs on").startsWith("CPU"));
+      QVERIFY(!window.backendWarning()->isHidden());
+      const QString text = window.backendWarning()->text();
+      QVERIFY2(text.contains("failed bertscope's GPU self-check") && text.contains("linear"), qPrintable(text));
+      QVERIFY(!QSettings().childGroups().filter("gpuSelfCheck").isEmpty());
+    }
+    MainWindow again;  // healthy now, but the failure is remembered: no second check, the same warning
+    QVERIFY(again.selectBackendChoice(BackendKind::Auto, -1));
+    QVERIFY(load(again, mlm_));
+    qunsetenv("BERTSCOPE_SELF_CHECK_SOFTWARE");
+    QVERIFY(again.modelPage()->field("Runs on").startsWith("CPU"));
+    QVERIFY2(again.backendWarning()->text().contains("UTC"), qPrintable(again.backendWarning()->text()));
+    QSettings().remove("gpuSelfCheck");
+  }
+
+  // The GPU fails mid-job (injected VK_ERROR_DEVICE_LOST / OUT_OF_DEVICE_MEMORY): the page shows the error, the
+  // window asks whether to reload the model on the CPU, and after "Yes" the model works there.
+  void gpuFailureAsksToReloadOnTheCpu_data() {
+    QTest::addColumn<QByteArray>("fault");
+    QTest::addColumn<QString>("code");
+    QTest::newRow("device lost") << QByteArray("device_lost") << "VK_ERROR_DEVICE_LOST";
+    QTest::newRow("out of memory") << QByteArray("oom") << "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+  }
+  void gpuFailureAsksToReloadOnTheCpu() {
+    QFETCH(QByteArray, fault);
+    QFETCH(QString, code);
+    MainWindow window;
+    if (!window.selectBackendChoice(BackendKind::Vulkan, -1)) QSKIP("no Vulkan device");
+    qputenv("BERTSCOPE_FAULT_INJECT", fault);
+    const bool ok = load(window, mlm_);
+    qunsetenv("BERTSCOPE_FAULT_INJECT");
+    QVERIFY(ok);
+    QVERIFY(window.modelPage()->field("Runs on").startsWith("Vulkan"));
+    FillMaskPage* page = window.fillMaskPage();
+    page->setText(QStringLiteral("the [MASK] sat on the mat ."));
+    QTRY_VERIFY_WITH_TIMEOUT(window.deviceFailureQuestion() != nullptr, kWait);
+    QTRY_VERIFY2_WITH_TIMEOUT(page->message()->isError() && page->message()->text().contains(code),
+                              qPrintable(page->message()->text()), kWait);
+    QMessageBox* question = window.deviceFailureQuestion();
+    QVERIFY2(question->text().contains(code) && question->text().contains("Reload the model on the CPU?"), qPrintable(question->text()));
+    QSignalSpy loaded(window.engine(), &EngineClient::loaded);
+    question->button(QMessageBox::Yes)->click();
+    QVERIFY(loaded.wait(kWait));
+    QVERIFY(window.modelPage()->field("Runs on").startsWith("CPU"));
+    page->setText(QStringLiteral("the [MASK] sat on the mat ."));
+    QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 5, kWait);
+    QSettings().setValue("backend/kind", "auto");
   }
 
   void settingsPersist() {

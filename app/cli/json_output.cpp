@@ -52,25 +52,20 @@ nlohmann::json token_classification_json(const TokenClassifyResult& r) {
   return list;
 }
 
-nlohmann::json nsp_json(const NspResult& r) {
-  return {{"is_next", r.is_next}, {"not_next", 1.0 - r.is_next}, {"logits", r.logits}};
+nlohmann::json entities_json(const EntityResult& r, Aggregation aggregation) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Entity& e : r.entities) {
+    if (aggregation == Aggregation::None)
+      list.push_back({{"entity", e.label}, {"score", e.score}, {"index", e.index}, {"word", e.word},
+                      {"start", e.start}, {"end", e.end}});
+    else
+      list.push_back({{"entity_group", e.label}, {"score", e.score}, {"word", e.word}, {"start", e.start}, {"end", e.end}});
+  }
+  return list;
 }
 
-nlohmann::json attention_json(const AttentionResult& r) {
-  nlohmann::json tokens = nlohmann::json::array();
-  for (const auto& t : r.encoding.tokens) tokens.push_back(t.text);
-  nlohmann::json layers = nlohmann::json::array();
-  for (int l = 0; l < r.layers; ++l) {
-    nlohmann::json heads = nlohmann::json::array();
-    for (int h = 0; h < r.heads; ++h) {
-      const float* m = r.map(l, h);
-      nlohmann::json rows = nlohmann::json::array();
-      for (int i = 0; i < r.tokens; ++i) rows.push_back(std::vector<float>(m + i * r.tokens, m + (i + 1) * r.tokens));
-      heads.push_back(rows);
-    }
-    layers.push_back(heads);
-  }
-  return {{"tokens", tokens}, {"layers", r.layers}, {"heads", r.heads}, {"attentions", layers}};
+nlohmann::json nsp_json(const NspResult& r) {
+  return {{"is_next", r.is_next}, {"not_next", 1.0 - r.is_next}, {"logits", r.logits}};
 }
 
 nlohmann::json info_json(const ModelInfo& i) {
@@ -83,6 +78,8 @@ nlohmann::json info_json(const ModelInfo& i) {
                       {"backend", i.backend},            {"load_ms", i.load_ms},
                       {"untrained", i.untrained}};
   if (!i.backend_note.empty()) j["backend_note"] = i.backend_note;
+  if (!i.backend_warning.empty()) j["backend_warning"] = i.backend_warning;
+  if (!i.self_check.empty()) j["gpu_self_check"] = i.self_check;
   return j;
 }
 

@@ -13,8 +13,10 @@ nlohmann::json qa_json(const QaResult& r, int top_k);    // top_k 1 gives one ob
 nlohmann::json classify_json(const ClassifyResult& r);   // every label, best first
 // Every token's label, as Hugging Face's token-classification pipeline with aggregation "none" and no ignored labels.
 nlohmann::json token_classification_json(const TokenClassifyResult& r);
+// Entities with Hugging Face's field names: entity/score/index/word/start/end for aggregation none, entity_group
+// instead of entity (and no index) for the others.
+nlohmann::json entities_json(const EntityResult& r, Aggregation aggregation);
 nlohmann::json nsp_json(const NspResult& r);
-nlohmann::json attention_json(const AttentionResult& r);
 nlohmann::json info_json(const ModelInfo& info);
 
 }  // namespace bertscope::cli

@@ -8,8 +8,11 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
+#include "cli/attention_command.h"
+#include "cli/hub_commands.h"
 #include "cli/json_output.h"
 #include "cli/pretrain_commands.h"
 #include "cli/train_commands.h"
@@ -33,6 +36,7 @@ namespace {
 struct Common {
   std::string model = "default";
   std::string backend = "auto";
+  std::string revision = "main";  // a Hub id's branch, tag or commit
   int device = -1;
   bool validation = false;
 };
@@ -44,37 +48,82 @@ struct Input {
   int top_k = -1;
 };
 
-std::unique_ptr<Session> open_session(const Common& c) {
+// Opens the model where `c` asks. With --backend auto, a GPU that fails while the weights go onto it (out of its
+// memory, device lost) leaves the model on the CPU, and `c` then says cpu.
+std::unique_ptr<Session> open_session(Common& c) {
   BackendRequest request{parse_backend_kind(c.backend), c.device, c.validation};
-  auto session = std::make_unique<Session>(resolve_model_path(c.model), request);
+  std::unique_ptr<Session> session;
+  const std::filesystem::path folder = resolve_model_path(c.model, cli::hub_options(c.revision));
+  try {
+    session = std::make_unique<Session>(folder, request);
+  } catch (const DeviceError& e) {
+    if (request.kind != BackendKind::Auto) throw;
+    std::cerr << "bertscope: " << e.what() << "\nbertscope: --backend auto: loading the model on the CPU instead\n";
+    c.backend = "cpu";
+    request.kind = BackendKind::Cpu;
+    session = std::make_unique<Session>(folder, request);
+  }
   std::cerr << "bertscope: " << session->info().folder.string() << " on " << session->info().backend << "\n";
+  if (!session->info().backend_warning.empty()) std::cerr << "bertscope: warning: " << session->info().backend_warning << "\n";
   if (!session->info().backend_note.empty()) std::cerr << "bertscope: " << session->info().backend_note << "\n";
   if (session->info().untrained) std::cerr << "bertscope: note: this model is untrained (random weights)\n";
   return session;
 }
 
 void add_common(CLI::App* cmd, Common& c) {
-  cmd->add_option("model", c.model, "Hugging Face model folder, or 'default'")->capture_default_str();
+  cmd->add_option("model", c.model, "Hugging Face model folder, a Hub id (name or org/name), or 'default'")->capture_default_str();
+  cli::add_revision_option(cmd, c.revision);
   cmd->add_option("--backend", c.backend, "auto | vulkan | cpu")->capture_default_str();
   cmd->add_option("--device", c.device, "Vulkan device index (see 'devices'); -1 picks the best");
   cmd->add_flag("--validation", c.validation, "enable Vulkan validation layers");
 }
 
-// Runs `task` on the flag input, or on every line of --jsonl; returns the exit status.
-int run_inputs(const std::string& jsonl, const Input& flags, const std::function<json(const Input&)>& task) {
+// What to do when the GPU fails mid-job: true when the model now runs elsewhere and the input should run again.
+using Recover = std::function<bool(const DeviceError&)>;
+
+// Writes one input's answer, a JSON line, to `out`.
+using Answer = std::function<void(const Input&, std::ostream& out)>;
+
+// Reads a line of `in` into `line`, keeping at most `max` bytes of it (a 100 MB line must not take 100 MB to refuse);
+// returns the line's full length, or nullopt at the end of the input.
+std::optional<size_t> read_line(std::istream& in, std::string& line, size_t max) {
+  line.clear();
+  std::streambuf& buffer = *in.rdbuf();
+  size_t length = 0;
+  for (int c = buffer.sbumpc(); c != std::char_traits<char>::eof(); c = buffer.sbumpc()) {
+    if (c == '\n') return length;
+    if (length++ < max) line.push_back(static_cast<char>(c));
+  }
+  return length > 0 ? std::optional<size_t>(length) : std::nullopt;
+}
+
+// Runs `answer` on the flag input, or on every line of --jsonl (a bad line answers with an error line); returns the
+// exit status. A GPU failure is not a bad line: unless `recover` moves the model (then the input runs again), it
+// stops the command.
+int run_inputs(const std::string& jsonl, const Input& flags, const Recover& recover, std::ostream& out,
+               const Answer& answer) {
+  auto run = [&](const Input& in) {
+    try {
+      answer(in, out);
+    } catch (const DeviceError& e) {
+      if (!recover(e)) throw;
+      answer(in, out);
+    }
+  };
   if (jsonl.empty()) {
-    std::cout << dump_json(task(flags)) << std::endl;
+    run(flags);
     return 0;
   }
-  std::ifstream in(jsonl);
+  std::ifstream in(jsonl, std::ios::binary);
   if (!in) throw Error(jsonl + ": cannot open");
+  constexpr size_t max_line = 16u << 20;  // a line is one input; parsing 100 MB of JSON would take gigabytes
   int status = 0, line_no = 0;
-  for (std::string line; std::getline(in, line);) {
+  std::string line;
+  for (std::optional<size_t> length; (length = read_line(in, line, max_line + 1));) {
     ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (*length <= max_line && line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      constexpr size_t max_line = 16u << 20;  // a line is one input; parsing 100 MB of JSON would take gigabytes
-      if (line.size() > max_line) throw Error("the line is " + std::to_string(line.size()) + " bytes; at most 16 MiB a line");
+      if (*length > max_line) throw Error("the line is " + std::to_string(*length) + " bytes; at most 16 MiB a line");
       const json j = parse_json(line, "JSON line");
       if (!j.is_object()) throw Error("expected a JSON object");
       Input in_line;
@@ -84,14 +133,26 @@ int run_inputs(const std::string& jsonl, const Input& flags, const std::function
       in_line.question = j.value("question", "");
       in_line.context = j.value("context", "");
       in_line.top_k = j.value("top_k", flags.top_k);
-      std::cout << dump_json(task(in_line)) << std::endl;
+      run(in_line);
+    } catch (const DeviceError&) {
+      std::cerr << "bertscope: " << jsonl << ":" << line_no << ": stopped: the GPU failed\n";
+      throw;
     } catch (const std::exception& e) {
       std::cerr << "bertscope: " << jsonl << ":" << line_no << ": " << e.what() << "\n";
-      std::cout << dump_json(json{{"error", e.what()}, {"line", line_no}}) << std::endl;  // e.what() may hold bad UTF-8
+      out << dump_json(json{{"error", e.what()}, {"line", line_no}}) << std::endl;  // e.what() may hold bad UTF-8
       status = 1;
     }
   }
   return status;
+}
+
+// run_inputs for a task whose answer is one JSON value, printed on stdout.
+int run_inputs(const std::string& jsonl, const Input& flags, const Recover& recover,
+               const std::function<json(const Input&)>& task) {
+  return run_inputs(jsonl, flags, recover, std::cout, [&](const Input& in, std::ostream& out) {
+    const json answer = task(in);  // whole before any of it is printed: a failure leaves no half line
+    out << dump_json(answer) << std::endl;
+  });
 }
 
 double peak_rss_mb() {
@@ -113,7 +174,11 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "what a model folder holds and where it runs");
   add_common(info, common);
-  auto* devices = app.add_subcommand("devices", "list Vulkan devices");
+  auto* devices = app.add_subcommand("devices", "list Vulkan devices (with their GPU self-check verdicts)");
+  auto* self_check = app.add_subcommand("self-check", "run the GPU self-check now (a tiny model on a Vulkan device vs "
+                                                      "the CPU) and remember its verdict for --backend auto");
+  self_check->add_option("--device", common.device, "Vulkan device index (see 'devices'); -1: the one auto picks");
+  self_check->add_flag("--validation", common.validation, "enable Vulkan validation layers");
   auto add_text = [&](CLI::App* cmd, bool pair) {
     add_common(cmd, common);
     cmd->add_option("--text", input.text, "input text");
@@ -135,10 +200,23 @@ int main(int argc, char** argv) {
   add_text(classify_cmd, true);
   auto* tokens_cmd = app.add_subcommand("token-classification", "a label for every token, with its probability (NER-style heads)");
   add_text(tokens_cmd, false);
+  auto* ner = app.add_subcommand("ner", "named entities, as Hugging Face's token-classification pipeline");
+  add_text(ner, false);
+  std::string aggregation = "none", ignore_labels = "O";
+  EntityOptions entity_options;
+  ner->add_option("--aggregation", aggregation, "none | simple | first | average | max (Hugging Face's aggregation_strategy)")
+      ->capture_default_str();
+  ner->add_option("--ignore-labels", ignore_labels, "labels left out, comma-separated (\"\" keeps every label)")
+      ->capture_default_str();
+  ner->add_option("--stride", entity_options.stride, "tokens shared by neighbouring windows of a long text")
+      ->check(CLI::Range(0, 8192))->capture_default_str();
   auto* nsp = app.add_subcommand("nsp", "next-sentence prediction for a sentence pair");
   add_text(nsp, true);
-  auto* attn = app.add_subcommand("attention", "attention probabilities of every layer and head");
+  auto* attn = app.add_subcommand("attention", "attention probabilities of every layer and head (or the chosen ones), "
+                                               "as a JSON line or a .npy array, written a layer at a time");
   add_text(attn, true);
+  cli::AttentionArgs attention_args;
+  cli::add_attention_options(attn, attention_args);
   auto* bench = app.add_subcommand("bench", "time fill-mask on an N-token input");
   add_common(bench, common);
   bench->add_option("--tokens", tokens, "input length in tokens")->check(CLI::Range(3, 8192))->capture_default_str();
@@ -177,18 +255,24 @@ int main(int argc, char** argv) {
 
   auto* convert_cmd = app.add_subcommand("convert", "rewrite a model folder's weights as F16, BF16 or F32");
   std::string convert_in, convert_out, convert_dtype = "f16";
-  convert_cmd->add_option("model", convert_in, "Hugging Face model folder")->required();
+  convert_cmd->add_option("model", convert_in, "Hugging Face model folder, or a Hub id")->required();
+  cli::add_revision_option(convert_cmd, common.revision);
   convert_cmd->add_option("out", convert_out, "folder to write")->required();
   convert_cmd->add_option("--dtype", convert_dtype, "f16 | bf16 | f32")->capture_default_str();
   auto* shrink_cmd = app.add_subcommand("shrink", "make a model smaller: keep the most used tokens and the strongest feed-forward neurons");
   std::string shrink_in, shrink_out, shrink_corpus;
   ShrinkOptions shrink_options;
-  shrink_cmd->add_option("model", shrink_in, "Hugging Face model folder")->required();
+  shrink_cmd->add_option("model", shrink_in, "Hugging Face model folder, or a Hub id")->required();
+  cli::add_revision_option(shrink_cmd, common.revision);
   shrink_cmd->add_option("out", shrink_out, "folder to write (F32; convert it to F16 to ship)")->required();
   shrink_cmd->add_option("--vocab-size", shrink_options.vocab_size, "tokens to keep (0: all)")->capture_default_str();
   shrink_cmd->add_option("--corpus", shrink_corpus, "text whose token counts choose the tokens to keep");
   shrink_cmd->add_option("--intermediate", shrink_options.intermediate, "feed-forward neurons to keep a layer (0: all)")
       ->capture_default_str();
+
+  HubCommand hub_args;
+  auto* download_cmd = add_download_command(app, hub_args);
+  auto* cache_cmd = add_cache_command(app, hub_args);
 
   PretrainCommand pretrain_args;
   auto* pretrain_cmd = add_pretrain_command(app, pretrain_args);
@@ -204,12 +288,33 @@ int main(int argc, char** argv) {
   try {
     if (*devices) {
       json list = json::array();
-      for (const auto& d : gpu::VulkanContext::list_devices())
-        list.push_back({{"index", d.index}, {"name", d.name}, {"type", d.type}});
+      FileVerdictStore store;
+      for (const auto& d : gpu::VulkanContext::list_devices()) {
+        const auto verdict = store.find(device_key(d));
+        list.push_back({{"index", d.index}, {"name", d.name}, {"type", d.type}, {"key", device_key(d)},
+                        {"self_check", !verdict ? "not run yet" : verdict->passed ? "passed on " + verdict->checked
+                                                                  : "failed on " + verdict->checked + ": " + verdict->reason}});
+      }
       if (list.empty()) std::cerr << "bertscope: no Vulkan device (the CPU backend will be used)\n";
       std::cout << list.dump() << std::endl;
       return 0;
     }
+    if (*self_check) {
+      FileVerdictStore store;
+      const SelfCheckReport r = run_device_self_check(common.device, common.validation, &store);
+      std::cerr << "bertscope: Vulkan device '" << r.device.name << "' " << (r.verdict.passed ? "passed" : "FAILED")
+                << " the GPU self-check" << (r.verdict.passed ? "" : ": " + r.verdict.reason) << "\n";
+      if (!r.note.empty()) std::cerr << "bertscope: " << r.note << "\n";
+      json out = {{"device", r.device.name}, {"type", r.device.type}, {"key", r.key}, {"passed", r.verdict.passed},
+                  {"max_error", r.result.max_error}, {"worst_output", r.result.worst_output},
+                  {"tolerance", gpu::kSelfCheckTolerance}, {"outputs", r.result.outputs}, {"ms", r.result.ms},
+                  {"checked", r.verdict.checked}, {"remembered_in", store.file().string()}};
+      if (!r.verdict.passed) out["reason"] = r.verdict.reason;
+      std::cout << out.dump() << std::endl;
+      return r.verdict.passed ? 0 : 1;
+    }
+    if (*download_cmd) return run_download(hub_args);
+    if (*cache_cmd) return run_cache(*cache_cmd, hub_args);
     if (*random) {
       if (random_head == "classifier") {
         std::stringstream labels(random_labels);
@@ -237,14 +342,14 @@ int main(int argc, char** argv) {
       const std::map<std::string, StDType> types = {{"f16", StDType::F16}, {"bf16", StDType::BF16}, {"f32", StDType::F32}};
       if (!types.count(convert_dtype)) throw Error("--dtype must be f16, bf16 or f32");
       check_model_output(convert_out);
-      convert_model(resolve_model_path(convert_in), convert_out, types.at(convert_dtype));
+      convert_model(resolve_model_path(convert_in, cli::hub_options(common.revision)), convert_out, types.at(convert_dtype));
       std::cout << json{{"out", convert_out}, {"dtype", convert_dtype}}.dump() << std::endl;
       return 0;
     }
     if (*shrink_cmd) {
       shrink_options.corpus = shrink_corpus;
       check_model_output(shrink_out);
-      const ShrinkReport r = shrink_model(resolve_model_path(shrink_in), shrink_out, shrink_options);
+      const ShrinkReport r = shrink_model(resolve_model_path(shrink_in, cli::hub_options(common.revision)), shrink_out, shrink_options);
       std::cout << json{{"out", shrink_out}, {"vocab_size", {r.vocab_before, r.vocab_after}},
                         {"intermediate_size", {r.intermediate_before, r.intermediate_after}},
                         {"parameters", {r.parameters_before, r.parameters_after}},
@@ -269,12 +374,26 @@ int main(int argc, char** argv) {
                         {"distinct_words", trainer.distinct_words()}}.dump() << std::endl;
       return 0;
     }
-    if (*bench && train_batch > 0) return bench_training_step(common.model, {parse_backend_kind(common.backend), common.device, false},
+    if (*bench && train_batch > 0) return bench_training_step(resolve_model_path(common.model, cli::hub_options(common.revision)).string(), {parse_backend_kind(common.backend), common.device, false},
                                                               tokens, reps, train_batch);
     if (*evaluate_cmd) return run_evaluate(train_args);
+    std::unique_ptr<cli::AttentionOutput> attention_output;  // checked before the model loads: a bad --out costs nothing
+    if (*attn) attention_output = std::make_unique<cli::AttentionOutput>(attention_args, !jsonl.empty());
     auto session = open_session(common);
-    BertModel& model = session->model();
-    const Tokenizer& tok = session->tokenizer();
+    // Through `session` at each call: with --backend auto, a GPU failure swaps in a CPU session (recover_on_cpu).
+    auto model = [&]() -> BertModel& { return session->model(); };
+    auto tok = [&]() -> const Tokenizer& { return session->tokenizer(); };
+    // A GPU that fails mid-job (device lost, out of its memory): with --backend auto the model is reloaded on the
+    // CPU and the input runs again there; with --backend vulkan the command stops with the error.
+    const Recover recover_on_cpu = [&](const DeviceError& e) {
+      if (parse_backend_kind(common.backend) != BackendKind::Auto || !session->backend().is_gpu()) return false;
+      std::cerr << "bertscope: " << e.what() << "\nbertscope: --backend auto: reloading the model on the CPU and "
+                   "running the input again\n";
+      session.reset();  // the failed GPU's objects go first
+      common.backend = "cpu";
+      session = open_session(common);
+      return true;
+    };
     auto pair = [](const Input& in) { return in.has_pair ? std::optional<std::string_view>(in.text_pair) : std::nullopt; };
     auto need_text = [](const Input& in) {
       if (in.text.empty()) throw Error("no text given (use --text or --jsonl)");
@@ -284,39 +403,67 @@ int main(int argc, char** argv) {
       std::cout << cli::info_json(session->info()).dump(2) << std::endl;
       return 0;
     }
-    if (*tokenize) return run_inputs(jsonl, input, [&](const Input& in) {
-        Encoding e = tok.encode(in.text, pair(in));
+    if (*tokenize) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
+        Encoding e = tok().encode(in.text, pair(in));
         if (e.truncated_tokens) std::cerr << "bertscope: input truncated by " << e.truncated_tokens << " tokens\n";
         return cli::tokenize_json(e);
       });
-    if (*fill) return run_inputs(jsonl, input, [&](const Input& in) {
+    if (*fill) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
         need_text(in);
-        return cli::fill_mask_json(fill_mask(model, tok, in.text, in.top_k > 0 ? in.top_k : 5));
+        return cli::fill_mask_json(fill_mask(model(), tok(), in.text, in.top_k > 0 ? in.top_k : 5));
       });
-    if (*qa) return run_inputs(jsonl, input, [&](const Input& in) {
+    if (*qa) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
         QaOptions o;
         o.top_k = in.top_k > 0 ? in.top_k : 1;
-        QaResult r = answer_question(model, tok, in.question, in.context, o);
+        QaResult r = answer_question(model(), tok(), in.question, in.context, o);
         if (r.windows.size() > 1) std::cerr << "bertscope: context split into " << r.windows.size() << " windows\n";
         return cli::qa_json(r, o.top_k);
       });
-    if (*classify_cmd) return run_inputs(jsonl, input, [&](const Input& in) {
+    if (*classify_cmd) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
         need_text(in);
-        return cli::classify_json(classify(model, tok, in.text, pair(in)));
+        return cli::classify_json(classify(model(), tok(), in.text, pair(in)));
       });
-    if (*tokens_cmd) return run_inputs(jsonl, input, [&](const Input& in) {
+    if (*tokens_cmd) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
         need_text(in);
-        return cli::token_classification_json(classify_tokens(model, tok, in.text));
+        return cli::token_classification_json(classify_tokens(model(), tok(), in.text));
       });
-    if (*nsp) return run_inputs(jsonl, input, [&](const Input& in) {
+    if (*ner) {
+      const auto how = parse_aggregation(aggregation);
+      if (!how) throw Error("--aggregation must be none, simple, first, average or max, not \"" + aggregation + "\"");
+      entity_options.aggregation = *how;
+      entity_options.ignore_labels.clear();
+      for (size_t from = 0; from <= ignore_labels.size() && !ignore_labels.empty();) {
+        const size_t comma = std::min(ignore_labels.find(',', from), ignore_labels.size());
+        entity_options.ignore_labels.push_back(ignore_labels.substr(from, comma - from));
+        from = comma + 1;
+      }
+      return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
+        EntityResult r = recognize_entities(model(), tok(), in.text, entity_options);
+        if (r.windows > 1) std::cerr << "bertscope: text read in " << r.windows << " windows\n";
+        return cli::entities_json(r, entity_options.aggregation);
+      });
+    }
+    if (*nsp) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
         need_text(in);
         if (!in.has_pair) throw Error("next-sentence prediction needs --text-pair");
-        return cli::nsp_json(next_sentence(model, tok, in.text, in.text_pair));
+        return cli::nsp_json(next_sentence(model(), tok(), in.text, in.text_pair));
       });
-    if (*attn) return run_inputs(jsonl, input, [&](const Input& in) {
-        need_text(in);
-        return cli::attention_json(attention(model, tok, in.text, pair(in)));
-      });
+    if (*attn) {
+      attention_output->check(model().config());  // a layer or head the model lacks, before any input runs
+      // Written a layer at a time: once an input's output has begun, a GPU failure cannot run it again.
+      bool writing = false;
+      const Recover recover_before_writing = [&](const DeviceError& e) { return !writing && recover_on_cpu(e); };
+      const int status = run_inputs(jsonl, input, recover_before_writing, attention_output->stream(),
+                                    [&](const Input& in, std::ostream&) {
+                                      need_text(in);
+                                      writing = false;
+                                      AttentionMaps maps(model(), tok(), in.text, pair(in), attention_output->selection());
+                                      writing = true;
+                                      attention_output->write(maps);
+                                    });
+      attention_output->commit();
+      return status;
+    }
     if (*bench) {
       // The same input as hf-oracle's bench_hf.mjs: a repeated sentence of N tokens with one [MASK].
       const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "while",
@@ -324,20 +471,23 @@ int main(int argc, char** argv) {
       std::string text;
       for (int i = 0; i < std::max(1, tokens - 3); ++i) text += std::string(i ? " " : "") + (i == 5 ? "[MASK]" : words[i % 17]);
       if (tokens - 3 <= 5) text += " [MASK]";
-      fill_mask(model, tok, text, 5);  // warm-up
+      fill_mask(model(), tok(), text, 5);  // warm-up
       std::vector<double> ms;
       for (int r = 0; r < reps; ++r) {
         auto t0 = std::chrono::steady_clock::now();
-        fill_mask(model, tok, text, 5);
+        fill_mask(model(), tok(), text, 5);
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       }
       std::sort(ms.begin(), ms.end());
-      std::cout << json{{"engine", "bertscope"}, {"backend", session->info().backend}, {"tokens", tok.encode(text).size()},
+      std::cout << json{{"engine", "bertscope"}, {"backend", session->info().backend}, {"tokens", tok().encode(text).size()},
                         {"reps", reps}, {"median_ms", ms[ms.size() / 2]}, {"min_ms", ms.front()},
                         {"peak_rss_mb", peak_rss_mb()}}.dump()
                 << std::endl;
       return 0;
     }
+  } catch (const DeviceError& e) {
+    std::cerr << "bertscope: error: " << e.what() << "\nbertscope: the job stopped; --backend cpu runs it on the CPU\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "bertscope: error: " << e.what() << "\n";
     return 1;

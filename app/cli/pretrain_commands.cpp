@@ -7,6 +7,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/hub_commands.h"
+#include "cli/train_commands.h"
 #include "core/error.h"
 #include "session.h"
 #include "train/bert_trainer.h"
@@ -53,7 +55,8 @@ CLI::App* add_pretrain_command(CLI::App& app, PretrainCommand& a) {
 
 CLI::App* add_evaluate_mlm_command(CLI::App& app, EvaluateMlmCommand& a) {
   auto* cmd = app.add_subcommand("evaluate-mlm", "masked-token accuracy (top-1, top-5) on a text, with a unigram baseline");
-  cmd->add_option("model", a.model, "Hugging Face model folder, or 'default'")->capture_default_str();
+  cmd->add_option("model", a.model, "Hugging Face model folder, a Hub id (name or org/name), or 'default'")->capture_default_str();
+  cli::add_revision_option(cmd, a.revision);
   cmd->add_option("text", a.text, "UTF-8 text file")->required();
   cmd->add_option("--seed", a.seed, "which tokens are masked")->capture_default_str();
   cmd->add_option("--max-length", a.max_length, "tokens per sequence")->capture_default_str();
@@ -63,7 +66,7 @@ CLI::App* add_evaluate_mlm_command(CLI::App& app, EvaluateMlmCommand& a) {
 }
 
 int run_pretrain(const PretrainCommand& a) {
-  auto backend = make_backend({parse_backend_kind(a.backend), a.device, false});
+  auto backend = open_backend({parse_backend_kind(a.backend), a.device, false});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.max_minutes * 60.0);
   PretrainCallbacks cb;
   cb.message = [](const std::string& m) { std::cerr << "bertscope: " << m << "\n"; };
@@ -96,7 +99,7 @@ int run_pretrain(const PretrainCommand& a) {
 }
 
 int run_evaluate_mlm(const EvaluateMlmCommand& a) {
-  Session session(resolve_model_path(a.model), {parse_backend_kind(a.backend), a.device, false});
+  Session session(resolve_model_path(a.model, cli::hub_options(a.revision)), {parse_backend_kind(a.backend), a.device, false});
   std::ifstream in(a.text);
   if (!in) throw Error(a.text + ": cannot open");
   std::vector<std::string> lines;

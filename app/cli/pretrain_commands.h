@@ -14,7 +14,7 @@ struct PretrainCommand {
 };
 
 struct EvaluateMlmCommand {
-  std::string model = "default", text, backend = "auto";
+  std::string model = "default", text, backend = "auto", revision = "main";
   int device = -1, max_length = 128;
   unsigned seed = 0;
 };

@@ -12,11 +12,15 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/hub_commands.h"
 #include "core/error.h"
 #include "model/pretrained.h"
 #include "core/safe_files.h"
 #include "data/csv.h"
 #include "data/dataset.h"
+#include "data/tagged.h"
+#include "tasks/tasks.h"
+#include "train/seqeval.h"
 #include "session.h"
 #include "train/fine_tune.h"
 #include "train/optimizer.h"
@@ -29,10 +33,11 @@ namespace {
 std::atomic<bool> interrupted{false};
 
 void add_data_options(CLI::App* cmd, TrainCommand& a) {
-  cmd->add_option("model", a.model, "Hugging Face model folder, or 'default'")->capture_default_str();
-  cmd->add_option("--csv", a.csv, "CSV/TSV file of labelled sentences")->required();
-  cmd->add_option("--text-column", a.text_column, "column with the sentences (name or 1-based number)")->required();
-  cmd->add_option("--label-column", a.label_column, "column with the labels (name or 1-based number)")->required();
+  cmd->add_option("model", a.model, "Hugging Face model folder, a Hub id (name or org/name), or 'default'")->capture_default_str();
+  cli::add_revision_option(cmd, a.revision);
+  cmd->add_option("--csv", a.csv, "CSV/TSV file of labelled sentences (sentence classification)");
+  cmd->add_option("--text-column", a.text_column, "column with the sentences (name or 1-based number)");
+  cmd->add_option("--label-column", a.label_column, "column with the labels (name or 1-based number)");
   cmd->add_option("--delimiter", a.delimiter, "auto | comma | tab | semicolon | bar")->capture_default_str();
   cmd->add_option("--header", a.header, "auto | yes | no: is the first row a header?")->capture_default_str();
   cmd->add_flag("--stop-on-bad-rows", a.stop_on_bad_rows, "stop at the first unreadable row instead of skipping it");
@@ -54,6 +59,8 @@ CsvOptions csv_options(const TrainCommand& a) {
 
 // Reads the CSV and reports what was found on stderr.
 LabelledData read_data(const TrainCommand& a, const std::vector<std::string>& known_labels = {}) {
+  if (a.csv.empty() || a.text_column.empty() || a.label_column.empty())
+    throw Error("sentence classification needs --csv, --text-column and --label-column");
   const CsvTable table = read_csv(a.csv, csv_options(a));
   std::cerr << "bertscope: " << a.csv << ": " << table.rows.size() << " rows, " << table.columns.size() << " columns ("
             << delimiter_name(table.delimiter) << "-separated, " << (table.has_header ? "with" : "no") << " header)\n";
@@ -87,7 +94,10 @@ CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
   cmd->add_option("--validation", a.validation, "share held out for validation (stratified)")->capture_default_str();
   cmd->add_option("--seed", a.seed, "split, shuffling, dropout and new weights")->capture_default_str();
   cmd->add_option("--freeze", a.freeze, "freeze the embeddings and this many lowest layers")->capture_default_str();
-  cmd->add_option("--dropout", a.dropout)->capture_default_str();
+  cmd->add_option("--dropout", a.dropout,
+                  "hidden and attention dropout; the classification head uses config.json's own where it sets one "
+                  "(DistilBERT's seq_classif_dropout), and 0 turns all dropout off")
+      ->capture_default_str();
   cmd->add_option("--warmup", a.warmup, "share of steps for learning-rate warm-up")->capture_default_str();
   cmd->add_option("--weight-decay", a.weight_decay)->capture_default_str();
   cmd->add_option("--save-split", a.save_split, "also write the split as DIR/train.tsv and DIR/validation.tsv (text, label)");
@@ -95,13 +105,18 @@ CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
 }
 
 CLI::App* add_evaluate_command(CLI::App& app, TrainCommand& a) {
-  auto* cmd = app.add_subcommand("evaluate", "accuracy, F1 and confusion matrix of a classifier on a labelled CSV");
+  auto* cmd = app.add_subcommand("evaluate", "accuracy, F1 and confusion matrix of a classifier on a labelled CSV, or "
+                                             "entity precision, recall and F1 (seqeval) of a token classifier");
   add_data_options(cmd, a);
+  cmd->add_option("--task", a.task, "classification | ner (token classification: tags per word)")->capture_default_str();
+  cmd->add_option("--data", a.data, "--task ner: a CoNLL file (word ... tag per line) or JSON lines with tokens/ner_tags");
+  cmd->add_flag("--lenient", a.lenient, "--task ner: read entities by conlleval's rules (seqeval's default mode) "
+                                        "instead of strict IOB2");
   return cmd;
 }
 
 int run_train(const TrainCommand& a) {
-  const auto folder = resolve_model_path(a.model);
+  const auto folder = resolve_model_path(a.model, cli::hub_options(a.revision));
   check_model_output(a.out);  // before training: a refused folder must not cost the run
   const std::filesystem::path split_dir = a.save_split.empty() ? "" : output_path(a.save_split);
   if (!a.save_split.empty())
@@ -122,8 +137,7 @@ int run_train(const TrainCommand& a) {
       write_file_atomically(split_dir / name, tsv);
     }
   }
-  std::string note;
-  auto backend = make_backend(backend_request(a), &note);
+  auto backend = open_backend(backend_request(a));
   const Pretrained pretrained = open_pretrained(folder);
   const Tokenizer& tokenizer = *pretrained.tokenizer;
   TrainerOptions options;
@@ -131,7 +145,7 @@ int run_train(const TrainCommand& a) {
   options.dropout = a.dropout;
   options.frozen_layers = a.freeze;
   options.seed = a.seed;
-  BertTrainer trainer(folder, *backend, options);
+  BertTrainer trainer(pretrained, *backend, options);
   std::cerr << "bertscope: fine-tuning " << folder.string() << " on " << backend->name() << ": " << split.train.size()
             << " training and " << split.validation.size() << " validation sentences, labels";
   for (const auto& l : data.labels) std::cerr << " \"" << l << "\"";
@@ -185,8 +199,50 @@ int run_train(const TrainCommand& a) {
   return 0;
 }
 
+// evaluate --task ner: every sentence's words through the model, first piece per word, scored as seqeval does.
+int run_evaluate_ner(const TrainCommand& a) {
+  if (a.data.empty()) throw Error("--task ner needs --data FILE (CoNLL or JSON lines)");
+  Session session(resolve_model_path(a.model, cli::hub_options(a.revision)), backend_request(a));
+  if (!session.model().has_token_classifier())
+    throw Error("this model has no token-classification head (it is not a *ForTokenClassification model)");
+  const TaggedData data = read_tagged_file(a.data);
+  std::cerr << "bertscope: " << a.data << ": " << data.sentences.size() << " sentences";
+  if (data.iob1_fixes) std::cerr << " (IOB1 tags: " << data.iob1_fixes << " I- tags that open an entity read as B-)";
+  std::cerr << "\n";
+  std::vector<std::vector<std::string>> words;
+  for (const TaggedSentence& s : data.sentences) words.push_back(s.words);
+  const auto predicted = predict_word_tags(session.model(), session.tokenizer(), words, a.max_length);
+  // As run_ner: words that truncation cut have no prediction and leave both sides.
+  std::vector<std::vector<std::string>> truth_kept, predicted_kept;
+  int cut = 0;
+  for (size_t s = 0; s < data.sentences.size(); ++s) {
+    truth_kept.emplace_back();
+    predicted_kept.emplace_back();
+    for (size_t w = 0; w < predicted[s].size(); ++w) {
+      if (predicted[s][w].empty()) {
+        ++cut;
+        continue;
+      }
+      truth_kept.back().push_back(data.sentences[s].tags[w]);
+      predicted_kept.back().push_back(predicted[s][w]);
+    }
+  }
+  if (cut) std::cerr << "bertscope: " << cut << " words past --max-length " << a.max_length << " were not scored\n";
+  const SeqevalReport r = seqeval(truth_kept, predicted_kept, !a.lenient);
+  json per_type = json::object();
+  for (const auto& [type, s] : r.per_type)
+    per_type[type] = {{"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}, {"support", s.support}};
+  std::cout << json{{"precision", r.micro.precision}, {"recall", r.micro.recall}, {"f1", r.micro.f1},
+                    {"accuracy", r.accuracy}, {"per_type", per_type}, {"sentences", data.sentences.size()},
+                    {"words_not_scored", cut}, {"mode", a.lenient ? "default" : "strict IOB2"}}.dump()
+            << std::endl;
+  return 0;
+}
+
 int run_evaluate(const TrainCommand& a) {
-  Session session(resolve_model_path(a.model), backend_request(a));
+  if (a.task == "ner") return run_evaluate_ner(a);
+  if (a.task != "classification") throw Error("--task must be classification or ner, not \"" + a.task + "\"");
+  Session session(resolve_model_path(a.model, cli::hub_options(a.revision)), backend_request(a));
   if (!session.model().has_classifier()) throw Error("this model has no sequence-classification head (classifier)");
   std::vector<std::string> labels;
   for (const auto& [id, label] : session.config().id2label) labels.push_back(label);
@@ -199,8 +255,15 @@ int run_evaluate(const TrainCommand& a) {
   return 0;
 }
 
+std::unique_ptr<Backend> open_backend(const BackendRequest& request) {
+  BackendChoice choice = choose_backend(request);
+  if (!choice.warning.empty()) std::cerr << "bertscope: warning: " << choice.warning << "\n";
+  if (!choice.note.empty()) std::cerr << "bertscope: " << choice.note << "\n";
+  return std::move(choice.backend);
+}
+
 int bench_training_step(const std::string& model, const BackendRequest& request, int tokens, int reps, int batch) {
-  auto backend = make_backend(request);
+  auto backend = open_backend(request);
   TrainerOptions options;
   options.labels = {"LABEL_0", "LABEL_1"};
   options.dropout = 0.0f;

@@ -1,15 +1,19 @@
 #pragma once
 // bertscope-cli train / evaluate: fine-tune a sentence classifier from a CSV, and measure one on a CSV.
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 
 struct TrainCommand {
   std::string model = "default", csv, text_column, label_column, out;
   std::string backend = "auto", delimiter = "auto", header = "auto", save_split;
+  std::string revision = "main";  // when the model is a Hugging Face Hub id
   int device = -1, epochs = 3, batch_size = 16, max_length = 128, freeze = 0;
   unsigned seed = 0;
   float learning_rate = 5e-5f, validation = 0.2f, dropout = 0.1f, warmup = 0.1f, weight_decay = 0.01f;
   bool stop_on_bad_rows = false;
+  std::string task = "classification", data;  // evaluate --task ner --data FILE
+  bool lenient = false;                       // seqeval's default mode instead of strict IOB2
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainCommand& args);
@@ -18,5 +22,7 @@ int run_train(const TrainCommand& args);
 int run_evaluate(const TrainCommand& args);
 // The fine-tuning step of hf-oracle's bench_torch.py --train-batch: B random sentences of T tokens, a 2-label
 // classifier, forward + cross-entropy + backward + AdamW, no dropout. Prints JSON with the median milliseconds.
-namespace bertscope { struct BackendRequest; }
+namespace bertscope { struct BackendRequest; class Backend; }
 int bench_training_step(const std::string& model, const bertscope::BackendRequest& backend, int tokens, int reps, int batch);
+// make_backend for a command: prints the choice's warning (a GPU that failed its self-check) and note to stderr.
+std::unique_ptr<bertscope::Backend> open_backend(const bertscope::BackendRequest& request);

@@ -91,6 +91,8 @@ void ClassifyPage::setText(const QString& text, const QString& pair) {
   refresh();
 }
 
+QString ClassifyPage::pairText() const { return pair_->text(); }
+
 void ClassifyPage::refresh() {
   debounce_->stop();
   if (!model_ || (!model_->classifier && !model_->nsp)) return;

@@ -21,6 +21,7 @@ class ClassifyPage : public QWidget {
   void setModel(const Ptr<LoadedModel>& model);
   void setText(const QString& text, const QString& pair = {});
   void refresh();
+  QString pairText() const;  // the optional second sentence
 
   ResultTableModel* labels() const { return labels_; }
   ResultTableModel* nextSentence() const { return nsp_; }

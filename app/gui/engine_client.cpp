@@ -4,6 +4,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "hub_download.h"
 
 namespace bertscope::gui {
 
@@ -92,6 +93,12 @@ quint64 EngineClient::post(Job job, std::function<Delivery(std::unique_ptr<Sessi
     if (!closing_ && latest_[static_cast<int>(job)] == id) {  // skip work a newer request replaced
       try {
         deliver = work(session_);
+      } catch (const DeviceError& e) {
+        const QString message = QString::fromUtf8(e.what());
+        deliver = [this, job, message](quint64 i) {
+          emit failed(i, job, message);
+          emit deviceFailed(i, job, message);
+        };
       } catch (const std::bad_alloc&) {
         deliver = [this, job](quint64 i) {
           emit failed(i, job, tr("Out of memory. Try a shorter text, the CPU backend or a smaller model."));
@@ -118,7 +125,7 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
   const std::string argument = model.toStdString();
   return post(Job::Load, [this, argument, backend](std::unique_ptr<Session>& session) -> Delivery {
     // Build the new session first: if it fails, the model in use stays loaded and usable.
-    auto fresh = std::make_unique<Session>(resolve_model_path(argument), backend);
+    auto fresh = std::make_unique<Session>(resolveGuiModel(argument), backend);  // a Hub id: "org/name[@revision]"
     auto loaded = std::make_shared<LoadedModel>();
     loaded->info = fresh->info();
     loaded->mlm = fresh->model().has_mlm_head();
@@ -133,6 +140,7 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
     loaded->cls_token = QString::fromStdString(tokenizer.token(tokenizer.cls_id()));
     loaded->sep_token = QString::fromStdString(tokenizer.token(tokenizer.sep_id()));
     loaded->backend = backend;
+    loaded->on_gpu = fresh->backend().is_gpu();
     session = std::move(fresh);
     return [this, loaded](quint64 id) {
       model_ = loaded;
@@ -158,7 +166,15 @@ quint64 EngineClient::fillMask(const QString& text, int topK) {
   return post(Job::FillMask, [this, input, topK](std::unique_ptr<Session>& session) -> Delivery {
     Session& s = require(session);
     auto reply = std::make_shared<FillMaskReply>();
-    reply->result = fill_mask(s.model(), s.tokenizer(), input, topK);
+    try {
+      reply->result = fill_mask(s.model(), s.tokenizer(), input, topK);
+    } catch (const DeviceError&) {
+      throw;  // the GPU failed: failed() and deviceFailed() handle it
+    } catch (const Error& e) {
+      reply->result = FillMaskResult{};
+      reply->result.encoding = s.tokenizer().encode(input);
+      reply->problem = QString::fromUtf8(e.what());
+    }
     for (size_t m = 0; m < reply->result.predictions.size(); ++m) {
       auto& words = reply->words.emplace_back();
       for (const MaskPrediction& p : reply->result.predictions[m])

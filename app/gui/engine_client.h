@@ -31,6 +31,7 @@ struct LoadedModel {
   QString mask_token;               // "[MASK]" or "<mask>"; empty when the vocabulary has none
   QString cls_token, sep_token;     // "[CLS]"/"[SEP]" or "<s>"/"</s>"
   BackendRequest backend;           // what was asked for
+  bool on_gpu = false;              // where it runs: a Vulkan device (a GPU failure can be moved away from)
 };
 
 // The views cannot ask the tokenizer (it stays on the worker thread), so replies carry token texts already made
@@ -52,6 +53,9 @@ struct FillMaskReply {
   FillMaskResult result;                          // encoding texts readable, as ShownEncoding's
   std::vector<bool> continues;                    // per token of result.encoding
   std::vector<std::vector<PredictedWord>> words;  // parallel to result.predictions
+  // Why nothing was predicted (no mask in the text, a model that produces NaN, ...): the predictions are empty, but
+  // the encoding is still the text's, so the page's chips always show the current text.
+  QString problem;
 };
 
 struct ClassifyReply {
@@ -88,6 +92,9 @@ class EngineClient : public QObject {
   void answered(quint64 id, bertscope::gui::Ptr<bertscope::QaResult> result);
   void classified(quint64 id, bertscope::gui::Ptr<bertscope::gui::ClassifyReply> result);
   void failed(quint64 id, bertscope::gui::Job job, const QString& message);
+  // After failed(), when the GPU itself failed (VK_ERROR_DEVICE_LOST, out of device memory): the model can only
+  // work again once it is reloaded, on the CPU if the user agrees (MainWindow asks).
+  void deviceFailed(quint64 id, bertscope::gui::Job job, const QString& message);
   // True while any request is queued or running; `what` names the job starting now.
   void busyChanged(bool busy, const QString& what);
 

@@ -1,11 +1,15 @@
 #include "fill_mask_page.h"
 
+#include <QApplication>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalBlocker>
+#include <QPainter>
 #include <QSpinBox>
+#include <QStyledItemDelegate>
 #include <QTableView>
+#include <QTextDocument>
 #include <QVBoxLayout>
 
 #include "item_models.h"
@@ -15,6 +19,42 @@
 namespace bertscope::gui {
 
 QString sampleSentence(const QString& mask) { return QStringLiteral("The %1 sat on the mat.").arg(mask); }
+
+namespace {
+// The Sentence column: the sentence with the inserted word in bold on a yellow ground (the other masks stay as
+// typed). The range comes from the page, per row.
+class InsertedWordDelegate : public QStyledItemDelegate {
+ public:
+  InsertedWordDelegate(std::function<std::pair<int, int>(int row)> range, QObject* parent)
+      : QStyledItemDelegate(parent), range_(std::move(range)) {}
+
+  void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+    QStyleOptionViewItem background = option;
+    initStyleOption(&background, index);
+    const QString text = background.text;
+    background.text.clear();
+    QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &background, painter);
+    auto [from, to] = range_(index.row());
+    from = std::clamp(from, 0, int(text.size()));
+    to = std::clamp(to, from, int(text.size()));
+    QTextDocument doc;
+    doc.setDefaultFont(option.font);
+    doc.setDocumentMargin(0);
+    doc.setHtml(text.left(from).toHtmlEscaped() +
+                QStringLiteral("<span style=\"font-weight:bold; background-color:#ffe08a;\">%1</span>").arg(text.mid(from, to - from).toHtmlEscaped()) +
+                text.mid(to).toHtmlEscaped());
+    painter->save();
+    const QRect area = option.rect.adjusted(4, 0, -4, 0);
+    painter->setClipRect(area);
+    painter->translate(area.left(), area.top() + (area.height() - doc.size().height()) / 2);
+    doc.drawContents(painter);
+    painter->restore();
+  }
+
+ private:
+  std::function<std::pair<int, int>(int)> range_;
+};
+}  // namespace
 
 FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
   text_ = new QLineEdit(this);
@@ -31,6 +71,7 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
   table_ = new QTableView(this);
   table_->setModel(predictions_);
   table_->setItemDelegateForColumn(2, new ProbabilityDelegate(table_));
+  table_->setItemDelegateForColumn(3, new InsertedWordDelegate([this](int row) { return insertedRange(row); }, table_));
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->verticalHeader()->hide();
   table_->horizontalHeader()->setStretchLastSection(true);
@@ -52,6 +93,10 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
 
   debounce_ = make_debounce(this, 150, [this] { refresh(); });
   connect(text_, &QLineEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(text_, &QLineEdit::textChanged, this, [this](const QString& text) {
+    trackEdit(lastText_, text);
+    lastText_ = text;
+  });
   connect(topK_, &QSpinBox::valueChanged, this, [this] { refresh(); });
   connect(strip_, &TokenStrip::tokenClicked, this, &FillMaskPage::maskToken);
   connect(table_, &QTableView::clicked, this, [this](const QModelIndex& index) {
@@ -60,7 +105,9 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
   });
   connect(engine_, &EngineClient::filled, this, [this](quint64 id, Ptr<FillMaskReply> result) {
     if (id != latest_) return;
-    message_->clearMessage();
+    // A problem (no mask, NaN outputs) still comes with this text's tokens: the chips never show an older text.
+    if (result->problem.isEmpty()) message_->clearMessage();
+    else message_->showError(result->problem);  // the engine's messages name this model's own mask token
     shownText_ = requestedText_;
     shown_ = result;
     showResult(*result);
@@ -68,7 +115,9 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
   connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
     if (job != Job::FillMask || id != latest_) return;
     predictions_->clear();
-    message_->showError(error);  // the engine's messages name this model's own mask token
+    strip_->setEncoding({});  // no tokens for this text: show none rather than an older text's
+    shown_.reset();
+    message_->showError(error);
   });
 }
 
@@ -79,6 +128,7 @@ void FillMaskPage::setModel(const Ptr<LoadedModel>& model) {
   predictions_->clear();
   strip_->setEncoding({});
   shown_.reset();
+  masked_.clear();
   const QString previous = mask_;
   if (model && !model->mask_token.isEmpty()) mask_ = model->mask_token;
   showMaskHints();
@@ -86,6 +136,7 @@ void FillMaskPage::setModel(const Ptr<LoadedModel>& model) {
   if (previous != mask_) {
     const QSignalBlocker blocker(text_);
     text_->setText(text_->text().replace(previous, mask_));
+    lastText_ = text_->text();
   }
   if (!model) return;
   if (!usable_) {
@@ -129,12 +180,15 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
   strip_->setEncoding(result.encoding, reply.continues);
   QVector<QVector<QVariant>> rows;
   QVector<QVariant> payloads;
+  inserted_.clear();
   for (size_t m = 0; m < result.predictions.size(); ++m) {
     size_t rank = 0;
     for (const MaskPrediction& p : result.predictions[m]) {
-      const QString word = QString::fromStdString(p.token_str);
-      rows.push_back({result.predictions.size() > 1 ? tr("mask %1").arg(m + 1) : mask_, word, p.score,
-                      QString::fromStdString(p.sequence)});
+      // The sentence as typed with this word in place of this mask; other masks stay masks.
+      const Filled sentence = filled(int(m), int(rank));
+      rows.push_back({result.predictions.size() > 1 ? tr("mask %1").arg(m + 1) : mask_,
+                      QString::fromStdString(p.token_str), p.score, sentence.text});
+      inserted_.emplace_back(sentence.from, sentence.to);
       payloads.push_back(QVariantList{int(m), int(rank)});
       ++rank;
     }
@@ -145,11 +199,60 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
   table_->setColumnWidth(2, 180);
 }
 
+std::pair<int, int> FillMaskPage::insertedRange(int row) const {
+  return row >= 0 && row < int(inserted_.size()) ? inserted_[size_t(row)] : std::pair<int, int>{0, 0};
+}
+
+FillMaskPage::Filled FillMaskPage::filled(int mask, int rank) const {
+  const auto& words = shown_->words[size_t(mask)];
+  const PredictedWord& word = words[size_t(rank)];
+  const Token& masked = shown_->result.encoding.tokens[size_t(shown_->result.mask_positions[size_t(mask)])];
+  auto [from, to] = token_range(shownText_, masked);
+  Filled out{shownText_};
+  // RoBERTa's <mask> takes the space before it: keep that space unless the prediction joins the word before.
+  while (from < to && out.text.at(from).isSpace()) ++from;
+  if (word.joins)
+    while (from > 0 && out.text.at(from - 1).isSpace()) --from;
+  out.text.replace(from, to - from, word.text);
+  out.from = from;
+  out.to = from + int(word.text.size());
+  return out;
+}
+
+void FillMaskPage::trackEdit(const QString& before, const QString& after) {
+  if (masked_.empty()) return;
+  // The edit changed [prefix, before.size() - suffix) of `before`; masks after it move, masks in it are gone.
+  const int shorter = int(std::min(before.size(), after.size()));
+  int prefix = 0, suffix = 0;
+  while (prefix < shorter && before.at(prefix) == after.at(prefix)) ++prefix;
+  while (suffix < shorter - prefix && before.at(before.size() - 1 - suffix) == after.at(after.size() - 1 - suffix)) ++suffix;
+  const int changedEnd = int(before.size()) - suffix, shift = int(after.size() - before.size());
+  std::vector<MaskedWord> kept;
+  for (MaskedWord m : masked_) {
+    if (m.at + mask_.size() <= prefix) kept.push_back(m);
+    else if (m.at >= changedEnd) kept.push_back({m.at + shift, m.word});
+  }
+  masked_ = std::move(kept);
+}
+
 void FillMaskPage::maskToken(int token) {
   if (!shown_ || text_->text() != shownText_ || token < 0 || token >= int(shown_->result.encoding.size())) return;
   const Encoding& encoding = shown_->result.encoding;
   const Token& clicked = encoding.tokens[size_t(token)];
-  if (clicked.special || clicked.sequence != 0) return;
+  if (clicked.sequence != 0) return;
+  if (QString::fromStdString(clicked.text).trimmed() == mask_) {  // a mask: put back the word it replaced, if known
+    auto [from, to] = token_range(shownText_, clicked);
+    while (from < to && shownText_.at(from).isSpace()) ++from;  // <mask>'s offsets may hold the space before it
+    for (const MaskedWord& m : masked_)
+      if (m.at == from && shownText_.mid(from, mask_.size()) == mask_) {
+        QString text = shownText_;
+        text.replace(from, int(mask_.size()), m.word);
+        setText(text);  // trackEdit forgets this mask
+        return;
+      }
+    return;  // a mask the user typed: there is no word to put back
+  }
+  if (clicked.special) return;
   // The whole word: every piece with the same word index.
   int start = clicked.start, end = clicked.end;
   for (const Token& t : encoding.tokens)
@@ -159,24 +262,16 @@ void FillMaskPage::maskToken(int token) {
   word.end = end;
   const auto [from, to] = token_range(shownText_, word);
   QString text = shownText_;
+  const QString original = text.mid(from, to - from);
   text.replace(from, to - from, mask_);
   setText(text);
+  masked_.push_back({from, original});  // after setText: its edit must not move this entry
 }
 
 void FillMaskPage::applyPrediction(int mask, int rank) {
   if (!shown_ || text_->text() != shownText_ || mask < 0 || mask >= int(shown_->words.size())) return;
-  const auto& words = shown_->words[size_t(mask)];
-  if (rank < 0 || rank >= int(words.size())) return;
-  const PredictedWord& word = words[size_t(rank)];
-  const Token& masked = shown_->result.encoding.tokens[size_t(shown_->result.mask_positions[size_t(mask)])];
-  auto [from, to] = token_range(shownText_, masked);
-  QString text = shownText_;
-  // RoBERTa's <mask> takes the space before it: keep that space unless the prediction joins the word before.
-  while (from < to && text.at(from).isSpace()) ++from;
-  if (word.joins)
-    while (from > 0 && text.at(from - 1).isSpace()) --from;
-  text.replace(from, to - from, word.text);
-  setText(text);
+  if (rank < 0 || rank >= int(shown_->words[size_t(mask)].size())) return;
+  setText(filled(mask, rank).text);
 }
 
 }  // namespace bertscope::gui

@@ -1,6 +1,7 @@
 #pragma once
-// Masked-word playground: a sentence with the model's mask token ([MASK], RoBERTa's <mask>); the top-k words for each mask, with probability bars, update as
-// you type. Click a word of the sentence to mask it; click a prediction to put it into the sentence.
+// Masked-word playground: a sentence with the model's mask token ([MASK], RoBERTa's <mask>); the top-k words for
+// each mask, with probability bars, update as you type. The chips always show the current text's tokens: click a
+// word to mask it, click a mask to put back the word it replaced; click a prediction to put it into the sentence.
 #include <QWidget>
 
 #include "engine_client.h"
@@ -29,17 +30,27 @@ class FillMaskPage : public QWidget {
   QString text() const;
   void refresh();
 
-  void maskToken(int token);                  // replaces the word holding `token` with the mask token
+  void maskToken(int token);                  // masks the word holding `token`; on a mask, restores its word
   void applyPrediction(int mask, int rank);   // fills mask number `mask` (0-based) with its prediction `rank`
   QString maskText() const { return mask_; }  // the model's mask token, "[MASK]" or "<mask>"
 
   // For tests and screenshots.
   ResultTableModel* predictions() const { return predictions_; }
   MessageLine* message() const { return message_; }
+  TokenStrip* strip() const { return strip_; }
+  // The Sentence column's inserted word in row `row`: its UTF-16 range [from, to) in that row's sentence.
+  std::pair<int, int> insertedRange(int row) const;
 
  private:
   void showResult(const FillMaskReply& reply);
   void showMaskHints();  // placeholder, hint and notice name the model's mask token
+  // The shown text with mask `mask` filled by its prediction `rank`, and where the inserted word is in it.
+  struct Filled {
+    QString text;
+    int from = 0, to = 0;
+  };
+  Filled filled(int mask, int rank) const;
+  void trackEdit(const QString& before, const QString& after);  // keeps masked_ in step with the text
 
   EngineClient* engine_;
   QLineEdit* text_;
@@ -55,6 +66,15 @@ class FillMaskPage : public QWidget {
   QString shownText_;                  // the text the shown result's offsets point into
   Ptr<FillMaskReply> shown_;
   QString mask_ = QStringLiteral("[MASK]");
+  // Words replaced by a mask through a click, so that clicking the mask puts them back: the mask's UTF-16 position
+  // in the text, and the word.
+  struct MaskedWord {
+    int at = 0;
+    QString word;
+  };
+  std::vector<MaskedWord> masked_;
+  QString lastText_;                                 // the text before the latest edit (for trackEdit)
+  std::vector<std::pair<int, int>> inserted_;        // per prediction row: the inserted word in its sentence
   QLabel* hint_;
 };
 

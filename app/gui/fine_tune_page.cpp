@@ -1,5 +1,6 @@
 #include "fine_tune_page.h"
 
+#include <QAbstractButton>
 #include <QChart>
 #include <QChartView>
 #include <QCheckBox>
@@ -12,14 +13,18 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <QValueAxis>
+#include <cmath>
 #include <set>
 
 #include "item_models.h"
@@ -28,6 +33,30 @@
 namespace bertscope::gui {
 
 namespace {
+// The x axis counts steps or epochs: ticks at whole numbers, 1, 2 or 5 x 10^k apart, as many as its labels fit
+// side by side in the plot's width (more would be elided to "1…"; fractions would read "0 0 0 0 1"). The spacing
+// is set before the range: a range of 10,000 steps at the old spacing of 1 would make 10,000 tick items.
+void fit_x_ticks(QChart* chart, double max_x) {
+  auto* x = qobject_cast<QValueAxis*>(chart->axes(Qt::Horizontal).value(0));
+  if (!x) return;
+  max_x = std::max(1.0, max_x);
+  const QFontMetrics metrics(x->labelsFont());
+  const int label = metrics.horizontalAdvance(QString::number(std::llround(max_x))) + 16;  // the widest, and a gap
+  const double width = chart->plotArea().width() > 0 ? chart->plotArea().width() : 120;
+  const double most = std::max(1.0, std::floor(width / label));  // intervals that fit
+  double step = 1;
+  for (int k = 0; max_x / step > most && k < 60; ++k) {  // 1, 2, 5, 10, 20, 50, ...
+    const double decade = std::pow(10.0, std::floor(std::log10(step) + 1e-9));
+    step = step / decade < 1.5 ? 2 * decade : step / decade < 3.5 ? 5 * decade : 10 * decade;
+  }
+  if (x->tickType() != QValueAxis::TicksDynamic || x->tickInterval() != step) {  // else settled: no relayout loop
+    x->setTickType(QValueAxis::TicksDynamic);
+    x->setTickAnchor(0);
+    x->setTickInterval(step);
+  }
+  if (x->min() != 0 || x->max() != max_x) x->setRange(0, max_x);
+}
+
 QChartView* chart_view(const QString& title, std::initializer_list<QLineSeries*> series, const QString& x, QWidget* parent) {
   auto* chart = new QChart;
   chart->setTitle(title);
@@ -40,18 +69,31 @@ QChartView* chart_view(const QString& title, std::initializer_list<QLineSeries*>
     value->setTickCount(5);
     value->setLabelFormat(axis->orientation() == Qt::Horizontal ? QStringLiteral("%d") : QStringLiteral("%.2f"));
   }
+  fit_x_ticks(chart, 1);
+  QObject::connect(chart, &QChart::plotAreaChanged, chart, [chart] {
+    if (auto* x = qobject_cast<QValueAxis*>(chart->axes(Qt::Horizontal).value(0))) fit_x_ticks(chart, x->max());
+  });
   chart->legend()->setAlignment(Qt::AlignBottom);
+  chart->setMargins(QMargins(4, 4, 4, 4));
   auto* view = new QChartView(chart, parent);
   view->setRenderHint(QPainter::Antialiasing);
-  view->setMinimumHeight(200);
+  view->setMinimumSize(200, 190);  // below this the axes collapse to "…"; the page scrolls instead
   return view;
 }
 
 void fit_axes(QChartView* view, double max_x, double min_y, double max_y) {
-  auto* x = qobject_cast<QValueAxis*>(view->chart()->axes(Qt::Horizontal).first());
-  x->setRange(0, std::max(1.0, max_x));
-  x->setTickCount(max_x <= 10 ? int(max_x) + 1 : 5);  // whole numbers on short axes (epochs)
+  fit_x_ticks(view->chart(), max_x);
   view->chart()->axes(Qt::Vertical).first()->setRange(min_y, max_y);
+}
+
+// Accuracy and F1 are often equal: markers of two sizes and a dashed line keep both visible on top of each other.
+void style_series(QLineSeries* series, Qt::PenStyle style, qreal marker) {
+  QPen pen = series->pen();
+  pen.setWidthF(2);
+  pen.setStyle(style);
+  series->setPen(pen);
+  series->setPointsVisible(true);
+  series->setMarkerSize(marker);
 }
 
 QString duration(double seconds) {
@@ -111,6 +153,8 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   learningRate_ = dspin(1e-6, 1e-2, 5e-5, 6, 1e-5, this);
   validation_ = dspin(0.0, 0.5, 0.2, 2, 0.05, this);
   dropout_ = dspin(0.0, 0.5, 0.1, 2, 0.05, this);
+  dropout_->setToolTip(tr("Hidden and attention dropout while training. The classification head uses the model's own "
+                           "rate where its config sets one (DistilBERT: 0.2); 0 turns all dropout off."));
   auto* hyper = new QFormLayout;
   hyper->addRow(tr("Epochs"), epochs_);
   hyper->addRow(tr("Learning rate"), learningRate_);
@@ -132,15 +176,21 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   progress_->setFormat(tr("not started"));
   progress_->setValue(0);
   status_ = new QLabel(this);
+  status_->setWordWrap(true);  // a long line must not widen the window
+  status_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   loss_ = new QLineSeries(this);
   loss_->setName(tr("training loss (smoothed)"));
   accuracy_ = new QLineSeries(this);
   accuracy_->setName(tr("accuracy"));
   f1_ = new QLineSeries(this);
   f1_->setName(tr("F1"));
-  lossChart_ = chart_view(tr("Loss"), {loss_}, tr("step"), this);
+  lossChart_ = chart_view(tr("Training loss (smoothed)"), {loss_}, tr("step"), this);
+  lossChart_->chart()->legend()->hide();  // one series: the title names it
   accuracyChart_ = chart_view(tr("Validation"), {accuracy_, f1_}, tr("epoch"), this);
+  style_series(accuracy_, Qt::SolidLine, 9);
+  style_series(f1_, Qt::DashLine, 6);
   confusion_ = new QTableWidget(this);
+  confusion_->setMinimumHeight(80);
   confusion_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   confusion_->setToolTip(tr("Rows: true label. Columns: predicted label."));
   tryText_ = new QLineEdit(this);
@@ -153,6 +203,15 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   tryTable->setItemDelegateForColumn(2, new ProbabilityDelegate(tryTable));
   tryTable->verticalHeader()->hide();
   tryTable->horizontalHeader()->setStretchLastSection(true);
+  tryTable->setMinimumHeight(80);
+  skipped_ = new QPlainTextEdit(this);
+  skipped_->setReadOnly(true);
+  skipped_->setObjectName(QStringLiteral("skippedRows"));
+  skipped_->setMaximumHeight(90);
+  skipped_->setStyleSheet(QStringLiteral("QPlainTextEdit { background: #fff8e1; }"));
+  skipped_->hide();
+  summary_->setWordWrap(true);
+  previewTable_->setMinimumHeight(90);
 
   // Layout: data (left), settings and run (middle), results (right).
   auto* fileRow = new QHBoxLayout;
@@ -161,7 +220,6 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   auto* parseRow = new QHBoxLayout;
   parseRow->addWidget(delimiter_);
   parseRow->addWidget(header_);
-  parseRow->addWidget(stopOnBad_);
   parseRow->addStretch(1);
   auto* columns = new QFormLayout;
   columns->addRow(tr("Text column"), textColumn_);
@@ -170,8 +228,10 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   auto* dataLayout = new QVBoxLayout(dataBox);
   dataLayout->addLayout(fileRow);
   dataLayout->addLayout(parseRow);
+  dataLayout->addWidget(stopOnBad_);
   dataLayout->addWidget(summary_);
   dataLayout->addWidget(previewTable, 1);
+  dataLayout->addWidget(skipped_);
   dataLayout->addLayout(columns);
   dataLayout->addWidget(labels_);
   auto* runBox = new QGroupBox(tr("Training"), this);
@@ -194,7 +254,9 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   charts->addWidget(lossChart_);
   charts->addWidget(accuracyChart_);
   resultsLayout->addLayout(charts, 2);
-  resultsLayout->addWidget(new QLabel(tr("Confusion matrix (validation, last epoch): rows true, columns predicted"), resultsBox));
+  auto* confusionTitle = new QLabel(tr("Confusion matrix (validation, last epoch): rows true, columns predicted"), resultsBox);
+  confusionTitle->setWordWrap(true);
+  resultsLayout->addWidget(confusionTitle);
   resultsLayout->addWidget(confusion_, 1);
   resultsLayout->addWidget(tryText_);
   resultsLayout->addWidget(tryTable, 1);
@@ -205,9 +267,21 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 1);
   split->setStretchFactor(2, 4);
+  split->setChildrenCollapsible(false);
+  // Below the message line everything scrolls: the page fits a 1024 x 700 window as it is; in a smaller one scroll
+  // bars appear, instead of charts squeezed to "…" and widgets drawn over each other.
+  auto* content = new QWidget;
+  auto* contentLayout = new QVBoxLayout(content);
+  contentLayout->setContentsMargins(0, 0, 0, 0);
+  contentLayout->addWidget(split);
+  scroll_ = new QScrollArea(this);
+  scroll_->setWidgetResizable(true);
+  scroll_->setFrameShape(QFrame::NoFrame);
+  scroll_->setWidget(content);
   auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
   layout->addWidget(message_);
-  layout->addWidget(split, 1);
+  layout->addWidget(scroll_, 1);
 
   connect(choose, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Labelled sentences"), QString(), tr("CSV and TSV files (*.csv *.tsv *.txt);;All files (*)"));
@@ -231,8 +305,11 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   connect(job_, &TrainingJob::progress, this, [this](const TrainProgress& p) {
     progress_->setMaximum(p.total_steps);
     progress_->setValue(p.step);
-    progress_->setFormat(tr("step %1 of %2 · epoch %3/%4 · %5 left").arg(p.step).arg(p.total_steps).arg(p.epoch).arg(p.epochs).arg(duration(p.eta_seconds)));
-    status_->setText(tr("loss %1 · learning rate %2 · %3 sentences/s").arg(p.loss, 0, 'f', 4).arg(p.learning_rate, 0, 'g', 3).arg(p.sentences_per_second, 0, 'f', 1));
+    // The bar's text stays short (it does not wrap); the rest goes to the status line, which does.
+    progress_->setFormat(tr("step %1 of %2").arg(p.step).arg(p.total_steps));
+    status_->setText(tr("epoch %1/%2 · %3 left · loss %4 · learning rate %5 · %6 sentences/s")
+                         .arg(p.epoch).arg(p.epochs).arg(duration(p.eta_seconds)).arg(p.loss, 0, 'f', 4)
+                         .arg(p.learning_rate, 0, 'g', 3).arg(p.sentences_per_second, 0, 'f', 1));
     // An exponential moving average of the batch losses, as training dashboards show them.
     smoothedLoss_ = loss_->count() == 0 ? p.step_loss : 0.9 * smoothedLoss_ + 0.1 * p.step_loss;
     loss_->append(p.step, smoothedLoss_);
@@ -298,6 +375,8 @@ void FineTunePage::reloadCsv() {
   labelColumn_->clear();
   summary_->clear();
   labels_->clear();
+  skipped_->clear();
+  skipped_->hide();
   if (path_->text().isEmpty()) return;
   CsvOptions options;
   options.delimiter = char(delimiter_->currentData().toInt());
@@ -323,28 +402,37 @@ void FineTunePage::reloadCsv() {
   preview_->setRows(rows);
   QString text = tr("%1 rows · %2-separated · %3").arg(t.rows.size()).arg(QString::fromStdString(delimiter_name(t.delimiter)))
                      .arg(t.has_header ? tr("header row") : tr("no header row"));
-  if (!t.problems.empty()) {
-    text += tr(" · %n row(s) skipped", nullptr, int(t.problems.size()));
-    QStringList lines;
-    for (size_t i = 0; i < t.problems.size() && i < 20; ++i)
-      lines << tr("line %1: %2").arg(t.problems[i].line).arg(QString::fromStdString(t.problems[i].message));
-    summary_->setToolTip(lines.join(QLatin1Char('\n')));
-  }
+  if (!t.problems.empty()) text += tr(" · %n row(s) skipped (listed below)", nullptr, int(t.problems.size()));
   summary_->setText(text);
-  // Guess the columns: the text has the longest values, the label the fewest distinct ones.
-  int text_guess = 0, label_guess = headers.size() > 1 ? 1 : 0;
-  double longest = -1;
-  size_t fewest = SIZE_MAX;
+  showSkipped();
+  if (t.columns.size() < 2) {  // not "the text and the label must be different columns"
+    message_->showError(tr("Only one column was found (reading the file as %1-separated): fine-tuning needs a text "
+                           "column and a label column. Choose the delimiter%2.")
+                            .arg(QString::fromStdString(delimiter_name(t.delimiter)),
+                                 t.problems.empty() ? QString() : tr(", or fix the rows listed below")));
+    return;
+  }
+  if (t.rows.empty()) {
+    message_->showError(tr("No row of the file could be read; the rows and why are listed below."));
+    return;
+  }
+  // Guess the columns: the text has the longest values, the label (another column) the fewest distinct ones.
+  std::vector<double> length(size_t(headers.size()), 0);
+  std::vector<size_t> distinct_count(size_t(headers.size()), 0);
   for (int c = 0; c < headers.size(); ++c) {
-    double length = 0;
     std::set<std::string> distinct;
     for (size_t r = 0; r < t.rows.size() && r < 500; ++r) {
-      length += double(t.rows[r][size_t(c)].size());
+      length[size_t(c)] += double(t.rows[r][size_t(c)].size());
       distinct.insert(t.rows[r][size_t(c)]);
     }
-    if (length > longest) longest = length, text_guess = c;
-    if (distinct.size() < fewest && distinct.size() >= 2) fewest = distinct.size(), label_guess = c;
+    distinct_count[size_t(c)] = distinct.size();
   }
+  const int text_guess = int(std::max_element(length.begin(), length.end()) - length.begin());
+  int label_guess = text_guess == 0 ? 1 : 0;
+  for (int c = 0; c < headers.size(); ++c)
+    if (c != text_guess && distinct_count[size_t(c)] >= 2 &&
+        (distinct_count[size_t(label_guess)] < 2 || distinct_count[size_t(c)] < distinct_count[size_t(label_guess)]))
+      label_guess = c;
   previewTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   previewTable_->horizontalHeader()->setSectionResizeMode(text_guess, QHeaderView::Stretch);
   textColumn_->addItems(headers);
@@ -366,15 +454,25 @@ void FineTunePage::setLearningRate(double rate) { learningRate_->setValue(rate);
 void FineTunePage::readColumns() {
   data_.reset();
   labels_->clear();
-  if (!table_ || table_->columns.empty()) return;
+  showSkipped();
+  if (!table_ || table_->columns.size() < 2 || table_->rows.empty()) return;  // reloadCsv said why
+  if (textColumn_->currentIndex() == labelColumn_->currentIndex()) {
+    message_->showError(tr("The text and the label are the same column (\"%1\"): choose a different one for each.")
+                            .arg(textColumn_->currentText()));
+    return;
+  }
   try {
     data_ = labelled_examples(*table_, textColumn_->currentText().toStdString(), labelColumn_->currentText().toStdString(),
                               stopOnBad_->isChecked() ? BadRows::Stop : BadRows::Skip);
   } catch (const std::exception& e) {
-    message_->showError(QString::fromUtf8(e.what()));
+    QString error = QString::fromUtf8(e.what());
+    if (!table_->problems.empty())
+      error += tr(" (%n row(s) of the file could not be read: they are listed below)", nullptr, int(table_->problems.size()));
+    message_->showError(error);
     return;
   }
   message_->clearMessage();
+  showSkipped();
   std::vector<int> counts(data_->labels.size(), 0);
   for (const Example& e : data_->examples) ++counts[size_t(e.label)];
   QStringList parts;
@@ -382,6 +480,20 @@ void FineTunePage::readColumns() {
   QString text = tr("%n label(s): ", nullptr, int(counts.size())) + parts.join(QStringLiteral(", "));
   if (!data_->problems.empty()) text += tr("; %n row(s) without text or label skipped", nullptr, int(data_->problems.size()));
   labels_->setText(text);
+}
+
+void FineTunePage::showSkipped() {
+  std::vector<CsvProblem> problems;
+  if (table_) problems = table_->problems;
+  if (data_) problems.insert(problems.end(), data_->problems.begin(), data_->problems.end());
+  std::sort(problems.begin(), problems.end(), [](const CsvProblem& a, const CsvProblem& b) { return a.line < b.line; });
+  QStringList lines{tr("Skipped rows (%1):").arg(problems.size())};
+  constexpr size_t kShown = 200;
+  for (size_t i = 0; i < problems.size() && i < kShown; ++i)
+    lines << tr("line %1: %2").arg(problems[i].line).arg(QString::fromStdString(problems[i].message));
+  if (problems.size() > kShown) lines << tr("… and %1 more").arg(problems.size() - kShown);
+  skipped_->setPlainText(lines.join(QLatin1Char('\n')));
+  skipped_->setVisible(!problems.empty());
 }
 
 void FineTunePage::setRunning(bool running) {
@@ -393,15 +505,70 @@ void FineTunePage::setRunning(bool running) {
 }
 
 void FineTunePage::start() {
-  if (job_->running()) return;
+  if (job_->running() || (confirm_ && confirm_->isVisible())) return;  // one question at a time
   if (!model_) return message_->showError(tr("Load a model first."));
   if (!data_) return message_->showError(tr("Choose a CSV file of labelled sentences and its text and label columns."));
+  const Split split = stratified_split(data_->examples, int(data_->labels.size()), validation_->value(), uint32_t(seed_->value()));
+  if (split.train.empty()) return message_->showError(tr("No sentences are left for training; lower the validation share."));
+  const QStringList warnings = dataWarnings(split);
+  if (warnings.isEmpty()) return run(split);
+  // Non-blocking (open(), not exec()): the window stays alive while the user reads.
+  confirm_ = new QMessageBox(QMessageBox::Warning, tr("Train on this data?"),
+                             tr("This data may not train a useful classifier:\n\n• %1\n\nTrain anyway?")
+                                 .arg(warnings.join(QStringLiteral("\n• "))),
+                             QMessageBox::Yes | QMessageBox::No, this);
+  confirm_->setObjectName(QStringLiteral("trainAnywayQuestion"));
+  confirm_->setDefaultButton(QMessageBox::No);
+  confirm_->setAttribute(Qt::WA_DeleteOnClose);
+  QMessageBox* box = confirm_;
+  connect(box, &QMessageBox::buttonClicked, this, [this, box, split](QAbstractButton* button) {
+    if (box->standardButton(button) == QMessageBox::Yes) run(split);
+    else message_->showNotice(tr("Not started. Add more sentences, or change the columns, the header or the validation share."));
+  });
+  confirm_->open();
+}
+
+QMessageBox* FineTunePage::confirmation() const { return confirm_.data(); }
+
+QStringList FineTunePage::dataWarnings(const Split& split) const {
+  constexpr size_t kTiny = 20;  // sentences to train on; real classifiers see hundreds per label
+  QStringList warnings;
+  const size_t n = split.train.size() + split.validation.size();
+  if (split.train.size() < kTiny)
+    warnings << tr("Only %n sentence(s) to train on: a classifier learns from many examples of each label "
+                   "(hundreds, ideally).", nullptr, int(split.train.size()));
+  std::vector<int> count(data_->labels.size(), 0), held_out(data_->labels.size(), 0), first_line(data_->labels.size(), 0);
+  for (const Example& e : data_->examples) {
+    if (count[size_t(e.label)]++ == 0) first_line[size_t(e.label)] = e.line;
+  }
+  for (const Example& e : split.validation) ++held_out[size_t(e.label)];
+  for (size_t l = 0; l < count.size(); ++l) {
+    const QString label = QString::fromStdString(data_->labels[l]);
+    if (count[l] == 1)
+      warnings << (first_line[l] == 1 ? tr("The label \"%1\" has one example, on line 1: is line 1 a header? Choose "
+                                           "\"First row is a header\".").arg(label)
+                                      : tr("The label \"%1\" has only one example (line %2).").arg(label).arg(first_line[l]));
+  }
+  if (validation_->value() > 0 && split.validation.empty())
+    warnings << tr("No sentence is held out for validation (%1 in all): the validation chart and the confusion "
+                   "matrix will stay empty.").arg(n);
+  else if (!split.validation.empty()) {
+    QStringList missing;
+    for (size_t l = 0; l < count.size(); ++l)
+      if (held_out[l] == 0) missing << QString::fromStdString(data_->labels[l]);
+    if (!missing.isEmpty())
+      warnings << tr("No validation sentence has the label(s) %1: accuracy and F1 say nothing about them.")
+                      .arg(missing.join(QStringLiteral(", ")));
+  }
+  return warnings;
+}
+
+void FineTunePage::run(const Split& split) {
+  if (job_->running() || !model_ || !data_) return;
   TrainingSetup setup;
   setup.model = model_->info.folder;
   setup.backend = model_->backend;
   setup.labels = data_->labels;
-  const Split split = stratified_split(data_->examples, int(data_->labels.size()), validation_->value(), uint32_t(seed_->value()));
-  if (split.train.empty()) return message_->showError(tr("No sentences are left for training; lower the validation share."));
   setup.train = split.train;
   setup.validation = split.validation;
   setup.options.epochs = epochs_->value();

@@ -2,6 +2,7 @@
 // Fine-tune view: pick a CSV of labelled sentences, check the preview and the detected columns, set the
 // hyper-parameters, then Start (and Cancel); a progress bar with ETA, live loss and accuracy charts and the
 // confusion matrix follow the run; afterwards try sentences (fine-tuned vs as it started) and Save the model.
+#include <QPointer>
 #include <QWidget>
 #include <optional>
 
@@ -17,6 +18,9 @@ class QLabel;
 class QLineEdit;
 class QLineSeries;
 class QChartView;
+class QMessageBox;
+class QPlainTextEdit;
+class QScrollArea;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -48,6 +52,12 @@ class FineTunePage : public QWidget {
   MessageLine* message() const { return message_; }
   QString dataSummary() const;
   QTableWidget* confusion() const { return confusion_; }
+  QChartView* lossChart() const { return lossChart_; }
+  QChartView* validationChart() const { return accuracyChart_; }
+  QPlainTextEdit* skippedRows() const { return skipped_; }  // hidden when no row was skipped
+  QScrollArea* scrollArea() const { return scroll_; }       // everything below the message line
+  // The open "train anyway?" question (tiny data, a label with one example, ...), or null.
+  QMessageBox* confirmation() const;
 
  signals:
   void openModelRequested(const QString& folder);  // "Open the saved model"
@@ -56,6 +66,9 @@ class FineTunePage : public QWidget {
   void reloadCsv();
   void readColumns();  // labelled examples from the chosen columns
   void setRunning(bool running);
+  void showSkipped();  // the table's and the columns' skipped rows, with their lines and reasons
+  QStringList dataWarnings(const Split& split) const;  // why this data may not train a useful classifier
+  void run(const Split& split);
   void showEpoch(const EpochResult& result);
 
   MessageLine* message_;
@@ -80,6 +93,9 @@ class FineTunePage : public QWidget {
   QChartView* accuracyChart_;
   QTableWidget* confusion_;
   QTableView* previewTable_;
+  QPlainTextEdit* skipped_;
+  QScrollArea* scroll_;
+  QPointer<QMessageBox> confirm_;
   double smoothedLoss_ = 0;
   QLineEdit* tryText_;
   ResultTableModel* tryResults_;

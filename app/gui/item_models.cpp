@@ -4,12 +4,14 @@
 #include <QColor>
 #include <QFont>
 #include <QPainter>
+#include <cmath>
 
 #include "text_spans.h"
 
 namespace bertscope::gui {
 
 QString percent(double probability) {
+  if (!std::isfinite(probability)) return QStringLiteral("—");  // never "nan %": the page says what went wrong
   if (probability > 0 && probability < 0.001) return QStringLiteral("< 0.1 %");
   return QStringLiteral("%1 %").arg(probability * 100.0, 0, 'f', 1);
 }
@@ -130,18 +132,21 @@ QVariant ResultTableModel::headerData(int section, Qt::Orientation orientation, 
 // ---- ProbabilityDelegate ----
 
 void ProbabilityDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const {
-  const double p = std::clamp(index.data(Qt::EditRole).toDouble(), 0.0, 1.0);
+  const double value = index.data(Qt::EditRole).toDouble();
+  const bool finite = std::isfinite(value);  // NaN would make a bar of any width, over the next columns
+  const double p = finite ? std::clamp(value, 0.0, 1.0) : 0.0;
   QStyleOptionViewItem background = option;
   initStyleOption(&background, index);
   background.text.clear();
   QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &background, painter);
   painter->save();
+  painter->setClipRect(option.rect);  // whatever the value, nothing outside this cell
   const QRect area = option.rect.adjusted(3, 3, -3, -3);
   QRect bar = area;
-  bar.setWidth(static_cast<int>(area.width() * p));
-  painter->fillRect(bar, QColor(70, 130, 200, 170));
+  bar.setWidth(static_cast<int>(std::lround(area.width() * p)));
+  if (finite && bar.width() > 0) painter->fillRect(bar, QColor(70, 130, 200, 170));
   painter->setPen(option.palette.color(QPalette::Text));
-  painter->drawText(area.adjusted(4, 0, 0, 0), Qt::AlignVCenter | Qt::AlignLeft, percent(p));
+  painter->drawText(area.adjusted(4, 0, 0, 0), Qt::AlignVCenter | Qt::AlignLeft, finite ? percent(p) : percent(value));
   painter->restore();
 }
 

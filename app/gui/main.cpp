@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Explore and adapt BERT models: tokens, masked words, attention, answers."));
   parser.addHelpOption();
-  parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Hugging Face model folder (default: the built-in model)"), QStringLiteral("[model]"));
+  parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Hugging Face model folder, or a Hub id (org/name[@revision]) from the cache or downloaded (default: the built-in model)"), QStringLiteral("[model]"));
   QCommandLineOption backend(QStringLiteral("backend"), QStringLiteral("auto | vulkan | cpu"), QStringLiteral("kind"));
   QCommandLineOption device(QStringLiteral("device"), QStringLiteral("Vulkan device index"), QStringLiteral("index"), QStringLiteral("-1"));
   QCommandLineOption screenshots(QStringLiteral("screenshots"), QStringLiteral("save a screenshot of every view into DIR, then quit"), QStringLiteral("DIR"));

@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
 #include <QSettings>
@@ -22,10 +23,15 @@
 #include "fill_mask_page.h"
 #include "fine_tune_page.h"
 #include "gpu/vulkan_context.h"
+#include "hub_dialog.h"
+#include "hub_download.h"
 #include "model_page.h"
 #include "page_support.h"
 #include "qa_page.h"
+#include "settings_verdict_store.h"
 #include "tokenize_page.h"
+
+#include <cstdio>
 
 namespace bertscope::gui {
 
@@ -43,6 +49,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setAcceptDrops(true);
   engine_ = new EngineClient(this);
   banner_ = new MessageLine(this);
+  banner_->setClosable(true);  // an error about a model that did not open should not stay for good
   tabs_ = new QTabWidget(this);
   modelPage_ = new ModelPage(tabs_);
   tokenizePage_ = new TokenizePage(engine_, tabs_);
@@ -67,16 +74,25 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
 
+  verdicts_ = std::make_shared<SettingsVerdictStore>();
   modelLabel_ = new QLabel(this);
   busyLabel_ = new QLabel(this);
+  backendWarning_ = new QLabel(this);
+  backendWarning_->setObjectName(QStringLiteral("backendWarning"));
+  backendWarning_->setStyleSheet(QStringLiteral("color: #b00020;"));
+  backendWarning_->setWordWrap(true);
+  backendWarning_->hide();
   busy_ = new QProgressBar(this);
   busy_->setRange(0, 0);  // indeterminate: engine jobs do not report fractions
   busy_->setMaximumWidth(120);
   busy_->hide();
   statusBar()->addWidget(modelLabel_, 1);
+  statusBar()->addWidget(backendWarning_, 2);
   statusBar()->addPermanentWidget(busyLabel_);
   statusBar()->addPermanentWidget(busy_);
   buildToolBar();
+  buildMenuBar();
+  buildModelNotice();
 
   // Sample inputs, so each view shows something the moment a model is loaded.
   tokenizePage_->setText(QStringLiteral("Unaffable cats don't play chess in Zürich."));
@@ -84,10 +100,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   attentionPage_->setText(QStringLiteral("The cat sat on the mat because it was tired."));
   qaPage_->setInput(QStringLiteral("Where did the cat sit?"),
                     QStringLiteral("The cat sat on the mat by the door. The dog slept in the garden."));
-  classifyPage_->setText(QStringLiteral("The food was wonderful and the staff were kind."), QStringLiteral("We will come back soon."));
+  classifyPage_->setText(QStringLiteral("The food was wonderful and the staff were kind."));  // one sentence: a pair is opt-in
 
   connect(engine_, &EngineClient::loaded, this, [this](quint64 id, Ptr<LoadedModel> model) {
-    if (id == loadId_) onLoaded(model);
+    // An older load that finished before a newer one was asked for is the engine's model now: show it too.
+    onLoaded(model, id == loadId_);
   });
   connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
     if (job != Job::Load || id != loadId_) return;
@@ -96,6 +113,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                                         : tr("Could not open %1: %2\nOpen a Hugging Face BERT folder (config.json, "
                                              "vocab.txt, model.safetensors) with Open… or drop it here.").arg(what, error));
   });
+  connect(engine_, &EngineClient::deviceFailed, this, [this](quint64, Job job, const QString& error) { onDeviceFailed(job, error); });
   connect(engine_, &EngineClient::busyChanged, this, [this](bool busy, const QString& what) {
     busy_->setVisible(busy);
     busyLabel_->setText(busy ? what + QStringLiteral("…") : QString());
@@ -106,6 +124,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   restoreState(settings.value("window/state").toByteArray());
   tabs_->setCurrentIndex(settings.value("window/tab", 2).toInt());
   if (!settings.contains("window/geometry")) resize(1200, 800);
+  installHubActions(this);  // hub_dialog.cpp: File > Open from Hugging Face… (Ctrl+Shift+O), the cache manager
 }
 
 MainWindow::~MainWindow() = default;
@@ -115,6 +134,7 @@ void MainWindow::buildToolBar() {
   bar->setObjectName(QStringLiteral("modelToolBar"));
   bar->setMovable(false);
   QAction* open = bar->addAction(tr("Open model folder…"));
+  open->setObjectName(QStringLiteral("openModel"));  // the File menu shares it
   open->setShortcut(QKeySequence::Open);
   connect(open, &QAction::triggered, this, [this] {
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Open a Hugging Face BERT folder"),
@@ -131,6 +151,7 @@ void MainWindow::buildToolBar() {
   bar->addWidget(recent);
   rebuildRecentMenu();
   QAction* builtin = bar->addAction(tr("Default model"));
+  builtin->setObjectName(QStringLiteral("openDefaultModel"));
   builtin->setToolTip(tr("bertscope's built-in model"));
   connect(builtin, &QAction::triggered, this, [this] { openModel(QStringLiteral("default")); });
   bar->addSeparator();
@@ -172,6 +193,7 @@ BackendRequest MainWindow::chosenBackend() const {
     request.kind = BackendKind(v[0].toInt());
     request.device = v[1].toInt();
   }
+  request.verdicts = verdicts_;
   return request;
 }
 
@@ -183,14 +205,15 @@ void MainWindow::setBackend(const BackendRequest& request) {
 }
 
 void MainWindow::openModel(const QString& model) {
+  if (offerHubDownload(this, model)) return;  // a Hub model not in the cache yet: downloaded with progress first
   requested_ = model;
   banner_->showNotice(tr("Loading %1…").arg(model == QLatin1String("default") ? tr("the default model") : model));
   loadId_ = engine_->load(model, chosenBackend());
 }
 
-void MainWindow::onLoaded(const Ptr<LoadedModel>& model) {
-  banner_->clearMessage();
+void MainWindow::onLoaded(const Ptr<LoadedModel>& model, bool latest) {
   const QString folder = QString::fromStdString(model->info.folder.string());
+  if (latest) banner_->clearMessage();  // an older load leaves the banner to the newer one
   const QString name = QFileInfo(folder).fileName();
   setWindowTitle(tr("%1 — bertscope").arg(name));
   modelLabel_->setText(tr("%1 · %2 · %3 layers · on %4%5")
@@ -198,6 +221,12 @@ void MainWindow::onLoaded(const Ptr<LoadedModel>& model) {
                            .arg(model->info.layers)
                            .arg(QString::fromStdString(model->info.backend),
                                 model->info.untrained ? tr(" · untrained") : QString()));
+  // A GPU that failed its self-check (or is used although it did): said in the status bar and on stderr.
+  const QString warning = QString::fromStdString(model->info.backend_warning);
+  backendWarning_->setText(warning.isEmpty() ? QString() : tr("⚠ %1").arg(warning));
+  backendWarning_->setToolTip(warning);
+  backendWarning_->setVisible(!warning.isEmpty());
+  if (!warning.isEmpty()) std::fprintf(stderr, "bertscope: warning: %s\n", model->info.backend_warning.c_str());
   modelPage_->setModel(model);
   tokenizePage_->refresh();
   fillMaskPage_->setModel(model);
@@ -205,7 +234,37 @@ void MainWindow::onLoaded(const Ptr<LoadedModel>& model) {
   qaPage_->setModel(model);
   classifyPage_->setModel(model);
   fineTunePage_->setModel(model);
-  if (requested_ != QLatin1String("default")) rememberRecent(folder);
+  // A Hub model is remembered by its id (and revision), so it reopens from the cache or the Hub.
+  if (latest && requested_ != QLatin1String("default")) rememberRecent(parseHubArgument(requested_).valid() ? requested_ : folder);
+}
+
+QMessageBox* MainWindow::deviceFailureQuestion() const { return deviceQuestion_.data(); }
+
+void MainWindow::onDeviceFailed(Job job, const QString& error) {
+  std::fprintf(stderr, "bertscope: %s failed on the GPU: %s\n", qPrintable(job_name(job)), qPrintable(error));
+  if (deviceQuestion_) return;  // one question for a burst of failed jobs
+  const bool loading = job == Job::Load;
+  const Ptr<LoadedModel>& model = engine_->model();
+  if (!loading && model && !model->on_gpu) return;  // nothing to move
+  const QString where = model && !loading ? QString::fromStdString(model->info.backend) : tr("the GPU");
+  banner_->showError(tr("%1 failed on %2: %3").arg(job_name(job), where, error));
+  // Non-blocking (open(), not exec()): replies from the engine keep arriving while the question is up.
+  deviceQuestion_ = new QMessageBox(QMessageBox::Warning, tr("The GPU failed"),
+                                    tr("%1 failed on %2:\n%3\n\n%4 Reload the model on the CPU?")
+                                        .arg(job_name(job), where, error,
+                                             loading ? tr("The model did not load there.")
+                                                     : tr("The model cannot run there again until it is reloaded.")),
+                                    QMessageBox::Yes | QMessageBox::No, this);
+  deviceQuestion_->setObjectName(QStringLiteral("deviceFailureQuestion"));
+  deviceQuestion_->setDefaultButton(QMessageBox::Yes);
+  deviceQuestion_->setAttribute(Qt::WA_DeleteOnClose);
+  QMessageBox* box = deviceQuestion_;
+  connect(box, &QMessageBox::buttonClicked, this, [this, box](QAbstractButton* button) {
+    if (box->standardButton(button) != QMessageBox::Yes) return;
+    selectBackendChoice(BackendKind::Cpu, -1);
+    setBackend(chosenBackend());  // remembered like a choice in the toolbar, and reloads the model
+  });
+  deviceQuestion_->open();
 }
 
 QStringList MainWindow::recentModels() const { return QSettings().value(kRecentKey).toStringList(); }
@@ -228,6 +287,7 @@ void MainWindow::rebuildRecentMenu() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!confirmClose()) return event->ignore();  // fine-tuning is running: the user is asked first
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState());

@@ -2,12 +2,14 @@
 // The bertscope window: a toolbar to open models and choose where they run, one tab per view, and a status bar
 // that shows what the engine is doing. Settings (recent models, backend, layout) persist in QSettings.
 #include <QMainWindow>
+#include <QPointer>
 
 #include "engine_client.h"
 
 class QComboBox;
 class QLabel;
 class QMenu;
+class QMessageBox;
 class QProgressBar;
 class QTabWidget;
 
@@ -45,6 +47,13 @@ class MainWindow : public QMainWindow {
   ClassifyPage* classifyPage() const { return classifyPage_; }
   FineTunePage* fineTunePage() const { return fineTunePage_; }
   QStringList recentModels() const;
+  // The status bar's warning about where the model runs (a GPU that failed its self-check); hidden when none.
+  QLabel* backendWarning() const { return backendWarning_; }
+  // The open "reload on the CPU?" question after a GPU failure, or null.
+  QMessageBox* deviceFailureQuestion() const;
+  // The open "stop fine-tuning and close?" question, or null; the notice over the tabs (an untrained model).
+  QMessageBox* closeQuestion() const;
+  MessageLine* modelNotice() const { return modelNotice_; }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -53,8 +62,16 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildToolBar();
+  // main_window_menus.cpp: the menu bar (File, View, Help), the help text, the notice over the tabs, and the
+  // question before closing mid fine-tune.
+  void buildMenuBar();
+  void buildModelNotice();
+  void updateModelNotice();
+  void showHelp();
+  bool confirmClose();  // true: close now; false: a question is up (or the user said no)
   void fillBackendChoices();
-  void onLoaded(const Ptr<LoadedModel>& model);
+  void onLoaded(const Ptr<LoadedModel>& model, bool latest);  // latest: the load asked for last
+  void onDeviceFailed(Job job, const QString& error);
   void rememberRecent(const QString& folder);
   void rebuildRecentMenu();
   BackendRequest chosenBackend() const;
@@ -73,8 +90,14 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_;
   QLabel* modelLabel_;
   QLabel* busyLabel_;
+  QLabel* backendWarning_;
+  QPointer<QMessageBox> deviceQuestion_;
+  std::shared_ptr<GpuVerdictStore> verdicts_;  // the self-check's verdicts, in QSettings
   QProgressBar* busy_;
   QString requested_;   // the model asked for last
+  MessageLine* modelNotice_ = nullptr;
+  QPointer<QMessageBox> closeQuestion_;
+  bool closeConfirmed_ = false;
   quint64 loadId_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "page_support.h"
 
 #include <QTextBlock>
+#include <QToolButton>
 
 #include "text_spans.h"
 
@@ -31,6 +32,31 @@ void MessageLine::clearMessage() {
   error_ = false;
   clear();
   hide();
+}
+
+void MessageLine::setClosable(bool closable) {
+  if (closable == (close_ != nullptr)) return;
+  if (!closable) {
+    delete close_;
+    close_ = nullptr;
+    setContentsMargins(0, 0, 0, 0);
+    return;
+  }
+  close_ = new QToolButton(this);
+  close_->setObjectName(QStringLiteral("closeMessage"));
+  close_->setText(QStringLiteral("✕"));
+  close_->setAutoRaise(true);
+  close_->setToolTip(tr("Dismiss this message"));
+  close_->setCursor(Qt::ArrowCursor);
+  close_->resize(close_->sizeHint());  // the label's text is selectable; the button is not text
+  close_->setStyleSheet(QStringLiteral("QToolButton { background: transparent; color: #555; border: none; }"));
+  connect(close_, &QToolButton::clicked, this, &MessageLine::clearMessage);
+  setContentsMargins(0, 0, close_->sizeHint().width() + 4, 0);  // the text wraps before the button
+}
+
+void MessageLine::resizeEvent(QResizeEvent* event) {
+  QLabel::resizeEvent(event);
+  if (close_) close_->move(width() - close_->sizeHint().width() - 4, 4);
 }
 
 QTimer* make_debounce(QObject* owner, int ms, std::function<void()> action) {

@@ -4,11 +4,14 @@
 #include <QPlainTextEdit>
 #include <QTimer>
 
+class QToolButton;
+
 #include "text/tokenizer.h"
 
 namespace bertscope::gui {
 
-// A line under a page's inputs: red for errors, grey for notices, hidden when empty.
+// A line under a page's inputs: red for errors, grey for notices, hidden when empty. A closable one has a ✕
+// button at its right that hides it.
 class MessageLine : public QLabel {
   Q_OBJECT
  public:
@@ -17,9 +20,15 @@ class MessageLine : public QLabel {
   void showNotice(const QString& text);
   void clearMessage();
   bool isError() const { return error_; }
+  void setClosable(bool closable);
+  QToolButton* closeButton() const { return close_; }  // null unless closable
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   bool error_ = false;
+  QToolButton* close_ = nullptr;
 };
 
 // A single-shot timer that restarts on every poke: runs `action` once typing pauses for `ms`.

@@ -17,6 +17,7 @@ class TokenStrip : public QWidget {
 
   // `continues`: per token, whether it continues the word before it (Tokenizer::continues_word).
   void setEncoding(const Encoding& encoding, const std::vector<bool>& continues = {});
+  const Encoding& encoding() const { return encoding_; }
   void setShowIds(bool show);
   void setShowTypes(bool show) { showTypes_ = show; }  // the tooltip names token type ids (models that have them)
   void setHighlighted(int token);  // -1: none

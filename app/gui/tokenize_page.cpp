@@ -1,5 +1,7 @@
 #include "tokenize_page.h"
 
+#include <set>
+
 #include <QCheckBox>
 #include <QHeaderView>
 #include <QLabel>
@@ -107,13 +109,15 @@ void TokenizePage::showEncoding(const ShownEncoding& shown) {
   table_->setColumnHidden(TokenTableModel::TypeId, !types);
   strip_->setShowTypes(types);
   table_->resizeColumnsToContents();
+  // Words as the Word column numbers them (Hugging Face's word_ids: BERT's basic-tokenizer words, RoBERTa's
+  // pre-tokenizer pieces, so "don't" is two words there even though "'t" continues without a space).
   int unknown = 0, words = 0, pieces = 0;
+  std::set<std::pair<int, int>> seen;  // (sequence, word)
   for (size_t i = 0; i < encoding.size(); ++i) {
     const Token& t = encoding.tokens[i];
-    const bool continues = model_->continuesWord(int(i));
     unknown += t.unknown;
-    if (t.word >= 0 && !continues) ++words;
-    if (continues) ++pieces;
+    if (t.word >= 0 && seen.insert({t.sequence, t.word}).second) ++words;
+    if (model_->continuesWord(int(i))) ++pieces;
   }
   QString text = tr("%n token(s)", nullptr, int(encoding.size())) + tr(" · %n word(s)", nullptr, words) +
                  tr(" · %n continuation piece(s)", nullptr, pieces);

@@ -56,13 +56,14 @@ void TrainingJob::start(const TrainingSetup& setup) {
         backend_ = make_backend(setup.backend);
         backendMade_ = setup.backend;
       }
-      tokenizer_ = open_pretrained(setup.model).tokenizer;
+      const Pretrained model = open_pretrained(setup.model);
+      tokenizer_ = model.tokenizer;
       TrainerOptions options;
       options.labels = setup.labels;
       options.dropout = setup.dropout;
       options.frozen_layers = setup.frozen_layers;
       options.seed = setup.options.seed;
-      trainer_ = std::make_unique<BertTrainer>(setup.model, *backend_, options);
+      trainer_ = std::make_unique<BertTrainer>(model, *backend_, options);
       FineTuneCallbacks callbacks;
       callbacks.progress = [this](const TrainProgress& p) { emit progress(p); };  // queued to the UI thread
       callbacks.epoch_done = [this](const EpochResult& r) { emit epochDone(r); };

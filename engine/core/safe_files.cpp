@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "core/test_hooks.h"
 
 namespace fs = std::filesystem;
 
@@ -31,10 +32,25 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
 // Swaps two paths atomically; false where the kernel or file system cannot (then the caller uses two renames).
 bool exchange_paths(const fs::path& a, const fs::path& b) {
 #if defined(SYS_renameat2)
+  if (test_hooks::rename_exchange_disabled()) return false;
   constexpr unsigned rename_exchange = 1u << 1;  // RENAME_EXCHANGE, not declared by every libc
   if (syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), rename_exchange) == 0) return true;
   if (errno != EINVAL && errno != ENOSYS)
     throw Error("cannot put " + quoted(a) + " in place of " + quoted(b) + ": " + std::strerror(errno));
+#endif
+  return false;
+}
+
+// Moves `from` to `to` unless `to` exists (then Error); false where the kernel or file system cannot do that in one
+// step (then the caller checks and renames).
+bool rename_no_replace(const fs::path& from, const fs::path& to) {
+#if defined(SYS_renameat2)
+  constexpr unsigned no_replace = 1u << 0;  // RENAME_NOREPLACE, not declared by every libc
+  if (syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), no_replace) == 0) return true;
+  if (errno == EEXIST)
+    throw Error(quoted(to) + " appeared while bertscope was writing it; bertscope does not overwrite files, and wrote nothing");
+  if (errno != EINVAL && errno != ENOSYS)
+    throw Error("cannot put " + quoted(from) + " in place of " + quoted(to) + ": " + std::strerror(errno));
 #endif
   return false;
 }
@@ -116,18 +132,24 @@ StagedFolder::~StagedFolder() {
 }
 
 void StagedFolder::commit() {
+  test_hooks::pause_point("staged-written");  // every file written, none flushed yet
   sync_tree(staging_);
   // The destination may have changed since we checked it (another program, the user): check again.
   check_replaceable_folder(destination_, replaceable_, what_);
+  test_hooks::pause_point("staged-flushed");  // complete on disk, not yet in place
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(destination_, ec))) {
     fs::rename(staging_, destination_);
   } else if (exchange_paths(staging_, destination_)) {
+    test_hooks::pause_point("staged-swapped");
     fs::remove_all(staging_);  // now the old destination, which held only replaceable files
   } else {
     const fs::path old = make_temporary_folder_beside(destination_);
     fs::remove(old);  // a unique name we own, for the old folder
     fs::rename(destination_, old);
+    // A kill here leaves no destination, the old and the new folder complete under their hidden names; a pre-training
+    // run finds its checkpoint there (interrupted_checkpoint in train/pretraining.cpp).
+    test_hooks::pause_point("staged-between-renames");
     fs::rename(staging_, destination_);
     fs::remove_all(old);
   }
@@ -171,6 +193,47 @@ void write_file_atomically(const fs::path& file, std::string_view content) {
     throw Error("cannot write " + quoted(file) + ": " + ec.message());
   }
   sync_to_disk(file.parent_path().empty() ? fs::path(".") : file.parent_path());
+}
+
+StagedFile::StagedFile(const fs::path& destination) : destination_(output_path(destination)) {
+  check_new_file(destination_);
+  const fs::path folder = destination_.parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) throw Error("cannot write " + quoted(destination_) + ": there is no folder " + quoted(folder));
+  static std::atomic<int> counter{0};
+  staging_ = folder / ("." + destination_.filename().string() + ".bertscope-" + std::to_string(getpid()) + "-" +
+                       std::to_string(counter++));
+  const int fd = ::open(staging_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);  // never a file already there
+  if (fd < 0) throw Error("cannot write in " + quoted(folder) + ": " + std::strerror(errno));
+  ::close(fd);
+  out_.open(staging_, std::ios::binary | std::ios::trunc);
+  if (!out_) {
+    std::remove(staging_.c_str());
+    throw Error("cannot write in " + quoted(folder));
+  }
+}
+
+StagedFile::~StagedFile() {
+  if (committed_) return;
+  out_.close();
+  std::error_code ignored;
+  fs::remove(staging_, ignored);  // created by this object
+}
+
+void StagedFile::commit() {
+  out_.flush();
+  const int err = errno;
+  const bool written = static_cast<bool>(out_);
+  out_.close();
+  if (!written || out_.fail())
+    throw Error("cannot write " + quoted(destination_) + ": " + std::strerror(err ? err : EIO) + "; nothing was written");
+  sync_to_disk(staging_);
+  if (!rename_no_replace(staging_, destination_)) {
+    check_new_file(destination_);
+    fs::rename(staging_, destination_);
+  }
+  committed_ = true;
+  sync_to_disk(destination_.parent_path());
 }
 
 }  // namespace bertscope

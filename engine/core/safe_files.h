@@ -8,6 +8,7 @@
 //   - an existing file is never overwritten unless the caller owns it (a checkpoint's state, a run's options);
 //   - nothing is removed that this run did not create, or that was not a model folder being replaced on request.
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -51,6 +52,29 @@ class StagedFolder {
   std::filesystem::path destination_, staging_;
   bool (*replaceable_)(const std::string&);
   std::string what_;
+  bool committed_ = false;
+};
+
+// A new file built under a temporary name beside its destination and put in place by commit(), for results written
+// as they are computed (too large to hold in memory): flushed to disk first, and never over an existing file (checked
+// when constructed, so before the work, and again by the rename itself: renameat2 RENAME_NOREPLACE, or a check and
+// a rename where the file system lacks it). Destroyed without commit(), it removes its temporary file, which only
+// this object created, and leaves the destination untouched.
+class StagedFile {
+ public:
+  explicit StagedFile(const std::filesystem::path& destination);
+  ~StagedFile();
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  std::ostream& stream() { return out_; }
+  const std::filesystem::path& destination() const { return destination_; }
+  // Throws Error naming the file on any failed write (a full disk included), or when the destination now exists.
+  void commit();
+
+ private:
+  std::filesystem::path destination_, staging_;
+  std::ofstream out_;
   bool committed_ = false;
 };
 

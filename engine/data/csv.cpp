@@ -10,6 +10,7 @@
 #include <utf8proc.h>
 
 #include "core/error.h"
+#include "core/read_file.h"
 
 namespace bertscope {
 
@@ -35,15 +36,22 @@ size_t utf8_error_at(std::string_view s) {
 
 
 // Splits text into records (RFC 4180). Empty lines are not records. Stops after `limit` records (0: all).
-std::vector<Record> split_records(std::string_view text, char delimiter, size_t limit = 0) {
+// A field or a record past `limits` is kept short and marked bad; more rows or cells than they allow is an Error.
+std::vector<Record> split_records(std::string_view text, char delimiter, const CsvLimits& limits,
+                                  const std::string& source, size_t limit = 0) {
   std::vector<Record> records;
-  size_t i = 0;
+  size_t i = 0, cells = 0;
   int line = 1;
   while (i < text.size() && (limit == 0 || records.size() < limit)) {
     Record r;
     r.line = line;
     std::string field;
     bool record_done = false, empty_line = true;
+    auto add = [&](char c) {  // to the field, up to its bound (the rest of it is still read, not stored)
+      if (field.size() < limits.max_field_bytes) field += c;
+      else if (r.problem.empty())
+        r.problem = "a field longer than " + describe_bytes(limits.max_field_bytes) + ", more than any sentence";
+    };
     while (!record_done) {
       if (i < text.size() && text[i] == '"' && field.empty()) {  // a quoted field
         empty_line = false;
@@ -53,13 +61,13 @@ std::vector<Record> split_records(std::string_view text, char delimiter, size_t 
         bool closed = false;
         while (i < text.size()) {
           if (text[i] == '"') {
-            if (i + 1 < text.size() && text[i + 1] == '"') { field += '"'; i += 2; continue; }
+            if (i + 1 < text.size() && text[i + 1] == '"') { add('"'); i += 2; continue; }
             ++i;
             closed = true;
             break;
           }
           if (text[i] == '\n') ++line;
-          field += text[i++];
+          add(text[i++]);
         }
         if (!closed) {  // skip this line only; the rows after it are read as usual
           r.problem = "a quoted field is never closed (a missing \")";
@@ -74,11 +82,12 @@ std::vector<Record> split_records(std::string_view text, char delimiter, size_t 
       }
       // Unquoted text up to the delimiter or the end of the line (a quote in the middle is just a character).
       while (i < text.size() && text[i] != delimiter && text[i] != '\n') {
-        if (text[i] != '\r' || (i + 1 < text.size() && text[i + 1] != '\n')) field += text[i];
+        if (text[i] != '\r' || (i + 1 < text.size() && text[i + 1] != '\n')) add(text[i]);
         empty_line = false;
         ++i;
       }
-      r.fields.push_back(std::move(field));
+      if (r.fields.size() < limits.max_columns) r.fields.push_back(std::move(field));
+      else if (r.problem.empty()) r.problem = "more than " + std::to_string(limits.max_columns) + " fields";
       field.clear();
       if (i < text.size() && text[i] == delimiter) {
         empty_line = false;
@@ -89,16 +98,22 @@ std::vector<Record> split_records(std::string_view text, char delimiter, size_t 
       record_done = true;
     }
     if (empty_line && r.problem.empty() && r.fields.size() == 1 && r.fields[0].empty()) continue;
+    cells += r.fields.size();
+    if (records.size() == limits.max_rows || cells > limits.max_cells)
+      throw Error(source + ":" + std::to_string(r.line) + ": more than " +
+                  (records.size() == limits.max_rows ? std::to_string(limits.max_rows) + " rows"
+                                                     : std::to_string(limits.max_cells) + " cells (rows x columns)") +
+                  "; bertscope reads at most that many. Split the file, or keep only the columns it needs");
     records.push_back(std::move(r));
   }
   return records;
 }
 
-char detect_delimiter(std::string_view text) {
+char detect_delimiter(std::string_view text, const CsvLimits& limits, const std::string& source) {
   char best = ',';
   double best_score = 0;
   for (char d : {',', '\t', ';', '|'}) {
-    const auto sample = split_records(text, d, 50);
+    const auto sample = split_records(text, d, limits, source, 50);
     std::map<size_t, int> counts;
     for (const auto& r : sample) ++counts[r.fields.size()];
     size_t mode = 1;
@@ -120,28 +135,38 @@ bool is_number(const std::string& s) {
   return !in.fail() && in.eof();
 }
 
-// Like Python's csv.Sniffer.has_header: votes per column on whether the first row looks different from the rest.
+// Whether the first row is a header, from the columns' types rather than the file's size (three rows under
+// "text,label" are enough). Decisive when present: a column of numbers below the first row, under a first value
+// that is not a number (a name above numbers: header), or that is one (data). Otherwise each column votes: a
+// label-like column (at most 20 values, some repeated) whose first value never occurs below says header, one
+// where it does says data; a free-text column says header when its first value is much shorter than the typical
+// value below, data when it is longer, and nothing in between.
 bool detect_header(const std::vector<Record>& records) {
-  if (records.size() < 2) return false;
+  if (records.size() < 2 || !records[0].problem.empty()) return false;  // an unreadable first row: a bad data row
   const auto& first = records[0].fields;
-  int votes = 0;
+  int type_votes = 0, votes = 0;
   for (size_t c = 0; c < first.size(); ++c) {
     std::vector<std::string> values;
     for (size_t r = 1; r < records.size() && r < 200; ++r)
       if (records[r].problem.empty() && c < records[r].fields.size()) values.push_back(records[r].fields[c]);
     if (values.empty()) continue;
-    const bool numeric = std::all_of(values.begin(), values.end(), is_number);
-    std::set<std::string> distinct(values.begin(), values.end());
-    if (numeric) votes += is_number(first[c]) ? -1 : 1;
-    else if (distinct.size() <= 20 && values.size() >= 2 * distinct.size()) votes += distinct.count(first[c]) ? -1 : 1;  // categorical
-    else {  // free text: a header name is much shorter than the typical value
-      std::vector<size_t> lengths;
-      for (const auto& v : values) lengths.push_back(v.size());
-      std::nth_element(lengths.begin(), lengths.begin() + static_cast<long>(lengths.size() / 2), lengths.end());
-      votes += first[c].size() * 3 < lengths[lengths.size() / 2] ? 1 : -1;
+    if (std::all_of(values.begin(), values.end(), is_number)) {
+      type_votes += is_number(first[c]) ? -1 : 1;
+      continue;
     }
+    const std::set<std::string> distinct(values.begin(), values.end());
+    if (distinct.size() <= 20 && distinct.size() < values.size()) {  // categorical: labels
+      votes += distinct.count(first[c]) ? -1 : 1;
+      continue;
+    }
+    std::vector<size_t> lengths;
+    for (const auto& v : values) lengths.push_back(v.size());
+    std::nth_element(lengths.begin(), lengths.begin() + static_cast<long>(lengths.size() / 2), lengths.end());
+    const size_t median = lengths[lengths.size() / 2];
+    if (first[c].size() * 3 < median) ++votes;
+    else if (first[c].size() > median) --votes;
   }
-  return votes > 0;
+  return type_votes != 0 ? type_votes > 0 : votes > 0;
 }
 
 std::string lower(std::string s) {
@@ -174,6 +199,9 @@ size_t CsvTable::column(const std::string& name) const {
 }
 
 CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::string& source) {
+  if (text.size() > options.limits.max_file_bytes)
+    throw Error(source + ": " + std::to_string(text.size()) + " bytes, more than the " +
+                describe_bytes(options.limits.max_file_bytes) + " a CSV/TSV file may have");
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte-order mark
   if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF")
     throw Error(source + ": the file is UTF-16; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)");
@@ -185,9 +213,11 @@ CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::
   }
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw Error(source + ": the file is empty");
   CsvTable table;
-  table.delimiter = options.delimiter ? options.delimiter : detect_delimiter(text);
-  std::vector<Record> records = split_records(text, table.delimiter);
+  table.delimiter = options.delimiter ? options.delimiter : detect_delimiter(text, options.limits, source);
+  std::vector<Record> records = split_records(text, table.delimiter, options.limits, source);
   table.has_header = options.header < 0 ? detect_header(records) : options.header == 1;
+  if (table.has_header && !records.empty() && !records[0].problem.empty())  // no column names to go by
+    throw Error(source + ":" + std::to_string(records[0].line) + ": the header row cannot be read: " + records[0].problem);
   // The expected number of fields: the header's, or the most common.
   std::map<size_t, int> counts;
   for (const auto& r : records)
@@ -224,11 +254,9 @@ CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::
 }
 
 CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_csv(text.str(), options, path.string());
+  // Sized from the file's real size, refused past the bound before it is read.
+  const std::string text = read_file_bounded(path, options.limits.max_file_bytes, "a CSV/TSV file");
+  return parse_csv(text, options, path.string());
 }
 
 }  // namespace bertscope

@@ -4,6 +4,7 @@
 // (comma, tab, semicolon, bar) and the presence of a header row detected when not given. Rows that cannot be read
 // (wrong number of fields, an unterminated quote, invalid UTF-8) are reported with their line number and either
 // skipped or stop the import.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -13,10 +14,22 @@ namespace bertscope {
 
 enum class BadRows { Skip, Stop };
 
+// Bounds on what a file may make us hold in memory, checked as it is read (before anything is stored). A field or
+// a row past its bound is a bad row (its line reported); a file, or a table, past its bound is refused whole.
+// Memory grows with the cells as well as the bytes (every cell costs some 32 bytes even when empty), hence both.
+struct CsvLimits {
+  std::uintmax_t max_file_bytes = 1u << 30;  // 1 GiB
+  size_t max_field_bytes = 1u << 20;         // 1 MiB: BERT reads 512 tokens, a few KB, of a sentence
+  size_t max_columns = 16384;                // a spreadsheet's limit
+  size_t max_rows = 10'000'000;
+  size_t max_cells = 50'000'000;             // rows x columns, all rows together
+};
+
 struct CsvOptions {
   char delimiter = 0;  // 0: detect
   int header = -1;     // -1: detect, 0: no header row, 1: the first row is a header
   BadRows bad_rows = BadRows::Skip;
+  CsvLimits limits;
 };
 
 struct CsvProblem {

@@ -30,8 +30,10 @@ Buffer::Buffer(const VulkanContext& ctx, VkDeviceSize bytes, MemoryUse use) : de
   VkResult r = vkAllocateMemory(device_, &ai, nullptr, &memory_);
   if (r != VK_SUCCESS) {
     vkDestroyBuffer(device_, buffer_, nullptr);
-    throw Error("Vulkan: cannot allocate " + std::to_string(bytes >> 20) + " MiB of GPU memory" +
-                (r == VK_ERROR_OUT_OF_DEVICE_MEMORY ? " (out of device memory)" : ""));
+    const std::string what = "Vulkan: cannot allocate " + std::to_string(bytes >> 20) + " MiB of GPU memory";
+    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY)
+      throw DeviceError(DeviceError::Kind::OutOfMemory, what + " (VK_ERROR_OUT_OF_DEVICE_MEMORY)");
+    throw Error(what);
   }
   vkBindBufferMemory(device_, buffer_, memory_, 0);
   VkPhysicalDeviceMemoryProperties props;

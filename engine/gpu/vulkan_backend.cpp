@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "core/error.h"
+#include "gpu/shader_registry.h"
 
 namespace bertscope::gpu {
 
@@ -55,11 +57,32 @@ const KernelSpec kSpecs[] = {
 
 }  // namespace
 
+std::string kernel_fingerprint() {
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  auto mix = [&](std::uint32_t word) {
+    for (int i = 0; i < 4; ++i) h = (h ^ ((word >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
+  };
+  for (const KernelSpec& spec : kSpecs) {
+    for (const char* c = spec.name; *c; ++c) mix(static_cast<unsigned char>(*c));
+    for (std::uint32_t v : {spec.buffers, spec.write_mask, spec.push_bytes, spec.workgroup}) mix(v);
+    for (std::uint32_t word : shader_spirv(spec.name)) mix(word);
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
 VulkanBackend::VulkanBackend(int device_index, bool validation)
     : ctx_(std::make_unique<VulkanContext>(device_index, validation)) {
   if (ctx_->limits().maxComputeWorkGroupInvocations < 256)
     throw Error("Vulkan device '" + ctx_->info().name + "' allows fewer than 256 threads per workgroup");
   for (const KernelSpec& spec : kSpecs) kernels_[spec.name] = std::make_unique<Kernel>(*ctx_, spec);
+  faults_ = FaultInjection::from_environment();
+  if (!faults_.perturb_kernel.empty() && !kernels_.count(faults_.perturb_kernel)) {
+    std::string names;
+    for (const auto& [name, kernel] : kernels_) names += (names.empty() ? "" : ", ") + name;
+    throw Error("BERTSCOPE_FAULT_INJECT: there is no kernel named '" + faults_.perturb_kernel + "' (kernels: " + names + ")");
+  }
   VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   ai.commandPool = ctx_->command_pool();
   ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
@@ -81,7 +104,11 @@ VulkanBackend::~VulkanBackend() {
   if (cmd_) vkFreeCommandBuffers(ctx_->device(), ctx_->command_pool(), 1, &cmd_);
 }
 
-std::string VulkanBackend::name() const { return "Vulkan: " + ctx_->info().name + " (" + ctx_->info().type + ")"; }
+std::string VulkanBackend::name() const {
+  std::string n = "Vulkan: " + ctx_->info().name + " (" + ctx_->info().type + ")";
+  if (faults_.active()) n += " [faults injected: " + faults_.describe() + "]";
+  return n;
+}
 
 void VulkanBackend::retire(Buffer&& buffer) {
   if (recording_) retired_.push_back(std::move(buffer));
@@ -188,6 +215,12 @@ void VulkanBackend::flush() {
   written_.clear();
   read_.clear();
   check(vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
+  if (const VkResult injected = faults_.submission_result(submissions_++); injected != VK_SUCCESS) {
+    // As if the driver refused the submission: nothing ran, so nothing pending needs the retired buffers.
+    vkResetCommandBuffer(cmd_, 0);
+    retired_.clear();
+    check(injected, "vkQueueSubmit");
+  }
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
   si.pCommandBuffers = &cmd_;
@@ -235,6 +268,16 @@ void VulkanBackend::dispatch(const Kernel& kernel, std::initializer_list<const T
   if (push_bytes) vkCmdPushConstants(cmd, kernel.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
   vkCmdDispatch(cmd, gx, gy, gz);
   ++dispatches_;
+  if (spec.name == faults_.perturb_kernel) perturb(writes);
+}
+
+void VulkanBackend::perturb(const std::vector<VkBuffer>& written) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &FaultInjection::kPerturbedValue, 4);
+  for (VkBuffer b : written) {
+    track({}, {b});  // after the kernel's own write (a barrier)
+    vkCmdFillBuffer(commands(), b, 0, 4, bits);
+  }
 }
 
 // ---- ops ----

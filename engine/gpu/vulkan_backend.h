@@ -3,7 +3,7 @@
 // inserted only where a dispatch touches a buffer that an earlier, not yet barriered dispatch wrote (read-after-
 // write, write-after-write) or read (write-after-read). `download` submits, waits, and reads back.
 // Tensors freed while commands are pending are destroyed after the next submission completes.
-// One thread at a time.
+// Faults can be injected for tests (BERTSCOPE_FAULT_INJECT, see gpu/fault_injection.h). One thread at a time.
 #include <map>
 #include <memory>
 #include <unordered_set>
@@ -11,10 +11,14 @@
 
 #include "core/backend.h"
 #include "gpu/buffer.h"
+#include "gpu/fault_injection.h"
 #include "gpu/kernel.h"
 #include "gpu/vulkan_context.h"
 
 namespace bertscope::gpu {
+
+// A hash of every kernel's SPIR-V and interface (16 hex digits): a self-check verdict holds for these kernels only.
+std::string kernel_fingerprint();
 
 class VulkanBackend final : public Backend {
  public:
@@ -66,6 +70,8 @@ class VulkanBackend final : public Backend {
   void retire(Buffer&& buffer);
   int barrier_count() const { return barriers_; }
   int dispatch_count() const { return dispatches_; }
+  int submission_count() const { return submissions_; }
+  const FaultInjection& faults() const { return faults_; }
 
  private:
   Tensor make_tensor(const Shape& shape, DType dtype);
@@ -87,6 +93,8 @@ class VulkanBackend final : public Backend {
   void elementwise(const Tensor& a, const Tensor& b, Tensor& out, std::uint32_t op, Activation act, float value,
                    std::uint32_t seed, float p);
   void column_sums(const Tensor& a, const Tensor* b, Tensor& out);
+  // Fault injection: overwrites the first element of each buffer the kernel just wrote (after a barrier).
+  void perturb(const std::vector<VkBuffer>& written);
 
   std::unique_ptr<VulkanContext> ctx_;
   std::map<std::string, std::unique_ptr<Kernel>> kernels_;
@@ -95,7 +103,8 @@ class VulkanBackend final : public Backend {
   bool recording_ = false;
   std::unordered_set<VkBuffer> written_, read_;  // since the last barrier
   std::vector<Buffer> retired_;                  // destroyed after the next completed submission
-  int barriers_ = 0, dispatches_ = 0;
+  int barriers_ = 0, dispatches_ = 0, submissions_ = 0;
+  FaultInjection faults_;
 };
 
 }  // namespace bertscope::gpu

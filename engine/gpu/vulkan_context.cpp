@@ -42,6 +42,15 @@ int type_rank(VkPhysicalDeviceType t) {  // lower is preferred
   }
 }
 
+VulkanDeviceInfo describe(int index, const VkPhysicalDeviceProperties& p) {
+  VulkanDeviceInfo info{index, p.deviceName, type_name(p.deviceType), p.deviceType};
+  info.vendor_id = p.vendorID;
+  info.device_id = p.deviceID;
+  info.driver_version = p.driverVersion;
+  info.api_version = p.apiVersion;
+  return info;
+}
+
 bool has_layer(const char* name) {
   std::uint32_t n = 0;
   vkEnumerateInstanceLayerProperties(&n, nullptr);
@@ -94,7 +103,21 @@ VkInstance create_instance(bool validation, bool* debug_utils) {
 }  // namespace
 
 void check(VkResult result, const char* what) {
-  if (result != VK_SUCCESS) throw Error(std::string("Vulkan: ") + what + " failed (" + result_name(result) + ")");
+  if (result == VK_SUCCESS) return;
+  if (result == VK_ERROR_DEVICE_LOST)
+    throw DeviceError(DeviceError::Kind::Lost, std::string("the GPU stopped working: ") + what +
+                                                   " returned VK_ERROR_DEVICE_LOST");
+  if (result == VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    throw DeviceError(DeviceError::Kind::OutOfMemory, std::string("the GPU ran out of memory: ") + what +
+                                                          " returned VK_ERROR_OUT_OF_DEVICE_MEMORY");
+  throw Error(std::string("Vulkan: ") + what + " failed (" + result_name(result) + ")");
+}
+
+int VulkanContext::preferred_device(const std::vector<VulkanDeviceInfo>& devices) {
+  int chosen = -1, best_rank = 99;
+  for (const auto& d : devices)
+    if (type_rank(d.vk_type) < best_rank) best_rank = type_rank(d.vk_type), chosen = d.index;
+  return chosen;
 }
 
 std::vector<VulkanDeviceInfo> VulkanContext::list_devices() {
@@ -113,7 +136,7 @@ std::vector<VulkanDeviceInfo> VulkanContext::list_devices() {
   for (std::uint32_t i = 0; i < n; ++i) {
     VkPhysicalDeviceProperties p;
     vkGetPhysicalDeviceProperties(devices[i], &p);
-    out.push_back({static_cast<int>(i), p.deviceName, type_name(p.deviceType), p.deviceType});
+    out.push_back(describe(static_cast<int>(i), p));
   }
   vkDestroyInstance(instance, nullptr);
   return out;
@@ -146,17 +169,18 @@ VulkanContext::VulkanContext(int device_index, bool validation) {
                     std::to_string(n) + " (see bertscope-cli devices)");
       chosen = device_index;
     } else {
-      int best_rank = 99;
+      std::vector<VulkanDeviceInfo> infos;
       for (std::uint32_t i = 0; i < n; ++i) {
         VkPhysicalDeviceProperties p;
         vkGetPhysicalDeviceProperties(devices[i], &p);
-        if (type_rank(p.deviceType) < best_rank) best_rank = type_rank(p.deviceType), chosen = static_cast<int>(i);
+        infos.push_back(describe(static_cast<int>(i), p));
       }
+      chosen = preferred_device(infos);
     }
     physical_ = devices[chosen];
     VkPhysicalDeviceProperties props;
     vkGetPhysicalDeviceProperties(physical_, &props);
-    info_ = {chosen, props.deviceName, type_name(props.deviceType), props.deviceType};
+    info_ = describe(chosen, props);
     limits_ = props.limits;
     vkGetPhysicalDeviceMemoryProperties(physical_, &memory_);
     if (!has_device_extension(physical_, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME))

@@ -17,6 +17,10 @@ struct VulkanDeviceInfo {
   std::string name;
   std::string type;  // "discrete GPU", "integrated GPU", "virtual GPU", "CPU (software)"
   VkPhysicalDeviceType vk_type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
+  // What identifies a device and its driver (for remembering a self-check verdict): PCI-style ids and the
+  // driver's own version number (its encoding is the vendor's).
+  std::uint32_t vendor_id = 0, device_id = 0, driver_version = 0, api_version = 0;
+  bool software() const { return vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
 };
 
 class VulkanContext {
@@ -29,6 +33,8 @@ class VulkanContext {
 
   // All Vulkan devices on this machine (empty when there is no loader or driver).
   static std::vector<VulkanDeviceInfo> list_devices();
+  // The index the constructor picks for device_index < 0 (discrete, integrated, virtual, software); -1 if none.
+  static int preferred_device(const std::vector<VulkanDeviceInfo>& devices);
 
   VkDevice device() const { return device_; }
   VkPhysicalDevice physical_device() const { return physical_; }
@@ -65,7 +71,8 @@ class VulkanContext {
   std::vector<std::string> messages_;
 };
 
-// Throws Error with the call and result name when a Vulkan call fails.
+// Throws Error with the call and result name when a Vulkan call fails; DeviceError for a lost device or
+// exhausted device memory (the caller can move to the CPU).
 void check(VkResult result, const char* what);
 
 }  // namespace bertscope::gpu

@@ -33,6 +33,7 @@ Architecture bert() {
   a.class_prefix = "Bert";
   a.fields = {"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act",
               "layer_norm_eps", "type_vocab_size"};
+  a.fields.classifier_dropout = "classifier_dropout";
   a.names = bert_style_names("bert.");
   a.names.mlm_transform = "cls.predictions.transform.dense";
   a.names.mlm_norm = "cls.predictions.transform.LayerNorm";
@@ -50,7 +51,7 @@ Architecture distilbert() {
   Architecture a;
   a.model_type = "distilbert";
   a.class_prefix = "DistilBert";
-  a.fields = {"dim", "n_layers", "n_heads", "hidden_dim", "activation", "", ""};
+  a.fields = {"dim", "n_layers", "n_heads", "hidden_dim", "activation", "", "", "seq_classif_dropout"};
   TensorNames& n = a.names;
   n.base = "distilbert.";
   n.word = "embeddings.word_embeddings.weight";

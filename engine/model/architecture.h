@@ -17,6 +17,7 @@ enum class TokenizerFamily { WordPiece, ByteLevelBpe };
 // in Architecture).
 struct ConfigFieldNames {
   std::string hidden, layers, heads, intermediate, activation, layer_norm_eps, type_vocab_size;
+  std::string classifier_dropout;  // the sequence head's own dropout (null or absent: the hidden dropout)
 };
 
 // Hugging Face's tensor names. `base` prefixes the encoder's names ("bert."); checkpoints of the bare encoder

@@ -25,30 +25,11 @@ LayerNormWeights BertModel::load_norm(const Checkpoint& ckpt, const std::string&
 
 BertModel::BertModel(const ModelConfig& config, const Checkpoint& ckpt, Backend& backend)
     : config_(config), backend_(backend) {
-  const int H = config.hidden_size, I = config.intermediate_size, V = config.vocab_size;
-  const TensorNames& n = config.architecture().names;
-  word_embeddings_ = load(ckpt, n.encoder(n.word), {V, H});
-  position_embeddings_ = load(ckpt, n.encoder(n.position), {config.max_position_embeddings, H});
-  if (config.has_token_types()) {
-    token_type_embeddings_ = load(ckpt, n.encoder(n.token_type), {config.type_vocab_size, H});
-  } else {  // one row of zeros: every token has type 0, and adding it changes nothing
-    std::vector<float> zeros(static_cast<size_t>(H), 0.0f);
-    token_type_embeddings_ = backend_.upload(std::span<const float>(zeros), {1, H});
-  }
-  embedding_norm_ = load_norm(ckpt, n.encoder(n.embedding_norm));
-  for (int l = 0; l < config.num_hidden_layers; ++l) {
-    auto name = [&](const std::string& part) { return n.in_layer(l, part); };
-    EncoderLayerWeights w;
-    w.query = load_linear(ckpt, name(n.query), H, H);
-    w.key = load_linear(ckpt, name(n.key), H, H);
-    w.value = load_linear(ckpt, name(n.value), H, H);
-    w.attention_output = load_linear(ckpt, name(n.attention_output), H, H);
-    w.attention_norm = load_norm(ckpt, name(n.attention_norm));
-    w.intermediate = load_linear(ckpt, name(n.intermediate), I, H);
-    w.output = load_linear(ckpt, name(n.output), H, I);
-    w.output_norm = load_norm(ckpt, name(n.output_norm));
-    layers_.push_back(std::move(w));
-  }
+  EncoderRefs weights = lay_out_encoder(config, [&](const EncoderTensorSpec& spec) {
+    encoder_weights_.push_back(load(ckpt, spec.name, spec.shape));  // throws, naming the tensor, when missing
+    return &encoder_weights_.back();
+  });
+  encoder_ = std::make_unique<Encoder>(config, backend, std::move(weights));
   load_heads(ckpt);
 }
 
@@ -132,72 +113,11 @@ std::string BertModel::head_summary() const {
   return s;
 }
 
-void check_token_batch(const TokenBatch& in, const ModelConfig& config) {
-  const std::int64_t N = static_cast<std::int64_t>(in.batch) * in.seq_len;
-  if (in.batch <= 0 || in.seq_len <= 0 || static_cast<std::int64_t>(in.ids.size()) != N ||
-      in.type_ids.size() != in.ids.size() || in.mask.size() != in.ids.size())
-    throw Error("internal: malformed token batch");
-  if (in.seq_len > config.max_tokens())
-    throw Error("input has " + std::to_string(in.seq_len) + " tokens; this model takes at most " +
-                std::to_string(config.max_tokens()));
-  const int type_rows = config.type_vocab_size;  // families without token types ignore the ids (ModelConfig::type_ids)
-  for (std::int64_t i = 0; i < N; ++i) {  // the shaders index tables with these: check them here
-    if (in.ids[i] < 0 || in.ids[i] >= config.vocab_size)
-      throw Error("token id " + std::to_string(in.ids[i]) + " is outside the vocabulary of " + std::to_string(config.vocab_size));
-    if (config.has_token_types() && (in.type_ids[i] < 0 || in.type_ids[i] >= type_rows))
-      throw Error("token type id " + std::to_string(in.type_ids[i]) + " is outside 0.." + std::to_string(type_rows - 1));
-  }
-}
-
-EncoderOutput BertModel::encode(const TokenBatch& in, bool keep_attentions, bool keep_hidden_states) {
-  const int B = in.batch, T = in.seq_len, H = config_.hidden_size, A = config_.num_attention_heads;
-  const int I = config_.intermediate_size;
-  const std::int64_t N = static_cast<std::int64_t>(B) * T;
-  check_token_batch(in, config_);
-
-  Tensor ids = backend_.upload(std::span<const std::int32_t>(in.ids), {N});
-  const std::vector<std::int32_t> host_types = config_.type_ids(in.type_ids);
-  Tensor type_ids = backend_.upload(std::span<const std::int32_t>(host_types), {N});
-  const std::vector<std::int32_t> host_positions = config_.position_ids(in.ids, B, T);
-  Tensor positions = backend_.upload(std::span<const std::int32_t>(host_positions), {N});
-  Tensor mask = backend_.upload(std::span<const std::int32_t>(in.mask), {B, T});
-
-  EncoderOutput out;
-  Tensor x = backend_.empty({N, H});  // (B*T, H)
-  backend_.embed(ids, positions, type_ids, word_embeddings_, position_embeddings_, token_type_embeddings_, x);
-  backend_.layer_norm(x, nullptr, embedding_norm_.gamma, embedding_norm_.beta, config_.layer_norm_eps, x);
-
-  // Scratch tensors, reused by every layer.
-  Tensor q = backend_.empty({N, H}), k = backend_.empty({N, H}), v = backend_.empty({N, H});  // (B*T, H)
-  Tensor context = backend_.empty({N, H});                                                    // (B*T, H)
-  Tensor projected = backend_.empty({N, H});                                                  // (B*T, H)
-  Tensor inner = backend_.empty({N, I});                                                      // (B*T, I)
-  Tensor probs = backend_.empty({B, A, T, T});                                                // (B, A, T, T)
-
-  Tensor x1 = backend_.empty({N, H});                                                         // (B*T, H)
-
-  for (const EncoderLayerWeights& w : layers_) {
-    backend_.linear(x, w.query.weight, &w.query.bias, Activation::None, q);
-    backend_.linear(x, w.key.weight, &w.key.bias, Activation::None, k);
-    backend_.linear(x, w.value.weight, &w.value.bias, Activation::None, v);
-    backend_.attention_probs(q, k, mask, A, probs);
-    backend_.attention_context(probs, v, A, context);
-    backend_.linear(context, w.attention_output.weight, &w.attention_output.bias, Activation::None, projected);
-    backend_.layer_norm(projected, &x, w.attention_norm.gamma, w.attention_norm.beta, config_.layer_norm_eps, x1);
-    backend_.linear(x1, w.intermediate.weight, &w.intermediate.bias, config_.activation(), inner);
-    backend_.linear(inner, w.output.weight, &w.output.bias, Activation::None, projected);
-    if (keep_hidden_states) {  // keep this layer's input; the output goes to a fresh tensor
-      out.hidden_states.push_back(std::move(x));
-      x = backend_.empty({N, H});
-    }
-    backend_.layer_norm(projected, &x1, w.output_norm.gamma, w.output_norm.beta, config_.layer_norm_eps, x);
-    if (keep_attentions) {
-      out.attentions.push_back(std::move(probs));
-      probs = backend_.empty({B, A, T, T});
-    }
-  }
-  out.hidden = std::move(x);
-  return out;
+EncoderOutput BertModel::encode(const TokenBatch& batch, bool keep_attentions, bool keep_hidden_states) {
+  EncoderRun run;
+  run.keep_attentions = keep_attentions;
+  run.keep_hidden_states = keep_hidden_states;
+  return encoder_->forward(batch, run);
 }
 
 }  // namespace bertscope
@@ -225,7 +145,7 @@ std::vector<float> BertModel::mlm_logits(const Tensor& hidden, const std::vector
   backend_.linear(picked, mlm_transform_.weight, &mlm_transform_.bias, act, transformed);
   backend_.layer_norm(transformed, nullptr, mlm_norm_.gamma, mlm_norm_.beta, config_.layer_norm_eps, transformed);
   Tensor logits = backend_.empty({R, V});  // (R, V)
-  const Tensor& decoder = decoder_tied_ ? word_embeddings_ : mlm_decoder_weight_;
+  const Tensor& decoder = decoder_tied_ ? *encoder_->weights().word : mlm_decoder_weight_;
   backend_.linear(transformed, decoder, &mlm_decoder_bias_, Activation::None, logits);
   return to_host(logits);
 }

@@ -1,18 +1,22 @@
 #pragma once
-// BertModel: a BERT-family encoder (BERT, DistilBERT, RoBERTa: post-LayerNorm, exact GELU or ReLU) with whichever
-// heads the checkpoint holds, its weights resident on one Backend. The tensor names come from the family's
-// Architecture; the forward pass is written once against the Backend interface.
+// BertModel: a BERT-family model for inference (BERT, DistilBERT, RoBERTa) with whichever heads the checkpoint holds,
+// its weights resident on one Backend. The encoder is the shared Encoder (also what BertTrainer trains); the tensor
+// names come from the family's Architecture.
 //
 // Shapes: B sentences, T tokens each (padded), H hidden, A heads, I intermediate, V vocabulary, L labels.
+#include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/backend.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/encoder.h"
 
 namespace bertscope {
 
+// A head's weights, owned by the model.
 struct LinearWeights {
   Tensor weight;  // (out, in)
   Tensor bias;    // (out)
@@ -21,37 +25,6 @@ struct LinearWeights {
 struct LayerNormWeights {
   Tensor gamma;  // (H)
   Tensor beta;   // (H)
-};
-
-struct EncoderLayerWeights {
-  LinearWeights query, key, value;  // (H, H)
-  LinearWeights attention_output;   // (H, H)
-  LayerNormWeights attention_norm;
-  LinearWeights intermediate;  // (I, H)
-  LinearWeights output;        // (H, I)
-  LayerNormWeights output_norm;
-};
-
-// One batch of tokenized, padded sentences.
-struct TokenBatch {
-  int batch = 0;                       // B
-  int seq_len = 0;                     // T
-  std::vector<std::int32_t> ids;       // (B*T)
-  std::vector<std::int32_t> type_ids;  // (B*T) all 0 for models without token types
-  std::vector<std::int32_t> mask;      // (B*T) 1 for real tokens, 0 for padding
-};
-
-// Throws Error when a batch is malformed or holds ids outside the model's tables (the kernels index with them).
-void check_token_batch(const TokenBatch& batch, const ModelConfig& config);
-
-struct EncoderOutput {
-  Tensor hidden;                      // (B*T, H) last layer
-  std::vector<Tensor> attentions;     // per layer (B, A, T, T), when asked for
-  // When asked for: the embedding output and the output of every layer but the last (which is `hidden`).
-  std::vector<Tensor> hidden_states;  // each (B*T, H)
-
-  // Hugging Face's hidden_states[i]: 0 = embeddings, i = output of layer i (1-based).
-  const Tensor& layer_output(size_t i) const { return i < hidden_states.size() ? hidden_states[i] : hidden; }
 };
 
 class BertModel {
@@ -98,18 +71,15 @@ class BertModel {
 
   ModelConfig config_;
   Backend& backend_;
-  Tensor word_embeddings_;        // (V, H)
-  Tensor position_embeddings_;    // (max_positions, H)
-  Tensor token_type_embeddings_;  // (type_vocab, H); one row of zeros for families without token types
-  LayerNormWeights embedding_norm_;
-  std::vector<EncoderLayerWeights> layers_;
+  std::deque<Tensor> encoder_weights_;  // every encoder tensor (a deque: the Encoder keeps pointers into it)
+  std::unique_ptr<Encoder> encoder_;
 
   bool has_pooler_ = false, has_mlm_ = false, has_nsp_ = false, has_qa_ = false, decoder_tied_ = false;
   int num_labels_ = 0, num_token_labels_ = 0;
   LinearWeights pooler_;           // (H, H) the sequence head's dense layer (BERT's pooler, shared with NSP)
   LinearWeights mlm_transform_;    // (H, H)
   LayerNormWeights mlm_norm_;
-  Tensor mlm_decoder_weight_;      // (V, H), empty when tied to word_embeddings_
+  Tensor mlm_decoder_weight_;      // (V, H), empty when tied to the word embeddings
   Tensor mlm_decoder_bias_;        // (V)
   LinearWeights nsp_;              // (2, H)
   LinearWeights classifier_;       // (L, H)

@@ -71,6 +71,12 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& s
   }
   if (c.max_tokens() < 3)
     throw Error(source + ": max_position_embeddings " + std::to_string(c.max_position_embeddings) + " leaves no room for a sentence");
+  if (!f.classifier_dropout.empty() && j.contains(f.classifier_dropout) && !j[f.classifier_dropout].is_null()) {
+    const auto& v = j[f.classifier_dropout];
+    if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() < 1))
+      throw Error(source + ": " + f.classifier_dropout + " must be a number in [0, 1), got " + describe_json(v));
+    c.classifier_dropout = v.get<float>();
+  }
   if (j.contains(f.activation)) {
     if (!j[f.activation].is_string()) throw Error(source + ": " + f.activation + " must be a string");
     c.hidden_act = j[f.activation].get<std::string>();

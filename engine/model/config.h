@@ -4,6 +4,7 @@
 // whatever bertscope writes back keeps the fields it does not use.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct ModelConfig {
   float layer_norm_eps = 1e-12f;
   int pad_token_id = 0;
   std::string hidden_act = "gelu";  // "gelu" (exact erf) or "relu"
+  // Fine-tuning: the sequence head's dropout when config.json sets one (DistilBERT's seq_classif_dropout 0.2).
+  std::optional<float> classifier_dropout;
   std::vector<std::string> architectures;
   std::map<int, std::string> id2label;  // empty when config.json has none
   nlohmann::json raw = nlohmann::json::object();

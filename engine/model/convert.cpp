@@ -4,23 +4,23 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "core/json_io.h"
 #include "core/safe_files.h"
 #include "model/checkpoint.h"
 #include "model/model_folder.h"
+#include "model/pretrained.h"
 
 namespace fs = std::filesystem;
 
 namespace bertscope {
 
 void convert_model(const fs::path& in, const fs::path& out, StDType dtype) {
+  const Pretrained model = open_pretrained(in);  // a model bertscope runs: its config and tokenizer check out
   const auto all = Checkpoint(in).read_all();
   std::vector<StWriteTensor> tensors;
   for (const auto& [name, tensor] : all) tensors.push_back({name, tensor.shape, tensor.values});
   StagedFolder folder(out);  // refuses a folder of the user's that is not a model
   write_safetensors(folder.path() / "model.safetensors", tensors, dtype, {{"format", "pt"}});
-  nlohmann::json config = read_json_file(in / "config.json");
-  write_file_atomically(folder.path() / "config.json", config.dump(2) + "\n");
+  write_file_atomically(folder.path() / "config.json", model.config.raw.dump(2) + "\n");
   copy_tokenizer_files(in, folder.path());
   folder.commit();
 }

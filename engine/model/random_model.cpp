@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/safe_files.h"
 #include "model/config.h"
+#include "model/encoder.h"
 #include "model/safetensors.h"
+#include "text/vocab_file.h"
 
 namespace fs = std::filesystem;
 
@@ -35,10 +37,8 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   if (spec.layers < 1 || spec.hidden < 1 || spec.heads < 1 || spec.intermediate < 1 || spec.max_positions < 1)
     throw Error("a model needs at least one layer, head, hidden unit, feed-forward unit and position");
   if (spec.hidden % spec.heads) throw Error("the hidden size must be a multiple of the number of heads");
-  std::ifstream vocab_in(spec.vocab_file);
-  if (!vocab_in) throw Error(spec.vocab_file.string() + ": cannot read the vocabulary for the model");
-  int vocab_size = 0;
-  for (std::string line; std::getline(vocab_in, line);) ++vocab_size;
+  // Read with its bounds (entries, entry length, file size): the embedding table is sized from this count.
+  const int vocab_size = static_cast<int>(read_vocab_txt(spec.vocab_file).size());
 
   ModelConfig c;
   c.vocab_size = vocab_size;
@@ -62,34 +62,30 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
     shapes.emplace_back(name, std::move(shape));
     data.push_back(std::move(v));
   };
-  const int H = spec.hidden, I = spec.intermediate;
+  const int H = spec.hidden;
+  const TensorNames& names = c.architecture().names;
   auto linear = [&](const std::string& p, int out, int in) { add(p + ".weight", {out, in}); add(p + ".bias", {out}, 0.0f); };
   auto norm = [&](const std::string& p) { add(p + ".weight", {H}, 1.0f); add(p + ".bias", {H}, 0.0f); };
-  add("bert.embeddings.word_embeddings.weight", {vocab_size, H});
-  add("bert.embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
-  if (spec.sinusoidal_positions) fill_sinusoidal(data.back(), c.max_position_embeddings, H, spec.init_std);
-  add("bert.embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
-  norm("bert.embeddings.LayerNorm");
-  for (int l = 0; l < spec.layers; ++l) {
-    const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
-    linear(p + "attention.self.query", H, H);
-    linear(p + "attention.self.key", H, H);
-    linear(p + "attention.self.value", H, H);
-    linear(p + "attention.output.dense", H, H);
-    norm(p + "attention.output.LayerNorm");
-    linear(p + "intermediate.dense", I, H);
-    linear(p + "output.dense", H, I);
-    norm(p + "output.LayerNorm");
+  for (const EncoderTensorSpec& t : encoder_tensor_specs(c)) {
+    switch (t.kind) {
+      case ParamKind::Table:
+      case ParamKind::Weight: add(t.name, t.shape); break;
+      case ParamKind::NormWeight: add(t.name, t.shape, 1.0f); break;
+      case ParamKind::Bias:
+      case ParamKind::NormBias: add(t.name, t.shape, 0.0f); break;
+    }
+    if (spec.sinusoidal_positions && t.name == names.encoder(names.position))
+      fill_sinusoidal(data.back(), c.max_position_embeddings, H, spec.init_std);
   }
   if (!spec.labels.empty()) {
-    linear("bert.pooler.dense", H, H);
-    linear("classifier", static_cast<int>(spec.labels.size()), H);
+    linear(names.sequence_dense, H, H);
+    linear(names.sequence_out, static_cast<int>(spec.labels.size()), H);
   } else if (spec.question_answering) {
-    linear("qa_outputs", 2, H);
+    linear(names.question_answering, 2, H);
   } else {  // masked LM, decoder tied to the word embeddings
-    linear("cls.predictions.transform.dense", H, H);
-    norm("cls.predictions.transform.LayerNorm");
-    add("cls.predictions.bias", {vocab_size}, 0.0f);
+    linear(names.mlm_transform, H, H);
+    norm(names.mlm_norm);
+    add(names.mlm_bias, {vocab_size}, 0.0f);
   }
 
   StagedFolder staged(folder);  // refuses a folder of the user's that is not a model

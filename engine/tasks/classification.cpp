@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "tasks/attention_maps.h"
 #include "tasks/tasks.h"
 
 namespace bertscope {
@@ -54,16 +55,13 @@ NspResult next_sentence(BertModel& model, const Tokenizer& tokenizer, std::strin
 
 AttentionResult attention(BertModel& model, const Tokenizer& tokenizer, std::string_view text,
                           std::optional<std::string_view> text_pair) {
+  AttentionMaps maps(model, tokenizer, text, text_pair);  // every layer and head, checked for NaN
   AttentionResult r;
-  r.encoding = tokenizer.encode(text, text_pair);
-  EncoderOutput out = model.encode(single_batch(r.encoding), /*keep_attentions=*/true);
-  r.layers = model.config().num_hidden_layers;
-  r.heads = model.config().num_attention_heads;
-  r.tokens = static_cast<int>(r.encoding.size());
-  for (const Tensor& probs : out.attentions) {
-    r.maps.push_back(model.to_host(probs));  // (1, A, T, T)
-    check_finite(r.maps.back().data(), r.maps.back().size());
-  }
+  r.encoding = maps.encoding();
+  r.layers = static_cast<int>(maps.layers().size());
+  r.heads = static_cast<int>(maps.heads().size());
+  r.tokens = maps.tokens();
+  for (size_t l = 0; l < maps.layers().size(); ++l) r.maps.push_back(maps.take_layer(l));  // (A, T, T)
   return r;
 }
 

@@ -18,6 +18,9 @@ std::vector<double> softmax(const float* logits, size_t n) {
   std::vector<double> p(n);
   double max = -INFINITY;
   for (size_t i = 0; i < n; ++i) max = std::max(max, static_cast<double>(logits[i]));
+  if (n > 0 && max == -INFINITY)  // every value masked out (or -inf): exp(-inf - -inf) would be NaN probabilities
+    throw Error("the model produces only -infinity scores: a weight in its checkpoint is -Inf or overflows; its "
+                "outputs would be meaningless");
   double sum = 0;
   for (size_t i = 0; i < n; ++i) sum += (p[i] = std::exp(logits[i] - max));
   for (auto& v : p) v /= sum;

@@ -63,19 +63,10 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
   constexpr size_t windows_per_batch = 8;
   for (size_t first = 0; first < result.windows.size(); first += windows_per_batch) {
     const size_t last = std::min(result.windows.size(), first + windows_per_batch);
-    TokenBatch batch;
-    batch.batch = static_cast<int>(last - first);
-    for (size_t wi = first; wi < last; ++wi) batch.seq_len = std::max(batch.seq_len, static_cast<int>(result.windows[wi].encoding.size()));
+    std::vector<const Encoding*> group;
+    for (size_t wi = first; wi < last; ++wi) group.push_back(&result.windows[wi].encoding);
+    const TokenBatch batch = tokenizer.pad_batch(group);
     const int T = batch.seq_len;
-    for (size_t wi = first; wi < last; ++wi) {
-      auto ids = result.windows[wi].encoding.ids(), types = result.windows[wi].encoding.type_ids();
-      for (int i = 0; i < T; ++i) {
-        const bool real = i < static_cast<int>(ids.size());
-        batch.ids.push_back(real ? ids[i] : tokenizer.pad_id());
-        batch.type_ids.push_back(real ? types[i] : 0);
-        batch.mask.push_back(real ? 1 : 0);
-      }
-    }
     EncoderOutput out = model.encode(batch);
     const std::vector<float> logits = model.qa_logits(out.hidden);  // (windows in group * T, 2)
     for (size_t wi = first; wi < last; ++wi) {

@@ -1,6 +1,7 @@
 #pragma once
 // The tasks a user runs, with Hugging Face pipeline semantics: fill-mask, question answering, sequence and token
 // classification, next-sentence prediction, and attention inspection. Each takes a loaded model and its tokenizer.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,6 +98,62 @@ struct TokenClassifyResult {
 };
 
 TokenClassifyResult classify_tokens(BertModel& model, const Tokenizer& tokenizer, std::string_view text);
+
+// ---- named entities: Hugging Face's TokenClassificationPipeline with an aggregation strategy ----
+enum class Aggregation { None, Simple, First, Average, Max };
+// "none", "simple", "first", "average", "max" (any case); nullopt for anything else.
+std::optional<Aggregation> parse_aggregation(std::string_view name);
+std::string aggregation_name(Aggregation a);
+
+struct EntityOptions {
+  Aggregation aggregation = Aggregation::None;
+  std::vector<std::string> ignore_labels = {"O"};
+  // Texts longer than the model takes go in windows sharing this many tokens (capped at half a window), and
+  // entities found twice in the shared part are merged as the pipeline does with `stride`.
+  int stride = 128;
+};
+
+struct Entity {
+  std::string label;       // Hugging Face's "entity" ("B-PER") for none, "entity_group" ("PER") for the others
+  double score = 0;
+  int index = -1;          // none: the token's index in its window's encoding ([CLS] is 0); -1 for groups
+  std::string word;        // the tokens back as text (convert_tokens_to_string)
+  int start = 0, end = 0;  // code-point offsets into the text
+  std::vector<int> tokens; // indices into EntityResult::tokens that the entity covers
+};
+
+struct EntityResult {
+  std::vector<Entity> entities;
+  std::vector<TokenLabel> tokens;  // every token of the text (no special tokens), each from its best-centred window
+  int windows = 0;
+};
+
+EntityResult recognize_entities(BertModel& model, const Tokenizer& tokenizer, std::string_view text,
+                                const EntityOptions& options = {});
+
+// The pipeline's steps after the model, for one window: what recognize_entities does with each window's tokens.
+struct PreEntity {
+  std::string word;                   // the vocabulary entry, or the text itself for an unknown token
+  std::vector<double> scores;         // softmax over the labels
+  int start = 0, end = 0;
+  int index = 0;                      // in the window's encoding
+  bool is_subword = false;
+  int token = 0;                      // in EntityResult::tokens
+};
+// Word aggregation (first / average / max), then B-/I- grouping (all but none), as the pipeline's aggregate().
+std::vector<Entity> aggregate_entities(const std::vector<PreEntity>& pre, Aggregation aggregation,
+                                       const std::map<int, std::string>& id2label, const Tokenizer& tokenizer);
+// Of entities whose spans overlap (from neighbouring windows), keep the longest, then the best scored.
+std::vector<Entity> merge_overlapping_entities(std::vector<Entity> entities);
+
+// ---- word-level tags (training data for token classification is tagged by word) ----
+// Hugging Face's is_split_into_words tokenization: each word tokenized on its own (RoBERTa's with the space before it
+// that add_prefix_space gives), every piece carrying its word's index in Token::word, truncated to max_length.
+Encoding encode_words(const Tokenizer& tokenizer, const std::vector<std::string>& words, int max_length = 0);
+// One tag per word, read from its first piece as run_ner does; "" for a word truncation cut (or that has no piece).
+std::vector<std::vector<std::string>> predict_word_tags(BertModel& model, const Tokenizer& tokenizer,
+                                                         const std::vector<std::vector<std::string>>& sentences,
+                                                         int max_length = 0);
 
 // ---- attention ----
 struct AttentionResult {

@@ -12,194 +12,23 @@
 
 #include "core/error.h"
 #include "core/json_io.h"
+#include "text/byte_level.h"
 #include "text/unicode.h"
 
 namespace fs = std::filesystem;
 
 namespace bertscope {
 
-// ---------------------------------------------------------------------------------------------------------------
-// Character classes of GPT-2's pattern and of Hugging Face's added-token matching.
+using namespace byte_level;
+
 namespace {
-
-utf8proc_category_t category(char32_t c) { return utf8proc_category(static_cast<utf8proc_int32_t>(c)); }
-
-// Unicode's White_Space property: what \s means to the Rust regex crate and Oniguruma (Hugging Face's two engines),
-// and Rust's char::is_whitespace. (JavaScript's \s differs: it has U+FEFF and lacks U+0085.)
-bool is_white_space(char32_t c) {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) ||
-         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-bool is_letter(char32_t c) {  // \p{L}
-  switch (category(c)) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO: return true;
-    default: return false;
-  }
-}
-
-bool is_number(char32_t c) {  // \p{N}
-  switch (category(c)) {
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO: return true;
-    default: return false;
-  }
-}
-
-// \w of the Rust regex crate (Alphabetic, marks, decimal digits, connector punctuation, joiners), for single_word
-// added tokens. Alphabetic is approximated by letters and letter numbers (it also has a few symbols, such as Ⓐ).
-bool is_word_char(char32_t c) {
-  switch (category(c)) {
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_PC: return true;
-    default: return is_letter(c) || c == 0x200C || c == 0x200D;
-  }
-}
-
-enum class Kind { Space, Letter, Number, Other };
-Kind kind(char32_t c) {
-  if (is_white_space(c)) return Kind::Space;
-  if (is_letter(c)) return Kind::Letter;
-  if (is_number(c)) return Kind::Number;
-  return Kind::Other;
-}
-
-// The end of GPT-2's match starting at s[i] (never empty; the alternatives cover every character, so matches tile
-// the text): 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+, tried in that order.
-size_t gpt2_match_end(std::u32string_view s, size_t i) {
-  const size_t n = s.size();
-  if (s[i] == U'\'' && i + 1 < n) {
-    const char32_t a = s[i + 1];
-    if (a == U's' || a == U't' || a == U'm' || a == U'd') return i + 2;
-    if (i + 2 < n) {
-      const char32_t b = s[i + 2];
-      if ((a == U'r' && b == U'e') || (a == U'v' && b == U'e') || (a == U'l' && b == U'l')) return i + 3;
-    }
-  }
-  // " ?X+" for X in letters, numbers, others: the optional space is taken only when an X follows it.
-  for (Kind k : {Kind::Letter, Kind::Number, Kind::Other}) {
-    size_t j = i;
-    if (s[j] == U' ' && j + 1 < n && kind(s[j + 1]) == k) ++j;
-    if (kind(s[j]) != k) continue;
-    while (j < n && kind(s[j]) == k) ++j;
-    return j;
-  }
-  // Whitespace: \s+(?!\S) takes the run but leaves its last character to the word that follows (" world"); a run of
-  // one before a non-space, or a run that ends the text, is taken whole (by \s+ or by the lookahead at the end).
-  size_t j = i;
-  while (j < n && is_white_space(s[j])) ++j;
-  if (j < n && j - i >= 2) return j - 1;
-  return j;
-}
-
-// GPT-2's byte <-> character map: printable Latin-1 bytes stand for themselves, the other 68 bytes (controls, space,
-// 0x7F-0xA0, 0xAD) take code points 256, 257, ... in byte order. The space (0x20) becomes U+0120 "Ġ".
-struct ByteMap {
-  std::array<char32_t, 256> to_char{};
-  std::array<std::string, 256> to_utf8;  // to_char as UTF-8
-  std::array<std::int16_t, 512> to_byte{};  // by code point (all are below 512), -1 for none
-
-  ByteMap() {
-    to_byte.fill(-1);
-    char32_t next = 256;
-    for (int b = 0; b < 256; ++b) {
-      const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      to_char[b] = printable ? static_cast<char32_t>(b) : next++;
-      to_byte[to_char[b]] = static_cast<std::int16_t>(b);
-      unicode::append_utf8(to_utf8[b], to_char[b]);
-    }
-  }
-  int byte_of(char32_t c) const { return c < 512 ? to_byte[c] : -1; }
-};
-
-const ByteMap& byte_map() {
-  static const ByteMap map;
-  return map;
-}
-
-// UTF-8 decoding that replaces each maximal invalid subsequence by one U+FFFD, as Rust's String::from_utf8_lossy
-// and Python's bytes.decode(errors="replace") do (a truncated 4-byte sequence is one U+FFFD, not three).
-std::string lossy_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(in[k]); };
-  size_t i = 0;
-  while (i < in.size()) {
-    const unsigned char b = byte(i);
-    size_t need = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (b < 0x80) {
-      out += static_cast<char>(b);
-      ++i;
-      continue;
-    } else if (b >= 0xC2 && b <= 0xDF) {
-      need = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      need = 2;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;  // no surrogates
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      need = 3;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
-    size_t k = 1;
-    for (; k <= need && i + k < in.size(); ++k) {
-      const unsigned char c = byte(i + k);
-      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) break;
-    }
-    if (k == need + 1) {
-      out.append(in.substr(i, k));
-    } else {
-      out += "\xEF\xBF\xBD";
-    }
-    i += k;
-  }
-  return out;
-}
-
-// transformers' clean_up_tokenization: the spaces decode() leaves before punctuation and English contractions.
-void clean_up_tokenization(std::string& text) {
-  static const std::pair<std::string_view, std::string_view> fixes[] = {
-      {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"},
-      {" 've", "'ve"}, {" 're", "'re"}};
-  for (const auto& [from, to] : fixes) {  // each a left-to-right, non-overlapping replace, as Python's str.replace
-    std::string out;
-    size_t pos = 0;
-    for (size_t hit = text.find(from); hit != std::string::npos; hit = text.find(from, pos)) {
-      out.append(text, pos, hit - pos);
-      out += to;
-      pos = hit + from.size();
-    }
-    out.append(text, pos);
-    text = std::move(out);
-  }
-}
 
 std::uint64_t pair_key(std::int32_t a, std::int32_t b) {
   return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
 }
 
-std::string quote_token(std::string_view s) {  // for messages: at most 40 bytes, valid UTF-8
-  std::string t = lossy_utf8(s.substr(0, 40));
-  return "'" + t + (s.size() > 40 ? "...'" : "'");
-}
-
 }  // namespace
+
 
 // ---------------------------------------------------------------------------------------------------------------
 // The word cache (Hugging Face's: words under 256 bytes, at most 10,000 of them, never evicted).
@@ -211,7 +40,7 @@ struct ByteLevelBpe::Cache {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Construction.
+// Construction. (Reading a folder is in byte_level_bpe_load.cpp.)
 
 ByteLevelBpe::ByteLevelBpe(std::vector<std::string> vocab, const std::vector<Merge>& merges,
                            std::vector<AddedToken> added, ByteLevelBpeOptions options, ByteLevelBpeRoles roles,
@@ -546,21 +375,6 @@ std::vector<Token> ByteLevelBpe::tokenize(std::string_view text_utf8, int sequen
   return out;
 }
 
-Encoding ByteLevelBpe::encode(std::string_view text, std::optional<std::string_view> text_pair, int max_length) const {
-  if (max_length <= 0) max_length = options_.model_max_length;
-  std::vector<Token> a = tokenize(text, 0);
-  std::vector<Token> b;
-  if (text_pair) b = tokenize(*text_pair, 1);
-  const int specials = special_tokens_added(text_pair.has_value());
-  if (max_length < specials)
-    throw Error("max_length " + std::to_string(max_length) + " is too small: RoBERTa adds " + std::to_string(specials) +
-                " tokens");
-  const int truncated = truncate_longest_first(a, text_pair ? &b : nullptr, static_cast<size_t>(max_length - specials));
-  Encoding enc = with_special_tokens(std::move(a), text_pair ? &b : nullptr);
-  enc.truncated_tokens = truncated;
-  return enc;
-}
-
 Encoding ByteLevelBpe::with_special_tokens(std::vector<Token> a, const std::vector<Token>* second) const {
   Encoding enc;
   auto added = [&](std::int32_t id) {
@@ -619,6 +433,12 @@ std::string ByteLevelBpe::decode(const std::vector<std::int32_t>& ids, bool skip
   return text;
 }
 
+std::string ByteLevelBpe::tokens_to_string(const std::vector<std::string>& tokens) const {
+  std::string joined;
+  for (const std::string& t : tokens) joined += t;
+  return lossy_utf8(from_byte_level(joined));
+}
+
 std::string ByteLevelBpe::readable(std::int32_t id) const {
   if (id < 0 || static_cast<size_t>(id) >= vocab_.size()) return {};
   return lossy_utf8(from_byte_level(vocab_[id]));
@@ -643,338 +463,6 @@ std::optional<std::int32_t> ByteLevelBpe::find(std::string_view token) const {
 
 bool ByteLevelBpe::is_special(std::int32_t id) const {
   return id >= 0 && static_cast<size_t>(id) < special_.size() && special_[id];
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Loading a model folder.
-
-namespace {
-
-// obj[key], or null when obj is not an object or has no such key.
-const nlohmann::json& member(const nlohmann::json& obj, const char* key) {
-  static const nlohmann::json null;
-  if (!obj.is_object()) return null;
-  const auto it = obj.find(key);
-  return it == obj.end() ? null : *it;
-}
-
-std::optional<bool> boolean(const nlohmann::json& obj, const char* key, const std::string& file) {
-  const auto& v = member(obj, key);
-  if (v.is_null()) return std::nullopt;
-  if (!v.is_boolean()) throw Error(file + ": " + key + " should be true or false, not " + describe_json(v));
-  return v.get<bool>();
-}
-
-std::int32_t vocab_id(const nlohmann::json& v, const std::string& token, const std::string& file) {
-  if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() >= (1LL << 28))
-    throw Error(file + ": the id of " + quote_token(token) + " is " + describe_json(v) + ", not an id from 0 to 2^28");
-  return static_cast<std::int32_t>(v.get<long long>());
-}
-
-// {"token": id, ...} (vocab.json, or tokenizer.json's model.vocab) as id -> token.
-std::vector<std::string> read_vocab(const nlohmann::json& j, const std::string& file) {
-  if (!j.is_object() || j.empty()) throw Error(file + ": the vocabulary should be a non-empty {\"token\": id} object");
-  std::vector<std::pair<std::int32_t, std::string>> entries;
-  for (const auto& [token, id] : j.items()) {
-    if (token.empty()) throw Error(file + ": the vocabulary has an empty token");
-    entries.emplace_back(vocab_id(id, token, file), token);
-  }
-  std::vector<std::string> vocab(entries.size());
-  for (auto& [id, token] : entries) {
-    if (static_cast<size_t>(id) >= vocab.size())
-      throw Error(file + ": id " + std::to_string(id) + " of " + quote_token(token) + " is outside 0.." +
-                  std::to_string(vocab.size() - 1) + " (ids must number the entries)");
-    if (!vocab[id].empty())
-      throw Error(file + ": id " + std::to_string(id) + " is both " + quote_token(vocab[id]) + " and " +
-                  quote_token(token));
-    vocab[id] = std::move(token);
-  }
-  return vocab;
-}
-
-// One merge written as "left right" (merges.txt, or tokenizer.json before tokenizers 0.20), split as Hugging Face
-// does: at single spaces, into exactly two parts.
-std::optional<ByteLevelBpe::Merge> parse_merge_line(std::string_view line) {
-  const size_t space = line.find(' ');
-  if (space == std::string_view::npos || space == 0 || space + 1 >= line.size()) return std::nullopt;
-  if (line.find(' ', space + 1) != std::string_view::npos) return std::nullopt;
-  return ByteLevelBpe::Merge{std::string(line.substr(0, space)), std::string(line.substr(space + 1))};
-}
-
-std::vector<ByteLevelBpe::Merge> read_merges_txt(const fs::path& path) {
-  constexpr std::uintmax_t kMaxBytes = 64u << 20;
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw Error(path.string() + ": cannot open (" + ec.message() + ")");
-  if (size > kMaxBytes)
-    throw Error(path.string() + ": " + std::to_string(size) + " bytes, more than a merges file may have");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open");
-  std::vector<ByteLevelBpe::Merge> merges;
-  std::string line;
-  for (size_t number = 1; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // written on Windows
-    if (line.empty()) continue;                                  // the final newline, or a blank line
-    if (line.rfind("#version", 0) == 0) continue;                // "#version: 0.2", as Hugging Face skips it
-    auto merge = parse_merge_line(line);
-    if (!merge)
-      throw Error(path.string() + " line " + std::to_string(number) + ": " + quote_token(line) +
-                  " is not two tokens separated by one space");
-    merges.push_back(std::move(*merge));
-  }
-  return merges;
-}
-
-std::vector<ByteLevelBpe::Merge> read_json_merges(const nlohmann::json& j, const std::string& file) {
-  if (!j.is_array()) throw Error(file + ": model.merges should be an array, not " + describe_json(j));
-  std::vector<ByteLevelBpe::Merge> merges;
-  merges.reserve(j.size());
-  for (size_t i = 0; i < j.size(); ++i) {
-    const auto& m = j[i];
-    std::optional<ByteLevelBpe::Merge> merge;
-    if (m.is_string()) merge = parse_merge_line(m.get<std::string>());
-    else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
-      merge = ByteLevelBpe::Merge{m[0].get<std::string>(), m[1].get<std::string>()};
-    if (!merge || merge->first.empty() || merge->second.empty())
-      throw Error(file + ": model.merges[" + std::to_string(i) + "] is " + describe_json(m) +
-                  ", not \"left right\" or [\"left\", \"right\"]");
-    merges.push_back(std::move(*merge));
-  }
-  return merges;
-}
-
-AddedToken read_added_token(const nlohmann::json& t, const std::string& where, const std::string& file) {
-  const auto& content = member(t, "content");
-  if (!content.is_string()) throw Error(file + ": " + where + " has no \"content\" string");
-  AddedToken a;
-  a.content = content.get<std::string>();
-  if (const auto& id = member(t, "id"); !id.is_null()) a.id = vocab_id(id, a.content, file);
-  // tokenizers' AddedToken defaults: not special, normalized, no stripping.
-  a.special = boolean(t, "special", file).value_or(false);
-  a.lstrip = boolean(t, "lstrip", file).value_or(false);
-  a.rstrip = boolean(t, "rstrip", file).value_or(false);
-  a.single_word = boolean(t, "single_word", file).value_or(false);
-  a.normalized = boolean(t, "normalized", file).value_or(true);
-  return a;
-}
-
-// What tokenizer_config.json and special_tokens_map.json say (the second wins, as in transformers).
-struct FolderConfig {
-  ByteLevelBpeRoles roles;
-  std::array<bool, 5> named{};         // roles a file names (a missing one is then an error, not "none")
-  std::array<std::string, 5> named_in;  // which file
-  std::vector<AddedToken> role_tokens;  // roles given as objects, with their flags
-  std::vector<AddedToken> added_tokens_decoder;
-  std::optional<bool> add_prefix_space, trim_offsets, clean_up;
-  std::optional<double> model_max_length;
-  bool has_tokenizer_config = false;
-};
-
-constexpr const char* kRoleKeys[5] = {"cls_token", "sep_token", "pad_token", "unk_token", "mask_token"};
-
-std::string* role_slot(ByteLevelBpeRoles& roles, int i) {
-  std::string* slots[5] = {&roles.cls, &roles.sep, &roles.pad, &roles.unk, &roles.mask};
-  return slots[i];
-}
-
-void read_roles(const nlohmann::json& j, const std::string& file, FolderConfig& config) {
-  for (int i = 0; i < 5; ++i) {
-    const auto it = j.find(kRoleKeys[i]);
-    if (it == j.end()) continue;
-    const nlohmann::json& v = *it;
-    std::string name;
-    if (v.is_null()) {
-      name.clear();  // the model has none
-    } else if (v.is_string()) {
-      name = v.get<std::string>();
-    } else if (v.is_object()) {  // a serialised AddedToken: {"content": "<mask>", "lstrip": true, ...}
-      AddedToken a = read_added_token(v, kRoleKeys[i], file);
-      a.special = true;
-      name = a.content;
-      config.role_tokens.push_back(a);
-    } else {
-      throw Error(file + ": " + kRoleKeys[i] + " should be a string or an object, not " + describe_json(v));
-    }
-    *role_slot(config.roles, i) = name;
-    config.named[i] = !name.empty();
-    config.named_in[i] = file;
-  }
-}
-
-FolderConfig read_folder_config(const fs::path& folder) {
-  FolderConfig config;
-  const fs::path tokenizer_config = folder / "tokenizer_config.json", map = folder / "special_tokens_map.json";
-  if (fs::exists(tokenizer_config)) {
-    config.has_tokenizer_config = true;
-    const std::string file = tokenizer_config.string();
-    const nlohmann::json c = read_json_file(tokenizer_config);
-    if (!c.is_object()) throw Error(file + ": should be a JSON object");
-    read_roles(c, file, config);
-    config.add_prefix_space = boolean(c, "add_prefix_space", file);
-    config.trim_offsets = boolean(c, "trim_offsets", file);
-    config.clean_up = boolean(c, "clean_up_tokenization_spaces", file);
-    if (const auto& m = member(c, "model_max_length"); m.is_number()) config.model_max_length = m.get<double>();
-    if (const auto& d = member(c, "added_tokens_decoder"); !d.is_null()) {
-      if (!d.is_object()) throw Error(file + ": added_tokens_decoder should be an {\"id\": token} object");
-      for (const auto& [key, t] : d.items()) {
-        AddedToken a = read_added_token(t, "added_tokens_decoder[\"" + key + "\"]", file);
-        try {
-          size_t used = 0;
-          const long long id = std::stoll(key, &used);
-          if (used != key.size() || id < 0 || id >= (1LL << 28)) throw std::invalid_argument(key);
-          a.id = static_cast<std::int32_t>(id);
-        } catch (const std::exception&) {
-          throw Error(file + ": added_tokens_decoder key " + quote_token(key) + " is not an id");
-        }
-        config.added_tokens_decoder.push_back(a);
-      }
-    }
-  }
-  if (fs::exists(map)) {
-    const nlohmann::json m = read_json_file(map);
-    if (!m.is_object()) throw Error(map.string() + ": should be a JSON object");
-    read_roles(m, map.string(), config);
-  }
-  return config;
-}
-
-struct ModelFiles {  // what tokenizer.json or vocab.json + merges.txt give
-  std::vector<std::string> vocab;
-  std::vector<ByteLevelBpe::Merge> merges;
-  std::vector<AddedToken> added;
-  ByteLevelBpeOptions options;
-  std::optional<std::string> unk_token;
-  bool fuse_unk = false;
-  std::optional<std::pair<std::string, std::int32_t>> cls, sep;  // RobertaProcessing's
-  std::string source;  // the file(s), for messages
-};
-
-std::pair<std::string, std::int32_t> processor_token(const nlohmann::json& p, const char* key,
-                                                     const std::string& file) {
-  const auto& v = member(p, key);
-  if (!v.is_array() || v.size() != 2 || !v[0].is_string())
-    throw Error(file + ": post_processor." + key + " should be [\"token\", id], not " + describe_json(v));
-  return {v[0].get<std::string>(), vocab_id(v[1], v[0].get<std::string>(), file)};
-}
-
-ModelFiles read_tokenizer_json(const fs::path& path) {
-  const std::string file = path.string();
-  const nlohmann::json j = read_json_file(path);
-  ModelFiles m;
-  m.source = file;
-  const auto& model = member(j, "model");
-  const auto& type = member(model, "type");
-  if (type != "BPE")
-    throw Error(file + ": model.type is " + describe_json(type) + "; a RoBERTa (byte-level BPE) tokenizer has \"BPE\"");
-  m.vocab = read_vocab(member(model, "vocab"), file);
-  m.merges = read_json_merges(member(model, "merges"), file);
-  if (const auto& unk = member(model, "unk_token"); unk.is_string()) m.unk_token = unk.get<std::string>();
-  m.fuse_unk = boolean(model, "fuse_unk", file).value_or(false);
-  m.options.ignore_merges = boolean(model, "ignore_merges", file).value_or(false);
-  if (boolean(model, "byte_fallback", file).value_or(false))
-    throw Error(file + ": model.byte_fallback is not supported (a byte-level BPE has every byte already)");
-  if (const auto& d = member(model, "dropout"); !d.is_null() && !(d.is_number() && d.get<double>() == 0))
-    throw Error(file + ": model.dropout " + describe_json(d) + " is not supported (it makes tokenization random)");
-  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
-    if (const auto& v = member(model, key); !v.is_null() && v != "")
-      throw Error(file + ": model." + key + " " + describe_json(v) + " is not supported (RoBERTa has none)");
-  if (const auto& n = member(j, "normalizer"); !n.is_null())
-    throw Error(file + ": normalizer " + describe_json(member(n, "type")) + " is not supported (RoBERTa has none)");
-  const auto& pre = member(j, "pre_tokenizer");
-  if (member(pre, "type") != "ByteLevel")
-    throw Error(file + ": pre_tokenizer is " + describe_json(member(pre, "type")) + "; RoBERTa's is \"ByteLevel\"");
-  m.options.add_prefix_space = boolean(pre, "add_prefix_space", file).value_or(true);  // tokenizers' default
-  m.options.use_regex = boolean(pre, "use_regex", file).value_or(true);
-  const auto& post = member(j, "post_processor");
-  if (member(post, "type") != "RobertaProcessing")
-    throw Error(file + ": post_processor is " + describe_json(member(post, "type")) +
-                "; RoBERTa's is \"RobertaProcessing\"");
-  m.cls = processor_token(post, "cls", file);
-  m.sep = processor_token(post, "sep", file);
-  m.options.trim_offsets = boolean(post, "trim_offsets", file).value_or(true);
-  if (const auto& added = member(j, "added_tokens"); !added.is_null()) {
-    if (!added.is_array()) throw Error(file + ": added_tokens should be an array");
-    for (size_t i = 0; i < added.size(); ++i)
-      m.added.push_back(read_added_token(added[i], "added_tokens[" + std::to_string(i) + "]", file));
-  }
-  return m;
-}
-
-ModelFiles read_vocab_and_merges(const fs::path& folder) {
-  const fs::path vocab = folder / "vocab.json", merges = folder / "merges.txt";
-  ModelFiles m;
-  m.source = vocab.string() + " + " + merges.string();
-  m.vocab = read_vocab(read_json_file(vocab), vocab.string());
-  m.merges = read_merges_txt(merges);
-  // transformers converts these with RobertaConverter: no unk_token in the BPE model, trim_offsets on.
-  return m;
-}
-
-}  // namespace
-
-ByteLevelBpe ByteLevelBpe::load(const fs::path& folder, int max_tokens) {
-  if (max_tokens <= 0) throw Error("max_tokens " + std::to_string(max_tokens) + " is not a length");
-  const fs::path tok_json = folder / "tokenizer.json";
-  ModelFiles m;
-  if (fs::exists(tok_json)) {
-    m = read_tokenizer_json(tok_json);
-  } else if (fs::exists(folder / "vocab.json") && fs::exists(folder / "merges.txt")) {
-    m = read_vocab_and_merges(folder);
-  } else {
-    throw Error(folder.string() + ": no tokenizer.json, nor vocab.json with merges.txt (a RoBERTa tokenizer)");
-  }
-  FolderConfig config = read_folder_config(folder);
-  // transformers' RobertaTokenizerFast imposes its own add_prefix_space (default false) and trim_offsets (default
-  // true) on tokenizer.json's whenever it loads a folder, and a folder with tokenizer_config.json is one it loads.
-  if (config.has_tokenizer_config) {
-    m.options.add_prefix_space = config.add_prefix_space.value_or(false);
-    m.options.trim_offsets = config.trim_offsets.value_or(true);
-  }
-  m.options.clean_up_tokenization_spaces = config.clean_up.value_or(true);
-  m.options.model_max_length = max_tokens;
-  if (config.model_max_length && *config.model_max_length > 0 && *config.model_max_length < max_tokens)
-    m.options.model_max_length = static_cast<int>(*config.model_max_length);  // 1e30 means "no limit": ignored
-  if (m.cls) config.roles.cls = m.cls->first;
-  if (m.sep) config.roles.sep = m.sep->first;
-
-  // The vocabulary as the model has it (the added tokens come on top of it in the constructor).
-  std::unordered_map<std::string, std::int32_t> ids;
-  for (size_t i = 0; i < m.vocab.size(); ++i) ids.emplace(m.vocab[i], static_cast<std::int32_t>(i));
-  auto known = [&](const std::string& t) {
-    return ids.count(t) > 0 || std::any_of(m.added.begin(), m.added.end(), [&](auto& a) { return a.content == t; });
-  };
-  for (const auto& t : config.added_tokens_decoder)
-    if (!known(t.content)) m.added.push_back(t);
-  // The role tokens are special added tokens whether or not the file lists them (transformers adds them);
-  // RoBERTa's <mask> takes the space before it. One a config file names must exist.
-  for (int i = 0; i < 5; ++i) {
-    const std::string& name = *role_slot(config.roles, i);
-    if (name.empty()) continue;
-    if (!known(name)) {
-      if (config.named[i])
-        throw Error(config.named_in[i] + ": " + kRoleKeys[i] + " " + quote_token(name) + " is not in " + m.source);
-      continue;  // a default name the model does not have: no such token
-    }
-    if (std::any_of(m.added.begin(), m.added.end(), [&](auto& a) { return a.content == name; })) continue;
-    AddedToken a;
-    a.content = name;
-    a.lstrip = i == 4;
-    a.normalized = false;
-    for (const auto& r : config.role_tokens)
-      if (r.content == name) a = r;
-    m.added.push_back(a);
-  }
-  try {
-    ByteLevelBpe bpe(std::move(m.vocab), m.merges, std::move(m.added), m.options, config.roles, m.unk_token,
-                     m.fuse_unk);
-    for (const auto* p : {&m.cls, &m.sep})
-      if (*p && bpe.find((*p)->first) != (*p)->second)
-        throw Error("the post_processor gives " + quote_token((*p)->first) + " id " + std::to_string((*p)->second) +
-                    " but the vocabulary " + std::to_string(bpe.find((*p)->first).value_or(-1)));
-    return bpe;
-  } catch (const Error& e) {
-    throw Error(m.source + ": " + e.what());
-  }
 }
 
 }  // namespace bertscope

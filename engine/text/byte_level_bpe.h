@@ -77,16 +77,15 @@ class ByteLevelBpe : public Tokenizer {
   // The sentence's tokens without <s>/</s>: added tokens typed in the text, then BPE pieces of each word.
   std::vector<Token> tokenize(std::string_view text, int sequence = 0) const override;
 
-  // <s> text </s> (</s> text_pair </s>), truncated longest first (as Hugging Face's fast tokenizers: both shortened
-  // to halves when both are long) to max_length (0: the model's maximum). Type ids are all 0, as RoBERTa's.
-  Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
-                  int max_length = 0) const override;
-
+  // <s> first </s> (</s> second </s>). Type ids are all 0, as RoBERTa's.
+  Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const override;
+  int special_tokens_added(bool pair) const override { return pair ? 4 : 2; }
+  // The byte-level decoder: the tokens' bytes together, decoded as UTF-8 (invalid bytes become U+FFFD).
+  std::string tokens_to_string(const std::vector<std::string>& tokens) const override;
+  bool marks_continuations() const override { return false; }
   // Hugging Face's decode: byte-level decoding of the tokens' bytes together (a character split over two tokens comes
   // back whole; bytes that are not UTF-8 become U+FFFD), then clean_up_tokenization_spaces when the folder asks for
   // it. Unknown ids are skipped. Hugging Face's own default is skip_special_tokens=false; this one mirrors Tokenizer.
-  Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const override;
-  int special_tokens_added(bool pair) const override { return pair ? 4 : 2; }
   std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const override;
 
   // A token as text for display: its bytes decoded ("Ġworld" -> " world"; part of a character -> U+FFFD).

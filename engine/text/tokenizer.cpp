@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/json_io.h"
 #include "text/unicode.h"
+#include "text/vocab_file.h"
 
 namespace fs = std::filesystem;
 
@@ -54,16 +55,6 @@ void WordPieceTokenizer::add_special_token(const std::string& token) {
 
 namespace {
 
-std::vector<std::string> read_vocab_txt(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open");
-  std::vector<std::string> vocab;
-  std::string line;
-  while (std::getline(in, line)) vocab.push_back(line);  // getline drops only the '\n', like Python's rstrip("\n")
-  if (vocab.empty()) throw Error(path.string() + ": empty vocabulary");
-  return vocab;
-}
-
 // obj[key], or null when obj is not an object or has no such key (nlohmann's const operator[] is undefined then).
 const nlohmann::json& member(const nlohmann::json& obj, const char* key) {
   static const nlohmann::json null;
@@ -86,8 +77,12 @@ WordPieceTokenizer WordPieceTokenizer::load(const fs::path& folder, int max_toke
     const auto& model = member(tokenizer_json, "model");
     if (member(model, "type") != "WordPiece" || !member(model, "vocab").is_object())
       throw Error(tok_json.string() + ": not a WordPiece tokenizer (BERT needs model.type \"WordPiece\" and model.vocab)");
+    if (member(model, "vocab").size() > kMaxVocabEntries)
+      throw Error(tok_json.string() + ": model.vocab has " + std::to_string(member(model, "vocab").size()) +
+                  " entries, more than the " + std::to_string(kMaxVocabEntries) + " a vocabulary may have");
     vocab.resize(member(model, "vocab").size());
     for (const auto& [token, id] : member(model, "vocab").items()) {
+      check_vocab_entry(token, tok_json.string(), "model.vocab");
       if (!id.is_number_integer() || id.get<long long>() < 0 || id.get<size_t>() >= vocab.size())
         throw Error(tok_json.string() + ": vocabulary id of '" + token + "' is out of range");
       vocab[id.get<size_t>()] = token;
@@ -276,17 +271,34 @@ std::vector<Token> WordPieceTokenizer::tokenize(std::string_view text_utf8, int 
   return out;
 }
 
-Encoding WordPieceTokenizer::encode(std::string_view text, std::optional<std::string_view> text_pair, int max_length) const {
-  if (max_length <= 0) max_length = options_.model_max_length;
+Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view> text_pair, int max_length) const {
+  if (max_length <= 0) max_length = model_max_length();
+  const int specials = special_tokens_added(text_pair.has_value());
+  if (max_length < specials)  // equal is allowed, as in tokenizers: the special tokens alone
+    throw Error("max_length " + std::to_string(max_length) + " is too small: the model adds " + std::to_string(specials) +
+                " special tokens");
   std::vector<Token> a = tokenize(text, 0);
   std::vector<Token> b;
   if (text_pair) b = tokenize(*text_pair, 1);
-  const int specials = special_tokens_added(text_pair.has_value());
-  if (max_length < specials + 1) throw Error("max_length " + std::to_string(max_length) + " is too small");
   const int truncated = truncate_longest_first(a, text_pair ? &b : nullptr, static_cast<size_t>(max_length - specials));
   Encoding enc = with_special_tokens(std::move(a), text_pair ? &b : nullptr);
   enc.truncated_tokens = truncated;
   return enc;
+}
+
+TokenBatch Tokenizer::pad_batch(const std::vector<const Encoding*>& encodings) const {
+  TokenBatch b;
+  b.batch = static_cast<int>(encodings.size());
+  for (const Encoding* e : encodings) b.seq_len = std::max(b.seq_len, static_cast<int>(e->size()));
+  const size_t T = static_cast<size_t>(b.seq_len);
+  for (const Encoding* e : encodings)
+    for (size_t t = 0; t < T; ++t) {
+      const bool real = t < e->size();
+      b.ids.push_back(real ? e->tokens[t].id : pad_id());
+      b.type_ids.push_back(real ? e->tokens[t].type_id : 0);
+      b.mask.push_back(real ? 1 : 0);
+    }
+  return b;
 }
 
 int truncate_longest_first(std::vector<Token>& a, std::vector<Token>* b, size_t budget) {
@@ -353,6 +365,23 @@ std::string WordPieceTokenizer::decode(const std::vector<std::int32_t>& ids, boo
   for (const auto& [from, to] : fixes) {
     const std::string f = from, t = to;
     for (size_t pos = out.find(f); pos != std::string::npos; pos = out.find(f, pos + t.size())) out.replace(pos, f.size(), t);
+  }
+  return out;
+}
+
+std::string WordPieceTokenizer::tokens_to_string(const std::vector<std::string>& tokens) const {
+  static const std::pair<std::string_view, std::string_view> fixes[] = {
+      {" .", "."},    {" ?", "?"},     {" !", "!"},     {" ,", ","},          {" ' ", "'"}, {" n't", "n't"},
+      {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+  std::string out;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    std::string piece = tokens[i];
+    if (i > 0) piece = piece.rfind("##", 0) == 0 ? piece.substr(2) : " " + piece;  // the first keeps its "##"
+    for (const auto& [from, to] : fixes) {  // tokenizers cleans each token on its own, before joining
+      for (size_t pos = piece.find(from); pos != std::string::npos; pos = piece.find(from, pos + to.size()))
+        piece.replace(pos, from.size(), to);
+    }
+    out += piece;
   }
   return out;
 }

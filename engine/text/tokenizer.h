@@ -39,6 +39,15 @@ struct Encoding {
   size_t size() const { return tokens.size(); }
 };
 
+// One batch of encodings padded to the same length: what the encoder takes.
+struct TokenBatch {
+  int batch = 0;                       // B
+  int seq_len = 0;                     // T
+  std::vector<std::int32_t> ids;       // (B*T)
+  std::vector<std::int32_t> type_ids;  // (B*T) all 0 for models without token types
+  std::vector<std::int32_t> mask;      // (B*T) 1 for real tokens, 0 for padding
+};
+
 struct TokenizerOptions {
   bool lowercase = true;
   bool strip_accents = true;  // Hugging Face: defaults to the value of lowercase
@@ -54,14 +63,23 @@ class Tokenizer {
   virtual std::vector<Token> tokenize(std::string_view text, int sequence = 0) const = 0;
   // The model's input layout ([CLS] A [SEP] B [SEP]; <s> A </s></s> B </s>), truncated longest first to max_length
   // (0: the model's maximum).
-  virtual Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
-                          int max_length = 0) const = 0;
+  // Every family does the same: tokenize, truncate, then the post-processor.
+  Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
+                  int max_length = 0) const;
+  // Encodings padded with the pad token to the longest of them, with the attention mask (Hugging Face's
+  // padding=True, on the right).
+  TokenBatch pad_batch(const std::vector<const Encoding*>& encodings) const;
   // The post-processor alone: the special tokens around one sentence's tokens (or a pair's), with type ids.
   virtual Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const = 0;
   // How many tokens with_special_tokens adds (Hugging Face's num_special_tokens_to_add): BERT 2 / 3, RoBERTa 2 / 4.
   virtual int special_tokens_added(bool pair) const = 0;
   // Hugging Face's decode of these ids.
   virtual std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const = 0;
+  // Hugging Face's convert_tokens_to_string (the fast tokenizer's decoder): vocabulary entries back to text.
+  virtual std::string tokens_to_string(const std::vector<std::string>& tokens) const = 0;
+  // Whether the vocabulary marks word continuations ("##"): then a token is a subword exactly when its entry is
+  // longer than the text it covers (the token-classification pipeline's test). Byte-level BPE has no such mark.
+  virtual bool marks_continuations() const = 0;
   // Whether tokens[index] continues the word of the token before it ("##ing", or BPE's "ing" after "Ġplay").
   virtual bool continues_word(const Encoding& encoding, size_t index) const = 0;
   // A vocabulary entry as stored ("##ing", "Ġworld") and as a reader would see it ("##ing", " world").
@@ -100,15 +118,15 @@ class WordPieceTokenizer : public Tokenizer {
   // The sentence's WordPiece tokens without [CLS]/[SEP].
   std::vector<Token> tokenize(std::string_view text, int sequence = 0) const override;
 
-  // [CLS] text [SEP] (text_pair [SEP]), truncated (longest first) to max_length (0: the model's maximum).
-  Encoding encode(std::string_view text, std::optional<std::string_view> text_pair = std::nullopt,
-                  int max_length = 0) const override;
-
-  // Hugging Face's decode: joins tokens, merges "##" pieces, tidies spaces before punctuation.
+  // [CLS] first [SEP] (second [SEP]), type ids 0 then 1.
   Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const override;
   int special_tokens_added(bool pair) const override { return pair ? 3 : 2; }
+  // Hugging Face's decode: joins tokens, merges "##" pieces, tidies spaces before punctuation.
   std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const override;
   bool continues_word(const Encoding& encoding, size_t index) const override;
+  // The WordPiece decoder: "##" pieces joined, other tokens after a space, each token's clean-up as tokenizers does.
+  std::string tokens_to_string(const std::vector<std::string>& tokens) const override;
+  bool marks_continuations() const override { return true; }
 
   std::optional<std::int32_t> find(std::string_view token) const override;
   const std::string& token(std::int32_t id) const override { return vocab_.at(static_cast<size_t>(id)); }

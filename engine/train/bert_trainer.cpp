@@ -54,43 +54,27 @@ BertTrainer::Norm BertTrainer::add_norm(const Checkpoint& ckpt, const std::strin
           add_param(ckpt, prefix + ".bias", {H}, false, Source::Checkpoint)};
 }
 
-BertTrainer::BertTrainer(const fs::path& folder, Backend& backend, const TrainerOptions& options)
-    : source_(folder), config_(ModelConfig::load(folder / "config.json")), backend_(backend), options_(options) {
+BertTrainer::BertTrainer(const Pretrained& model, Backend& backend, const TrainerOptions& options)
+    : source_(model.folder), config_(model.config), backend_(backend), options_(options) {
   if (options_.dropout < 0 || options_.dropout >= 1) throw Error("dropout must be in [0, 1)");
   if (options_.head == TrainHead::SequenceClassification && options_.labels.size() < 2)
     throw Error("classification needs two or more labels");
   if (options_.frozen_layers < 0 || options_.frozen_layers > config_.num_hidden_layers)
     throw Error("can freeze 0 to " + std::to_string(config_.num_hidden_layers) + " layers of this model");
-  const Checkpoint ckpt(folder);
-  const int H = config_.hidden_size, I = config_.intermediate_size, V = config_.vocab_size;
+  const Checkpoint ckpt(source_);
+  const int H = config_.hidden_size, V = config_.vocab_size;
   const Architecture& arch = config_.architecture();
   const TensorNames& n = arch.names;
-  word_ = add_param(ckpt, n.encoder(n.word), {V, H}, true, Source::Checkpoint);
-  position_ = add_param(ckpt, n.encoder(n.position), {config_.max_position_embeddings, H}, true, Source::Checkpoint);
-  if (config_.has_token_types()) {
-    token_type_ = add_param(ckpt, n.encoder(n.token_type), {config_.type_vocab_size, H}, true, Source::Checkpoint);
-  } else {  // one row of zeros stands in for the table the family lacks; never trained, never saved
-    std::vector<float> zeros(static_cast<size_t>(H), 0.0f);
-    no_token_types_ = backend_.upload(std::span<const float>(zeros), {1, H});
-    no_token_types_grad_ = backend_.empty({1, H});
-  }
-  embedding_norm_ = add_norm(ckpt, n.encoder(n.embedding_norm));
-  size_t frozen_end = options_.frozen_layers > 0 ? params_.size() : 0;  // params_[0, frozen_end) stay fixed
-  for (int l = 0; l < config_.num_hidden_layers; ++l) {
-    auto name = [&](const std::string& part) { return n.in_layer(l, part); };
-    Layer w;
-    w.query = add_linear(ckpt, name(n.query), H, H);
-    w.key = add_linear(ckpt, name(n.key), H, H);
-    w.value = add_linear(ckpt, name(n.value), H, H);
-    w.attention_output = add_linear(ckpt, name(n.attention_output), H, H);
-    w.attention_norm = add_norm(ckpt, name(n.attention_norm));
-    w.intermediate = add_linear(ckpt, name(n.intermediate), I, H);
-    w.output = add_linear(ckpt, name(n.output), H, I);
-    w.output_norm = add_norm(ckpt, name(n.output_norm));
-    layers_.push_back(w);
-    if (l < options_.frozen_layers) frozen_end = params_.size();
-  }
-  for (size_t i = 0; i < frozen_end; ++i) params_[i]->trainable = false;
+  // The encoder: every parameter from the checkpoint; the embeddings and the lowest `frozen_layers` layers stay fixed.
+  EncoderRefs values = lay_out_encoder(config_, [&](const EncoderTensorSpec& spec) {
+    const bool decay = spec.kind == ParamKind::Table || spec.kind == ParamKind::Weight;  // not biases, not LayerNorm
+    Param* p = add_param(ckpt, spec.name, spec.shape, decay, Source::Checkpoint);
+    p->trainable = options_.frozen_layers == 0 || spec.layer >= options_.frozen_layers;
+    return &p->value;
+  });
+  encoder_grads_ = lay_out_encoder(config_, [&](const EncoderTensorSpec& spec) { return &find_param(spec.name).grad; });
+  encoder_ = std::make_unique<Encoder>(config_, backend_, std::move(values));
+  word_ = &find_param(n.encoder(n.word));
 
   if (options_.head == TrainHead::SequenceClassification) {
     const int L = static_cast<int>(options_.labels.size());
@@ -133,6 +117,12 @@ bool BertTrainer::decoder_is_tied(const Checkpoint& ckpt, const std::string& wor
   const auto a = ckpt.read(word, {V, H}, a_converted);
   const auto b = ckpt.read(decoder, {V, H}, b_converted);
   return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
+
+Param& BertTrainer::find_param(const std::string& name) {
+  for (const auto& p : params_)
+    if (p->name == name) return *p;
+  throw Error("internal: no parameter " + name);
 }
 
 const Param& BertTrainer::param(const std::string& name) const {
@@ -182,7 +172,7 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
   for (size_t i = 0; i < params_.size(); ++i) tensors.push_back({params_[i]->name, params_[i]->value.shape(), host[i]});
   write_safetensors(tmp / "model.safetensors", tensors, dtype, {{"format", "pt"}});
 
-  nlohmann::json config = read_json_file(source_ / "config.json");
+  nlohmann::json config = config_.raw;  // the source's config.json as read, with what training changes below
   config.erase("bertscope_untrained");
   const Architecture& arch = config_.architecture();
   if (options_.head == TrainHead::SequenceClassification) {

@@ -18,6 +18,8 @@
 #include "model/bert_model.h"
 #include "model/checkpoint.h"
 #include "model/config.h"
+#include "model/encoder.h"
+#include "model/pretrained.h"
 #include "model/safetensors.h"
 
 namespace bertscope {
@@ -50,7 +52,9 @@ class BertTrainer {
  public:
   // Loads a Hugging Face folder. Head weights the checkpoint lacks (a pooler and classifier on a masked-LM
   // checkpoint) are initialised as Hugging Face does: N(0, 0.02), zero biases.
-  BertTrainer(const std::filesystem::path& folder, Backend& backend, const TrainerOptions& options);
+  BertTrainer(const Pretrained& model, Backend& backend, const TrainerOptions& options);
+  BertTrainer(const std::filesystem::path& folder, Backend& backend, const TrainerOptions& options)
+      : BertTrainer(open_pretrained(folder), backend, options) {}
   ~BertTrainer();
 
   // Forward and backward with dropout: every trainable parameter's grad = d(mean loss)/d(param). Returns the loss.
@@ -83,22 +87,20 @@ class BertTrainer {
  private:
   struct Linear { Param* weight; Param* bias; };
   struct Norm { Param* gamma; Param* beta; };
-  struct Layer { Linear query, key, value, attention_output; Norm attention_norm; Linear intermediate, output; Norm output_norm; };
-  struct Forward;  // activations kept for the backward pass (bert_trainer_passes.cpp)
 
   // Where a parameter's first value comes from. Init: Hugging Face's N(0, 0.02) for matrices, zeros for biases.
   enum class Source { Checkpoint, CheckpointOrInit, Init };
   bool decoder_is_tied(const Checkpoint& ckpt, const std::string& word, const std::string& decoder);
   Param* add_param(const Checkpoint& ckpt, const std::string& name, const Shape& shape, bool decay, Source source);
+  Param& find_param(const std::string& name);
   Linear add_linear(const Checkpoint& ckpt, const std::string& prefix, int out, int in, Source source = Source::Checkpoint);
   Norm add_norm(const Checkpoint& ckpt, const std::string& prefix);
 
-  std::unique_ptr<Forward> encode(const TokenBatch& batch, bool training);
-  void backward_encoder(Forward& f, Tensor& dhidden);
+  EncoderOutput encode(const TokenBatch& batch, bool training);
   // For y = x W^T + b: dx = dy W (or dx += that), and W's and b's grads += their share.
   void backward_linear(const Linear& lin, const Tensor& dy, const Tensor& x, Tensor& dx, bool accumulate);
-  void classification_head(Forward& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
-  void mlm_head(Forward& f, const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>* labels,
+  void classification_head(EncoderOutput& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
+  void mlm_head(EncoderOutput& f, const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>* labels,
                 std::vector<float>* logits, double* loss);
   std::uint32_t dropout_seed(int site) const;
 
@@ -107,14 +109,12 @@ class BertTrainer {
   Backend& backend_;
   TrainerOptions options_;
   std::vector<std::unique_ptr<Param>> params_;
-  Norm embedding_norm_{};
-  Param *word_ = nullptr, *position_ = nullptr, *token_type_ = nullptr;  // token_type_ null: the family has none
-  Tensor no_token_types_, no_token_types_grad_;                            // (1, H) zeros and a discarded gradient
-  std::vector<Layer> layers_;
+  std::unique_ptr<Encoder> encoder_;  // runs on the parameters' values
+  EncoderRefs encoder_grads_;         // the same layout over their gradients
+  Param* word_ = nullptr;             // (V, H) the word embeddings, also the masked-LM decoder
   Linear pooler_{}, classifier_{}, mlm_transform_{};
   Norm mlm_norm_{};
   Param* mlm_bias_ = nullptr;
-  const Tensor& token_types() const { return token_type_ ? token_type_->value : no_token_types_; }
   std::uint32_t step_ = 0;  // counts compute_gradients calls: fresh dropout masks each step
 };
 

@@ -5,6 +5,8 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/test_hooks.h"
+#include "tasks/tasks.h"
 #include "train/optimizer.h"
 
 namespace bertscope {
@@ -21,6 +23,7 @@ std::vector<int> predict_with(LogitsFn logits_of, const Tokenizer& tokenizer, co
     for (size_t i = start; i < std::min(examples.size(), start + static_cast<size_t>(batch_size)); ++i) chunk.push_back(&examples[i]);
     const TokenBatch batch = sentence_batch(tokenizer, chunk, max_length);
     const std::vector<float> logits = logits_of(batch);  // (B, L)
+    check_finite(logits.data(), logits.size());  // NaN logits would be silently counted as label 0
     for (int b = 0; b < batch.batch; ++b) out.push_back(argmax(logits.data() + static_cast<size_t>(b) * labels, labels));
   }
   return out;
@@ -29,22 +32,10 @@ std::vector<int> predict_with(LogitsFn logits_of, const Tokenizer& tokenizer, co
 
 TokenBatch sentence_batch(const Tokenizer& tokenizer, const std::vector<const Example*>& examples, int max_length) {
   std::vector<Encoding> encodings;
-  int T = 1;
-  for (const Example* e : examples) {
-    encodings.push_back(tokenizer.encode(e->text, std::nullopt, max_length));
-    T = std::max(T, static_cast<int>(encodings.back().size()));
-  }
-  TokenBatch b;
-  b.batch = static_cast<int>(examples.size());
-  b.seq_len = T;
-  for (const Encoding& e : encodings)
-    for (int t = 0; t < T; ++t) {
-      const bool real = t < static_cast<int>(e.size());
-      b.ids.push_back(real ? e.tokens[static_cast<size_t>(t)].id : tokenizer.pad_id());
-      b.type_ids.push_back(real ? e.tokens[static_cast<size_t>(t)].type_id : 0);
-      b.mask.push_back(real ? 1 : 0);
-    }
-  return b;
+  for (const Example* e : examples) encodings.push_back(tokenizer.encode(e->text, std::nullopt, max_length));
+  std::vector<const Encoding*> padded;
+  for (const Encoding& e : encodings) padded.push_back(&e);
+  return tokenizer.pad_batch(padded);
 }
 
 std::vector<int> predict(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& examples,
@@ -116,6 +107,7 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
       trainer.check_loss(step_loss, step + 1);
       loss_sum += step_loss;
       adamw.step();
+      test_hooks::pause_point("train-step");  // mid-epoch, where tests/test_kill.cpp kills a run
       ++batches;
       ++step;
       sentences += static_cast<long>(chunk.size());

@@ -1,6 +1,8 @@
 #include "train/pretraining.h"
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -9,6 +11,7 @@
 #include "core/error.h"
 #include "core/json_io.h"
 #include "core/safe_files.h"
+#include "core/test_hooks.h"
 #include "model/pretrained.h"
 #include "model/random_model.h"
 #include "model/safetensors.h"
@@ -70,16 +73,63 @@ std::vector<std::int32_t> corpus_tokens(const fs::path& run_dir, const fs::path&
   return ids;
 }
 
+bool never_ours(const std::string&) { return false; }
+
+// The step of a complete checkpoint folder (state.json is the last file a checkpoint gets), or -1.
+int checkpoint_step(const fs::path& folder) {
+  std::error_code ec;
+  if (!fs::is_regular_file(folder / "state.json", ec)) return -1;
+  try {
+    return read_json_file(folder / "state.json").at("step").get<int>();
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// Where the file system cannot swap two folders atomically (FAT, NFS), a checkpoint is replaced by two renames; a
+// run killed between them has no checkpoint/ but both the old and the new one complete under their temporary
+// names. Returns the most advanced of those, or an empty path.
+fs::path interrupted_checkpoint(const fs::path& run_dir) {
+  fs::path best;
+  int best_step = -1;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
+    if (entry.path().filename().string().rfind(".checkpoint.bertscope-", 0) != 0 || !entry.is_directory(ec)) continue;
+    if (const int step = checkpoint_step(entry.path()); step > best_step) best = entry.path(), best_step = step;
+  }
+  return best;
+}
+
+// Drops the rows of curve.csv past `step`, which a run killed after its last checkpoint had logged: the resumed
+// run logs those steps again. A last line without its newline (cut by the kill) goes too.
+void trim_curve(const fs::path& curve, int step) {
+  std::error_code ec;
+  if (!fs::is_regular_file(curve, ec)) return;
+  std::ifstream in(curve, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string kept;
+  size_t start = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    const std::string line = text.substr(start, end - start);
+    const bool later = !line.empty() && std::isdigit(static_cast<unsigned char>(line[0])) &&
+                       std::strtoll(line.c_str(), nullptr, 10) > step;
+    if (!later) kept += line + "\n";
+  }
+  if (kept.size() != text.size()) write_file_atomically(curve, kept);
+}
+
 }  // namespace
 
 void check_pretraining_run_folder(const fs::path& run_dir) {
   const fs::path folder = output_path(run_dir);
   if (fs::exists(folder / "options.json") && fs::exists(folder / "checkpoint" / "state.json")) return;  // resumes
+  if (fs::exists(folder / "options.json") && !fs::exists(folder / "checkpoint") && !interrupted_checkpoint(folder).empty())
+    return;  // resumes from the checkpoint a kill left under its temporary name
   if (fs::exists(folder / "options.json"))  // never silently restart a run whose checkpoint is gone
     throw Error(run_dir.string() + " is a pre-training run without its checkpoint (checkpoint/state.json is missing); "
                 "nothing was changed. Restore the checkpoint, or start a new run in another folder");
   // A new run: only in a new or empty folder, so no file of the user's is appended to, replaced or reused.
-  check_replaceable_folder(folder, [](const std::string&) { return false; }, "a pre-training run");
+  check_replaceable_folder(folder, never_ours, "a pre-training run");
 }
 
 int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vocab, const fs::path& heldout_path,
@@ -94,14 +144,23 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
     o = options_from(read_json_file(run_dir / "options.json"), requested);
     if (requested.total_steps > o.total_steps) o.total_steps = requested.total_steps;  // a run may be extended
   }
+  if (fs::exists(run_dir / "options.json") && !fs::exists(ckpt)) {
+    if (const fs::path found = interrupted_checkpoint(run_dir); !found.empty()) {
+      fs::rename(found, ckpt);  // a folder this program made, put back where it belongs
+      if (cb.message) cb.message("recovered the checkpoint of an interrupted run from " + found.string());
+    }
+  }
   if (!fs::exists(ckpt / "state.json") && o.init_from.empty() && vocab.empty())
     throw Error("a new run needs a vocabulary (--vocab) or a model to start from (--init-from)");
-  fs::create_directories(run_dir);
-  if (!fs::exists(ckpt / "state.json")) {  // a new run: its first checkpoint
+  if (!fs::exists(ckpt / "state.json")) {
+    // A new run is made whole under a temporary name, then moved into place: a kill leaves either no run or one
+    // that resumes, never a folder that is neither (which the next start would have to refuse as the user's).
+    StagedFolder fresh(run_dir, never_ours, "a pre-training run");
+    const fs::path first = fresh.path() / "checkpoint";
     if (!o.init_from.empty()) {  // a later phase: the given model, re-saved as F32
       TrainerOptions copy;
       copy.head = TrainHead::MaskedLM;
-      BertTrainer(o.init_from, backend, copy).save(ckpt, StDType::F32);
+      BertTrainer(o.init_from, backend, copy).save(first, StDType::F32);
       if (cb.message) cb.message("starting from " + o.init_from + " (copied to " + ckpt.string() + ")");
     } else {  // a fresh model: Hugging Face's initialisation
       RandomModelSpec spec;
@@ -113,12 +172,16 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
       spec.max_positions = o.max_positions;
       spec.seed = o.seed;
       spec.sinusoidal_positions = o.sinusoidal_positions;
-      write_random_model(ckpt, spec);
+      write_random_model(first, spec);
       if (cb.message) cb.message("new " + std::to_string(o.layers) + "-layer model in " + ckpt.string());
     }
-    write_file_atomically(ckpt / "state.json", json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() + "\n");
+    write_file_atomically(first / "state.json", json{{"step", 0}, {"elapsed_seconds", 0.0}}.dump() + "\n");
+    write_file_atomically(fresh.path() / "options.json", options_json(o).dump(2) + "\n");  // makes it a run; the architecture
+                                                                                     // always comes from the checkpoint
+    fresh.commit();
   }
-  const ModelConfig config = ModelConfig::load(ckpt / "config.json");
+  const Pretrained pretrained = open_pretrained(ckpt);
+  const ModelConfig& config = pretrained.config;
   // The architecture is the checkpoint's (a later phase's comes from the model it started from).
   o.layers = config.num_hidden_layers;
   o.hidden = config.hidden_size;
@@ -129,8 +192,8 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   const json state = read_json_file(ckpt / "state.json");
   int step = state.at("step");
   double elapsed_before = state.value("elapsed_seconds", 0.0);
+  trim_curve(run_dir / "curve.csv", step);
 
-  const Pretrained pretrained = open_pretrained(ckpt);
   const Tokenizer& tokenizer = *pretrained.tokenizer;
   if (o.seq_len > config.max_tokens()) throw Error("sequence length exceeds the model's positions");
   const std::vector<std::int32_t> stream = corpus_tokens(run_dir, corpus, tokenizer, cb);
@@ -142,7 +205,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   topt.head = TrainHead::MaskedLM;
   topt.dropout = o.dropout;
   topt.seed = o.seed;
-  BertTrainer trainer(ckpt, backend, topt);
+  BertTrainer trainer(pretrained, backend, topt);
   trainer.set_step(static_cast<std::uint32_t>(step));
   if (fs::exists(ckpt / "optimizer.safetensors")) {  // the AdamW moments, so the resumed steps are the same
     SafetensorsFile moments(ckpt / "optimizer.safetensors");
@@ -266,6 +329,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
       loss_steps = 0;
       window_start = clock::now();
     }
+    test_hooks::pause_point("pretrain-step");  // logged, not checkpointed: where tests/test_kill.cpp kills a run
     if (step % o.checkpoint_every == 0) checkpoint(elapsed());
   }
   checkpoint(elapsed());

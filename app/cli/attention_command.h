@@ -1,0 +1,61 @@
+#pragma once
+// bertscope-cli attention: the attention probabilities of every layer and head (or the chosen ones), written a layer
+// at a time as they come off the model, so memory holds one layer's maps, never the whole output. As a JSON line
+// (the shape every task answers with), or as a .npy array, float32 of shape (layers, heads, T, T), with a JSON
+// sidecar beside it naming the tokens and the layers and heads it holds.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/safe_files.h"
+#include "model/config.h"
+#include "tasks/attention_maps.h"
+
+namespace bertscope::cli {
+
+struct AttentionArgs {
+  std::string format = "auto";  // json | npy; auto: npy when --out ends in .npy, else json
+  std::string out;              // empty: JSON lines on stdout
+  AttentionSelection selection;
+};
+
+void add_attention_options(CLI::App* command, AttentionArgs& args);
+
+// One input's JSON line, without the newline, written a layer at a time: the text nlohmann's dump() gives for
+// {"attentions": [layer][head][query][key], "heads": heads, "layers": layers, "tokens": [...]}, plus
+// "layer_indices" and "head_indices" (the model's index of each) when `with_indices`.
+void write_attention_json(AttentionMaps& maps, bool with_indices, std::ostream& out);
+// The header of a .npy file (format version 1.0) holding a float32 C-order array of `shape`: magic, version,
+// length, then the header dict padded with spaces to a multiple of 64 bytes.
+std::string npy_header(const std::vector<size_t>& shape);
+// The .npy file of `maps`, a layer at a time: shape (layers, heads, T, T).
+void write_attention_npy(AttentionMaps& maps, std::ostream& out);
+// What the .npy's axes mean: its file name, shape, dtype, axes, tokens, and the model's layer and head indices.
+nlohmann::json attention_sidecar(const AttentionMaps& maps, const std::string& npy_name);
+
+// Where `attention` writes: chosen and checked when constructed, before the model loads, so that a bad --out costs
+// nothing. --out files are built under temporary names and put in place by commit(); an existing file is refused.
+class AttentionOutput {
+ public:
+  AttentionOutput(const AttentionArgs& args, bool many_inputs);
+
+  const AttentionSelection& selection() const { return args_.selection; }
+  // Throws Error for a layer or head the model lacks: before any input runs.
+  void check(const ModelConfig& config) const;
+  std::ostream& stream();  // where JSON lines go (stdout or --out), JSONL error lines included
+  // Writes one input's maps, the JSON line's newline included.
+  void write(AttentionMaps& maps);
+  // Puts --out files in place and says on stdout what was written; nothing to do for stdout.
+  void commit();
+
+ private:
+  AttentionArgs args_;
+  bool npy_ = false;
+  std::unique_ptr<StagedFile> file_, sidecar_;
+  bool written_ = false;
+};
+
+}  // namespace bertscope::cli
