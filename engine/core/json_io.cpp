@@ -51,4 +51,11 @@ std::string dump_json(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+const nlohmann::json& json_field(const nlohmann::json& obj, const char* key) {
+  static const nlohmann::json null;
+  if (!obj.is_object()) return null;
+  const auto it = obj.find(key);
+  return it == obj.end() ? null : *it;
+}
+
 }  // namespace bertscope

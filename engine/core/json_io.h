@@ -18,6 +18,8 @@ nlohmann::json read_json_file(const std::filesystem::path& path, std::uintmax_t 
 // A short, printable description of a value for an error message: a scalar as JSON (at most 60 characters, bad UTF-8
 // replaced), an array or object by its kind and size. Never recurses.
 std::string describe_json(const nlohmann::json& value);
+// obj[key], or null when obj is not an object or has no such key (nlohmann's const operator[] is undefined then).
+const nlohmann::json& json_field(const nlohmann::json& obj, const char* key);
 // dump() that never throws on invalid UTF-8 in strings (replaced by U+FFFD): for output built from user text.
 std::string dump_json(const nlohmann::json& value, int indent = -1);
 

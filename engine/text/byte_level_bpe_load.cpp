@@ -18,13 +18,7 @@ using byte_level::quote_token;
 
 namespace {
 
-// obj[key], or null when obj is not an object or has no such key.
-const nlohmann::json& member(const nlohmann::json& obj, const char* key) {
-  static const nlohmann::json null;
-  if (!obj.is_object()) return null;
-  const auto it = obj.find(key);
-  return it == obj.end() ? null : *it;
-}
+constexpr auto member = json_field;  // obj[key], or null
 
 std::optional<bool> boolean(const nlohmann::json& obj, const char* key, const std::string& file) {
   const auto& v = member(obj, key);

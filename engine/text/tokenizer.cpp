@@ -53,17 +53,7 @@ void WordPieceTokenizer::add_special_token(const std::string& token) {
   std::stable_sort(special_tokens_.begin(), special_tokens_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
 }
 
-namespace {
-
-// obj[key], or null when obj is not an object or has no such key (nlohmann's const operator[] is undefined then).
-const nlohmann::json& member(const nlohmann::json& obj, const char* key) {
-  static const nlohmann::json null;
-  if (!obj.is_object()) return null;
-  const auto it = obj.find(key);
-  return it == obj.end() ? null : *it;
-}
-
-}  // namespace
+constexpr auto member = json_field;  // obj[key], or null
 
 WordPieceTokenizer WordPieceTokenizer::load(const fs::path& folder, int max_tokens) {
   TokenizerOptions options;
