@@ -18,7 +18,7 @@ cmake -S "$repo/tests/fuzz" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14
 cmake --build "$build"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for harness in safetensors config tokenizer_files encode csv torch_file bpe tagged hub; do
+for harness in safetensors config tokenizer_files encode csv torch_file bpe tagged hub squad; do
   corpus=$build/corpus/$harness
   mkdir -p "$corpus"
   seeds=("$repo/tests/fuzz/corpus/$harness")

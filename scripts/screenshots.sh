@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # screenshots.sh [OUT] : starts bertscope under Xvfb and saves a screenshot of every view (default: docs/screenshots).
-# The default model shows the model, tokens, fill-mask and attention views; the question-answering and
-# classification views are shown on random (untrained) models with those heads, since the default model has none;
-# the fine-tune view fine-tunes the default model on ../shared's sentiment sentences (when present).
+# The default model shows the model, tokens, fill-mask and attention views; the question-answering, classification
+# and entities views are shown on random (untrained) models with those heads, since the default model has none; the
+# fine-tune view fine-tunes the default model on ../shared's sentiment sentences (when present).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$repo/docs/screenshots}
@@ -14,6 +14,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$cli" random-model "$work/qa-model" --head qa --layers 2 --hidden 64 --heads 4 --intermediate 128
 "$cli" random-model "$work/classifier-model" --head classifier --labels negative,positive --layers 2 --hidden 64 --heads 4 --intermediate 128
+# A token classifier: the classifier tensor has a token classifier's shape ([labels, hidden]); config.json's class says which.
+"$cli" random-model "$work/ner-model" --head classifier --labels O,B-PER,I-PER,B-ORG,I-ORG,B-LOC,I-LOC,B-MISC,I-MISC --layers 2 --hidden 64 --heads 4 --intermediate 128
+sed -i 's/BertForSequenceClassification/BertForTokenClassification/' "$work/ner-model/config.json"
 export XDG_CONFIG_HOME=$work/config  # a fresh window layout, not the user's
 shared=${BERTSCOPE_SHARED:-$repo/../shared}
 csv_args=()
@@ -27,7 +30,8 @@ tour() {  # tour MODEL DIR [ARGS]
 tour default "$work/default" "${csv_args[@]}"
 tour "$work/qa-model" "$work/qa"
 tour "$work/classifier-model" "$work/classifier"
+tour "$work/ner-model" "$work/ner"
 mkdir -p "$out"
 cp "$work"/default/0[1-4]-*.png "$out/"
-cp "$work"/qa/05-*.png "$work"/classifier/06-*.png "$work"/default/07-*.png "$out/"
+cp "$work"/qa/05-*.png "$work"/classifier/06-*.png "$work"/ner/07-*.png "$work"/default/08-*.png "$out/"
 ls "$out"

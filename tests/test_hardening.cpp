@@ -6,9 +6,11 @@
 #include <QtTest>
 #include <sys/resource.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "core/error.h"
@@ -26,6 +28,7 @@
 #include "tasks/tasks.h"
 #include "test_support.h"
 #include "text/tokenizer.h"
+#include "text/vocab_file.h"
 #include "train/pretraining.h"
 
 using namespace bertscope;
@@ -174,10 +177,62 @@ class TestHardening : public QObject {
     write(base / "o.old" / "mine.txt", "b");
     write_random_model(base / "m", tinySpec());
     convert_model(base / "m", base / "o", StDType::F16);
-    convert_model(base / "m", base / "o", StDType::F32);  // replacing a model folder is allowed
+    QVERIFY_THROWS_EXCEPTION(Error, convert_model(base / "m", base / "o", StDType::F32));  // never over a model
     QCOMPARE(read(base / "o.partial" / "mine.txt"), std::string("a"));
     QCOMPARE(read(base / "o.old" / "mine.txt"), std::string("b"));
     QVERIFY(fs::exists(base / "o" / "model.safetensors"));
+  }
+
+  // train, convert, shrink and random-model (the CLI, as a user runs them) into a folder holding an earlier model:
+  // refused before any work, with a message naming the folder, and every file byte for byte as it was. Into an
+  // empty folder and an absent one, each works.
+  void anEarlierModelIsNeverReplaced() {
+    const fs::path base = root() / "earlier";
+    const fs::path model = base / "source";
+    write_random_model(model, tinySpec());
+    write(base / "data.csv", "text,label\ngood,1\nbad,0\nfine,1\nawful,0\n");
+    write(base / "corpus.txt", "the cat sat on the mat\n");
+    const std::string vocab = tinySpec().vocab_file.string();
+    auto args_for = [&](const std::string& command, const fs::path& out) -> QStringList {
+      const QString m = QString::fromStdString(model.string()), o = QString::fromStdString(out.string());
+      if (command == "train")
+        return {"train", m, "--csv", QString::fromStdString((base / "data.csv").string()), "--text-column", "text",
+                "--label-column", "label", "--out", o, "--epochs", "1", "--batch-size", "2", "--max-length", "16",
+                "--backend", "cpu"};
+      if (command == "convert") return {"convert", m, o, "--dtype", "f16"};
+      if (command == "shrink")
+        return {"shrink", m, o, "--intermediate", "16", "--corpus", QString::fromStdString((base / "corpus.txt").string())};
+      return {"random-model", o, "--layers", "1", "--hidden", "16", "--heads", "2", "--intermediate", "32", "--vocab",
+              QString::fromStdString(vocab)};
+    };
+    auto run = [&](const QStringList& args, QString* err) {
+      QProcess p;
+      p.start(BERTSCOPE_CLI, args);
+      if (!p.waitForFinished(120000)) return -1;
+      *err = QString::fromUtf8(p.readAllStandardError());
+      return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    };
+    for (const std::string command : {"train", "convert", "shrink", "random-model"}) {
+      const fs::path taken = base / (command + "-taken");
+      write_random_model(taken, tinySpec());  // the user's earlier model
+      write(taken / "model.safetensors.index.json", "{}");  // whatever model files it holds
+      const auto before = snapshot(taken);
+      QString err;
+      QCOMPARE(run(args_for(command, taken), &err), 1);
+      QVERIFY2(err.contains(QString::fromStdString(taken.string())) && err.contains("holds a model") &&
+                   err.contains("never replaces") && !err.contains("step "),
+               qPrintable(QString::fromStdString(command) + ": " + err));
+      QVERIFY2(snapshot(taken) == before, command.c_str());
+      for (const auto& e : fs::directory_iterator(base))  // and no temporary left beside it
+        QVERIFY2(e.path().filename().string().find(".bertscope-") == std::string::npos, command.c_str());
+
+      const fs::path empty = base / (command + "-empty"), absent = base / (command + "-absent");
+      fs::create_directories(empty);
+      for (const fs::path& out : {empty, absent}) {
+        QVERIFY2(run(args_for(command, out), &err) == 0, qPrintable(QString::fromStdString(command) + ": " + err));
+        QVERIFY2(fs::is_regular_file(out / "model.safetensors") && fs::is_regular_file(out / "config.json"), command.c_str());
+      }
+    }
   }
 
   void aFileIsNeverOverwritten() {
@@ -224,6 +279,12 @@ class TestHardening : public QObject {
     for (const auto& e : fs::directory_iterator(run))
       QVERIFY2(e.path().filename().string().find(".bertscope-") == std::string::npos, "a temporary was left behind");
     QCOMPARE(pretrain(run, corpus, {}, {}, cpu, o), 4);  // and the run resumes from it
+    // A run replaces only its own checkpoint: a file of the user's put in there stops the next checkpoint.
+    write(run / "checkpoint" / "notes.txt", "mine");
+    const auto mine = snapshot(run / "checkpoint");
+    o.total_steps = 5;
+    QVERIFY_THROWS_EXCEPTION(Error, pretrain(run, corpus, {}, {}, cpu, o));
+    QCOMPARE(snapshot(run / "checkpoint"), mine);
   }
 
   void aFullDiskLeavesAFileAsItWas() {
@@ -330,6 +391,90 @@ class TestHardening : public QObject {
     QCOMPARE(fill_mask(session.model(), session.tokenizer(), "a [MASK] b", 7).predictions[0].size(), size_t(7));
   }
 
+  // --- WordPiece stops at the limit -------------------------------------------------------------------------------
+
+  // Issue 12: 1 MB of 100-character consonant words took 34 s (40 s here) to encode with max_length 512, because
+  // every word was split into pieces before truncation dropped all but the first 510 tokens.
+  void aMegabyteOfConsonantWordsEncodesQuickly() {
+    const WordPieceTokenizer t(read_vocab_txt(std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt"), {});
+    std::mt19937 rng(1);
+    std::string text;
+    while (text.size() < 1000000) {
+      for (int i = 0; i < 100; ++i) text += "bcdfghjklmnpqrstvwxz"[rng() % 20];
+      text += ' ';
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const Encoding e = t.encode(text, std::nullopt, 512);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    qInfo("1 MB of consonant words: %d tokens in %.3f s", static_cast<int>(e.size()), seconds);
+    QCOMPARE(e.size(), size_t(512));
+    QVERIFY(e.truncated_tokens > 0 && e.truncated_at_least);
+    QVERIFY2(seconds < 3, qPrintable(QString::number(seconds)));
+    // The tokens kept are the first 510 of the whole text's (checked on its first 20 KB, 70 pieces a word).
+    const std::string head = text.substr(0, 20200);
+    std::vector<Token> all = t.tokenize(head);
+    all.resize(510);
+    const Encoding expected = t.with_special_tokens(all);
+    for (size_t i = 0; i < e.size(); ++i) {
+      QCOMPARE(e.tokens[i].id, expected.tokens[i].id);
+      QCOMPARE(e.tokens[i].start, expected.tokens[i].start);
+      QCOMPARE(e.tokens[i].end, expected.tokens[i].end);
+      QCOMPARE(e.tokens[i].word, expected.tokens[i].word);
+    }
+  }
+
+  // Reading a text only as far as needed changes nothing: encode equals tokenize-then-truncate, with an exact
+  // truncated_tokens, for every text up to twice too long (special tokens, punctuation, CJK, long words included).
+  void encodingStopsAtTheLimitWithTheSameTokens() {
+    const WordPieceTokenizer t(read_vocab_txt(std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt"), {});
+    const std::vector<std::string> pieces = {"the", "cat,", "[MASK]", "unbelievably", "xqzvbnmwrtp", "東京", "!",
+                                             "  ", "[SEP]", std::string(120, 'a'), "naïve", "\t"};
+    std::mt19937 rng(3);
+    for (int round = 0; round < 300; ++round) {
+      std::string text;
+      const int n = static_cast<int>(rng() % 40);
+      for (int i = 0; i < n; ++i) text += pieces[rng() % pieces.size()] + (rng() % 3 ? " " : "");
+      const int max_length = 2 + static_cast<int>(rng() % 12);
+      std::vector<Token> all = t.tokenize(text);
+      const size_t total = all.size(), budget = static_cast<size_t>(max_length - 2);
+      all.resize(std::min(total, budget));
+      const Encoding expected = t.with_special_tokens(all);
+      const Encoding e = t.encode(text, std::nullopt, max_length);
+      QCOMPARE(e.ids(), expected.ids());
+      for (size_t i = 0; i < e.size(); ++i) {
+        QCOMPARE(e.tokens[i].start, expected.tokens[i].start);
+        QCOMPARE(e.tokens[i].end, expected.tokens[i].end);
+        QCOMPARE(e.tokens[i].word, expected.tokens[i].word);
+      }
+      const int cut = static_cast<int>(total - all.size());
+      if (total <= 2 * budget + 1) {
+        QCOMPARE(e.truncated_tokens, cut);
+        QVERIFY(!e.truncated_at_least || total == 2 * budget + 1);  // stopped right at the end: it cannot know
+      } else {
+        QVERIFY(e.truncated_at_least);
+        QVERIFY(e.truncated_tokens > 0 && e.truncated_tokens <= cut);
+      }
+    }
+  }
+
+  // A long text is read a few thousand characters at a time, cut at spaces: every word tokenizes as it does alone
+  // (final sigma, which looks at its neighbours, included).
+  void aLongTextTokenizesAsItsWordsDo() {
+    const WordPieceTokenizer t(read_vocab_txt(std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt"), {});
+    const std::vector<std::string> words = {"ΟΔΟΣ", "ΣΑΣ.", "the", "naïve", "東京", "x'Σ", "[MASK]", "Σ'", "unaffable"};
+    std::mt19937 rng(5);
+    std::string text;
+    std::vector<std::int32_t> expected;
+    while (text.size() < 40000) {
+      const std::string& w = words[rng() % words.size()];
+      text += w + " ";
+      for (const Token& token : t.tokenize(w)) expected.push_back(token.id);
+    }
+    std::vector<std::int32_t> got;
+    for (const Token& token : t.tokenize(text)) got.push_back(token.id);
+    QCOMPARE(got, expected);
+  }
+
   // --- CSV ---------------------------------------------------------------------------------------------------------
 
   void aStrayQuoteCostsOneRowNotTheRest() {
@@ -347,7 +492,7 @@ class TestHardening : public QObject {
     std::string utf16 = "\xFF\xFE";
     for (char ch : std::string("t,l\na,1\nb,2\n")) utf16 += std::string{ch, '\0'};
     QVERIFY_THROWS_EXCEPTION(Error, parse_csv(utf16));
-    QVERIFY_THROWS_EXCEPTION(Error, parse_csv(std::string("a,1\n\0\0\x01,2\n", 12)));
+    QVERIFY_THROWS_EXCEPTION(Error, parse_csv(std::string("a,1\n\0\0\x01,2\n", 10)));
     QVERIFY_THROWS_EXCEPTION(Error, parse_csv("a,1\nb\xff\xfe,2\n"));
   }
 

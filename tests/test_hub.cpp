@@ -658,6 +658,24 @@ class TestHub : public QObject {
     QCOMPARE(QString::fromStdString(nlohmann::json::parse(out.toStdString())["folder"]), snapshot);
     std::tie(code, out, err) = cli({"fill-mask", "test/tiny-bert", "--revision", "v1.0", "--backend", "cpu", "--text", "the [MASK] of the"});
     QVERIFY2(code == 0, qPrintable(err));
+    // pretrain --init-from takes a Hub id (and --revision); resuming the run never goes to the network.
+    const fs::path corpus = dir("corpus.txt"), run = dir("pretrain-run");
+    {
+      std::ofstream text(corpus);
+      for (int i = 0; i < 40; ++i) text << "the cat sat on the mat and the dog sat on the log of the tree\n";
+    }
+    const QStringList pretrain = {"pretrain", QString::fromStdString(run.string()), "--corpus", QString::fromStdString(corpus.string()),
+                                  "--seq-len", "16", "--batch-size", "2", "--checkpoint-every", "1", "--eval-every", "100",
+                                  "--backend", "cpu", "--init-from", "test/tiny-bert", "--revision", "v1.0"};
+    std::tie(code, out, err) = cli(pretrain + QStringList{"--steps", "1"});
+    QVERIFY2(code == 0, qPrintable(err));
+    const auto run_options = nlohmann::json::parse(std::ifstream(run / "options.json"));
+    QCOMPARE(QString::fromStdString(run_options["init_from"]),
+             QString::fromStdString((repo_folder(cache_, "test/tiny-bert") / "snapshots" / test::fake_commit("tiny-v1")).string()));
+    QProcessEnvironment no_network;
+    no_network.insert("HF_ENDPOINT", "http://127.0.0.1:9");
+    std::tie(code, out, err) = cli(pretrain + QStringList{"--steps", "2"}, no_network);
+    QVERIFY2(code == 0 && nlohmann::json::parse(out.toStdString())["step"] == 2, qPrintable(err));
     std::tie(code, out, err) = cli({"cache", "list"});
     QVERIFY2(code == 0, qPrintable(err));
     const auto listed = nlohmann::json::parse(out.toStdString());

@@ -50,6 +50,9 @@ void run_and_kill(const std::vector<std::string>& args, const QString& pause, bo
   if (!pause.isEmpty()) env.insert("BERTSCOPE_TEST_PAUSE_AT", pause);
   if (no_exchange) env.insert("BERTSCOPE_TEST_NO_RENAME_EXCHANGE", "1");
   p.setProcessEnvironment(env);
+  // The pause is announced on stderr: wait for that channel (waitForReadyRead watches only the read channel, and
+  // on stdout it would sit out the whole pause, a minute each time).
+  p.setReadChannel(QProcess::StandardError);
   p.start(BERTSCOPE_CLI, q(args));
   QVERIFY(p.waitForStarted());
   const QByteArray marker = "test pause at " + pause.section(':', 0, 0).toUtf8();
@@ -172,35 +175,8 @@ class TestKill : public QObject {
     checkModelOrNothing(out, "rerun");
   }
 
-  void aKilledFineTuningReplacingAModelLeavesOneWhole_data() {
-    QTest::addColumn<QString>("pause");
-    QTest::addColumn<bool>("no_exchange");
-    QTest::newRow("flushed, not yet in place") << "staged-flushed" << false;
-    QTest::newRow("swapped, old not yet removed") << "staged-swapped" << false;
-    QTest::newRow("no atomic swap: between the renames") << "staged-between-renames" << true;
-  }
-
-  void aKilledFineTuningReplacingAModelLeavesOneWhole() {
-    QFETCH(QString, pause);
-    QFETCH(bool, no_exchange);
-    const fs::path work = root() / "replace";
-    fs::create_directories(work);
-    const fs::path out = work / ("out" + std::to_string(++train_runs_));
-    QCOMPARE(run(train_args(out)), 0);
-    const std::string old_weights = read(out / "model.safetensors");
-    run_and_kill(train_args(out), pause, no_exchange);
-    checkModelOrNothing(out, qPrintable(pause));  // the old model or the new one, whole
-    if (!fs::exists(out)) {  // only between the two renames: the old model stays whole under a hidden name
-      QVERIFY(no_exchange);
-      bool kept = false;
-      for (const auto& e : fs::directory_iterator(work))
-        kept |= e.path().filename().string().rfind("." + out.filename().string() + ".bertscope-", 0) == 0 &&
-                read(e.path() / "model.safetensors") == old_weights;
-      QVERIFY(kept);
-    }
-    QCOMPARE(run(train_args(out)), 0);
-    checkModelOrNothing(out, "rerun");
-  }
+  // Replacing a model is not among the moments: no command replaces an existing folder (core/safe_files.h; tested in
+  // test_hardening). The one folder ever swapped, a pre-training run's own checkpoint, is killed mid-swap below.
 
   // --- pretrain: no run, or one that resumes from its last complete checkpoint ----------------------------------
 

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the test suites: backends (Vulkan with validation, or a skip), oracle fixtures, temp models.
 #include <QString>
+#include <QStringList>
 #include <QTemporaryDir>
 #include <filesystem>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "core/backend.h"
 #include "model/random_model.h"
+#include "train/bert_trainer.h"
 
 namespace bertscope::test {
 
@@ -36,5 +38,24 @@ RandomModelSpec tiny_model_spec(const QTemporaryDir& dir);
 
 // Largest |a - b| / max(1, max |a|).
 double normalised_error(const std::vector<float>& a, const std::vector<float>& b);
+
+// A training batch as the PyTorch gradient scripts (tests/oracle/*_gradients.py) read and the fixtures hold it:
+// {"ids", "mask", "type_ids" (absent: zeros), "labels"} with (B, T) arrays, labels (B) or (B, T).
+TrainBatch read_train_batch(const std::filesystem::path& file);
+void write_train_batch(const std::filesystem::path& file, const TrainBatch& batch, bool with_type_ids);
+
+// Every trainable parameter's gradient against PyTorch's (a safetensors file of gradients by Hugging Face name),
+// each relative to the largest |gradient| of that tensor (normalised_error). `missing` lists parameters PyTorch has
+// no gradient for; `compared` counts the others, `theirs` counts PyTorch's gradients.
+struct GradientComparison {
+  double worst = 0;
+  std::string worst_name;
+  size_t compared = 0, theirs = 0;
+  std::vector<std::string> missing;
+};
+GradientComparison compare_gradients(BertTrainer& trainer, const std::filesystem::path& torch_gradients);
+
+// /usr/bin/python3 SCRIPT ARGS...: true when it exits 0; otherwise false with its stderr in *error.
+bool run_python(const std::filesystem::path& script, const QStringList& args, QString* error, int timeout_ms = 300000);
 
 }  // namespace bertscope::test

@@ -2,6 +2,7 @@
 // (hf-oracle's transformers.js) on the real bert-base-uncased vocabulary and a varied set of inputs.
 #include <QtTest>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "test_support.h"
@@ -106,6 +107,66 @@ class TestTokenizer : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, WordPieceTokenizer::load(dir.path().toStdString(), 512));
     std::ofstream(dir.filePath("vocab.txt").toStdString()) << "a\nb\n";  // no [CLS]/[SEP]/[UNK]
     QVERIFY_THROWS_EXCEPTION(Error, WordPieceTokenizer::load(dir.path().toStdString(), 512));
+  }
+
+  // added_tokens.json and special_tokens_map.json, as transformers' from_pretrained applies them for a folder without
+  // tokenizer.json (AutoTokenizer then converts to the fast tokenizer, whose matching this follows): new tokens take
+  // the next ids; the special ones match as typed and count as special; the others match after lower-casing.
+  void added_tokens_json_extends_the_vocabulary() {
+    QTemporaryDir dir;
+    const std::string folder = dir.path().toStdString();
+    {
+      std::ofstream vocab(folder + "/vocab.txt");
+      for (const char* t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "!", "<", ">", "ent"}) vocab << t << "\n";
+    }
+    std::ofstream(folder + "/added_tokens.json") << R"({"newword": 12, "<ent>": 11})";
+    std::ofstream(folder + "/special_tokens_map.json")
+        << R"({"cls_token": "[CLS]", "additional_special_tokens": [{"content": "<ent>", "lstrip": false}]})";
+    const WordPieceTokenizer t = WordPieceTokenizer::load(folder, 512);
+    QCOMPARE(t.vocab_size(), size_t(13));
+    const auto tokens = t.tokenize("the<ent>cat NewWord!");
+    QCOMPARE(texts(tokens), (std::vector<std::string>{"the", "<ent>", "cat", "newword", "!"}));
+    QCOMPARE(tokens[1].id, 11);
+    QVERIFY(tokens[1].special && t.is_special(11));
+    QCOMPARE(tokens[3].id, 12);
+    QVERIFY(!tokens[3].special && !t.is_special(12));
+    QCOMPARE(span("the<ent>cat NewWord!", tokens[3]), std::string("NewWord"));
+    QCOMPARE(t.decode(t.encode("the<ent>cat newword").ids()), std::string("the cat newword"));  // <ent> is special
+
+    // An id that is neither the next one nor (with tokenizer.json) the token's own is refused, naming the file.
+    std::ofstream(folder + "/added_tokens.json") << R"({"newword": 20})";
+    try {
+      WordPieceTokenizer::load(folder, 512);
+      QFAIL("a non-consecutive added token was accepted");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("added_tokens.json") != std::string::npos, e.what());
+    }
+    std::ofstream(folder + "/added_tokens.json") << R"(["not", "an", "object"])";
+    QVERIFY_THROWS_EXCEPTION(Error, WordPieceTokenizer::load(folder, 512));
+  }
+
+  // tokenizer.json's added_tokens keep their "special" and "normalized" flags; a token past model.vocab is appended.
+  // A normalized token matches the normalized (lower-cased) text, as the tokenizers library does since it normalizes
+  // the token's content too. transformers.js differs here: it answers [UNK] for both "BIRD" and "bird" (checked by
+  // hand with hf-oracle's tokenize on this folder); "Dog" matching only as typed is the same in both.
+  void tokenizer_json_added_tokens_keep_their_flags() {
+    QTemporaryDir dir;
+    nlohmann::json vocab = {{"[PAD]", 0}, {"[UNK]", 1}, {"[CLS]", 2}, {"[SEP]", 3}, {"[MASK]", 4}, {"the", 5}, {"cat", 6}};
+    nlohmann::json added = nlohmann::json::array();
+    int id = 0;
+    for (const char* s : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
+      added.push_back({{"id", id++}, {"content", s}, {"special", true}, {"normalized", false}});
+    added.push_back({{"id", 7}, {"content", "Dog"}, {"special", false}, {"normalized", false}});
+    added.push_back({{"id", 8}, {"content", "Bird"}, {"special", false}, {"normalized", true}});
+    const nlohmann::json tok = {{"model", {{"type", "WordPiece"}, {"vocab", vocab}, {"unk_token", "[UNK]"}}},
+                                {"normalizer", {{"type", "BertNormalizer"}, {"lowercase", true}}},
+                                {"added_tokens", added}};
+    std::ofstream(dir.filePath("tokenizer.json").toStdString()) << tok.dump();
+    const WordPieceTokenizer t = WordPieceTokenizer::load(dir.path().toStdString(), 512);
+    QCOMPARE(t.vocab_size(), size_t(9));
+    const auto tokens = t.tokenize("the Dog dog BIRD bird");
+    QCOMPARE(texts(tokens), (std::vector<std::string>{"the", "Dog", "[UNK]", "Bird", "Bird"}));
+    QVERIFY(!tokens[1].special && !t.is_special(7));
   }
 
   void matches_hugging_face() {

@@ -2,7 +2,8 @@
 // bertscope-cli attention: the attention probabilities of every layer and head (or the chosen ones), written a layer
 // at a time as they come off the model, so memory holds one layer's maps, never the whole output. As a JSON line
 // (the shape every task answers with), or as a .npy array, float32 of shape (layers, heads, T, T), with a JSON
-// sidecar beside it naming the tokens and the layers and heads it holds.
+// sidecar beside it naming the tokens and the layers and heads it holds. The formats are the engine's
+// (tasks/attention_maps.h), which the GUI's export writes too.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -23,18 +24,6 @@ struct AttentionArgs {
 };
 
 void add_attention_options(CLI::App* command, AttentionArgs& args);
-
-// One input's JSON line, without the newline, written a layer at a time: the text nlohmann's dump() gives for
-// {"attentions": [layer][head][query][key], "heads": heads, "layers": layers, "tokens": [...]}, plus
-// "layer_indices" and "head_indices" (the model's index of each) when `with_indices`.
-void write_attention_json(AttentionMaps& maps, bool with_indices, std::ostream& out);
-// The header of a .npy file (format version 1.0) holding a float32 C-order array of `shape`: magic, version,
-// length, then the header dict padded with spaces to a multiple of 64 bytes.
-std::string npy_header(const std::vector<size_t>& shape);
-// The .npy file of `maps`, a layer at a time: shape (layers, heads, T, T).
-void write_attention_npy(AttentionMaps& maps, std::ostream& out);
-// What the .npy's axes mean: its file name, shape, dtype, axes, tokens, and the model's layer and head indices.
-nlohmann::json attention_sidecar(const AttentionMaps& maps, const std::string& npy_name);
 
 // Where `attention` writes: chosen and checked when constructed, before the model loads, so that a bad --out costs
 // nothing. --out files are built under temporary names and put in place by commit(); an existing file is refused.

@@ -26,7 +26,9 @@ CLI::App* add_pretrain_command(CLI::App& app, PretrainCommand& a) {
   cmd->add_option("run", a.run, "run folder (checkpoint, learning curve); an existing run resumes")->required();
   cmd->add_option("--corpus", a.corpus, "training text, one paragraph a line")->required();
   cmd->add_option("--vocab", a.vocab, "vocab.txt (see train-vocab); used when a new run starts from random weights");
-  cmd->add_option("--init-from", o.init_from, "start a new run from this masked-LM model (a later phase), not random weights");
+  cmd->add_option("--init-from", o.init_from,
+                  "start a new run from this masked-LM model (a folder, a Hub id or 'default'), not random weights");
+  cli::add_revision_option(cmd, a.revision);
   cmd->add_option("--heldout", a.heldout, "text to measure masked-token accuracy on during training");
   cmd->add_option("--layers", o.layers)->check(CLI::Range(1, 48))->capture_default_str();
   cmd->add_option("--hidden", o.hidden)->check(CLI::Range(1, 8192))->capture_default_str();
@@ -83,7 +85,13 @@ int run_pretrain(const PretrainCommand& a) {
   };
   std::signal(SIGINT, [](int) { stop_requested = true; });   // Ctrl+C: checkpoint, then stop
   std::signal(SIGTERM, [](int) { stop_requested = true; });
-  const int step = pretrain(a.run, a.corpus, a.vocab, a.heldout, *backend, a.options, cb);
+  PretrainOptions options = a.options;
+  // A Hub id or 'default' names a folder; it matters only when the run starts (a run resumes from its checkpoint,
+  // so resuming never goes to the network).
+  const bool starting = !std::filesystem::exists(std::filesystem::path(a.run) / "checkpoint" / "state.json");
+  if (starting && !options.init_from.empty())
+    options.init_from = resolve_model_path(options.init_from, cli::hub_options(a.revision)).string();
+  const int step = pretrain(a.run, a.corpus, a.vocab, a.heldout, *backend, options, cb);
   json out = {{"run", a.run}, {"step", step}, {"checkpoint", (std::filesystem::path(a.run) / "checkpoint").string()}};
   if (!a.export_to.empty()) {
     TrainerOptions o;

@@ -8,6 +8,7 @@
 
 struct PretrainCommand {
   std::string run, corpus, vocab, heldout, backend = "auto", export_to;
+  std::string revision = "main";  // when --init-from is a Hugging Face Hub id
   int device = -1;
   double max_minutes = 0;
   bertscope::PretrainOptions options;

@@ -18,9 +18,7 @@
 #include "core/safe_files.h"
 #include "data/csv.h"
 #include "data/dataset.h"
-#include "data/tagged.h"
 #include "tasks/tasks.h"
-#include "train/seqeval.h"
 #include "session.h"
 #include "train/fine_tune.h"
 #include "train/optimizer.h"
@@ -80,23 +78,54 @@ json metrics_json(const ClassificationMetrics& m, const std::vector<std::string>
           {"confusion_matrix", m.confusion}};
 }
 
-BackendRequest backend_request(const TrainCommand& a) { return {parse_backend_kind(a.backend), a.device, false}; }
-
 }  // namespace
 
+BackendRequest backend_request(const TrainCommand& a) { return {parse_backend_kind(a.backend), a.device, false}; }
+
+bool interrupt_requested() { return interrupted.load(); }
+
+void watch_interrupts(bool on) {
+  if (on) std::signal(SIGINT, [](int) { interrupted = true; });  // Ctrl+C: stop cleanly between steps
+  else std::signal(SIGINT, SIG_DFL);
+}
+
+void print_progress(const TrainProgress& p) {
+  if (p.step % 10 && p.step != p.total_steps) return;
+  std::fprintf(stderr, "step %d/%d  epoch %d/%d  loss %.4f  lr %.2e  %.1f sentences/s  ETA %.0f s\n", p.step,
+               p.total_steps, p.epoch, p.epochs, p.loss, p.learning_rate, p.sentences_per_second, p.eta_seconds);
+}
+
+float parse_share(const std::string& text, const std::string& option) {
+  size_t used = 0;
+  float share = -1;
+  try {
+    share = std::stof(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(share >= 0 && share < 1))
+    throw Error(option + " \"" + text + "\" is not a share from 0 to below 1 (e.g. 0.2)");
+  return share;
+}
+
 CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
-  auto* cmd = app.add_subcommand("train", "fine-tune a sentence classifier on a CSV of labelled sentences");
+  auto* cmd = app.add_subcommand("train", "fine-tune a sentence classifier on a CSV of labelled sentences, or a token "
+                                          "classifier (--task ner) on CoNLL / JSON-lines files of tagged words");
   add_data_options(cmd, a);
+  cmd->add_option("--task", a.task, "classification | ner (token classification: a tag per word)")->capture_default_str();
+  cmd->add_option("--train", a.train_file, "--task ner: CoNLL file (word ... tag per line) or JSON lines with tokens/ner_tags");
   cmd->add_option("--out", a.out, "folder to save the fine-tuned model in (Hugging Face layout)")->required();
   cmd->add_option("--epochs", a.epochs)->capture_default_str();
   cmd->add_option("--learning-rate,--lr", a.learning_rate, "peak learning rate")->capture_default_str();
   cmd->add_option("--batch-size", a.batch_size)->capture_default_str();
-  cmd->add_option("--validation", a.validation, "share held out for validation (stratified)")->capture_default_str();
+  cmd->add_option("--validation", a.validation,
+                  "share held out for validation (stratified; default 0.2); --task ner: a CoNLL / JSON-lines file, or "
+                  "a share of --train (default: no validation)");
   cmd->add_option("--seed", a.seed, "split, shuffling, dropout and new weights")->capture_default_str();
   cmd->add_option("--freeze", a.freeze, "freeze the embeddings and this many lowest layers")->capture_default_str();
   cmd->add_option("--dropout", a.dropout,
-                  "hidden and attention dropout; the classification head uses config.json's own where it sets one "
-                  "(DistilBERT's seq_classif_dropout), and 0 turns all dropout off")
+                  "hidden and attention dropout; the classification heads use config.json's own where Hugging Face "
+                  "does (classifier_dropout; DistilBERT's seq_classif_dropout), and 0 turns all dropout off")
       ->capture_default_str();
   cmd->add_option("--warmup", a.warmup, "share of steps for learning-rate warm-up")->capture_default_str();
   cmd->add_option("--weight-decay", a.weight_decay)->capture_default_str();
@@ -116,13 +145,17 @@ CLI::App* add_evaluate_command(CLI::App& app, TrainCommand& a) {
 }
 
 int run_train(const TrainCommand& a) {
+  if (a.task == "ner") return run_train_ner(a);
+  if (a.task != "classification") throw Error("--task must be classification or ner, not \"" + a.task + "\"");
+  if (!a.train_file.empty()) throw Error("--train is for --task ner; sentence classification reads --csv");
+  const float validation_share = a.validation.empty() ? 0.2f : parse_share(a.validation, "--validation");
   const auto folder = resolve_model_path(a.model, cli::hub_options(a.revision));
   check_model_output(a.out);  // before training: a refused folder must not cost the run
   const std::filesystem::path split_dir = a.save_split.empty() ? "" : output_path(a.save_split);
   if (!a.save_split.empty())
     for (const char* name : {"train.tsv", "validation.tsv"}) check_new_file(split_dir / name);
   LabelledData data = read_data(a);
-  const Split split = stratified_split(data.examples, static_cast<int>(data.labels.size()), a.validation, a.seed);
+  const Split split = stratified_split(data.examples, static_cast<int>(data.labels.size()), validation_share, a.seed);
   if (!a.save_split.empty()) {  // for baselines and other tools to use the very same split
     std::filesystem::create_directories(split_dir);
     for (const auto& [name, part] : {std::pair{"train.tsv", &split.train}, {"validation.tsv", &split.validation}}) {
@@ -160,20 +193,16 @@ int run_train(const TrainCommand& a) {
   ft.weight_decay = a.weight_decay;
   ft.seed = a.seed;
   FineTuneCallbacks callbacks;
-  callbacks.progress = [](const TrainProgress& p) {
-    if (p.step % 10 && p.step != p.total_steps) return;
-    std::fprintf(stderr, "step %d/%d  epoch %d/%d  loss %.4f  lr %.2e  %.1f sentences/s  ETA %.0f s\n", p.step,
-                 p.total_steps, p.epoch, p.epochs, p.loss, p.learning_rate, p.sentences_per_second, p.eta_seconds);
-  };
+  callbacks.progress = print_progress;
   callbacks.epoch_done = [&](const EpochResult& r) {
     std::fprintf(stderr, "epoch %d: train loss %.4f", r.epoch, r.train_loss);
     if (r.validation.count) std::fprintf(stderr, ", validation accuracy %.4f, F1 %.4f", r.validation.accuracy, r.validation.macro_f1);
     std::fprintf(stderr, "\n");
   };
-  callbacks.cancelled = [] { return interrupted.load(); };
-  std::signal(SIGINT, [](int) { interrupted = true; });  // Ctrl+C: stop cleanly between steps
+  callbacks.cancelled = interrupt_requested;
+  watch_interrupts(true);
   const FineTuneResult result = fine_tune(trainer, tokenizer, split.train, split.validation, ft, callbacks);
-  std::signal(SIGINT, SIG_DFL);
+  watch_interrupts(false);
   if (result.cancelled) {
     std::cerr << "bertscope: cancelled; nothing was saved\n";
     return 130;
@@ -196,46 +225,6 @@ int run_train(const TrainCommand& a) {
     out["confusion_matrix"] = m.confusion;
   }
   std::cout << out.dump() << std::endl;
-  return 0;
-}
-
-// evaluate --task ner: every sentence's words through the model, first piece per word, scored as seqeval does.
-int run_evaluate_ner(const TrainCommand& a) {
-  if (a.data.empty()) throw Error("--task ner needs --data FILE (CoNLL or JSON lines)");
-  Session session(resolve_model_path(a.model, cli::hub_options(a.revision)), backend_request(a));
-  if (!session.model().has_token_classifier())
-    throw Error("this model has no token-classification head (it is not a *ForTokenClassification model)");
-  const TaggedData data = read_tagged_file(a.data);
-  std::cerr << "bertscope: " << a.data << ": " << data.sentences.size() << " sentences";
-  if (data.iob1_fixes) std::cerr << " (IOB1 tags: " << data.iob1_fixes << " I- tags that open an entity read as B-)";
-  std::cerr << "\n";
-  std::vector<std::vector<std::string>> words;
-  for (const TaggedSentence& s : data.sentences) words.push_back(s.words);
-  const auto predicted = predict_word_tags(session.model(), session.tokenizer(), words, a.max_length);
-  // As run_ner: words that truncation cut have no prediction and leave both sides.
-  std::vector<std::vector<std::string>> truth_kept, predicted_kept;
-  int cut = 0;
-  for (size_t s = 0; s < data.sentences.size(); ++s) {
-    truth_kept.emplace_back();
-    predicted_kept.emplace_back();
-    for (size_t w = 0; w < predicted[s].size(); ++w) {
-      if (predicted[s][w].empty()) {
-        ++cut;
-        continue;
-      }
-      truth_kept.back().push_back(data.sentences[s].tags[w]);
-      predicted_kept.back().push_back(predicted[s][w]);
-    }
-  }
-  if (cut) std::cerr << "bertscope: " << cut << " words past --max-length " << a.max_length << " were not scored\n";
-  const SeqevalReport r = seqeval(truth_kept, predicted_kept, !a.lenient);
-  json per_type = json::object();
-  for (const auto& [type, s] : r.per_type)
-    per_type[type] = {{"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}, {"support", s.support}};
-  std::cout << json{{"precision", r.micro.precision}, {"recall", r.micro.recall}, {"f1", r.micro.f1},
-                    {"accuracy", r.accuracy}, {"per_type", per_type}, {"sentences", data.sentences.size()},
-                    {"words_not_scored", cut}, {"mode", a.lenient ? "default" : "strict IOB2"}}.dump()
-            << std::endl;
   return 0;
 }
 

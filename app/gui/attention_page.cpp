@@ -3,16 +3,22 @@
 #include <QCheckBox>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QToolButton>
 #include <QVBoxLayout>
 
+#include "attention_export.h"
+#include "attention_head_view.h"
+#include "attention_legend.h"
 #include "page_support.h"
 
 namespace bertscope::gui {
@@ -41,23 +47,41 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   cellSize_->setSuffix(tr(" px"));
   auto* png = new QPushButton(tr("Export PNG…"), this);
   auto* csv = new QPushButton(tr("Export CSV…"), this);
+  exportAll_ = new QPushButton(tr("Export all layers…"), this);
+  exportAll_->setToolTip(tr("Every layer and head, with the tokens, as JSON or as a NumPy .npy array (with its tokens "
+                            "in a .json beside it)"));
+  exportProgress_ = new QProgressBar(this);
+  exportProgress_->setFormat(tr("layer %v of %m"));
+  exportProgress_->setMaximumWidth(160);
+  exportProgress_->hide();
+  cancelExport_ = new QToolButton(this);
+  cancelExport_->setText(tr("Cancel"));
+  cancelExport_->hide();
+  exporter_ = new AttentionExporter(this);
   caption_ = new QLabel(this);
   message_ = new MessageLine(this);
   grid_ = new AttentionGrid(this);
   heatmap_ = new AttentionHeatmap(this);
-  headView_ = new AttentionHeadView(this);
+  headView_ = new HeadViewPanel(this);
+  mapLegend_ = new AttentionLegend(AttentionLegend::Kind::Map, this);
 
-  auto* views = new QTabWidget(this);
-  views->addTab(scrolling(heatmap_, views), tr("Map"));
-  views->addTab(scrolling(headView_, views), tr("Head view"));
+  views_ = new QTabWidget(this);
+  auto* map_box = new QWidget(views_);
+  auto* map_layout = new QVBoxLayout(map_box);
+  map_layout->setContentsMargins(4, 4, 4, 4);
+  map_layout->addWidget(mapLegend_);
+  map_layout->addWidget(scrolling(heatmap_, map_box), 1);
+  views_->addTab(map_box, tr("Map"));
+  views_->addTab(headView_, tr("Head view"));
   auto* grid_box = new QWidget(this);
   auto* grid_layout = new QVBoxLayout(grid_box);
   grid_layout->setContentsMargins(0, 0, 0, 0);
   grid_layout->addWidget(new QLabel(tr("Model view: layers (rows) × heads. Click a map."), grid_box));
+  grid_layout->addWidget(new AttentionLegend(AttentionLegend::Kind::Map, grid_box));  // one scale for every map
   grid_layout->addWidget(scrolling(grid_, grid_box), 1);
   auto* splitter = new QSplitter(Qt::Horizontal, this);
   splitter->addWidget(grid_box);
-  splitter->addWidget(views);
+  splitter->addWidget(views_);
   splitter->setStretchFactor(1, 1);
 
   auto* inputs = new QHBoxLayout;
@@ -70,6 +94,9 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   options->addWidget(cellSize_);
   options->addWidget(png);
   options->addWidget(csv);
+  options->addWidget(exportAll_);
+  options->addWidget(exportProgress_);
+  options->addWidget(cancelExport_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(inputs);
   layout->addLayout(options);
@@ -82,9 +109,26 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   connect(hideSpecial_, &QCheckBox::toggled, this, &AttentionPage::rebuild);
   connect(meanHeads_, &QCheckBox::toggled, this, [this](bool mean) { select(layer_, mean ? -1 : std::max(0, head_)); });
   connect(cellSize_, &QSpinBox::valueChanged, heatmap_, &AttentionHeatmap::setCellSize);
-  connect(grid_, &AttentionGrid::selected, this, &AttentionPage::select);
+  connect(grid_, &AttentionGrid::selected, this, [this](int layer, int head) {
+    select(layer, head);
+    headView_->soloHead(head);  // a map clicked: the head view shows that head alone (the mean: every head)
+  });
   connect(heatmap_, &AttentionHeatmap::tokenHovered, this, &AttentionPage::hoverToken);
-  connect(headView_, &AttentionHeadView::tokenHovered, this, &AttentionPage::hoverToken);
+  connect(headView_, &HeadViewPanel::tokenHovered, this, &AttentionPage::hoverToken);
+  connect(headView_, &HeadViewPanel::layerChanged, this, [this](int layer) { select(layer, head_); });
+  connect(exportAll_, &QPushButton::clicked, this, &AttentionPage::chooseExportFile);
+  connect(cancelExport_, &QToolButton::clicked, exporter_, &AttentionExporter::cancel);
+  connect(exporter_, &AttentionExporter::progress, exportProgress_, [this](int done, int layers) {
+    exportProgress_->setRange(0, layers);
+    exportProgress_->setValue(done);
+  });
+  connect(exporter_, &AttentionExporter::finished, this, [this](const QString& error, const QStringList& written) {
+    exportProgress_->hide();
+    cancelExport_->hide();
+    exportAll_->setEnabled(true);
+    if (!error.isEmpty()) message_->showError(tr("Attention not exported: %1").arg(error));
+    else message_->showNotice(tr("Exported every layer and head to %1").arg(written.join(tr(" and "))));
+  });
   connect(png, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getSaveFileName(this, tr("Export attention map"), QStringLiteral("attention.png"), tr("PNG images (*.png)"));
     if (!path.isEmpty() && !exportPng(path)) message_->showError(tr("Could not write %1").arg(path));
@@ -147,6 +191,7 @@ void AttentionPage::rebuild() {
   }
   grid_->setData(&data_);
   grid_->resize(grid_->sizeHint());
+  headView_->setData(&data_);
   select(layer_, head_);
 }
 
@@ -158,7 +203,8 @@ void AttentionPage::select(int layer, int head) {
   meanHeads_->blockSignals(false);
   grid_->setSelected(layer, head);
   heatmap_->setData(&data_, layer, head);
-  headView_->setData(&data_, layer, head);
+  mapLegend_->setMaximum(heatmap_->maxWeight());
+  headView_->setLayer(layer);
   if (data_.empty()) {
     caption_->clear();
     return;
@@ -186,6 +232,43 @@ bool AttentionPage::exportCsv(const QString& path) {
   if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) return false;
   file.write(data_.csv(layer_, head_).toUtf8());
   return file.commit();
+}
+
+void AttentionPage::showHeadView() { views_->setCurrentWidget(headView_); }
+
+void AttentionPage::chooseExportFile() {
+  if (!result_) {
+    message_->showError(tr("There is no attention to export yet: type a sentence first."));
+    return;
+  }
+  const QString json = tr("JSON: tokens and every layer × head (*.json)");
+  const QString npy = tr("NumPy array (layers, heads, tokens, tokens), tokens in a .json beside it (*.npy)");
+  // Suggest a name that is free: bertscope never writes over a file, so picking an existing one only gets a refusal.
+  QString suggestion = QStringLiteral("attention-all.json");
+  for (int i = 2; QFileInfo::exists(suggestion) && i < 1000; ++i) suggestion = QStringLiteral("attention-all-%1.json").arg(i);
+  QString filter = json;
+  QString path = QFileDialog::getSaveFileName(this, tr("Export every layer and head"), suggestion, json + QStringLiteral(";;") + npy,
+                                              &filter, QFileDialog::DontConfirmOverwrite);
+  if (path.isEmpty()) return;
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix != QLatin1String("json") && suffix != QLatin1String("npy"))
+    path += filter == npy ? QStringLiteral(".npy") : QStringLiteral(".json");
+  exportAll(path);
+}
+
+bool AttentionPage::exportAll(const QString& path) {
+  const QString error = exporter_->start(result_, path);
+  if (!error.isEmpty()) {
+    message_->showError(tr("Attention not exported: %1").arg(error));
+    return false;
+  }
+  exportAll_->setEnabled(false);
+  exportProgress_->setRange(0, result_->layers);
+  exportProgress_->setValue(0);
+  exportProgress_->show();
+  cancelExport_->show();
+  message_->showNotice(tr("Exporting every layer and head to %1…").arg(path));
+  return true;
 }
 
 }  // namespace bertscope::gui

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "attention_legend.h"
+
 namespace bertscope::gui {
 
 namespace {
@@ -15,12 +17,6 @@ constexpr int kGridGap = 6;
 constexpr int kGridHeader = 18;   // head numbers above, layer numbers to the left
 const QColor kHover(230, 120, 20);
 
-// 0 -> white, 1 -> dark blue. The square root lifts small weights (a uniform row over 50 tokens is 0.02 each)
-// while keeping one absolute scale, so maps compare across heads and layers.
-QColor weight_color(float w) {
-  const float t = std::sqrt(std::clamp(w, 0.0f, 1.0f));
-  return QColor::fromRgbF(1.0f - 0.85f * t, 1.0f - 0.65f * t, 1.0f - 0.25f * t);
-}
 }  // namespace
 
 // ---- AttentionData ----
@@ -30,6 +26,7 @@ AttentionData::AttentionData(std::shared_ptr<const AttentionResult> result, bool
     const Token& t = result_->encoding.tokens[size_t(i)];
     const bool cls_or_sep = t.sequence < 0 && t.special;  // the [CLS]/[SEP] (<s>/</s>) the tokenizer added
     if (!(hideSpecial && cls_or_sep)) visible_.push_back(i);
+    if (t.sequence == 1 && second_ < 0) second_ = i;
   }
 }
 
@@ -55,7 +52,7 @@ QImage AttentionData::image(int layer, int head) const {
   QImage image(n, n, QImage::Format_RGB32);
   for (int q = 0; q < n; ++q) {
     auto* line = reinterpret_cast<QRgb*>(image.scanLine(q));
-    for (int k = 0; k < n; ++k) line[k] = weight_color(m[size_t(q) * n + k]).rgb();
+    for (int k = 0; k < n; ++k) line[k] = attention_color(m[size_t(q) * n + k]).rgb();
   }
   return image;
 }
@@ -237,12 +234,19 @@ QImage AttentionHeatmap::render() const {
   copy.image_ = image_;
   copy.hovered_ = hovered_;
   copy.cell_ = data_ && data_->size() > 0 ? std::min(cell_, std::max(9, 6000 / data_->size())) : cell_;
-  QImage image(copy.sizeHint(), QImage::Format_RGB32);
+  const QSize map = copy.sizeHint();
+  constexpr int kLegend = 40;  // the colour scale under the map, so the file says what its colours mean
+  QImage image(std::max(map.width(), 420), map.height() + kLegend, QImage::Format_RGB32);
   image.fill(Qt::white);
   QPainter painter(&image);
   painter.setFont(font());
   copy.paint(painter);
+  paint_map_legend(painter, QRect(4, map.height() + 8, image.width() - 8, kLegend - 8), maxWeight(), Qt::black);
   return image;
+}
+
+float AttentionHeatmap::maxWeight() const {
+  return map_.empty() ? -1.0f : *std::max_element(map_.begin(), map_.end());
 }
 
 void AttentionHeatmap::mouseMoveEvent(QMouseEvent* event) {
@@ -263,77 +267,6 @@ void AttentionHeatmap::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void AttentionHeatmap::leaveEvent(QEvent*) {
-  setHoveredToken(-1);
-  emit tokenHovered(-1);
-}
-
-// ---- AttentionHeadView ----
-
-AttentionHeadView::AttentionHeadView(QWidget* parent) : QWidget(parent) { setMouseTracking(true); }
-
-void AttentionHeadView::setData(const AttentionData* data, int layer, int head) {
-  data_ = data;
-  map_ = data_ && !data_->empty() ? data_->map(layer, head) : std::vector<float>();
-  updateGeometry();
-  resize(sizeHint());
-  update();
-}
-
-void AttentionHeadView::setHoveredToken(int token) {
-  if (token == hovered_) return;
-  hovered_ = token;
-  update();
-}
-
-int AttentionHeadView::rowHeight() const { return fontMetrics().height() + 4; }
-
-int AttentionHeadView::columnWidth() const {
-  int w = 40;
-  if (data_)
-    for (int i = 0; i < data_->size(); ++i) w = std::max(w, fontMetrics().horizontalAdvance(data_->label(i)) + 10);
-  return w;
-}
-
-QSize AttentionHeadView::sizeHint() const {
-  const int n = data_ ? data_->size() : 0;
-  return {2 * columnWidth() + 160, std::max(60, n * rowHeight() + 8)};
-}
-
-void AttentionHeadView::paintEvent(QPaintEvent*) {
-  QPainter painter(this);
-  if (!data_ || data_->empty()) return;
-  painter.setRenderHint(QPainter::Antialiasing);
-  const int n = data_->size(), row = rowHeight(), column = columnWidth();
-  const int left = column, right = width() - column;
-  for (int q = 0; q < n; ++q) {
-    if (hovered_ >= 0 && q != hovered_) continue;
-    for (int k = 0; k < n; ++k) {
-      const float w = map_[size_t(q) * n + k];
-      if (w < 0.01f) continue;  // invisible anyway; keeps 512-token texts fast
-      painter.setPen(QPen(QColor(40, 90, 200, int(255 * std::min(1.0f, w))), 2));
-      painter.drawLine(QPointF(left + 4, 4 + (q + 0.5) * row), QPointF(right - 4, 4 + (k + 0.5) * row));
-    }
-  }
-  for (int i = 0; i < n; ++i) {
-    const QRect l(0, 4 + i * row, column - 6, row), r(right + 6, 4 + i * row, column - 6, row);
-    painter.setPen(i == hovered_ ? kHover : palette().color(QPalette::WindowText));
-    painter.drawText(l, Qt::AlignRight | Qt::AlignVCenter, data_->label(i));
-    painter.setPen(palette().color(QPalette::WindowText));
-    painter.drawText(r, Qt::AlignLeft | Qt::AlignVCenter, data_->label(i));
-  }
-}
-
-void AttentionHeadView::mouseMoveEvent(QMouseEvent* event) {
-  if (!data_ || data_->empty()) return;
-  const int q = int((event->position().y() - 4) / rowHeight());
-  const int token = q >= 0 && q < data_->size() && event->position().x() < columnWidth() + 20 ? q : -1;
-  if (token != hovered_) {
-    setHoveredToken(token);
-    emit tokenHovered(token);
-  }
-}
-
-void AttentionHeadView::leaveEvent(QEvent*) {
   setHoveredToken(-1);
   emit tokenHovered(-1);
 }

@@ -1,7 +1,7 @@
 #pragma once
-// Views of one text's attention: the model view (a grid of every layer x head as small maps), a large heat map
-// with token labels, and the head view (lines from each token to the tokens it attends to, opacity = weight, as
-// bertviz draws it). All three read one AttentionData and share the hovered token.
+// Views of one text's attention: the model view (a grid of every layer x head as small maps) and a large heat map
+// with token labels. They, and the head view (attention_head_view.h), read one AttentionData and share the hovered
+// token.
 #include <QImage>
 #include <QWidget>
 #include <memory>
@@ -23,6 +23,10 @@ class AttentionData {
   int size() const { return int(visible_.size()); }  // tokens shown
   const Token& token(int i) const { return result_->encoding.tokens[size_t(visible_[size_t(i)])]; }
   QString label(int i) const;
+  // For a sentence pair: 0 for a token of sentence A ([CLS] A [SEP]), 1 for sentence B and the [SEP] after it, as
+  // bertviz splits a pair at B's first token. 0 for every token of a single sentence.
+  bool isPair() const { return second_ >= 0; }
+  int sentence(int i) const { return second_ >= 0 && visible_[size_t(i)] >= second_ ? 1 : 0; }
 
   // (size, size) weights of the shown tokens, row = query, column = key; head -1 = mean over heads.
   std::vector<float> map(int layer, int head) const;
@@ -34,6 +38,7 @@ class AttentionData {
  private:
   std::shared_ptr<const AttentionResult> result_;
   std::vector<int> visible_;  // token indices into the encoding
+  int second_ = -1;           // the encoding's index of sentence B's first token; -1 for a single sentence
 };
 
 // Model view: layers as rows, heads as columns, plus a mean-over-heads column. Click a map to select it.
@@ -68,7 +73,8 @@ class AttentionHeatmap : public QWidget {
   void setData(const AttentionData* data, int layer, int head);
   void setCellSize(int pixels);
   void setHoveredToken(int token);
-  QImage render() const;  // the whole map with labels, for export
+  QImage render() const;  // the whole map with labels and its colour scale, for export
+  float maxWeight() const;  // the largest weight in the map shown (-1 when none)
   QSize sizeHint() const override;
 
  signals:
@@ -86,32 +92,6 @@ class AttentionHeatmap : public QWidget {
   QImage image_;
   std::vector<float> map_;  // (size, size) the weights shown
   int layer_ = 0, head_ = 0, cell_ = 16, hovered_ = -1;
-};
-
-// Head view: tokens in two columns, a line from each query (left) to each key (right) with opacity = weight.
-// Hovering a token shows only its lines.
-class AttentionHeadView : public QWidget {
-  Q_OBJECT
- public:
-  explicit AttentionHeadView(QWidget* parent = nullptr);
-  void setData(const AttentionData* data, int layer, int head);
-  void setHoveredToken(int token);
-  QSize sizeHint() const override;
-
- signals:
-  void tokenHovered(int token);
-
- protected:
-  void paintEvent(QPaintEvent*) override;
-  void mouseMoveEvent(QMouseEvent* event) override;
-  void leaveEvent(QEvent*) override;
-
- private:
-  int rowHeight() const;
-  int columnWidth() const;
-  const AttentionData* data_ = nullptr;
-  std::vector<float> map_;
-  int hovered_ = -1;
 };
 
 }  // namespace bertscope::gui

@@ -16,6 +16,7 @@ QString job_name(Job job) {
     case Job::Attention: return QStringLiteral("Computing attention");
     case Job::Answer: return QStringLiteral("Answering");
     case Job::Classify: return QStringLiteral("Classifying");
+    case Job::Entities: return QStringLiteral("Finding entities");
   }
   return {};
 }
@@ -132,6 +133,10 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
     loaded->nsp = fresh->model().has_nsp_head();
     loaded->classifier = fresh->model().has_classifier();
     loaded->qa = fresh->model().has_qa_head();
+    loaded->token_classifier = fresh->model().has_token_classifier();
+    if (loaded->token_classifier)
+      for (int i = 0; i < fresh->model().num_token_labels(); ++i)
+        loaded->token_labels << QString::fromStdString(fresh->config().id2label.at(i));
     // RoBERTa keeps a one-row type embedding: every token has type 0, so there is nothing to show.
     loaded->token_types = fresh->config().has_token_types() && fresh->config().type_vocab_size > 1;
     loaded->max_tokens = fresh->config().max_tokens();
@@ -231,6 +236,28 @@ quint64 EngineClient::classify(const QString& text, const QString& pair) {
     if (s.model().has_nsp_head() && second) reply->nsp = next_sentence(s.model(), s.tokenizer(), first, *second);
     Ptr<ClassifyReply> result = reply;
     return [this, result](quint64 id) { emit classified(id, result); };
+  });
+}
+
+quint64 EngineClient::entities(const QString& text, Aggregation aggregation) {
+  const std::string input = text.toStdString();
+  return post(Job::Entities, [this, input, aggregation](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    if (input.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("type a text to find its entities");
+    EntityOptions options;
+    options.aggregation = aggregation;
+    auto reply = std::make_shared<EntitiesReply>();
+    reply->result = recognize_entities(s.model(), s.tokenizer(), input, options);  // long texts: in windows
+    reply->aggregation = aggregation;
+    const Tokenizer& tokenizer = s.tokenizer();
+    for (const TokenLabel& t : reply->result.tokens) {
+      const auto id = tokenizer.find(t.word);  // an unknown token's word is the text it covers
+      reply->tokens.push_back(QString::fromStdString(id ? tokenizer.readable(*id) : t.word));
+    }
+    for (int i = 0; i < s.model().num_token_labels(); ++i)
+      reply->labels << QString::fromStdString(s.config().id2label.at(i));
+    Ptr<EntitiesReply> result = reply;
+    return [this, result](quint64 id) { emit entitiesFound(id, result); };
   });
 }
 

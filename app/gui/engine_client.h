@@ -5,6 +5,7 @@
 // shows). Replies arrive as signals on the UI thread.
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QThread>
 #include <array>
 #include <atomic>
@@ -18,14 +19,16 @@
 
 namespace bertscope::gui {
 
-enum class Job { Load, Tokenize, FillMask, Attention, Answer, Classify };
-constexpr int kJobCount = 6;
+enum class Job { Load, Tokenize, FillMask, Attention, Answer, Classify, Entities };
+constexpr int kJobCount = 7;
 QString job_name(Job job);
 
 // What the UI knows about the loaded model (a copy: the Session itself stays on the worker thread).
 struct LoadedModel {
   ModelInfo info;
   bool mlm = false, nsp = false, classifier = false, qa = false;
+  bool token_classifier = false;    // a *ForTokenClassification head (named entities, part-of-speech tags)
+  QStringList token_labels;         // its labels in id order (id2label), empty without one
   bool token_types = true;          // whether inputs carry token type ids (BERT; not DistilBERT or RoBERTa)
   int max_tokens = 512;             // the model's longest input (ModelConfig::max_tokens)
   QString mask_token;               // "[MASK]" or "<mask>"; empty when the vocabulary has none
@@ -64,6 +67,14 @@ struct ClassifyReply {
   std::optional<NspResult> nsp;                  // when it has an NSP head and a second sentence was given
 };
 
+// Named entities for one text, with the per-token label probabilities behind them.
+struct EntitiesReply {
+  EntityResult result;           // entities (code-point offsets) and every text token's label probabilities
+  std::vector<QString> tokens;   // per result.tokens: the token as a reader sees it ("##ing", " world")
+  QStringList labels;            // the head's labels in id order: the columns of each token's probabilities
+  Aggregation aggregation = Aggregation::Simple;
+};
+
 template <typename T>
 using Ptr = std::shared_ptr<const T>;
 
@@ -80,6 +91,7 @@ class EngineClient : public QObject {
   quint64 attention(const QString& text, const QString& pair);
   quint64 answer(const QString& question, const QString& context, int topK);
   quint64 classify(const QString& text, const QString& pair);
+  quint64 entities(const QString& text, Aggregation aggregation);
 
   const Ptr<LoadedModel>& model() const { return model_; }  // null until a load succeeds
   bool busy() const { return pending_ > 0; }
@@ -91,6 +103,7 @@ class EngineClient : public QObject {
   void attended(quint64 id, bertscope::gui::Ptr<bertscope::AttentionResult> result);
   void answered(quint64 id, bertscope::gui::Ptr<bertscope::QaResult> result);
   void classified(quint64 id, bertscope::gui::Ptr<bertscope::gui::ClassifyReply> result);
+  void entitiesFound(quint64 id, bertscope::gui::Ptr<bertscope::gui::EntitiesReply> result);
   void failed(quint64 id, bertscope::gui::Job job, const QString& message);
   // After failed(), when the GPU itself failed (VK_ERROR_DEVICE_LOST, out of device memory): the model can only
   // work again once it is reloaded, on the CPU if the user agrees (MainWindow asks).

@@ -56,14 +56,13 @@ class InsertedWordDelegate : public QStyledItemDelegate {
 };
 }  // namespace
 
-FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::FillMask, 150, parent) {
   text_ = new QLineEdit(this);
   text_->setClearButtonEnabled(true);
   topK_ = new QSpinBox(this);
   topK_->setRange(1, 50);
   topK_->setValue(5);
   topK_->setPrefix(tr("top "));
-  message_ = new MessageLine(this);
   strip_ = new TokenStrip(this);
   strip_->setShowIds(false);
   strip_->setClickable(true);
@@ -84,15 +83,18 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
   hint_->setTextFormat(Qt::PlainText);  // it names <mask>
   hint_->setStyleSheet(QStringLiteral("color: #555;"));
   showMaskHints();
+  auto* results = new QWidget(this);
+  auto* shown = new QVBoxLayout(results);
+  shown->setContentsMargins(0, 0, 0, 0);
+  shown->addWidget(strip_);
+  shown->addWidget(table_, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(input);
   layout->addWidget(hint_);
-  layout->addWidget(message_);
-  layout->addWidget(strip_);
-  layout->addWidget(table_, 1);
+  layout->addWidget(message());
+  layout->addWidget(wrapResults(results), 1);
 
-  debounce_ = make_debounce(this, 150, [this] { refresh(); });
-  connect(text_, &QLineEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(text_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(text_, &QLineEdit::textChanged, this, [this](const QString& text) {
     trackEdit(lastText_, text);
     lastText_ = text;
@@ -103,22 +105,21 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : QWidget(pare
     const QVariantList payload = index.data(Qt::UserRole).toList();
     if (payload.size() == 2) applyPrediction(payload[0].toInt(), payload[1].toInt());
   });
-  connect(engine_, &EngineClient::filled, this, [this](quint64 id, Ptr<FillMaskReply> result) {
-    if (id != latest_) return;
+  onReply(&EngineClient::filled, [this](const Ptr<FillMaskReply>& result) {
     // A problem (no mask, NaN outputs) still comes with this text's tokens: the chips never show an older text.
-    if (result->problem.isEmpty()) message_->clearMessage();
-    else message_->showError(result->problem);  // the engine's messages name this model's own mask token
+    if (result->problem.isEmpty()) message()->clearMessage();
+    else message()->showError(result->problem);  // the engine's messages name this model's own mask token
     shownText_ = requestedText_;
     shown_ = result;
     showResult(*result);
   });
-  connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
-    if (job != Job::FillMask || id != latest_) return;
-    predictions_->clear();
-    strip_->setEncoding({});  // no tokens for this text: show none rather than an older text's
-    shown_.reset();
-    message_->showError(error);
-  });
+}
+
+void FillMaskPage::showFailure(const QString& error) {
+  predictions_->clear();
+  strip_->setEncoding({});  // no tokens for this text: show none rather than an older text's
+  shown_.reset();
+  message()->showError(error);
 }
 
 void FillMaskPage::setModel(const Ptr<LoadedModel>& model) {
@@ -140,12 +141,13 @@ void FillMaskPage::setModel(const Ptr<LoadedModel>& model) {
   }
   if (!model) return;
   if (!usable_) {
-    message_->showNotice(tr("This model has no masked-language-model head (it is a %1), so it cannot predict "
+    dropRequests();
+    message()->showNotice(tr("This model has no masked-language-model head (it is a %1), so it cannot predict "
                             "masked words. Load a model with a masked-LM head, e.g. BertForMaskedLM or RobertaForMaskedLM.")
                              .arg(QString::fromStdString(model->info.architecture)));
     return;
   }
-  message_->clearMessage();
+  message()->clearMessage();
   refresh();
 }
 
@@ -157,17 +159,17 @@ void FillMaskPage::setText(const QString& text) {
 QString FillMaskPage::text() const { return text_->text(); }
 
 void FillMaskPage::refresh() {
-  debounce_->stop();
+  cancelScheduledRefresh();
   if (!usable_) return;
   requestedText_ = text_->text();
   if (requestedText_.trimmed().isEmpty()) {
-    latest_ = 0;  // drop anything in flight
+    dropRequests();  // drop anything in flight
     predictions_->clear();
     strip_->setEncoding({});
-    message_->showNotice(tr("Type a sentence with %1 in it, e.g. \"%2\"").arg(mask_, sampleSentence(mask_)));
+    message()->showNotice(tr("Type a sentence with %1 in it, e.g. \"%2\"").arg(mask_, sampleSentence(mask_)));
     return;
   }
-  latest_ = engine_->fillMask(requestedText_, topK_->value());
+  track(engine()->fillMask(requestedText_, topK_->value()));
 }
 
 void FillMaskPage::showMaskHints() {

@@ -2,33 +2,29 @@
 // Masked-word playground: a sentence with the model's mask token ([MASK], RoBERTa's <mask>); the top-k words for
 // each mask, with probability bars, update as you type. The chips always show the current text's tokens: click a
 // word to mask it, click a mask to put back the word it replaced; click a prediction to put it into the sentence.
-#include <QWidget>
-
-#include "engine_client.h"
+#include "task_page.h"
 
 class QLabel;
 class QLineEdit;
 class QSpinBox;
 class QTableView;
-class QTimer;
 
 namespace bertscope::gui {
 
-class MessageLine;
 class ResultTableModel;
 class TokenStrip;
 
 // The example sentence for a model whose mask token is `mask` ("The [MASK] sat on the mat.").
 QString sampleSentence(const QString& mask);
 
-class FillMaskPage : public QWidget {
+class FillMaskPage : public TaskPage {
   Q_OBJECT
  public:
   FillMaskPage(EngineClient* engine, QWidget* parent = nullptr);
   void setModel(const Ptr<LoadedModel>& model);  // enables the page, or explains why it cannot run
   void setText(const QString& text);
   QString text() const;
-  void refresh();
+  void refresh() override;
 
   void maskToken(int token);                  // masks the word holding `token`; on a mask, restores its word
   void applyPrediction(int mask, int rank);   // fills mask number `mask` (0-based) with its prediction `rank`
@@ -36,13 +32,13 @@ class FillMaskPage : public QWidget {
 
   // For tests and screenshots.
   ResultTableModel* predictions() const { return predictions_; }
-  MessageLine* message() const { return message_; }
   TokenStrip* strip() const { return strip_; }
   // The Sentence column's inserted word in row `row`: its UTF-16 range [from, to) in that row's sentence.
   std::pair<int, int> insertedRange(int row) const;
 
  private:
   void showResult(const FillMaskReply& reply);
+  void showFailure(const QString& error) override;
   void showMaskHints();  // placeholder, hint and notice name the model's mask token
   // The shown text with mask `mask` filled by its prediction `rank`, and where the inserted word is in it.
   struct Filled {
@@ -52,15 +48,11 @@ class FillMaskPage : public QWidget {
   Filled filled(int mask, int rank) const;
   void trackEdit(const QString& before, const QString& after);  // keeps masked_ in step with the text
 
-  EngineClient* engine_;
   QLineEdit* text_;
   QSpinBox* topK_;
-  MessageLine* message_;
   TokenStrip* strip_;
   QTableView* table_;
   ResultTableModel* predictions_;
-  QTimer* debounce_;
-  quint64 latest_ = 0;
   bool usable_ = false;
   QString requestedText_;
   QString shownText_;                  // the text the shown result's offsets point into

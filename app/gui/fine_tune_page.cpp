@@ -5,8 +5,10 @@
 #include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHeaderView>
@@ -33,6 +35,14 @@
 namespace bertscope::gui {
 
 namespace {
+// A name in `dir` that is not taken ("fine-tuned-model", else "fine-tuned-model-2", "-3", ...): saving never
+// replaces a folder that exists (core/safe_files.h), so the name the Save dialog suggests must be free.
+QString fresh_folder(const QDir& dir, const QString& base) {
+  QString name = base;
+  for (int n = 2; QFileInfo::exists(dir.filePath(name)); ++n) name = base + QLatin1Char('-') + QString::number(n);
+  return dir.filePath(name);
+}
+
 // The x axis counts steps or epochs: ticks at whole numbers, 1, 2 or 5 x 10^k apart, as many as its labels fit
 // side by side in the plot's width (more would be elided to "1…"; fractions would read "0 0 0 0 1"). The spacing
 // is set before the range: a range of 10,000 steps at the old spacing of 1 would make 10,000 tick items.
@@ -295,7 +305,8 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   connect(start_, &QPushButton::clicked, this, &FineTunePage::start);
   connect(cancel_, &QPushButton::clicked, this, &FineTunePage::cancel);
   connect(save_, &QPushButton::clicked, this, [this] {
-    const QString folder = QFileDialog::getSaveFileName(this, tr("Save the fine-tuned model as a folder"), QStringLiteral("fine-tuned-model"));
+    const QString folder = QFileDialog::getSaveFileName(this, tr("Save the fine-tuned model as a folder"),
+                                                        fresh_folder(QDir::current(), QStringLiteral("fine-tuned-model")));
     if (!folder.isEmpty()) saveTo(folder);
   });
   connect(openSaved_, &QPushButton::clicked, this, [this] { emit openModelRequested(savedFolder_); });

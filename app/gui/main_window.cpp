@@ -20,6 +20,7 @@
 
 #include "attention_page.h"
 #include "classify_page.h"
+#include "entities_page.h"
 #include "fill_mask_page.h"
 #include "fine_tune_page.h"
 #include "gpu/vulkan_context.h"
@@ -57,6 +58,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   attentionPage_ = new AttentionPage(engine_, tabs_);
   qaPage_ = new QaPage(engine_, tabs_);
   classifyPage_ = new ClassifyPage(engine_, tabs_);
+  entitiesPage_ = new EntitiesPage(engine_, tabs_);
   fineTunePage_ = new FineTunePage(tabs_);
   tabs_->addTab(modelPage_, tr("Model"));
   tabs_->addTab(tokenizePage_, tr("Tokens"));
@@ -64,6 +66,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(attentionPage_, tr("Attention"));
   tabs_->addTab(qaPage_, tr("Question answering"));
   tabs_->addTab(classifyPage_, tr("Classify"));
+  tabs_->addTab(entitiesPage_, tr("Entities"));
   tabs_->addTab(fineTunePage_, tr("Fine-tune"));
   connect(fineTunePage_, &FineTunePage::openModelRequested, this, &MainWindow::openModel);
 
@@ -101,6 +104,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   qaPage_->setInput(QStringLiteral("Where did the cat sit?"),
                     QStringLiteral("The cat sat on the mat by the door. The dog slept in the garden."));
   classifyPage_->setText(QStringLiteral("The food was wonderful and the staff were kind."));  // one sentence: a pair is opt-in
+  entitiesPage_->setText(QStringLiteral("Ada Lovelace worked with Charles Babbage in London on the Analytical Engine."));
 
   connect(engine_, &EngineClient::loaded, this, [this](quint64 id, Ptr<LoadedModel> model) {
     // An older load that finished before a newer one was asked for is the engine's model now: show it too.
@@ -233,6 +237,7 @@ void MainWindow::onLoaded(const Ptr<LoadedModel>& model, bool latest) {
   attentionPage_->setModel(model);
   qaPage_->setModel(model);
   classifyPage_->setModel(model);
+  entitiesPage_->setModel(model);
   fineTunePage_->setModel(model);
   // A Hub model is remembered by its id (and revision), so it reopens from the cache or the Hub.
   if (latest && requested_ != QLatin1String("default")) rememberRecent(parseHubArgument(requested_).valid() ? requested_ : folder);

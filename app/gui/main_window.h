@@ -17,6 +17,7 @@ namespace bertscope::gui {
 
 class AttentionPage;
 class ClassifyPage;
+class EntitiesPage;
 class FillMaskPage;
 class FineTunePage;
 class MessageLine;
@@ -45,6 +46,7 @@ class MainWindow : public QMainWindow {
   AttentionPage* attentionPage() const { return attentionPage_; }
   QaPage* qaPage() const { return qaPage_; }
   ClassifyPage* classifyPage() const { return classifyPage_; }
+  EntitiesPage* entitiesPage() const { return entitiesPage_; }
   FineTunePage* fineTunePage() const { return fineTunePage_; }
   QStringList recentModels() const;
   // The status bar's warning about where the model runs (a GPU that failed its self-check); hidden when none.
@@ -85,6 +87,7 @@ class MainWindow : public QMainWindow {
   AttentionPage* attentionPage_;
   QaPage* qaPage_;
   ClassifyPage* classifyPage_;
+  EntitiesPage* entitiesPage_;
   FineTunePage* fineTunePage_;
   QComboBox* backend_;
   QMenu* recentMenu_;

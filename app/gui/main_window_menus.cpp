@@ -33,7 +33,7 @@ void MainWindow::buildMenuBar() {
   if (quit->shortcut().isEmpty()) quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));  // platforms without one
   quit->setShortcutContext(Qt::ApplicationShortcut);
 
-  // View: one entry per tab (Ctrl+1 ... Ctrl+7), checked for the tab shown.
+  // View: one entry per tab (Ctrl+1 ... Ctrl+8), checked for the tab shown.
   QMenu* view = menuBar()->addMenu(tr("&View"));
   auto* views = new QActionGroup(this);
   for (int i = 0; i < tabs_->count(); ++i) {
@@ -76,8 +76,10 @@ void MainWindow::showHelp() {
       "Attention: where each token looks, for every layer and head.\n"
       "Question answering: the answer span in a context (models with a QA head).\n"
       "Classify: label probabilities (classifier heads) and next-sentence prediction (NSP heads).\n"
+      "Entities: named entities highlighted by type, with each token's label probabilities (token-classification "
+      "heads).\n"
       "Fine-tune: train a classifier from a CSV of labelled sentences, try it and save it.\n\n"
-      "Open a Hugging Face folder with File > Open model folder… (Ctrl+O) or drop it on the window; Ctrl+1 … Ctrl+7 "
+      "Open a Hugging Face folder with File > Open model folder… (Ctrl+O) or drop it on the window; Ctrl+1 … Ctrl+8 "
       "switch views; F1 shows this help; Ctrl+Q quits."));
   box->setModal(false);
   box->setAttribute(Qt::WA_DeleteOnClose);

@@ -24,7 +24,7 @@
 
 namespace bertscope::gui {
 
-QaPage::QaPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+QaPage::QaPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::Answer, 500, parent) {
   question_ = new QLineEdit(this);
   question_->setPlaceholderText(tr("Question"));
   context_ = new QPlainTextEdit(this);
@@ -38,7 +38,6 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_
   best_ = new QLabel(this);
   best_->setWordWrap(true);
   best_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  message_ = new MessageLine(this);
   answers_ = new ResultTableModel({tr("Answer"), tr("Score"), tr("Start"), tr("End"), tr("Window")}, 1, this);
   table_ = new QTableView(this);
   table_->setModel(answers_);
@@ -63,17 +62,16 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_
   results_ = results;
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(context_);
-  split->addWidget(results);
+  split->addWidget(wrapResults(results));
   split->setSizes({220, 420});
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(message_);
+  layout->addWidget(message());
   layout->addLayout(top);
   layout->addWidget(best_);
   layout->addWidget(split, 1);
 
-  debounce_ = make_debounce(this, 500, [this] { refresh(); });
-  connect(question_, &QLineEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
-  connect(context_, &QPlainTextEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(question_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
+  connect(context_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(topK_, &QSpinBox::valueChanged, this, [this] { refresh(); });
   connect(run, &QPushButton::clicked, this, &QaPage::refresh);
   connect(question_, &QLineEdit::returnPressed, this, &QaPage::refresh);
@@ -81,19 +79,18 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_
   connect(shortcut, &QShortcut::activated, this, &QaPage::refresh);
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { if (current.isValid()) showAnswer(current.row()); });
-  connect(engine_, &EngineClient::answered, this, [this](quint64 id, Ptr<QaResult> result) {
-    if (id != latest_) return;
-    message_->clearMessage();
+  onReply(&EngineClient::answered, [this](const Ptr<QaResult>& result) {
+    message()->clearMessage();
     shownContext_ = requestedContext_;
     shown_ = result;
     showResult(*result);
   });
-  connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
-    if (job != Job::Answer || id != latest_) return;
-    answers_->clear();
-    best_->clear();
-    message_->showError(error);
-  });
+}
+
+void QaPage::showFailure(const QString& error) {
+  answers_->clear();
+  best_->clear();
+  message()->showError(error);
 }
 
 void QaPage::setModel(const Ptr<LoadedModel>& model) {
@@ -106,12 +103,13 @@ void QaPage::setModel(const Ptr<LoadedModel>& model) {
   results_->setVisible(usable_);
   if (!model) return;
   if (!usable_) {
-    message_->showNotice(tr("This model has no question-answering head (it is a %1). Load a "
+    dropRequests();
+    message()->showNotice(tr("This model has no question-answering head (it is a %1). Load a "
                             "BertForQuestionAnswering checkpoint, for example a SQuAD fine-tune, to answer questions.")
                              .arg(QString::fromStdString(model->info.architecture)));
     return;
   }
-  message_->clearMessage();
+  message()->clearMessage();
   refresh();
 }
 
@@ -124,15 +122,15 @@ void QaPage::setInput(const QString& question, const QString& context) {
 QString QaPage::answerText() const { return best_->text(); }
 
 void QaPage::refresh() {
-  debounce_->stop();
+  cancelScheduledRefresh();
   if (!usable_) return;
   if (question_->text().trimmed().isEmpty() || context_->toPlainText().trimmed().isEmpty()) {
-    latest_ = 0;
-    message_->showNotice(tr("Type a question and a context that answers it."));
+    dropRequests();
+    message()->showNotice(tr("Type a question and a context that answers it."));
     return;
   }
   requestedContext_ = context_->toPlainText();
-  latest_ = engine_->answer(question_->text(), requestedContext_, topK_->value());
+  track(engine()->answer(question_->text(), requestedContext_, topK_->value()));
 }
 
 void QaPage::showResult(const QaResult& result) {
@@ -150,7 +148,7 @@ void QaPage::showResult(const QaResult& result) {
   table_->selectRow(0);
   showAnswer(0);
   if (result.windows.size() > 1)
-    message_->showNotice(tr("The context was read in %1 overlapping windows of up to 384 tokens.").arg(result.windows.size()));
+    message()->showNotice(tr("The context was read in %1 overlapping windows of up to 384 tokens.").arg(result.windows.size()));
 }
 
 void QaPage::showAnswer(int rank) {

@@ -1,9 +1,7 @@
 #pragma once
 // Question answering: a question and a context; the best answer highlighted in the context with its score, the
 // top spans in a table, and the start/end logits over the tokens of the answer's window as a chart.
-#include <QWidget>
-
-#include "engine_client.h"
+#include "task_page.h"
 
 class QChart;
 class QChartView;
@@ -12,41 +10,35 @@ class QLineEdit;
 class QPlainTextEdit;
 class QSpinBox;
 class QTableView;
-class QTimer;
 
 namespace bertscope::gui {
 
-class MessageLine;
 class ResultTableModel;
 
-class QaPage : public QWidget {
+class QaPage : public TaskPage {
   Q_OBJECT
  public:
   QaPage(EngineClient* engine, QWidget* parent = nullptr);
   void setModel(const Ptr<LoadedModel>& model);
   void setInput(const QString& question, const QString& context);
-  void refresh();
+  void refresh() override;
   void showAnswer(int rank);  // highlight answer `rank` and chart its window
 
   ResultTableModel* answers() const { return answers_; }
-  MessageLine* message() const { return message_; }
   QString answerText() const;
 
  private:
   void showResult(const QaResult& result);
+  void showFailure(const QString& error) override;
 
-  EngineClient* engine_;
   QLineEdit* question_;
   QPlainTextEdit* context_;
   QSpinBox* topK_;
   QLabel* best_;
-  MessageLine* message_;
   QTableView* table_;
   ResultTableModel* answers_;
   QChartView* chartView_;
   QWidget* results_;
-  QTimer* debounce_;
-  quint64 latest_ = 0;
   bool usable_ = false;
   QString requestedContext_, shownContext_;
   std::shared_ptr<const QaResult> shown_;

@@ -6,6 +6,8 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "attention_page.h"
+#include "entities_page.h"
 #include "fine_tune_page.h"
 #include "main_window.h"
 
@@ -31,6 +33,9 @@ void ScreenshotTour::next() {
     return;
   }
   window_->tabs()->setCurrentIndex(tab_);
+  if (window_->tabs()->currentWidget() == window_->attentionPage())  // a pair: the head view's sentence filters show
+    window_->attentionPage()->setText(QStringLiteral("The cat sat on the mat because it was tired."),
+                                      QStringLiteral("It slept all afternoon."));
   if (window_->tabs()->currentWidget() == window_->fineTunePage() && !csv_.isEmpty()) {
     FineTunePage* page = window_->fineTunePage();
     if (page->loadCsv(csv_)) {
@@ -51,10 +56,21 @@ void ScreenshotTour::waitForIdle(int quietPolls) {
     QTimer::singleShot(100, this, [this, quietPolls] { waitForIdle(window_->engine()->busy() ? 3 : quietPolls - 1); });
     return;
   }
+  if (window_->tabs()->currentWidget() == window_->entitiesPage()) window_->entitiesPage()->showEntity(0);  // hovered: its tokens outlined
   QString name = window_->tabs()->tabText(tab_).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
+  if (headView_) name += QStringLiteral("-head-view");
   const QString path = QDir(folder_).filePath(QStringLiteral("%1-%2.png").arg(tab_ + 1, 2, 10, QLatin1Char('0')).arg(name));
   if (!window_->grab().save(path)) std::fprintf(stderr, "bertscope: could not write %s\n", qPrintable(path));
   else std::printf("%s\n", qPrintable(path));
+  if (window_->tabs()->currentWidget() == window_->attentionPage() && !headView_) {
+    headView_ = true;
+    AttentionPage* page = window_->attentionPage();
+    if (page->data().layers() > 2) page->select(2, 0);  // a layer with sharper patterns than the first
+    page->showHeadView();
+    QTimer::singleShot(300, this, [this] { waitForIdle(3); });
+    return;
+  }
+  headView_ = false;
   next();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // ScreenshotTour: after the model loads, shows each tab in turn, waits until the engine is idle, and saves the
-// window as DIR/NN-tab.png; then quits. Used by scripts/screenshots.sh under Xvfb (and handy for bug reports).
+// window as DIR/NN-tab.png (the attention tab twice: its map, then its head view as NN-attention-head-view.png, both
+// on a sentence pair); then quits. Used by scripts/screenshots.sh under Xvfb (and handy for bug reports).
 #include <QObject>
 #include <QString>
 
@@ -22,6 +23,7 @@ class ScreenshotTour : public QObject {
   QString folder_;
   QString csv_;
   int tab_ = -1;
+  bool headView_ = false;  // the attention tab's second screenshot is being taken
 };
 
 }  // namespace bertscope::gui

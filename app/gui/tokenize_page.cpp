@@ -23,13 +23,12 @@ namespace {
 const QColor kSpanColor(255, 200, 90);
 }
 
-TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
+TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::Tokenize, 120, parent) {
   text_ = make_text_editor(tr("Type a text to see its tokens"), 3, this);
   pair_ = make_text_editor(tr("Optional second sentence (for sentence-pair models)"), 1, this);
   showIds_ = new QCheckBox(tr("Show ids"), this);
   showIds_->setChecked(true);
   summary_ = new QLabel(this);
-  message_ = new MessageLine(this);
   strip_ = new TokenStrip(this);
   auto* strip_scroll = new QScrollArea(this);
   strip_scroll->setWidget(strip_);
@@ -57,26 +56,21 @@ TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : QWidget(pare
   layout->addWidget(text_);
   layout->addWidget(pair_);
   layout->addLayout(options);
-  layout->addWidget(message_);
-  layout->addWidget(splitter, 1);
+  layout->addWidget(message());
+  layout->addWidget(wrapResults(splitter), 1);
 
-  debounce_ = make_debounce(this, 120, [this] { refresh(); });
-  connect(text_, &QPlainTextEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
-  connect(pair_, &QPlainTextEdit::textChanged, debounce_, qOverload<>(&QTimer::start));
+  connect(text_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
+  connect(pair_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(showIds_, &QCheckBox::toggled, strip_, &TokenStrip::setShowIds);
   connect(strip_, &TokenStrip::tokenHovered, this, &TokenizePage::highlightToken);
   connect(table_, &QTableView::entered, this, [this](const QModelIndex& index) { highlightToken(index.row()); });
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { highlightToken(current.row()); });
-  connect(engine_, &EngineClient::tokenized, this, [this](quint64 id, Ptr<ShownEncoding> encoding) {
-    if (id != latest_) return;  // an older text's tokens
+  onReply(&EngineClient::tokenized, [this](const Ptr<ShownEncoding>& encoding) {
     shownText_ = requestedText_;
     shownPair_ = requestedPair_;
-    message_->clearMessage();
+    message()->clearMessage();
     showEncoding(*encoding);
-  });
-  connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
-    if (job == Job::Tokenize && id == latest_) message_->showError(error);
   });
   text_->viewport()->installEventFilter(this);
   text_->viewport()->setMouseTracking(true);
@@ -91,11 +85,11 @@ void TokenizePage::setText(const QString& text, const QString& pair) {
 }
 
 void TokenizePage::refresh() {
-  debounce_->stop();
-  if (!engine_->model()) return;
+  cancelScheduledRefresh();
+  if (!engine()->model()) return;
   requestedText_ = text_->toPlainText();
   requestedPair_ = pair_->toPlainText();
-  latest_ = engine_->tokenize(requestedText_, requestedPair_);
+  track(engine()->tokenize(requestedText_, requestedPair_));
 }
 
 QString TokenizePage::summary() const { return summary_->text(); }
@@ -105,7 +99,7 @@ void TokenizePage::showEncoding(const ShownEncoding& shown) {
   model_->setEncoding(shown, shownText_, shownPair_);
   strip_->setEncoding(encoding, shown.continues);
   // DistilBERT and RoBERTa take no token type ids: no Type column for them.
-  const bool types = !engine_->model() || engine_->model()->token_types;
+  const bool types = !engine()->model() || engine()->model()->token_types;
   table_->setColumnHidden(TokenTableModel::TypeId, !types);
   strip_->setShowTypes(types);
   table_->resizeColumnsToContents();

@@ -1,28 +1,24 @@
 #pragma once
 // Tokenization view: type a text (and an optional second sentence) and see its WordPiece tokens as chips and as a
 // table. Hovering a token highlights the characters it came from; hovering the text highlights its token.
-#include <QWidget>
-
-#include "engine_client.h"
+#include "task_page.h"
 
 class QCheckBox;
 class QLabel;
 class QPlainTextEdit;
 class QTableView;
-class QTimer;
 
 namespace bertscope::gui {
 
-class MessageLine;
 class TokenStrip;
 class TokenTableModel;
 
-class TokenizePage : public QWidget {
+class TokenizePage : public TaskPage {
   Q_OBJECT
  public:
   TokenizePage(EngineClient* engine, QWidget* parent = nullptr);
   void setText(const QString& text, const QString& pair = {});
-  void refresh();  // re-tokenize now (after a model load)
+  void refresh() override;  // re-tokenize now (after a model load)
 
   // For tests and screenshots.
   TokenTableModel* tokenModel() const { return model_; }
@@ -36,17 +32,13 @@ class TokenizePage : public QWidget {
   int tokenAtTextPosition(int sequence, int utf16_position) const;
   bool eventFilter(QObject* watched, QEvent* event) override;
 
-  EngineClient* engine_;
   QPlainTextEdit* text_;
   QPlainTextEdit* pair_;
   QCheckBox* showIds_;
   QLabel* summary_;
-  MessageLine* message_;
   TokenStrip* strip_;
   QTableView* table_;
   TokenTableModel* model_;
-  QTimer* debounce_;
-  quint64 latest_ = 0;
   QString requestedText_, requestedPair_;  // what the shown encoding's offsets point into
   QString shownText_, shownPair_;
 };

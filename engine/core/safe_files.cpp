@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -71,10 +72,13 @@ bool is_model_file_name(const std::string& name) {
   static const std::set<std::string> names = {
       "config.json", "generation_config.json", "model.safetensors", "model.safetensors.index.json",
       "pytorch_model.bin", "pytorch_model.bin.index.json", "vocab.txt", "vocab.json", "merges.txt",
-      "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-      "optimizer.safetensors", "state.json"};
+      "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json"};
   static const std::regex shard(R"((model|pytorch_model)-\d{5}-of-\d{5}\.(safetensors|bin))");
   return names.count(name) > 0 || std::regex_match(name, shard);
+}
+
+bool is_checkpoint_file_name(const std::string& name) {
+  return is_model_file_name(name) || name == "optimizer.safetensors" || name == "state.json";
 }
 
 void check_replaceable_folder(const fs::path& folder, bool (*ours)(const std::string&), const std::string& what) {
@@ -82,23 +86,31 @@ void check_replaceable_folder(const fs::path& folder, bool (*ours)(const std::st
   const auto status = fs::symlink_status(folder, ec);
   if (!fs::exists(status)) return;
   if (!fs::is_directory(status))
-    throw Error(quoted(folder) + " exists and is not a folder; choose a new name for " + what);
-  std::vector<std::string> foreign;
+    throw Error(quoted(folder) + " exists and is not a folder; choose another name for " + what);
+  std::vector<std::string> names;
+  bool foreign = false, a_model = true;
   for (const auto& entry : fs::directory_iterator(folder)) {
     const std::string name = entry.path().filename().string();
-    // Only plain files can be ours: a folder or a link under a model file's name is the user's.
-    if (!ours(name) || !entry.is_regular_file() || entry.is_symlink()) foreign.push_back(name);
+    names.push_back(name);
+    // Only plain files can be ours: a folder or a link under a checkpoint file's name is the user's.
+    const bool plain = entry.is_regular_file() && !entry.is_symlink();
+    foreign |= !ours || !ours(name) || !plain;
+    a_model &= plain && is_model_file_name(name);
   }
-  if (foreign.empty()) return;
+  if (!foreign) return;
+  std::sort(names.begin(), names.end());
   std::string list;
-  for (size_t i = 0; i < foreign.size() && i < 3; ++i) list += (i ? ", " : "") + foreign[i];
-  if (foreign.size() > 3) list += " and " + std::to_string(foreign.size() - 3) + " more";
-  throw Error(quoted(folder) + " already holds files that are not " + what + " (" + list +
-              "); nothing was written. Choose a new or empty folder");
+  for (size_t i = 0; i < names.size() && i < 3; ++i) list += (i ? ", " : "") + names[i];
+  if (names.size() > 3) list += " and " + std::to_string(names.size() - 3) + " more";
+  if (a_model)
+    throw Error(quoted(folder) + " already exists and holds a model (" + list +
+                "); bertscope never replaces it. Choose another output folder or remove it yourself");
+  throw Error(quoted(folder) + " already exists and holds files (" + list + "); bertscope writes " + what +
+              " only into a new or empty folder, and wrote nothing. Choose another output folder");
 }
 
 void check_model_output(const fs::path& folder) {
-  check_replaceable_folder(output_path(folder), is_model_file_name, "a model folder");
+  check_replaceable_folder(output_path(folder), nullptr, "a model folder");
 }
 
 void check_new_file(const fs::path& file) {
@@ -138,11 +150,14 @@ void StagedFolder::commit() {
   check_replaceable_folder(destination_, replaceable_, what_);
   test_hooks::pause_point("staged-flushed");  // complete on disk, not yet in place
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(destination_, ec))) {
-    fs::rename(staging_, destination_);
-  } else if (exchange_paths(staging_, destination_)) {
+  if (!fs::exists(fs::symlink_status(destination_, ec)) || fs::is_empty(destination_, ec)) {
+    // Absent or empty: one rename(2) puts the new folder in place, and fails (ENOTEMPTY) rather than replace a
+    // folder that something has written into since the check.
+    fs::rename(staging_, destination_, ec);
+    if (ec) throw Error("cannot put " + what_ + " in place at " + quoted(destination_) + ": " + ec.message() + "; nothing was replaced");
+  } else if (exchange_paths(staging_, destination_)) {  // only a checkpoint of this run's own (replaceable_ given)
     test_hooks::pause_point("staged-swapped");
-    fs::remove_all(staging_);  // now the old destination, which held only replaceable files
+    fs::remove_all(staging_);  // now the old checkpoint, which held only checkpoint files
   } else {
     const fs::path old = make_temporary_folder_beside(destination_);
     fs::remove(old);  // a unique name we own, for the old folder

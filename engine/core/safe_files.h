@@ -3,10 +3,13 @@
 // here, so the rules live in one place:
 //   - a result is built under a temporary name this run created, flushed to disk (fsync), and only then moved into
 //     place; a crash or a full disk leaves the previous result, never a half-written one;
-//   - an existing folder is replaced only when it holds nothing but the files bertscope itself writes there (a model
-//     or a pre-training run); a folder with anything else in it is the user's and is refused;
+//   - an output folder the user names (a model from train, convert, shrink, random-model, pretrain --export, a new
+//     pre-training run) must be absent or empty; anything else is refused before any work starts, a folder holding
+//     an earlier model included: bertscope never replaces a user's folder, whatever it holds;
+//   - the one folder ever replaced is a pre-training run's own checkpoint, by the run that wrote it (the caller says
+//     so, and the folder must hold only checkpoint files);
 //   - an existing file is never overwritten unless the caller owns it (a checkpoint's state, a run's options);
-//   - nothing is removed that this run did not create, or that was not a model folder being replaced on request.
+//   - nothing is removed that this run did not create, or that was not its own checkpoint being replaced.
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -19,26 +22,36 @@ namespace bertscope {
 // non-ASCII names kept. Refuses "", the root, and the current folder or any folder above it.
 std::filesystem::path output_path(const std::filesystem::path& requested);
 
-// The files a Hugging Face model folder may hold (what bertscope or Hugging Face's save_pretrained writes).
+// The files a Hugging Face model folder may hold (what bertscope or Hugging Face's save_pretrained writes); only to
+// tell the user that a refused folder holds a model.
 bool is_model_file_name(const std::string& name);
+// The files of a pre-training checkpoint: a model folder's and the optimizer state (optimizer.safetensors,
+// state.json). What a run's next checkpoint may replace.
+bool is_checkpoint_file_name(const std::string& name);
 
-// Throws Error unless `folder` is absent, empty, or holds only entries for which `ours` is true. `what` names the
-// kind of folder in the message ("a model folder").
+// Throws Error unless `folder` is absent, empty, or (only when `ours` is given) holds only plain files for which
+// `ours` is true. `what` names the kind of folder in the message ("a model folder"). The message names the folder
+// and what it holds, and says to choose another.
 void check_replaceable_folder(const std::filesystem::path& folder, bool (*ours)(const std::string& name),
                               const std::string& what);
-// check_replaceable_folder for a model folder: refused when it holds anything but model files.
+// The output folder of a model (--out, convert's and shrink's OUT): refused unless absent or empty. Call it before
+// the work starts, so a refusal costs nothing.
 void check_model_output(const std::filesystem::path& folder);
 // Throws Error when `file` exists: bertscope never overwrites a file of the user's (its own input included).
 void check_new_file(const std::filesystem::path& file);
 
-// A folder built under a temporary name beside its destination and moved into place by commit(): the destination
-// is swapped atomically (renameat2 RENAME_EXCHANGE; two renames where the file system lacks it), and the old
-// folder is removed only once the new one is complete on disk. Destroyed without commit(), it removes the
-// temporary folder (which only this object created) and leaves the destination untouched.
+// A folder built under a temporary name beside its destination and moved into place by commit(). The destination
+// must be absent or empty (checked now, before the work, and again at commit; rename(2) itself refuses a folder
+// that is no longer empty). Only a pre-training run's own checkpoint is replaced: swapped atomically (renameat2
+// RENAME_EXCHANGE; two renames where the file system lacks it), the old one removed only once the new one is
+// complete on disk. Destroyed without commit(), it removes the temporary folder (which only this object created)
+// and leaves the destination untouched.
 class StagedFolder {
  public:
-  // `replaceable` decides which entries an existing destination may hold (checked now and again at commit).
-  explicit StagedFolder(const std::filesystem::path& destination, bool (*replaceable)(const std::string&) = is_model_file_name,
+  // `replaceable`: nullptr (everything a user names) refuses a destination that is not empty. A caller replacing a
+  // folder it wrote itself (pretraining.cpp's checkpoint, with is_checkpoint_file_name) names the entries that
+  // folder may hold; anything else in it is refused.
+  explicit StagedFolder(const std::filesystem::path& destination, bool (*replaceable)(const std::string&) = nullptr,
                         const std::string& what = "a model folder");
   ~StagedFolder();
   StagedFolder(const StagedFolder&) = delete;

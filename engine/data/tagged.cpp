@@ -9,24 +9,12 @@
 #include "core/error.h"
 #include "core/json_io.h"
 #include "core/read_file.h"
+#include "text/unicode.h"
 
 namespace bertscope {
 namespace {
 
 constexpr std::uintmax_t kMaxTaggedFileBytes = std::uintmax_t(2) << 30;  // 2 GiB: CoNLL-2003 is 3 MB
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char b = static_cast<unsigned char>(s[i]);
-    const size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n;
-  }
-  return true;
-}
 
 std::string where(const std::string& source, int line) { return source + " line " + std::to_string(line); }
 
@@ -115,7 +103,7 @@ TaggedData read_tagged_file(const std::filesystem::path& path) {
 }
 
 TaggedData parse_tagged(std::string_view text, const std::string& path) {
-  if (!valid_utf8(text)) throw Error(path + ": not UTF-8 text (save it as UTF-8)");
+  if (!unicode::is_valid_utf8(text)) throw Error(path + ": not UTF-8 text (save it as UTF-8)");
   TaggedData data;
   const size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
   if (first != std::string::npos && text[first] == '{') {

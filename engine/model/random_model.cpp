@@ -88,7 +88,7 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
     add(names.mlm_bias, {vocab_size}, 0.0f);
   }
 
-  StagedFolder staged(folder);  // refuses a folder of the user's that is not a model
+  StagedFolder staged(folder);  // refuses a folder that exists and is not empty
   const fs::path& tmp = staged.path();
   std::vector<StWriteTensor> tensors;
   for (size_t i = 0; i < shapes.size(); ++i) tensors.push_back({shapes[i].first, shapes[i].second, data[i]});

@@ -149,7 +149,7 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
     tensors.push_back({name, tensor.shape, tensor.values});
     report.parameters_after += static_cast<std::int64_t>(tensor.values.size());
   }
-  StagedFolder folder(out);  // refuses a folder of the user's that is not a model
+  StagedFolder folder(out);  // refuses a folder that exists and is not empty
   const fs::path& tmp = folder.path();
   write_safetensors(tmp / "model.safetensors", tensors, o.dtype, {{"format", "pt"}});
   nlohmann::json j = read_json_file(in / "config.json");

@@ -1,11 +1,13 @@
 #include "tasks/attention_maps.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <set>
 #include <string>
 
 #include "core/error.h"
+#include "core/json_io.h"
 #include "tasks/tasks.h"
 
 namespace bertscope {
@@ -59,6 +61,85 @@ std::vector<float> AttentionMaps::take_layer(size_t i) {
   std::vector<float> maps = download(i);
   probs_[i] = Tensor();  // frees the backend's copy
   return maps;
+}
+
+// ---- files ----
+
+namespace {
+nlohmann::json token_texts(const AttentionLayers& maps) {
+  nlohmann::json tokens = nlohmann::json::array();
+  for (const Token& t : maps.encoding().tokens) tokens.push_back(t.text);
+  return tokens;
+}
+}  // namespace
+
+void write_attention_json(AttentionLayers& maps, bool with_indices, std::ostream& out, const AttentionProgress& progress) {
+  const size_t T = static_cast<size_t>(maps.tokens()), H = maps.heads().size();
+  nlohmann::json rest = {{"tokens", token_texts(maps)}, {"layers", maps.layers().size()}, {"heads", H}};
+  if (with_indices) {
+    rest["layer_indices"] = maps.layers();
+    rest["head_indices"] = maps.heads();
+  }
+  // nlohmann orders keys alphabetically and "attentions" comes first: written ahead of the rest, the line is the
+  // text dump() gives for the whole document, without ever holding it.
+  out << "{\"attentions\":[";
+  nlohmann::json row(std::vector<float>(T, 0.0f));  // one row of a map, reused: its T numbers
+  auto& cells = row.get_ref<nlohmann::json::array_t&>();
+  for (size_t l = 0; l < maps.layers().size(); ++l) {
+    const std::vector<float> layer = maps.take_layer(l);  // (H, T, T)
+    out << (l ? ",[" : "[");
+    for (size_t h = 0; h < H; ++h) {
+      out << (h ? ",[" : "[");
+      for (size_t q = 0; q < T; ++q) {
+        const float* p = layer.data() + (h * T + q) * T;
+        for (size_t k = 0; k < T; ++k) cells[k] = p[k];
+        if (q) out << ',';
+        out << row.dump();
+      }
+      out << ']';
+    }
+    out << ']';
+    if (progress) progress(l + 1);
+  }
+  out << "]," << dump_json(rest).substr(1);  // the other keys, after the '{'
+}
+
+std::string npy_header(const std::vector<size_t>& shape) {
+  std::string dims;
+  for (size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
+  if (shape.size() == 1) dims += ',';  // a Python tuple of one: (5,)
+  const char* descr = std::endian::native == std::endian::little ? "<f4" : ">f4";
+  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  const size_t prefix = 10;  // magic (6), version (2), header length (2)
+  dict.append(63 - (prefix + dict.size()) % 64, ' ');
+  dict += '\n';  // now prefix + dict.size() is a multiple of 64
+  std::string header = "\x93NUMPY";
+  header += '\x01';
+  header += '\x00';
+  header += static_cast<char>(dict.size() & 0xff);
+  header += static_cast<char>(dict.size() >> 8);
+  return header + dict;
+}
+
+void write_attention_npy(AttentionLayers& maps, std::ostream& out, const AttentionProgress& progress) {
+  const size_t T = static_cast<size_t>(maps.tokens());
+  out << npy_header({maps.layers().size(), maps.heads().size(), T, T});
+  for (size_t l = 0; l < maps.layers().size(); ++l) {
+    const std::vector<float> layer = maps.take_layer(l);  // (H, T, T), float32 in the machine's byte order
+    out.write(reinterpret_cast<const char*>(layer.data()), static_cast<std::streamsize>(layer.size() * sizeof(float)));
+    if (progress) progress(l + 1);
+  }
+}
+
+nlohmann::json attention_sidecar(const AttentionLayers& maps, const std::string& npy_name) {
+  const size_t T = static_cast<size_t>(maps.tokens());
+  return {{"npy", npy_name},
+          {"shape", {maps.layers().size(), maps.heads().size(), T, T}},
+          {"dtype", "float32"},
+          {"axes", {"layer", "head", "query", "key"}},
+          {"layer_indices", maps.layers()},
+          {"head_indices", maps.heads()},
+          {"tokens", token_texts(maps)}};
 }
 
 }  // namespace bertscope

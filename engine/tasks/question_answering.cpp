@@ -25,16 +25,15 @@ std::vector<double> context_softmax(const std::vector<float>& logits, const std:
 
 }  // namespace
 
-QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::string_view question,
-                         std::string_view context, const QaOptions& options) {
-  if (!model.has_qa_head()) throw Error("this model has no question-answering head (qa_outputs)");
+QaWindows qa_windows(const Tokenizer& tokenizer, std::string_view question, std::string_view context,
+                     int max_seq_len, int doc_stride) {
   if (question.find_first_not_of(" \t\r\n") == std::string_view::npos) throw Error("the question is empty");
   std::vector<Token> context_tokens = tokenizer.tokenize(context, 1);
   if (context_tokens.empty()) throw Error("the context is empty");
   std::vector<Token> question_tokens = tokenizer.tokenize(question, 0);
 
-  QaResult result;
-  const int max_len = std::min(options.max_seq_len, tokenizer.model_max_length());
+  QaWindows result;
+  const int max_len = std::min(max_seq_len, tokenizer.model_max_length());
   // The question keeps at most half the window (Hugging Face truncates "only_second", and fails on a question
   // that leaves no room; we truncate the question instead, and say so).
   const int max_question = std::max(1, max_len / 2 - 2);
@@ -42,22 +41,43 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
     result.question_truncated_tokens = static_cast<int>(question_tokens.size()) - max_question;
     question_tokens.resize(max_question);
   }
-  const int room = max_len - static_cast<int>(question_tokens.size()) - tokenizer.special_tokens_added(true);  // context tokens per window
-  const int stride = std::clamp(options.doc_stride, 0, room - 1);         // tokens shared by neighbours
+  result.room = max_len - static_cast<int>(question_tokens.size()) - tokenizer.special_tokens_added(true);
+  if (result.room < 1)
+    throw Error("a window of " + std::to_string(max_len) + " tokens leaves no room for the context");
+  result.stride = std::clamp(doc_stride, 0, result.room - 1);  // tokens shared by neighbours
   const int total = static_cast<int>(context_tokens.size());
 
   // Windows over the context, each starting room - stride tokens after the previous one.
-  std::vector<int> starts;
-  for (int s = 0;; s += room - stride) {
-    starts.push_back(s);
-    if (s + room >= total) break;
+  for (int s = 0;; s += result.room - result.stride) {
+    const std::vector<Token> part(context_tokens.begin() + s, context_tokens.begin() + std::min(total, s + result.room));
+    result.windows.push_back(tokenizer.with_special_tokens(question_tokens, &part));
+    if (s + result.room >= total) break;
   }
-  for (int s : starts) {  // [CLS] question [SEP] part [SEP], or the model's own layout (<s> q </s></s> part </s>)
-    const std::vector<Token> part(context_tokens.begin() + s, context_tokens.begin() + std::min(total, s + room));
+  return result;
+}
+
+QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::string_view question,
+                         std::string_view context, const QaOptions& options) {
+  if (!model.has_qa_head()) throw Error("this model has no question-answering head (qa_outputs)");
+  const QaLogitsFn logits = [&model](const TokenBatch& batch) {
+    EncoderOutput out = model.encode(batch);
+    return model.qa_logits(out.hidden);
+  };
+  return answer_question(logits, tokenizer, question, context, options);
+}
+
+QaResult answer_question(const QaLogitsFn& logits_of, const Tokenizer& tokenizer, std::string_view question,
+                         std::string_view context, const QaOptions& options) {
+  QaWindows windows = qa_windows(tokenizer, question, context, options.max_seq_len, options.doc_stride);
+  QaResult result;
+  result.question_truncated_tokens = windows.question_truncated_tokens;
+  for (Encoding& e : windows.windows) {
     QaWindow w;
-    w.encoding = tokenizer.with_special_tokens(question_tokens, &part);
+    w.encoding = std::move(e);
     result.windows.push_back(std::move(w));
   }
+  const int room = windows.room, stride = windows.stride;
+
   // The start/end logits of every window, a few windows at a time so memory stays bounded however long the
   // context is. Each group is padded to its longest window; padding is masked out of attention.
   constexpr size_t windows_per_batch = 8;
@@ -67,8 +87,7 @@ QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::stri
     for (size_t wi = first; wi < last; ++wi) group.push_back(&result.windows[wi].encoding);
     const TokenBatch batch = tokenizer.pad_batch(group);
     const int T = batch.seq_len;
-    EncoderOutput out = model.encode(batch);
-    const std::vector<float> logits = model.qa_logits(out.hidden);  // (windows in group * T, 2)
+    const std::vector<float> logits = logits_of(batch);  // (windows in group * T, 2)
     for (size_t wi = first; wi < last; ++wi) {
       QaWindow& w = result.windows[wi];
       for (int i = 0; i < static_cast<int>(w.encoding.size()); ++i) {

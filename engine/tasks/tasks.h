@@ -1,6 +1,7 @@
 #pragma once
 // The tasks a user runs, with Hugging Face pipeline semantics: fill-mask, question answering, sequence and token
 // classification, next-sentence prediction, and attention inspection. Each takes a loaded model and its tokenizer.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +59,24 @@ struct QaResult {
 
 QaResult answer_question(BertModel& model, const Tokenizer& tokenizer, std::string_view question,
                          std::string_view context, const QaOptions& options = {});
+// The same with any source of start/end logits: logits(batch) gives (B*T, 2) for a padded batch of windows (a
+// trainer's, during fine-tuning).
+using QaLogitsFn = std::function<std::vector<float>(const TokenBatch&)>;
+QaResult answer_question(const QaLogitsFn& logits, const Tokenizer& tokenizer, std::string_view question,
+                         std::string_view context, const QaOptions& options = {});
+
+// The windows a question and its context are read in, by answer_question and by QA fine-tuning alike: each is
+// [CLS] question [SEP] context-part [SEP] (the model's own layout), max_seq_len tokens at most, neighbours sharing
+// doc_stride context tokens. A question longer than half a window is cut (Hugging Face fails instead), and
+// question_truncated_tokens says by how much. Throws Error for an empty question or context.
+struct QaWindows {
+  std::vector<Encoding> windows;
+  int question_truncated_tokens = 0;
+  int stride = 0;  // the doc_stride used (capped so that every window advances)
+  int room = 0;    // context tokens per window
+};
+QaWindows qa_windows(const Tokenizer& tokenizer, std::string_view question, std::string_view context,
+                     int max_seq_len, int doc_stride);
 
 // ---- sequence classification and next-sentence prediction ----
 struct LabelScore {
@@ -150,8 +169,19 @@ std::vector<Entity> merge_overlapping_entities(std::vector<Entity> entities);
 // Hugging Face's is_split_into_words tokenization: each word tokenized on its own (RoBERTa's with the space before it
 // that add_prefix_space gives), every piece carrying its word's index in Token::word, truncated to max_length.
 Encoding encode_words(const Tokenizer& tokenizer, const std::vector<std::string>& words, int max_length = 0);
+// For each token of an encoding, the index of the word it starts, or -1: special tokens and a word's later pieces
+// (the tokens run_ner labels -100).
+std::vector<int> first_pieces(const Encoding& encoding);
+// run_ner's training labels for one encoding: the first piece of word w gets word_labels[w], every other token -100.
+std::vector<std::int32_t> first_piece_labels(const Encoding& encoding, const std::vector<int>& word_labels);
 // One tag per word, read from its first piece as run_ner does; "" for a word truncation cut (or that has no piece).
 std::vector<std::vector<std::string>> predict_word_tags(BertModel& model, const Tokenizer& tokenizer,
+                                                         const std::vector<std::vector<std::string>>& sentences,
+                                                         int max_length = 0);
+// The same with any source of token logits: logits(batch) gives (B*T, labels.size()) for a padded batch.
+using TokenLogitsFn = std::function<std::vector<float>(const TokenBatch&)>;
+std::vector<std::vector<std::string>> predict_word_tags(const TokenLogitsFn& logits, const std::vector<std::string>& labels,
+                                                         const Tokenizer& tokenizer,
                                                          const std::vector<std::vector<std::string>>& sentences,
                                                          int max_length = 0);
 

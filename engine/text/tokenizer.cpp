@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -43,14 +44,77 @@ WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, Tokenizer
     throw Error("vocabulary lacks [CLS], [SEP] or [UNK]; not a BERT WordPiece vocabulary");
   if (pad_id_ < 0) pad_id_ = 0;
   for (const char* t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"})
-    if (id(t) >= 0) add_special_token(t);
+    if (id(t) >= 0) add_token(t, true);
 }
 
-void WordPieceTokenizer::add_special_token(const std::string& token) {
-  const std::int32_t id = ids_.at(token);
-  if (!special_ids_.insert(id).second) return;
-  special_tokens_.push_back(unicode::decode_utf8(token));
-  std::stable_sort(special_tokens_.begin(), special_tokens_.end(), [](auto& a, auto& b) { return a.size() > b.size(); });
+void WordPieceTokenizer::add_token(const std::string& token, bool special, bool normalized) {
+  if (token.empty()) return;
+  auto [it, is_new] = ids_.emplace(token, static_cast<std::int32_t>(vocab_.size()));
+  if (is_new) vocab_.push_back(token);
+  const std::int32_t id = it->second;
+  for (AddedPiece& a : added_)
+    if (a.id == id) {  // added twice (a file names it again): special wins, as in transformers
+      if (special && !a.special) a = {unicode::decode_utf8(token), id, true, false};
+      if (special) special_ids_.insert(id);
+      return;
+    }
+  std::u32string text = unicode::decode_utf8(token);
+  const bool fold_case = !special && normalized && options_.lowercase;
+  if (fold_case)
+    for (char32_t& c : text) c = unicode::to_lower(c);
+  added_.push_back({std::move(text), id, special, fold_case});
+  if (special) special_ids_.insert(id);
+  std::stable_sort(added_.begin(), added_.end(), [](auto& a, auto& b) { return a.text.size() > b.text.size(); });
+}
+
+// transformers' from_pretrained: added_tokens.json's entries in id order, each either already in the vocabulary at
+// that id (allowed only with a tokenizer.json) or the next id; special when special_tokens_map.json names it.
+void WordPieceTokenizer::add_tokens_from_files(const fs::path& folder, bool has_tokenizer_json) {
+  std::set<std::string> special_names;
+  const fs::path map_file = folder / "special_tokens_map.json";
+  if (fs::exists(map_file)) {
+    const nlohmann::json map = read_json_file(map_file, 1u << 20);
+    if (!map.is_object()) throw Error(map_file.string() + ": should be a JSON object");
+    auto name_of = [](const nlohmann::json& v) -> std::string {  // "[X]" or {"content": "[X]", ...}
+      if (v.is_string()) return v.get<std::string>();
+      const auto& c = json_field(v, "content");
+      return c.is_string() ? c.get<std::string>() : std::string();
+    };
+    for (const auto& [key, value] : map.items()) {
+      if (value.is_array()) {
+        for (const auto& v : value) special_names.insert(name_of(v));
+      } else {
+        special_names.insert(name_of(value));
+      }
+    }
+    // Named special tokens (e.g. additional_special_tokens) that the vocabulary already has are never split.
+    for (const std::string& name : special_names)
+      if (find(name)) add_token(name, true);
+  }
+  const fs::path added_file = folder / "added_tokens.json";
+  if (!fs::exists(added_file)) return;
+  const nlohmann::json added = read_json_file(added_file, 16u << 20);
+  if (!added.is_object()) throw Error(added_file.string() + ": should be a {\"token\": id} object");
+  std::vector<std::pair<long long, std::string>> by_id;
+  for (const auto& [token, id] : added.items()) {
+    if (!id.is_number_integer())
+      throw Error(added_file.string() + ": the id of \"" + token + "\" is not an integer");
+    check_vocab_entry(token, added_file.string(), "added token");
+    by_id.emplace_back(id.get<long long>(), token);
+  }
+  if (by_id.size() > kMaxVocabEntries)
+    throw Error(added_file.string() + ": more than " + std::to_string(kMaxVocabEntries) + " added tokens");
+  std::sort(by_id.begin(), by_id.end());
+  for (const auto& [id, token] : by_id) {
+    const auto existing = find(token);
+    const long long next = static_cast<long long>(vocab_.size());
+    if (id != next && !(has_tokenizer_json && existing && *existing == id))
+      throw Error(added_file.string() + ": added token \"" + token + "\" has id " + std::to_string(id) + ", but " +
+                  (existing ? "the vocabulary has it as " + std::to_string(*existing)
+                            : "the next free id is " + std::to_string(next)) +
+                  " (Hugging Face refuses this file too)");
+    add_token(token, special_names.count(token) > 0);
+  }
 }
 
 constexpr auto member = json_field;  // obj[key], or null
@@ -103,10 +167,23 @@ WordPieceTokenizer WordPieceTokenizer::load(const fs::path& folder, int max_toke
   if (const auto& added = member(tokenizer_json, "added_tokens"); added.is_array()) {
     for (const auto& t : added) {
       const auto& content = member(t, "content");
-      if (!content.is_string() || !tokenizer.find(content.get<std::string>())) continue;
-      tokenizer.add_special_token(content.get<std::string>());
+      const auto& id = member(t, "id");
+      if (!content.is_string() || !id.is_number_integer()) continue;
+      const std::string token = content.get<std::string>();
+      // In the vocabulary at its id, or the next id: tokenizer.json lists tokens added past model.vocab here.
+      const auto existing = tokenizer.find(token);
+      const bool fits = existing ? *existing == id.get<long long>()
+                                 : id.get<long long>() == static_cast<long long>(tokenizer.vocab_size());
+      if (!fits)
+        throw Error(tok_json.string() + ": added token \"" + token + "\" has id " + std::to_string(id.get<long long>()) +
+                    ", which does not follow the vocabulary");
+      const auto& special = member(t, "special");
+      const auto& normalized = member(t, "normalized");
+      tokenizer.add_token(token, !special.is_boolean() || special.get<bool>(),
+                          !normalized.is_boolean() || normalized.get<bool>());
     }
   }
+  tokenizer.add_tokens_from_files(folder, tokenizer_json.is_object());
   return tokenizer;
 }
 
@@ -122,13 +199,15 @@ bool WordPieceTokenizer::is_special(std::int32_t id) const {
 
 // BasicTokenizer on one stretch of text without special tokens: clean, CJK spacing, lower-case / strip accents,
 // split on whitespace and punctuation. `offset` is the code-point index of text[0] in the original.
-void WordPieceTokenizer::split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words) const {
+bool WordPieceTokenizer::split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words,
+                                     size_t max_words) const {
   std::vector<Char> current;
   auto finish_word = [&] {
     if (!current.empty()) words.push_back(std::move(current));
     current.clear();
   };
-  for (size_t i = 0; i < text.size(); ++i) {
+  size_t i = 0;
+  for (; i < text.size() && words.size() < max_words; ++i) {
     const char32_t c = text[i];
     const std::int32_t origin = offset + static_cast<std::int32_t>(i);
     if (c == 0 || c == 0xFFFD || unicode::is_control(c)) continue;  // clean_text drops these
@@ -160,7 +239,9 @@ void WordPieceTokenizer::split_words(std::u32string_view text, std::int32_t offs
       }
     }
   }
+  if (words.size() >= max_words) return i < text.size() || !current.empty();  // enough words; `current` is unfinished
   finish_word();
+  return false;
 }
 
 std::vector<std::string> WordPieceTokenizer::basic_words(std::string_view text_utf8) const {
@@ -222,42 +303,70 @@ void WordPieceTokenizer::wordpiece(const std::vector<Char>& word, int word_index
 }
 
 std::vector<Token> WordPieceTokenizer::tokenize(std::string_view text_utf8, int sequence) const {
+  return tokenize_prefix(text_utf8, sequence, SIZE_MAX, nullptr);
+}
+
+std::vector<Token> WordPieceTokenizer::tokenize_prefix(std::string_view text_utf8, int sequence, size_t limit, bool* more) const {
   const std::u32string text = unicode::decode_utf8(text_utf8);
   std::vector<Token> out;
   int word_index = 0;
   size_t segment_start = 0;
+  bool unread = false;  // stopped with text left over
   auto flush_text = [&](size_t end) {
+    if (out.size() >= limit) {
+      unread |= end > segment_start;
+      return;
+    }
+    // Every word is at least one token: the words past the next `limit - out.size()` are not needed.
     std::vector<std::vector<Char>> words;
-    split_words(std::u32string_view(text).substr(segment_start, end - segment_start),
-                static_cast<std::int32_t>(segment_start), words);
+    unread |= split_words(std::u32string_view(text).substr(segment_start, end - segment_start),
+                          static_cast<std::int32_t>(segment_start), words, limit - out.size());
     for (const auto& w : words) wordpiece(w, word_index++, sequence, out);
   };
-  for (size_t i = 0; i < text.size();) {
-    const std::u32string* special = nullptr;
-    for (const auto& s : special_tokens_)
-      if (text.compare(i, s.size(), s) == 0) {
-        special = &s;
+  auto matches_at = [&text](size_t i, const AddedPiece& a) {  // does `a` start at text[i]?
+    if (text.size() - i < a.text.size()) return false;
+    if (!a.fold_case) return text.compare(i, a.text.size(), a.text) == 0;
+    for (size_t k = 0; k < a.text.size(); ++k)
+      if (unicode::to_lower(text[i + k]) != a.text[k]) return false;
+    return true;
+  };
+  for (size_t i = 0; i < text.size() && out.size() < limit;) {
+    // A long stretch is split into words a few thousand characters at a time, at a space (a word boundary no rule
+    // looks across, final sigma included), so that reading stops soon after the limit.
+    if (i - segment_start >= 4096 && text[i] == U' ') {
+      flush_text(i);
+      segment_start = i;
+    }
+    const AddedPiece* added = nullptr;
+    for (const AddedPiece& a : added_)
+      if (matches_at(i, a)) {
+        added = &a;
         break;
       }
-    if (!special) {
+    if (!added) {
       ++i;
       continue;
     }
     flush_text(i);
     Token t;
-    t.text = unicode::encode_utf8(*special);
-    t.id = ids_.at(t.text);
+    t.text = vocab_[static_cast<size_t>(added->id)];
+    t.id = added->id;
     t.start = static_cast<std::int32_t>(i);
-    t.end = static_cast<std::int32_t>(i + special->size());
+    t.end = static_cast<std::int32_t>(i + added->text.size());
     t.word = word_index++;
     t.sequence = sequence;
     t.type_id = sequence;
-    t.special = true;
+    t.special = added->special;
     out.push_back(t);
-    i += special->size();
+    i += added->text.size();
     segment_start = i;
   }
   flush_text(text.size());
+  if (out.size() > limit) {  // the last word's pieces ran past it
+    out.resize(limit);
+    unread = true;
+  }
+  if (more) *more = unread;
   return out;
 }
 
@@ -267,12 +376,18 @@ Encoding Tokenizer::encode(std::string_view text, std::optional<std::string_view
   if (max_length < specials)  // equal is allowed, as in tokenizers: the special tokens alone
     throw Error("max_length " + std::to_string(max_length) + " is too small: the model adds " + std::to_string(specials) +
                 " special tokens");
-  std::vector<Token> a = tokenize(text, 0);
+  const size_t budget = static_cast<size_t>(max_length - specials);
+  // A single text is read only as far as truncation keeps it, and a little beyond so that truncated_tokens stays
+  // exact for texts up to twice too long: a megabyte of text costs what its first tokens cost. A pair is read whole
+  // (longest-first truncation needs both lengths), as are QA's and NER's windows (they call tokenize).
+  bool more = false;
+  std::vector<Token> a = text_pair ? tokenize(text, 0) : tokenize_prefix(text, 0, 2 * budget + 1, &more);
   std::vector<Token> b;
   if (text_pair) b = tokenize(*text_pair, 1);
-  const int truncated = truncate_longest_first(a, text_pair ? &b : nullptr, static_cast<size_t>(max_length - specials));
+  const int truncated = truncate_longest_first(a, text_pair ? &b : nullptr, budget);
   Encoding enc = with_special_tokens(std::move(a), text_pair ? &b : nullptr);
   enc.truncated_tokens = truncated;
+  enc.truncated_at_least = more;
   return enc;
 }
 

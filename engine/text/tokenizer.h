@@ -33,6 +33,9 @@ struct Token {
 struct Encoding {
   std::vector<Token> tokens;
   int truncated_tokens = 0;  // how many tokens truncation removed (0: none)
+  // encode read a single text only as far as it needed (more than twice max_length tokens in it): truncated_tokens
+  // then counts the tokens it read past the limit, a lower bound, and more were cut.
+  bool truncated_at_least = false;
 
   std::vector<std::int32_t> ids() const;
   std::vector<std::int32_t> type_ids() const;
@@ -61,6 +64,13 @@ class Tokenizer {
 
   // The sentence's tokens without the special tokens the post-processor adds.
   virtual std::vector<Token> tokenize(std::string_view text, int sequence = 0) const = 0;
+  // The first `limit` tokens of tokenize(text, sequence). A tokenizer may stop reading once it has them (WordPiece
+  // does, so a huge text costs what its first tokens cost); `more` is then set: the text may hold more tokens. The
+  // default reads it all.
+  virtual std::vector<Token> tokenize_prefix(std::string_view text, int sequence, size_t limit, bool* more) const {
+    if (more) *more = false;
+    return tokenize(text, sequence);
+  }
   // The model's input layout ([CLS] A [SEP] B [SEP]; <s> A </s></s> B </s>), truncated longest first to max_length
   // (0: the model's maximum).
   // Every family does the same: tokenize, truncate, then the post-processor.
@@ -117,6 +127,7 @@ class WordPieceTokenizer : public Tokenizer {
 
   // The sentence's WordPiece tokens without [CLS]/[SEP].
   std::vector<Token> tokenize(std::string_view text, int sequence = 0) const override;
+  std::vector<Token> tokenize_prefix(std::string_view text, int sequence, size_t limit, bool* more) const override;
 
   // [CLS] first [SEP] (second [SEP]), type ids 0 then 1.
   Encoding with_special_tokens(std::vector<Token> first, const std::vector<Token>* second = nullptr) const override;
@@ -145,15 +156,30 @@ class WordPieceTokenizer : public Tokenizer {
     char32_t c;
     std::int32_t origin;
   };
-  void split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words) const;
+  // Appends the words of `text`, stopping once `words` holds `max_words` (then returns true: text is left unread).
+  bool split_words(std::u32string_view text, std::int32_t offset, std::vector<std::vector<Char>>& words,
+                   size_t max_words = SIZE_MAX) const;
   void wordpiece(const std::vector<Char>& word, int word_index, int sequence, std::vector<Token>& out) const;
 
   std::vector<std::string> vocab_;
   std::unordered_map<std::string, std::int32_t> ids_;
   size_t longest_piece_ = 0;  // characters in the longest vocabulary entry ("##" not counted): no longer piece can match
-  void add_special_token(const std::string& token);  // must be in the vocabulary
+  // Hugging Face's added tokens: matched whole in the text before it is split into words, and never split. The
+  // special ones ([CLS], [MASK], additional_special_tokens) match as typed; the others match after lower-casing when
+  // the tokenizer lower-cases (the slow BertTokenizer lower-cases the text around special tokens only). A token not
+  // in the vocabulary is appended to it, as add_tokens does.
+  // `normalized` false (tokenizer.json's flag): matched as typed even when not special.
+  void add_token(const std::string& token, bool special, bool normalized = true);
+  // added_tokens.json ({"token": id}) and special_tokens_map.json's names, as from_pretrained applies them.
+  void add_tokens_from_files(const std::filesystem::path& folder, bool has_tokenizer_json);
 
-  std::vector<std::u32string> special_tokens_;  // matched whole in the raw text, longest first
+  struct AddedPiece {
+    std::u32string text;  // lower-cased already when fold_case
+    std::int32_t id;
+    bool special;
+    bool fold_case;  // matched against the lower-cased text
+  };
+  std::vector<AddedPiece> added_;  // longest first
   std::unordered_set<std::int32_t> special_ids_;
   TokenizerOptions options_;
   std::int32_t cls_id_ = -1, sep_id_ = -1, mask_id_ = -1, pad_id_ = -1, unk_id_ = -1;

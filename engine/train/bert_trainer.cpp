@@ -57,7 +57,7 @@ BertTrainer::Norm BertTrainer::add_norm(const Checkpoint& ckpt, const std::strin
 BertTrainer::BertTrainer(const Pretrained& model, Backend& backend, const TrainerOptions& options)
     : source_(model.folder), config_(model.config), backend_(backend), options_(options) {
   if (options_.dropout < 0 || options_.dropout >= 1) throw Error("dropout must be in [0, 1)");
-  if (options_.head == TrainHead::SequenceClassification && options_.labels.size() < 2)
+  if (options_.head != TrainHead::MaskedLM && options_.labels.size() < 2)
     throw Error("classification needs two or more labels");
   if (options_.frozen_layers < 0 || options_.frozen_layers > config_.num_hidden_layers)
     throw Error("can freeze 0 to " + std::to_string(config_.num_hidden_layers) + " layers of this model");
@@ -95,6 +95,19 @@ BertTrainer::BertTrainer(const Pretrained& model, Backend& backend, const Traine
     bool same_labels = has_classifier && static_cast<int>(config_.id2label.size()) == L;
     for (int i = 0; same_labels && i < L; ++i) same_labels = config_.id2label.at(i) == options_.labels[static_cast<size_t>(i)];
     classifier_ = add_linear(ckpt, n.sequence_out, L, H, same_labels ? Source::Checkpoint : Source::Init);
+    config_.id2label.clear();
+    for (int i = 0; i < L; ++i) config_.id2label[i] = options_.labels[static_cast<size_t>(i)];
+  } else if (options_.head == TrainHead::TokenClassification) {
+    // Hugging Face's *ForTokenClassification: the encoder without a pooler, and `classifier` over every position.
+    // Keep the checkpoint's classifier only when it is a token classifier with the same labels (BERT's and
+    // DistilBERT's sequence classifiers have the same name and shape).
+    const int L = static_cast<int>(options_.labels.size());
+    const bool token_checkpoint = std::any_of(config_.architectures.begin(), config_.architectures.end(),
+        [&](const std::string& c) { return head_of_class(arch, c) == HeadKind::TokenClassification; });
+    bool same_labels = token_checkpoint && ckpt.has(n.token_classifier + ".weight") && static_cast<int>(config_.id2label.size()) == L;
+    for (int i = 0; same_labels && i < L; ++i)
+      same_labels = config_.id2label.count(i) && config_.id2label.at(i) == options_.labels[static_cast<size_t>(i)];
+    classifier_ = add_linear(ckpt, n.token_classifier, L, H, same_labels ? Source::Checkpoint : Source::Init);
     config_.id2label.clear();
     for (int i = 0; i < L; ++i) config_.id2label[i] = options_.labels[static_cast<size_t>(i)];
   } else {
@@ -158,8 +171,9 @@ std::int64_t BertTrainer::trainable_parameter_count() const {
   return n;
 }
 
-void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<void(const fs::path&)>& extra) const {
-  StagedFolder folder(out);  // refuses a folder of the user's that is not a model
+void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<void(const fs::path&)>& extra,
+                       bool (*replaceable)(const std::string&)) const {
+  StagedFolder folder(out, replaceable);  // refuses any folder that is not empty, but a run's own checkpoint
   const fs::path& tmp = folder.path();
   // Tensors: every parameter under its Hugging Face name (the tied decoder is not stored, as Hugging Face does).
   std::vector<std::vector<float>> host;
@@ -175,8 +189,7 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
   nlohmann::json config = config_.raw;  // the source's config.json as read, with what training changes below
   config.erase("bertscope_untrained");
   const Architecture& arch = config_.architecture();
-  if (options_.head == TrainHead::SequenceClassification) {
-    config["architectures"] = {class_name(arch, HeadKind::SequenceClassification)};
+  if (options_.head != TrainHead::MaskedLM) {
     nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
     for (const auto& [id, label] : config_.id2label) {
       id2label[std::to_string(id)] = label;
@@ -184,7 +197,13 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
     }
     config["id2label"] = id2label;
     config["label2id"] = label2id;
+  }
+  if (options_.head == TrainHead::SequenceClassification) {
+    config["architectures"] = {class_name(arch, HeadKind::SequenceClassification)};
     config["problem_type"] = "single_label_classification";
+  } else if (options_.head == TrainHead::TokenClassification) {
+    config["architectures"] = {class_name(arch, HeadKind::TokenClassification)};
+    config.erase("problem_type");  // a sequence classifier's; token classifiers have none
   } else {
     config["architectures"] = {class_name(arch, HeadKind::MaskedLM)};
   }

@@ -1,10 +1,10 @@
 #pragma once
 // BertTrainer: a BERT-family encoder (BERT, DistilBERT, RoBERTa; names from the family's Architecture) with a
-// trainable head (sequence classification or masked LM), its parameters, gradients and AdamW moments resident on
-// one Backend, and the forward and backward passes written once against the Backend interface. It mirrors Hugging
-// Face's *ForSequenceClassification / *ForMaskedLM exactly (post-LayerNorm, dropout after the embeddings, the
-// attention probabilities, both sublayer outputs and the sequence head), so what it trains loads and predicts the
-// same in Hugging Face.
+// trainable head (sequence classification, token classification or masked LM), its parameters, gradients and AdamW
+// moments resident on one Backend, and the forward and backward passes written once against the Backend interface.
+// It mirrors Hugging Face's *ForSequenceClassification / *ForTokenClassification / *ForMaskedLM exactly
+// (post-LayerNorm, dropout after the embeddings, the attention probabilities, both sublayer outputs and the heads),
+// so what it trains loads and predicts the same in Hugging Face.
 //
 // Shapes: B sentences, T tokens (padded), N = B*T, H hidden, A heads, I intermediate, V vocabulary, L labels,
 // R rows predicted by the masked-LM head.
@@ -32,11 +32,11 @@ struct Param {
   bool trainable = true;
 };
 
-enum class TrainHead { SequenceClassification, MaskedLM };
+enum class TrainHead { SequenceClassification, TokenClassification, MaskedLM };
 
 struct TrainerOptions {
   TrainHead head = TrainHead::SequenceClassification;
-  std::vector<std::string> labels;  // classification: label names in id order (two or more)
+  std::vector<std::string> labels;  // sequence / token classification: label names in id order
   float dropout = 0.1f;             // hidden and attention dropout while training (BERT's 0.1); 0 turns it off
   int frozen_layers = 0;            // freeze the embeddings and this many of the lowest layers
   std::uint32_t seed = 0;           // initialisation of new head weights, and the dropout masks
@@ -44,7 +44,9 @@ struct TrainerOptions {
 
 struct TrainBatch {
   TokenBatch tokens;
-  // Classification: (B) label ids. Masked LM: (N) the original token id where the loss applies, -100 elsewhere.
+  // Classification: (B) label ids. Token classification: (N) a label id per token, -100 where no loss applies
+  // (special tokens, padding, a word's later pieces). Masked LM: (N) the original token id where the loss applies,
+  // -100 elsewhere.
   std::vector<std::int32_t> labels;
 };
 
@@ -62,15 +64,20 @@ class BertTrainer {
   // Throws Error when `loss` (of the given 1-based step) is NaN or infinite, naming the first parameter whose
   // weights or gradients are not finite: training stops there rather than save a broken model.
   void check_loss(double loss, int step) const;
-  // Evaluation forward (no dropout). Classification: (B, L) logits. Masked LM: (R, V) logits at `rows`.
+  // Evaluation forward (no dropout). Classification: (B, L) logits. Token classification: (B*T, L) logits, every
+  // position. Masked LM: (R, V) logits at `rows`.
   std::vector<float> classification_logits(const TokenBatch& batch);
+  std::vector<float> token_logits(const TokenBatch& batch);
   std::vector<float> mlm_logits(const TokenBatch& batch, const std::vector<std::int32_t>& rows);
 
   // Writes a Hugging Face folder (config.json with id2label/label2id, model.safetensors, the tokenizer files of
-  // the source folder) atomically: into a temporary folder renamed over `out` only when complete.
-  // `extra` may add files to the folder before it is swapped in (a pre-training checkpoint's optimizer state).
+  // the source folder) atomically: into a temporary folder moved to `out` only when complete. `out` must be absent
+  // or empty (StagedFolder, core/safe_files.h), except for a pre-training run's own checkpoint, whose caller passes
+  // `replaceable` (is_checkpoint_file_name). `extra` may add files to the folder before it is moved in (a
+  // pre-training checkpoint's optimizer state).
   void save(const std::filesystem::path& out, StDType dtype = StDType::F32,
-            const std::function<void(const std::filesystem::path&)>& extra = {}) const;
+            const std::function<void(const std::filesystem::path&)>& extra = {},
+            bool (*replaceable)(const std::string&) = nullptr) const;
 
   // The dropout masks of step s depend on (seed, s): setting the step when resuming gives the masks an
   // uninterrupted run would have used.
@@ -100,6 +107,8 @@ class BertTrainer {
   // For y = x W^T + b: dx = dy W (or dx += that), and W's and b's grads += their share.
   void backward_linear(const Linear& lin, const Tensor& dy, const Tensor& x, Tensor& dx, bool accumulate);
   void classification_head(EncoderOutput& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
+  void token_head(EncoderOutput& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
+  float token_head_dropout(float encoder_dropout) const;
   void mlm_head(EncoderOutput& f, const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>* labels,
                 std::vector<float>* logits, double* loss);
   std::uint32_t dropout_seed(int site) const;
@@ -112,7 +121,7 @@ class BertTrainer {
   std::unique_ptr<Encoder> encoder_;  // runs on the parameters' values
   EncoderRefs encoder_grads_;         // the same layout over their gradients
   Param* word_ = nullptr;             // (V, H) the word embeddings, also the masked-LM decoder
-  Linear pooler_{}, classifier_{}, mlm_transform_{};
+  Linear pooler_{}, classifier_{}, mlm_transform_{};  // classifier_: the sequence or the token classifier
   Norm mlm_norm_{};
   Param* mlm_bias_ = nullptr;
   std::uint32_t step_ = 0;  // counts compute_gradients calls: fresh dropout masks each step

@@ -75,6 +75,53 @@ void BertTrainer::classification_head(EncoderOutput& f, const std::vector<std::i
   encoder_->backward(f, dhidden, encoder_grads_, options_.frozen_layers);
 }
 
+// Hugging Face's *ForTokenClassification dropout: BERT and RoBERTa take config.json's classifier_dropout where it is
+// set, else the hidden dropout; DistilBERT always its hidden dropout (seq_classif_dropout is its sequence head's).
+float BertTrainer::token_head_dropout(float encoder_dropout) const {
+  if (encoder_dropout <= 0) return 0.0f;  // evaluation, or all dropout turned off
+  const bool reads_classifier_dropout = config_.architecture().fields.classifier_dropout == "classifier_dropout";
+  return reads_classifier_dropout ? config_.classifier_dropout.value_or(encoder_dropout) : encoder_dropout;
+}
+
+// logits (N, L) = classifier(dropout(hidden)) at every position; the loss is the mean cross-entropy over the
+// positions whose label is not -100, as torch's CrossEntropyLoss in Hugging Face's head.
+void BertTrainer::token_head(EncoderOutput& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits,
+                             double* loss) {
+  const std::int64_t N = f.hidden.shape()[0];
+  const int L = static_cast<int>(options_.labels.size());
+  const float p = token_head_dropout(f.run.dropout);
+  const int site = encoder_->dropout_sites();  // the first seed the encoder does not use
+  Tensor dropped;  // (N, H) the classifier's input when dropout applies
+  if (p > 0) {
+    dropped = backend_.empty(f.hidden.shape());
+    backend_.dropout(f.hidden, p, dropout_seed(site), dropped);
+  }
+  const Tensor& x = p > 0 ? dropped : f.hidden;
+  Tensor z = backend_.empty({N, L});  // (N, L)
+  backend_.linear(x, classifier_.weight->value, &classifier_.bias->value, Activation::None, z);
+  if (!labels) {
+    logits->resize(static_cast<size_t>(N) * L);
+    backend_.download(z, *logits);
+    return;
+  }
+  std::int64_t counted = 0;
+  for (std::int32_t y : *labels) {
+    if (y >= L) throw Error("label id " + std::to_string(y) + " is outside 0.." + std::to_string(L - 1));
+    counted += y >= 0;
+  }
+  if (counted == 0) throw Error("token-classification batch has no labelled tokens (every label is -100)");
+  Tensor y = backend_.upload(std::span<const std::int32_t>(*labels), {N});
+  Tensor losses = backend_.empty({N}), dz = backend_.empty({N, L});
+  backend_.cross_entropy(z, y, 1.0f / static_cast<float>(counted), losses, dz);  // rows labelled -100: 0
+  Tensor dhidden = backend_.empty(f.hidden.shape());
+  backward_linear(classifier_, dz, x, dhidden, false);
+  if (p > 0) backend_.dropout(dhidden, p, dropout_seed(site), dhidden);  // the same mask, as its own backward
+  std::vector<float> host(static_cast<size_t>(N));
+  backend_.download(losses, host);
+  *loss = std::accumulate(host.begin(), host.end(), 0.0) / static_cast<double>(counted);
+  encoder_->backward(f, dhidden, encoder_grads_, options_.frozen_layers);
+}
+
 void BertTrainer::mlm_head(EncoderOutput& f, const std::vector<std::int32_t>& picked_rows,
                            const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss) {
   const int H = config_.hidden_size, V = config_.vocab_size;
@@ -122,6 +169,9 @@ double BertTrainer::compute_gradients(const TrainBatch& batch) {
   if (options_.head == TrainHead::SequenceClassification) {
     if (static_cast<int>(batch.labels.size()) != batch.tokens.batch) throw Error("internal: one label per sentence expected");
     classification_head(f, &batch.labels, nullptr, &loss);
+  } else if (options_.head == TrainHead::TokenClassification) {
+    if (batch.labels.size() != batch.tokens.ids.size()) throw Error("internal: one token-classification label per token expected");
+    token_head(f, &batch.labels, nullptr, &loss);
   } else {
     if (batch.labels.size() != batch.tokens.ids.size()) throw Error("internal: one masked-LM label per token expected");
     std::vector<std::int32_t> rows, labels;
@@ -141,6 +191,14 @@ std::vector<float> BertTrainer::classification_logits(const TokenBatch& batch) {
   EncoderOutput f = encode(batch, false);
   std::vector<float> logits;
   classification_head(f, nullptr, &logits, nullptr);
+  return logits;
+}
+
+std::vector<float> BertTrainer::token_logits(const TokenBatch& batch) {
+  if (options_.head != TrainHead::TokenClassification) throw Error("this trainer has no token-classification head");
+  EncoderOutput f = encode(batch, false);
+  std::vector<float> logits;
+  token_head(f, nullptr, &logits, nullptr);
   return logits;
 }
 

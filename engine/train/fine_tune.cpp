@@ -65,11 +65,33 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
                          const std::vector<Example>& validation, const FineTuneOptions& options,
                          const FineTuneCallbacks& callbacks) {
   if (train.empty()) throw Error("no training sentences");
+  const int labels = static_cast<int>(trainer.options().labels.size());
+  auto batch_of = [&](const std::vector<size_t>& indices) {
+    std::vector<const Example*> chunk;
+    TrainBatch batch;
+    for (size_t i : indices) {
+      chunk.push_back(&train[i]);
+      batch.labels.push_back(train[i].label);
+    }
+    batch.tokens = sentence_batch(tokenizer, chunk, options.max_length);
+    return batch;
+  };
+  auto validate = [&](EpochResult& r) {
+    if (!validation.empty()) r.validation = evaluate(validation, predict(trainer, tokenizer, validation, options.max_length), labels);
+  };
+  return train_epochs(trainer, train.size(), batch_of, validate, options, callbacks);
+}
+
+FineTuneResult train_epochs(BertTrainer& trainer, size_t examples,
+                            const std::function<TrainBatch(const std::vector<size_t>&)>& batch_of,
+                            const std::function<void(EpochResult&)>& validate, const FineTuneOptions& options,
+                            const FineTuneCallbacks& callbacks) {
+  if (examples == 0) throw Error("no training sentences");
   if (options.epochs < 1 || options.batch_size < 1) throw Error("epochs and batch size must be at least 1");
   if (options.max_length < 3 || options.max_length > trainer.config().max_tokens())
     throw Error("max length must be 3 to " + std::to_string(trainer.config().max_tokens()));
-  const int labels = static_cast<int>(trainer.options().labels.size());
-  const int steps_per_epoch = static_cast<int>((train.size() + static_cast<size_t>(options.batch_size) - 1) / static_cast<size_t>(options.batch_size));
+  const size_t batch_size = static_cast<size_t>(options.batch_size);
+  const int steps_per_epoch = static_cast<int>((examples + batch_size - 1) / batch_size);
   OptimizerOptions opt;
   opt.learning_rate = options.learning_rate;
   opt.weight_decay = options.weight_decay;
@@ -82,7 +104,7 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
   const auto started = clock::now();
   FineTuneResult result;
   std::mt19937 rng(options.seed);
-  std::vector<size_t> order(train.size());
+  std::vector<size_t> order(examples);
   int step = 0;
   long sentences = 0;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -90,20 +112,15 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
     std::shuffle(order.begin(), order.end(), rng);
     double loss_sum = 0;
     int batches = 0;
-    for (size_t start = 0; start < order.size(); start += static_cast<size_t>(options.batch_size)) {
+    for (size_t start = 0; start < order.size(); start += batch_size) {
       if (callbacks.cancelled && callbacks.cancelled()) {
         result.cancelled = true;
         result.seconds = std::chrono::duration<double>(clock::now() - started).count();
         return result;
       }
-      std::vector<const Example*> chunk;
-      TrainBatch batch;
-      for (size_t i = start; i < std::min(order.size(), start + static_cast<size_t>(options.batch_size)); ++i) {
-        chunk.push_back(&train[order[i]]);
-        batch.labels.push_back(train[order[i]].label);
-      }
-      batch.tokens = sentence_batch(tokenizer, chunk, options.max_length);
-      const double step_loss = trainer.compute_gradients(batch);
+      const std::vector<size_t> chunk(order.begin() + static_cast<std::ptrdiff_t>(start),
+                                      order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + batch_size)));
+      const double step_loss = trainer.compute_gradients(batch_of(chunk));
       trainer.check_loss(step_loss, step + 1);
       loss_sum += step_loss;
       adamw.step();
@@ -129,8 +146,7 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
     EpochResult r;
     r.epoch = epoch;
     r.train_loss = loss_sum / std::max(1, batches);
-    if (!validation.empty())
-      r.validation = evaluate(validation, predict(trainer, tokenizer, validation, options.max_length), labels);
+    if (validate) validate(r);
     result.epochs.push_back(r);
     if (callbacks.epoch_done) callbacks.epoch_done(r);
   }

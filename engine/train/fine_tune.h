@@ -1,6 +1,7 @@
 #pragma once
 // Fine-tuning a sequence classifier: epochs of shuffled mini-batches (each padded to its longest sentence),
-// AdamW with linear warm-up and decay, validation after every epoch, progress reports and cancellation.
+// AdamW with linear warm-up and decay, validation after every epoch, progress reports and cancellation. The loop
+// itself (train_epochs) also serves token classification (train/token_fine_tune.h).
 #include <functional>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "text/tokenizer.h"
 #include "train/bert_trainer.h"
 #include "train/metrics.h"
+#include "train/seqeval.h"
 
 namespace bertscope {
 
@@ -37,6 +39,7 @@ struct EpochResult {
   int epoch = 0;
   double train_loss = 0;
   ClassificationMetrics validation;  // count 0 when there is no validation set
+  TaggingReport tagging;             // token classification: sentences 0 when there is no validation set
 };
 
 struct FineTuneCallbacks {
@@ -50,6 +53,14 @@ struct FineTuneResult {
   bool cancelled = false;
   double seconds = 0;
 };
+
+// The loop every task shares: `examples` training examples in shuffled mini-batches built by `batch_of` (from the
+// examples' indices), AdamW, progress after each step, and `validate` after each epoch (it fills the result's
+// scores; empty: none).
+FineTuneResult train_epochs(BertTrainer& trainer, size_t examples,
+                            const std::function<TrainBatch(const std::vector<size_t>&)>& batch_of,
+                            const std::function<void(EpochResult&)>& validate, const FineTuneOptions& options,
+                            const FineTuneCallbacks& callbacks);
 
 FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& train,
                          const std::vector<Example>& validation, const FineTuneOptions& options,

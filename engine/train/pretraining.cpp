@@ -240,7 +240,7 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
       }
       write_safetensors(tmp / "optimizer.safetensors", tensors, StDType::F32);
       write_file_atomically(tmp / "state.json", json{{"step", step}, {"elapsed_seconds", elapsed}}.dump() + "\n");
-    });
+    }, is_checkpoint_file_name);  // replaces this run's own previous checkpoint, and nothing else
   };
 
   // The data of step s (1-based): sequences from the epoch's permutation, masks from (seed, s).

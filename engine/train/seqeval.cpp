@@ -105,4 +105,65 @@ SeqevalReport seqeval(const std::vector<std::vector<std::string>>& truth,
   return r;
 }
 
+namespace {
+bool prefixed(const std::string& tag, const char* prefixes) {
+  return tag.size() >= 3 && tag[1] == '-' && std::string(prefixes).find(tag[0]) != std::string::npos;
+}
+}  // namespace
+
+bool is_entity_tag_set(const std::vector<std::string>& tags) {
+  for (const std::string& t : tags)
+    if (t != "O" && !prefixed(t, "BIES")) return false;
+  return true;
+}
+
+bool is_iob2_tag_set(const std::vector<std::string>& tags) {
+  for (const std::string& t : tags)
+    if (t != "O" && !prefixed(t, "BI")) return false;
+  return true;
+}
+
+TaggingReport score_word_tags(const std::vector<std::vector<std::string>>& truth,
+                              const std::vector<std::vector<std::string>>& predicted, bool lenient) {
+  if (truth.size() != predicted.size())
+    throw Error("score_word_tags: " + std::to_string(truth.size()) + " true sentences but " +
+                std::to_string(predicted.size()) + " predicted");
+  TaggingReport r;
+  r.sentences = static_cast<int>(truth.size());
+  std::vector<std::vector<std::string>> want(truth.size()), got(truth.size());
+  std::set<std::string> tags;
+  for (size_t s = 0; s < truth.size(); ++s) {
+    if (truth[s].size() != predicted[s].size())
+      throw Error("score_word_tags: sentence " + std::to_string(s + 1) + " has " + std::to_string(truth[s].size()) +
+                  " true tags but " + std::to_string(predicted[s].size()) + " predicted");
+    for (size_t w = 0; w < truth[s].size(); ++w) {
+      if (predicted[s][w].empty()) {
+        ++r.words_not_scored;
+        continue;
+      }
+      want[s].push_back(truth[s][w]);
+      got[s].push_back(predicted[s][w]);
+      tags.insert(truth[s][w]);
+      tags.insert(predicted[s][w]);
+      ++r.per_tag[truth[s][w]].support;
+      ++r.per_tag[predicted[s][w]].predicted;
+      r.per_tag[truth[s][w]].correct += truth[s][w] == predicted[s][w];
+    }
+    r.words += static_cast<long long>(want[s].size());
+  }
+  for (auto& [tag, scores] : r.per_tag) score(scores);
+  const std::vector<std::string> tag_list(tags.begin(), tags.end());
+  r.entities = is_entity_tag_set(tag_list);
+  r.strict = r.entities && !lenient && is_iob2_tag_set(tag_list);
+  if (r.entities) {
+    r.seqeval = seqeval(want, got, r.strict);
+  } else {  // accuracy only: entity spans mean nothing here
+    long long equal = 0;
+    for (size_t s = 0; s < want.size(); ++s)
+      for (size_t w = 0; w < want[s].size(); ++w) equal += want[s][w] == got[s][w];
+    r.seqeval.accuracy = r.words ? double(equal) / double(r.words) : 0.0;
+  }
+  return r;
+}
+
 }  // namespace bertscope

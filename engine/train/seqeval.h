@@ -36,4 +36,27 @@ struct SeqevalReport {
 SeqevalReport seqeval(const std::vector<std::vector<std::string>>& truth,
                       const std::vector<std::vector<std::string>>& predicted, bool strict = true);
 
+// Whether a tag set names entities: every tag is O or B-/I-/E-/S- + type. Part-of-speech tags (NOUN, VERB) are not:
+// seqeval's strict mode refuses them, and its default mode misreads them (the first letter as the prefix, the rest
+// as the type: "NOUN" is N + "OUN", so runs of equal tags become one chunk), so bertscope reports no entity
+// scores for them, only token accuracy and per-tag scores.
+bool is_entity_tag_set(const std::vector<std::string>& tags);
+// Whether every tag is O, B-X or I-X (strict IOB2 scoring applies).
+bool is_iob2_tag_set(const std::vector<std::string>& tags);
+
+// Word tags of a token classifier against the truth, for any tag set.
+struct TaggingReport {
+  int sentences = 0;
+  long long words = 0;                          // words scored
+  long long words_not_scored = 0;               // predicted "" (cut by truncation): left out of every score
+  bool entities = false;                        // entity scores apply (the tags are O / B-X / I-X ...)
+  bool strict = false;                          // and were read as strict IOB2 (else conlleval's rules)
+  SeqevalReport seqeval;                        // accuracy always; micro and per_type when `entities`
+  std::map<std::string, EntityScores> per_tag;  // every tag as a class of words (support: true words)
+};
+// Predicted "" marks a word without a prediction (truncated away); such words leave both sides, as in run_ner.
+// Strict IOB2 unless `lenient` or the tags use E-/S- (then seqeval's default mode).
+TaggingReport score_word_tags(const std::vector<std::vector<std::string>>& truth,
+                              const std::vector<std::vector<std::string>>& predicted, bool lenient = false);
+
 }  // namespace bertscope

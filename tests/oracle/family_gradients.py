@@ -1,10 +1,10 @@
 """family_gradients.py MODEL_DIR BATCH_JSON OUT_PREFIX
 PyTorch autograd, in float64, of the mean cross-entropy loss of a BERT, DistilBERT or RoBERTa folder (family_torch.py:
-Hugging Face's tensor names; a sequence-classification or masked-LM head, the masked-LM decoder tied to the word
-embeddings) on one batch, with no dropout. The loss is bertscope's trainer's: classification, the mean over the
-sentences; masked LM, the mean over the labelled tokens (label -100: no loss). Writes OUT_PREFIX.safetensors (the
-gradient of every parameter under its Hugging Face name; the tied word embeddings' gradient sums the embedding lookup
-and the decoder) and OUT_PREFIX.json (the loss). The batch: {"ids", "mask", "type_ids" (optional: zeros; the family
+Hugging Face's tensor names; a sequence-classification, token-classification or masked-LM head, the masked-LM decoder
+tied to the word embeddings) on one batch, with no dropout. The loss is bertscope's trainer's: classification, the
+mean over the sentences; masked LM and token classification, the mean over the labelled tokens (label -100: no loss).
+Writes OUT_PREFIX.safetensors (the gradient of every parameter under its Hugging Face name; the tied word embeddings'
+gradient sums the embedding lookup and the decoder) and OUT_PREFIX.json (the loss). The batch: {"ids", "mask", "type_ids" (optional: zeros; the family
 must take token types for non-zero ones), "labels"}. The family's position ids (RoBERTa's: after the padding index)
 come from family_torch's embeddings. The reference for bertscope's backward pass of every family."""
 import json, os, sys
@@ -29,8 +29,8 @@ labels = torch.tensor(batch["labels"])
 logits = model(ids, mask, None if model.family == "distilbert" else types)
 if model.head == "cls":
     loss = F.cross_entropy(logits, labels)  # mean over the batch
-elif model.head == "mlm":
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)  # mean over labelled
+elif model.head in ("mlm", "token"):  # *ForMaskedLM's and *ForTokenClassification's loss: the mean over labelled positions
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
 else:
     sys.exit("unsupported head " + model.head)
 loss.backward()

@@ -1,0 +1,43 @@
+#pragma once
+// Colour scales for the attention views. Maps (the model view's small maps and the large one) colour a weight from
+// white (0: no attention) to dark blue (1: all of a token's attention on one token), on a square-root scale; their
+// legend marks the largest weight of the map shown. The head view's lines get their opacity from the weight
+// divided by the number of heads shown (as bertviz draws them); its legend shows that.
+#include <QColor>
+#include <QWidget>
+
+class QPainter;
+
+namespace bertscope::gui {
+
+// The colour of an attention weight in every map. The square root lifts small weights (a uniform row over 50
+// tokens is 0.02 each) while keeping one absolute scale, so maps compare across heads and layers.
+QColor attention_color(float weight);
+
+// The maps' scale in `rect` (at least ~30 px high): a bar from 0 to 1 with ticks, labelled; `max_weight` >= 0 adds
+// a mark at the largest weight of the map shown.
+void paint_map_legend(QPainter& painter, const QRect& rect, float max_weight, const QColor& text);
+
+// A legend widget above the views: the maps' scale, or the head view's line opacity.
+class AttentionLegend : public QWidget {
+  Q_OBJECT
+ public:
+  enum class Kind { Map, Lines };
+  explicit AttentionLegend(Kind kind, QWidget* parent = nullptr);
+  void setMaximum(float max_weight);  // Map: the largest weight shown (-1: none)
+  void setHeadsShown(int heads);      // Lines: a line's opacity is its weight / heads shown
+  float maximum() const { return max_; }
+  int headsShown() const { return heads_; }
+  QSize sizeHint() const override;
+  QSize minimumSizeHint() const override { return sizeHint(); }
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+
+ private:
+  Kind kind_;
+  float max_ = -1.0f;
+  int heads_ = 1;
+};
+
+}  // namespace bertscope::gui
