@@ -69,17 +69,13 @@ void AttentionOutput::write(AttentionMaps& maps) {
 void AttentionOutput::commit() {
   if (!file_) return;
   if (npy_ && !written_) return;  // nothing was computed: no file
-  file_->commit();
-  nlohmann::json said = {{"out", file_->destination().string()}, {"format", npy_ ? "npy" : "json"}};
   if (sidecar_) {
-    try {
-      sidecar_->commit();
-    } catch (...) {
-      fs::remove(file_->destination());  // this run's .npy: without its sidecar it is not a result
-      throw;
-    }
-    said["sidecar"] = sidecar_->destination().string();
+    commit_together(*file_, *sidecar_);  // a .npy without its sidecar is not a result
+  } else {
+    file_->commit();
   }
+  nlohmann::json said = {{"out", file_->destination().string()}, {"format", npy_ ? "npy" : "json"}};
+  if (sidecar_) said["sidecar"] = sidecar_->destination().string();
   std::cout << dump_json(said) << std::endl;
 }
 

@@ -83,17 +83,13 @@ QString AttentionExporter::start(std::shared_ptr<const AttentionResult> result, 
         write_attention_json(maps, /*with_indices=*/true, file->stream(), after_layer);
         file->stream() << '\n';
       }
-      file->commit();
-      written << QString::fromStdString(file->destination().string());
       if (sidecar) {
-        try {
-          sidecar->commit();
-        } catch (...) {
-          fs::remove(file->destination());  // this export's array: without its tokens file it is not a result
-          throw;
-        }
-        written << QString::fromStdString(sidecar->destination().string());
+        commit_together(*file, *sidecar);  // an array without its tokens file is not a result
+      } else {
+        file->commit();
       }
+      written << QString::fromStdString(file->destination().string());
+      if (sidecar) written << QString::fromStdString(sidecar->destination().string());
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
       written.clear();

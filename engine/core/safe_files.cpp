@@ -251,4 +251,15 @@ void StagedFile::commit() {
   sync_to_disk(destination_.parent_path());
 }
 
+void commit_together(StagedFile& first, StagedFile& second) {
+  first.commit();
+  try {
+    second.commit();
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(first.destination(), ignored);  // put there by this call, over nothing (no-replace rename)
+    throw;
+  }
+}
+
 }  // namespace bertscope

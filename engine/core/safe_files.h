@@ -91,6 +91,11 @@ class StagedFile {
   bool committed_ = false;
 };
 
+// Commits `first`, then `second` (an array and the file that describes it): when the second cannot be put in place,
+// the first, which this call has just renamed into a destination that did not exist, is removed again, so that
+// either both results are there or neither is. Rethrows the second's error.
+void commit_together(StagedFile& first, StagedFile& second);
+
 // Creates a new, uniquely named folder beside `near` ("." + name + ".bertscope-PID-N"), owned by the caller.
 std::filesystem::path make_temporary_folder_beside(const std::filesystem::path& near);
 
