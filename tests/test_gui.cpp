@@ -44,14 +44,7 @@ namespace {
 constexpr int kWait = 30000;  // ms; the models are tiny, but CI machines can be slow
 
 fs::path make_model(const QTemporaryDir& dir, const std::string& name, std::vector<std::string> labels = {}, bool qa = false) {
-  RandomModelSpec spec;
-  spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
-  spec.layers = 2;
-  spec.hidden = 32;
-  spec.heads = 2;
-  spec.intermediate = 64;
-  spec.seed = 7;
-  spec.init_std = 0.5f;  // large weights: predictions far from uniform, so ranking checks mean something
+  RandomModelSpec spec = test::small_bert_spec(7, 0.5f);  // large weights: predictions far from uniform, so ranking checks mean something
   spec.labels = std::move(labels);
   spec.question_answering = qa;
   const fs::path folder = fs::path(dir.path().toStdString()) / name;

@@ -56,21 +56,7 @@ fs::path make_model(const QTemporaryDir& dir) {
   return folder;
 }
 
-// While alive, a file may grow to at most `bytes` (writes past it fail with EFBIG, as on a full disk).
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    getrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, SIG_IGN);
-    rlimit limit = saved_;
-    limit.rlim_cur = bytes;
-    setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() { setrlimit(RLIMIT_FSIZE, &saved_); }
-
- private:
-  rlimit saved_{};
-};
+using test::FileSizeLimit;
 
 std::string read_all(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

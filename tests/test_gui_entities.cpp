@@ -43,14 +43,7 @@ const std::vector<std::string> kConll = {"O", "B-PER", "I-PER", "B-ORG", "I-ORG"
 const QString kText = QStringLiteral("Unaffable Ada Lovelace met Charles Babbage in London and Zürich 🐈 yesterday.");
 
 RandomModelSpec spec_with(std::vector<std::string> labels, bool qa = false, bool untrained = false) {
-  RandomModelSpec spec;
-  spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
-  spec.layers = 2;
-  spec.hidden = 32;
-  spec.heads = 2;
-  spec.intermediate = 64;
-  spec.seed = 11;
-  spec.init_std = 0.5f;  // large weights: confident, varied labels, so the entities are many and differ per strategy
+  RandomModelSpec spec = test::small_bert_spec(11, 0.5f);  // confident, varied labels: many entities, differing per strategy
   spec.labels = std::move(labels);
   spec.question_answering = qa;
   spec.untrained_label = untrained;

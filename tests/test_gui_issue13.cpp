@@ -58,14 +58,7 @@ constexpr int kWait = 30000;  // ms
 
 fs::path make_model(const QTemporaryDir& dir, const std::string& name, std::vector<std::string> labels = {},
                     bool untrained = false) {
-  RandomModelSpec spec;
-  spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
-  spec.layers = 2;
-  spec.hidden = 32;
-  spec.heads = 2;
-  spec.intermediate = 64;
-  spec.seed = 7;
-  spec.init_std = 0.5f;
+  RandomModelSpec spec = test::small_bert_spec(7, 0.5f);
   spec.labels = std::move(labels);
   spec.untrained_label = untrained;  // config.json says so, as the untrained default model's does
   const fs::path folder = fs::path(dir.path().toStdString()) / name;

@@ -62,21 +62,7 @@ void in_folder(const fs::path& dir, F body) {
   fs::current_path(before);
 }
 
-// While alive, a file may grow to at most `bytes` (writes past it fail with EFBIG, as on a full disk).
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    getrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, SIG_IGN);
-    rlimit limit = saved_;
-    limit.rlim_cur = bytes;
-    setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() { setrlimit(RLIMIT_FSIZE, &saved_); }
-
- private:
-  rlimit saved_{};
-};
+using test::FileSizeLimit;
 
 // A safetensors file of just `header` (its 8-byte little-endian length, then the JSON), for hostile headers.
 void write_safetensors_header(const fs::path& file, const std::string& header) {

@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <csignal>
 #include <cmath>
 #include <QProcess>
 #include <fstream>
@@ -120,6 +121,28 @@ RandomModelSpec tiny_model_spec(const QTemporaryDir& dir) {
   spec.hidden = 16;
   spec.heads = 2;
   spec.intermediate = 32;
+  return spec;
+}
+
+FileSizeLimit::FileSizeLimit(rlim_t bytes) {
+  getrlimit(RLIMIT_FSIZE, &saved_);
+  std::signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead of the signal killing the test
+  rlimit limit = saved_;
+  limit.rlim_cur = bytes;
+  setrlimit(RLIMIT_FSIZE, &limit);
+}
+
+FileSizeLimit::~FileSizeLimit() { setrlimit(RLIMIT_FSIZE, &saved_); }
+
+RandomModelSpec small_bert_spec(unsigned seed, float init_std) {
+  RandomModelSpec spec;
+  spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
+  spec.layers = 2;
+  spec.hidden = 32;
+  spec.heads = 2;
+  spec.intermediate = 64;
+  spec.seed = seed;
+  spec.init_std = init_std;
   return spec;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the test suites: backends (Vulkan with validation, or a skip), oracle fixtures, temp models.
+#include <sys/resource.h>
+
 #include <QString>
 #include <QStringList>
 #include <QTemporaryDir>
@@ -35,6 +37,23 @@ std::filesystem::path small_vocab(const QTemporaryDir& dir);
 
 // A one-layer model of 16 hidden units, 2 heads and 32 feed-forward units on small_vocab(dir).
 RandomModelSpec tiny_model_spec(const QTemporaryDir& dir);
+
+// While alive, a file may grow to at most `bytes` (writes past it fail with EFBIG, as on a full disk).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes);
+  ~FileSizeLimit();
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+// A two-layer model of 32 hidden units, 2 heads and 64 feed-forward units on the whole bert-base-uncased vocabulary
+// (resources/vocab), for tests that type real English. init_std: 0.5 gives peaked, varied predictions, 0.1 a model
+// that trains smoothly.
+RandomModelSpec small_bert_spec(unsigned seed, float init_std);
 
 // Largest |a - b| / max(1, max |a|).
 double normalised_error(const std::vector<float>& a, const std::vector<float>& b);

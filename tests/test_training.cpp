@@ -94,14 +94,7 @@ class TestTraining : public QObject {
   }
 
   fs::path makeClassifier(const std::string& name) {
-    RandomModelSpec spec;
-    spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
-    spec.layers = 2;
-    spec.hidden = 32;
-    spec.heads = 2;
-    spec.intermediate = 64;
-    spec.seed = 5;
-    spec.init_std = 0.1f;
+    RandomModelSpec spec = test::small_bert_spec(5, 0.1f);
     const fs::path folder = fs::path(dir_.path().toStdString()) / name;
     write_random_model(folder, spec);  // a masked-LM checkpoint: the trainer adds pooler and classifier
     return folder;
