@@ -13,6 +13,8 @@ validation, the other 400 train, so every genre is in every split. Writes:
 Data preparation only: any python3 runs it."""
 import argparse, collections, os, random, re, sys
 
+from conll_io import write_conll
+
 # Brown's base tags (after the suffixes are stripped) to the 12 classes of Petrov, Das & McDonald's universal tagset
 # (arXiv:1104.2086), named in words. Choices where Brown and the universal set cut differently: articles,
 # pre-/post-determiners (all, both, many, such's determiner use) and wh-determiners are DET; existential "there" is
@@ -59,13 +61,6 @@ def read_document(path):
             pairs.append((word, tag))
         if pairs: sentences.append(pairs)
     return sentences
-
-
-def write_conll(path, sentences):
-    with open(path, "w", encoding="utf-8") as f:
-        for s in sentences:
-            for word, cls in s: f.write(f"{word} {cls}\n")
-            f.write("\n")
 
 
 def main():

@@ -10,6 +10,8 @@ templates with held-out names. Writes synthetic-ner-{train,validation,test}.conl
 python3 runs it."""
 import argparse, json, os, random
 
+from conll_io import write_conll
+
 # {PER} {LOC} {ORG} are filled in; everything else is tagged O. The last HELD_OUT_TEMPLATES are the test split's only.
 TEMPLATES = [
     "{PER} moved to {LOC} last year .",
@@ -83,13 +85,6 @@ def sentence(template, pools, rng):
     return out
 
 
-def write(path, sentences):
-    with open(path, "w", encoding="utf-8") as f:
-        for s in sentences:
-            for w, t in s: f.write(f"{w} {t}\n")
-            f.write("\n")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("names_dir")
@@ -114,7 +109,7 @@ def main():
               "test": [sentence(rng.choice(test_templates), test_pools, rng) for _ in range(a.test)]}
     os.makedirs(a.out_dir, exist_ok=True)
     for name, sentences in splits.items():
-        write(os.path.join(a.out_dir, f"synthetic-ner-{name}.conll"), sentences)
+        write_conll(os.path.join(a.out_dir, f"synthetic-ner-{name}.conll"), sentences)
     print(f"synthetic NER: {a.train} training sentences ({len(train_templates)} templates, {len(train_pools['first'])} "
           f"first names), {a.validation} validation, {a.test} test ({len(test_templates)} held-out templates, "
           f"{len(test_pools['first'])} held-out first names, {len(test_pools['LOC'])} states, {len(test_pools['ORG'])} "

@@ -7,18 +7,7 @@ same rule as bertscope's evaluate --task ner. CoNLL: a word per line, its tag in
 between sentences, -DOCSTART- lines skipped. Any python3 runs it."""
 import collections, json, sys
 
-
-def read_conll(path):
-    sentences, current = [], []
-    for line in open(path, encoding="utf-8"):
-        cols = line.split()
-        if not cols or cols[0] == "-DOCSTART-":
-            if current: sentences.append(current)
-            current = []
-            continue
-        current.append((cols[0], cols[-1]))
-    if current: sentences.append(current)
-    return sentences
+from conll_io import read_conll
 
 
 def spans(tags):
