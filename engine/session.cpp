@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/data_dir.h"
 #include "core/error.h"
 #include "core/json_io.h"
 #include "hub/download.h"
@@ -54,14 +55,6 @@ Session::~Session() {
   backend_.reset();
 }
 
-fs::path resource_dir() {
-  if (const char* env = std::getenv("BERTSCOPE_RESOURCES")) return env;
-#ifdef BERTSCOPE_SOURCE_RESOURCES
-  if (fs::exists(BERTSCOPE_SOURCE_RESOURCES)) return BERTSCOPE_SOURCE_RESOURCES;
-#endif
-  return "/usr/share/bertscope";
-}
-
 fs::path resolve_model_path(const std::string& argument) { return resolve_model_path(argument, hub::FetchOptions{}); }
 
 fs::path resolve_model_path(const std::string& argument, const hub::FetchOptions& options) {
@@ -75,7 +68,7 @@ fs::path resolve_model_path(const std::string& argument, const hub::FetchOptions
       throw hub::HubError(e.kind(), "no folder '" + argument + "' here; as a Hugging Face model id: " + e.what());
     }
   }
-  const fs::path trained = resource_dir() / "default-model";
+  const fs::path trained = data_dir() / "default-model";
   if (fs::exists(trained / "config.json")) return trained;
   // No pre-trained default yet: a small randomly initialised model, made once and labelled untrained.
   const char* cache = std::getenv("XDG_CACHE_HOME");
@@ -84,7 +77,7 @@ fs::path resolve_model_path(const std::string& argument, const hub::FetchOptions
   const fs::path folder = base / "bertscope" / "untrained-default";
   if (!fs::exists(folder / "model.safetensors")) {
     RandomModelSpec spec;
-    spec.vocab_file = resource_dir() / "vocab" / "bert-base-uncased-vocab.txt";
+    spec.vocab_file = data_dir() / "vocab" / "bert-base-uncased-vocab.txt";
     spec.untrained_label = true;
     write_random_model(folder, spec);
   }

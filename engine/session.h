@@ -55,7 +55,5 @@ namespace hub { struct FetchOptions; }
 // HubError says what failed, after "no folder 'X' here"). Anything else as is, for open_pretrained to refuse.
 std::filesystem::path resolve_model_path(const std::string& argument);
 std::filesystem::path resolve_model_path(const std::string& argument, const hub::FetchOptions& options);
-// Where bertscope's resources (vocabularies, the default model) live.
-std::filesystem::path resource_dir();
 
 }  // namespace bertscope

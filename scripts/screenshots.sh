@@ -2,14 +2,16 @@
 # screenshots.sh [OUT] : starts bertscope under Xvfb and saves a screenshot of every view (default: docs/screenshots).
 # The default model shows the model, tokens, fill-mask and attention views; the question-answering, classification
 # and entities views are shown on random (untrained) models with those heads, since the default model has none; the
-# fine-tune view fine-tunes the default model on ../shared's sentiment sentences (when present).
+# fine-tune view fine-tunes the default model on ../shared's sentiment sentences (when present), their labels 0 and 1
+# named negative and positive. BERTSCOPE_BUILD_DIR picks the build folder (default: build).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$repo/docs/screenshots}
-cmake -S "$repo" -B "$repo/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$repo/build" --target bertscope bertscope-cli
-app=$repo/build/app/gui/bertscope
-cli=$repo/build/app/bertscope-cli
+build=${BERTSCOPE_BUILD_DIR:-$repo/build}
+cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" --target bertscope bertscope-cli
+app=$build/app/gui/bertscope
+cli=$build/app/bertscope-cli
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$cli" random-model "$work/qa-model" --head qa --layers 2 --hidden 64 --heads 4 --intermediate 128

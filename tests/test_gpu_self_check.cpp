@@ -33,7 +33,8 @@ struct Faults {
 
 const char* const kKernels[] = {"embed", "layer_norm", "linear", "attention_probs", "attention_context", "gather_rows",
                                 "matmul", "elementwise", "layer_norm_backward", "column_sums", "softmax_backward",
-                                "embed_backward", "scatter_add_rows", "cross_entropy", "sum_squares", "adamw"};
+                                "embed_backward", "scatter_add_rows", "cross_entropy", "sum_squares", "adamw",
+                                "scale_heads"};
 
 struct CliRun {
   int code = -1;

@@ -21,6 +21,7 @@ struct AttentionArgs {
   std::string format = "auto";  // json | npy; auto: npy when --out ends in .npy, else json
   std::string out;              // empty: JSON lines on stdout
   AttentionSelection selection;
+  bool rollout = false, flow = false;  // one map a layer through the layers so far (explain/attention_flow.h)
 };
 
 void add_attention_options(CLI::App* command, AttentionArgs& args);
@@ -31,16 +32,19 @@ class AttentionOutput {
  public:
   AttentionOutput(const AttentionArgs& args, bool many_inputs);
 
-  const AttentionSelection& selection() const { return args_.selection; }
+  // What AttentionMaps should hold: the selection, or every layer and head for --rollout and --flow.
+  AttentionSelection selection() const { return derived() ? AttentionSelection{} : args_.selection; }
   // Throws Error for a layer or head the model lacks: before any input runs.
   void check(const ModelConfig& config) const;
   std::ostream& stream();  // where JSON lines go (stdout or --out), JSONL error lines included
-  // Writes one input's maps, the JSON line's newline included.
+  // Writes one input's maps (or, for --rollout and --flow, the maps made from them), the JSON line's newline included.
   void write(AttentionMaps& maps);
   // Puts --out files in place and says on stdout what was written; nothing to do for stdout.
   void commit();
 
  private:
+  bool derived() const { return args_.rollout || args_.flow; }
+  void write_layers(AttentionLayers& maps);
   AttentionArgs args_;
   bool npy_ = false;
   std::unique_ptr<StagedFile> file_, sidecar_;

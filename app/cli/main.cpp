@@ -12,10 +12,12 @@
 #include <sstream>
 
 #include "cli/attention_command.h"
+#include "cli/explain_command.h"
 #include "cli/hub_commands.h"
 #include "cli/json_output.h"
 #include "cli/pretrain_commands.h"
 #include "cli/train_commands.h"
+#include "core/data_dir.h"
 #include "core/error.h"
 #include "core/json_io.h"
 #include "core/safe_files.h"
@@ -165,8 +167,10 @@ double peak_rss_mb() {
 
 int main(int argc, char** argv) {
   select_blas_kernels(argv);
-  CLI::App app{"bertscope-cli: run Hugging Face BERT models on Vulkan or the CPU"};
+  // Named, so that help says "bertscope-cli", not the path it was started by (the man page is made from it).
+  CLI::App app{"bertscope-cli: run Hugging Face BERT models on Vulkan or the CPU", "bertscope-cli"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("bertscope-cli ") + BERTSCOPE_VERSION);
   Common common;
   Input input;
   std::string jsonl;
@@ -217,6 +221,9 @@ int main(int argc, char** argv) {
   add_text(attn, true);
   cli::AttentionArgs attention_args;
   cli::add_attention_options(attn, attention_args);
+  cli::ExplainArgs explain_args;
+  auto* explain = cli::add_explain_command(app, explain_args);
+  add_common(explain, common);
   auto* bench = app.add_subcommand("bench", "time fill-mask on an N-token input");
   add_common(bench, common);
   bench->add_option("--tokens", tokens, "input length in tokens")->check(CLI::Range(3, 8192))->capture_default_str();
@@ -230,7 +237,6 @@ int main(int argc, char** argv) {
   std::string random_out, random_head = "mlm", random_labels = "NEGATIVE,POSITIVE";
   RandomModelSpec spec;
   spec.untrained_label = true;
-  spec.vocab_file = resource_dir() / "vocab" / "bert-base-uncased-vocab.txt";
   random->add_option("out", random_out, "folder to write")->required();
   random->add_option("--head", random_head, "mlm | classifier | qa")->capture_default_str();
   random->add_option("--labels", random_labels, "classifier labels, comma-separated")->capture_default_str();
@@ -239,7 +245,7 @@ int main(int argc, char** argv) {
   random->add_option("--heads", spec.heads)->check(CLI::Range(1, 128))->capture_default_str();
   random->add_option("--intermediate", spec.intermediate)->check(CLI::Range(1, 65536))->capture_default_str();
   random->add_option("--seed", spec.seed)->capture_default_str();
-  random->add_option("--vocab", spec.vocab_file, "vocab.txt to use");
+  random->add_option("--vocab", spec.vocab_file, "vocab.txt to use (default: bert-base-uncased's, in bertscope's data folder)");
 
   auto* vocab_cmd = app.add_subcommand("train-vocab", "learn a WordPiece vocabulary (vocab.txt) from text files");
   std::vector<std::string> vocab_files;
@@ -325,6 +331,7 @@ int main(int argc, char** argv) {
       } else if (random_head != "mlm") {
         throw Error("--head must be mlm, classifier or qa");
       }
+      if (spec.vocab_file.empty()) spec.vocab_file = data_dir() / "vocab" / "bert-base-uncased-vocab.txt";
       write_random_model(random_out, spec);
       std::cerr << "bertscope: wrote a random (untrained) " << random_head << " model to " << random_out << "\n";
       return 0;
@@ -448,6 +455,7 @@ int main(int argc, char** argv) {
         if (!in.has_pair) throw Error("next-sentence prediction needs --text-pair");
         return cli::nsp_json(next_sentence(model(), tok(), in.text, in.text_pair));
       });
+    if (*explain) return run_inputs("", input, recover_on_cpu, [&](const Input&) { return cli::run_explain(model(), tok(), explain_args); });
     if (*attn) {
       attention_output->check(model().config());  // a layer or head the model lacks, before any input runs
       // Written a layer at a time: once an input's output has begun, a GPU failure cannot run it again.

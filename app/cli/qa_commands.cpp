@@ -1,14 +1,23 @@
-// bertscope-cli evaluate --task qa (and train --task qa): extractive question answering from SQuAD files, scored with
-// the official SQuAD v1.1 / v2.0 evaluation's exact match and F1.
+// bertscope-cli train --task qa and evaluate --task qa: extractive question answering from SQuAD files, trained and
+// scored as Hugging Face's run_qa example does it (windows of 384 tokens sharing 128, answers of at most 30 tokens
+// from the 20 best start and end logits, the null answer for SQuAD v2.0 data), with the official SQuAD v1.1 / v2.0
+// evaluation's exact match and F1.
+#include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 
 #include "cli/hub_commands.h"
 #include "cli/train_commands.h"
 #include "core/error.h"
+#include "core/safe_files.h"
 #include "data/squad.h"
+#include "model/pretrained.h"
 #include "session.h"
 #include "train/qa_fine_tune.h"
+#include "train/training_script.h"
 
 using nlohmann::json;
 using namespace bertscope;
@@ -30,15 +39,131 @@ QaData read_qa(const std::string& path, const char* what) {
   return data;
 }
 
-QaOptions qa_options(const TrainCommand& a) {
+bool any_unanswerable(const std::vector<QaExample>& examples) {
+  return std::any_of(examples.begin(), examples.end(), [](const QaExample& e) { return e.answers.empty(); });
+}
+
+// --validation SHARE: whole contexts held out (seeded), so that no paragraph is read in training and validation both.
+QaData hold_out_contexts(QaData& train, float share, const TrainCommand& a) {
+  std::vector<std::string> contexts;  // in order of first appearance
+  std::set<std::string> seen;
+  for (const QaExample& e : train.examples)
+    if (seen.insert(e.context).second) contexts.push_back(e.context);
+  std::shuffle(contexts.begin(), contexts.end(), std::mt19937(a.seed));
+  const size_t held = static_cast<size_t>(share * static_cast<float>(contexts.size()));
+  if (held >= contexts.size()) throw Error("--validation " + a.validation + " leaves no training questions");
+  const std::set<std::string> held_out(contexts.begin(), contexts.begin() + static_cast<std::ptrdiff_t>(held));
+  QaData validation;
+  std::vector<QaExample> kept;
+  for (QaExample& e : train.examples) (held_out.count(e.context) ? validation.examples : kept).push_back(std::move(e));
+  train.examples = std::move(kept);
+  validation.has_unanswerable = any_unanswerable(validation.examples);
+  std::cerr << "bertscope: validation: " << validation.examples.size() << " questions on " << held << " of "
+            << contexts.size() << " contexts held out of " << a.train_file << "\n";
+  return validation;
+}
+
+// run_qa's settings, fitted to the model: the window no longer than the model reads, and a stride under half of it
+// (a stride near the window's size would make a window every few tokens).
+QaOptions qa_options(const TrainCommand& a, int model_tokens) {
+  if (a.max_seq_length < 8 || a.doc_stride < 0 || a.max_answer_length < 1 || a.n_best < 1)
+    throw Error("--max-seq-length must be at least 8, --doc-stride at least 0, --max-answer-length and --n-best at least 1");
   QaOptions o;
-  o.max_seq_len = a.max_seq_length;
+  o.max_seq_len = std::min(a.max_seq_length, model_tokens);
+  if (o.max_seq_len < a.max_seq_length)
+    std::cerr << "bertscope: windows of " << o.max_seq_len << " tokens, the model's length (--max-seq-length "
+              << a.max_seq_length << ")\n";
   o.doc_stride = a.doc_stride;
+  if (2 * o.doc_stride >= o.max_seq_len) {
+    o.doc_stride = o.max_seq_len / 3;  // run_qa's proportion, 128 of 384
+    std::cerr << "bertscope: --doc-stride " << a.doc_stride << " is half the " << o.max_seq_len
+              << "-token window or more; windows share " << o.doc_stride << " tokens instead\n";
+  }
   o.max_answer_len = a.max_answer_length;
+  o.n_best = a.n_best;
   return o;
 }
 
+int model_tokens(const ModelConfig& config, const Tokenizer& tokenizer) {
+  return std::min(config.max_tokens(), tokenizer.model_max_length());
+}
+
+void print_epoch(const EpochResult& r) {
+  std::fprintf(stderr, "epoch %d: train loss %.4f", r.epoch, r.train_loss);
+  const SquadScores& s = r.squad;
+  if (s.total) std::fprintf(stderr, ", validation exact match %.2f, F1 %.2f", s.exact, s.f1);
+  if (s.total && s.v2)
+    std::fprintf(stderr, " (answerable %.2f / %.2f, unanswerable %.2f; best F1 %.2f at no-answer threshold %.3f)",
+                 s.has_ans_exact, s.has_ans_f1, s.no_ans_exact, s.best_f1, s.best_f1_thresh);
+  std::fprintf(stderr, "\n");
+}
+
 }  // namespace
+
+int run_train_qa(const TrainCommand& a) {
+  if (a.train_file.empty()) throw Error("--task qa needs --train FILE (SQuAD JSON or JSON lines)");
+  if (!a.csv.empty()) throw Error("--task qa reads --train FILE, not --csv");
+  const auto folder = resolve_model_path(a.model, cli::hub_options(a.revision));
+  if (a.export_script.empty()) check_model_output(a.out);  // before training: a refused folder must not cost the run
+  QaData train = read_qa(a.train_file, "training");
+  const bool v2_train = train.has_unanswerable;
+  QaData validation;
+  if (validation_is_file(a)) validation = read_qa(a.validation, "validation");
+  else if (!a.validation.empty()) validation = hold_out_contexts(train, parse_share(a.validation, "--validation"), a);
+  const Pretrained pretrained = open_pretrained(folder);
+  const Tokenizer& tokenizer = *pretrained.tokenizer;
+  const QaOptions qa = qa_options(a, model_tokens(pretrained.config, tokenizer));
+  if (!a.export_script.empty()) {  // the windows this run would use, which Hugging Face's model also takes
+    TrainingJob job;
+    job.task = "qa";
+    job.train_file = a.train_file;
+    if (validation_is_file(a)) job.validation_file = a.validation;
+    else if (!a.validation.empty()) job.validation_share = parse_share(a.validation, "--validation");
+    job.max_length = qa.max_seq_len;
+    job.doc_stride = qa.doc_stride;
+    return export_training_script(a, job);
+  }
+  // SQuAD v2.0 rules (the null answer, HasAns/NoAns scores) when either file has unanswerable questions.
+  const bool v2 = v2_train || validation.has_unanswerable;
+  validation.has_unanswerable = v2;
+
+  auto backend = open_backend(backend_request(a));
+  const std::vector<QaFeature> features = qa_train_features(tokenizer, train.examples, qa.max_seq_len, qa.doc_stride);
+  size_t answered_windows = 0;  // the others are labelled at [CLS], token 0
+  for (const QaFeature& f : features) answered_windows += f.start_position != 0 || f.end_position != 0;
+  BertTrainer trainer(pretrained, *backend, trainer_options(a, TrainHead::QuestionAnswering));
+  std::cerr << "bertscope: fine-tuning " << folder.string() << " on " << backend->name() << ": " << train.examples.size()
+            << " training questions in " << features.size() << " windows of up to " << qa.max_seq_len << " tokens ("
+            << answered_windows << " holding their answer, the others labelled at [CLS]), "
+            << validation.examples.size() << " validation questions, " << (v2 ? "SQuAD v2.0 (no-answer)" : "SQuAD v1.1")
+            << " rules, " << trainer.trainable_parameter_count() << " trainable parameters\n";
+
+  FineTuneOptions ft = fine_tune_options(a);
+  ft.max_length = qa.max_seq_len;
+  watch_interrupts(true);
+  const FineTuneResult result = fine_tune_qa(trainer, tokenizer, features, validation, ft, qa, cli_callbacks(print_epoch));
+  const bool cancelled = result.cancelled || interrupt_requested();  // Ctrl+C during the last validation too
+  watch_interrupts(false);
+  if (cancelled) {
+    std::cerr << "bertscope: cancelled; nothing was saved\n";
+    return 130;
+  }
+  trainer.save(a.out);
+  std::cerr << "bertscope: saved to " << a.out << "\n";
+  json epochs = json::array();
+  for (const auto& e : result.epochs) {
+    json j = {{"epoch", e.epoch}, {"train_loss", e.train_loss}};
+    if (e.squad.total) j["validation"] = squad_scores_json(e.squad);
+    epochs.push_back(j);
+  }
+  json out = {{"out", a.out}, {"task", "qa"}, {"version", v2 ? "v2.0" : "v1.1"}, {"train_questions", train.examples.size()},
+              {"train_windows", features.size()}, {"validation_questions", validation.examples.size()},
+              {"max_seq_length", qa.max_seq_len}, {"doc_stride", qa.doc_stride}, {"max_answer_length", qa.max_answer_len},
+              {"n_best", qa.n_best}, {"backend", backend->name()}, {"seconds", result.seconds}, {"epochs", epochs}};
+  if (!result.epochs.empty() && result.epochs.back().squad.total) out["validation"] = squad_scores_json(result.epochs.back().squad);
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
 
 int run_evaluate_qa(const TrainCommand& a) {
   if (a.data.empty()) throw Error("--task qa needs --data FILE (SQuAD JSON or JSON lines)");
@@ -46,6 +171,7 @@ int run_evaluate_qa(const TrainCommand& a) {
   if (!session.model().has_qa_head())
     throw Error("this model has no question-answering head (it is not a *ForQuestionAnswering model)");
   const QaData data = read_qa(a.data, "evaluation");
+  const QaOptions qa = qa_options(a, model_tokens(session.config(), session.tokenizer()));
   BertModel& model = session.model();
   const QaLogitsFn logits = [&model](const TokenBatch& batch) {
     EncoderOutput out = model.encode(batch);
@@ -59,7 +185,7 @@ int run_evaluate_qa(const TrainCommand& a) {
     }
   };
   watch_interrupts(true);
-  const QaEvaluation r = evaluate_qa(logits, session.tokenizer(), data, qa_options(a), progress, interrupt_requested);
+  const QaEvaluation r = evaluate_qa(logits, session.tokenizer(), data, qa, progress, interrupt_requested);
   watch_interrupts(false);
   std::cerr << "\n";
   if (r.scores.missing) {

@@ -17,6 +17,7 @@
 #include "session.h"
 #include "tasks/tasks.h"
 #include "train/token_fine_tune.h"
+#include "train/training_script.h"
 
 using nlohmann::json;
 using namespace bertscope;
@@ -72,13 +73,10 @@ void print_epoch(const EpochResult& r) {
 std::vector<TaggedSentence> validation_sentences(const TrainCommand& a, std::vector<TaggedSentence>& train,
                                                  std::string& source) {
   if (a.validation.empty()) return {};
-  std::error_code ec;
-  if (std::filesystem::exists(a.validation, ec)) {
+  if (validation_is_file(a)) {
     source = a.validation;
     return read_tagged(a.validation, "validation").sentences;
   }
-  const bool looks_like_share = a.validation.find_first_not_of("0123456789.") == std::string::npos;
-  if (!looks_like_share) throw Error("--validation " + a.validation + ": no such file");
   const float share = parse_share(a.validation, "--validation");
   std::vector<size_t> order(train.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -98,7 +96,7 @@ int run_train_ner(const TrainCommand& a) {
   if (a.train_file.empty()) throw Error("--task ner needs --train FILE (CoNLL or JSON lines)");
   if (!a.csv.empty()) throw Error("--task ner reads --train FILE, not --csv");
   const auto folder = resolve_model_path(a.model, cli::hub_options(a.revision));
-  check_model_output(a.out);  // before training: a refused folder must not cost the run
+  if (a.export_script.empty()) check_model_output(a.out);  // before training: a refused folder must not cost the run
   std::vector<TaggedSentence> train = read_tagged(a.train_file, "training").sentences;
   std::string validation_source;
   const std::vector<TaggedSentence> validation = validation_sentences(a, train, validation_source);
@@ -109,16 +107,20 @@ int run_train_ner(const TrainCommand& a) {
       if (!std::binary_search(labels.begin(), labels.end(), tag))
         throw Error(validation_source + " line " + std::to_string(s.line) + ": tag \"" + tag +
                     "\" never occurs in the training data, so the model cannot learn it");
+  if (!a.export_script.empty()) {
+    TrainingJob job;
+    job.task = "ner";
+    job.train_file = a.train_file;
+    if (validation_is_file(a)) job.validation_file = a.validation;
+    else if (!a.validation.empty()) job.validation_share = parse_share(a.validation, "--validation");
+    job.labels = labels;
+    job.max_length = a.max_length;
+    return export_training_script(a, job);
+  }
 
   auto backend = open_backend(backend_request(a));
   const Pretrained pretrained = open_pretrained(folder);
-  TrainerOptions options;
-  options.head = TrainHead::TokenClassification;
-  options.labels = labels;
-  options.dropout = a.dropout;
-  options.frozen_layers = a.freeze;
-  options.seed = a.seed;
-  BertTrainer trainer(pretrained, *backend, options);
+  BertTrainer trainer(pretrained, *backend, trainer_options(a, TrainHead::TokenClassification, labels));
   std::cerr << "bertscope: fine-tuning " << folder.string() << " on " << backend->name() << ": " << train.size()
             << " training and " << validation.size() << " validation sentences, " << labels.size() << " tags";
   for (size_t i = 0; i < labels.size() && i < 40; ++i) std::cerr << " " << labels[i];
@@ -126,20 +128,9 @@ int run_train_ner(const TrainCommand& a) {
                                           : " (not entity tags: validation scored by token accuracy)")
             << ", " << trainer.trainable_parameter_count() << " trainable parameters\n";
 
-  FineTuneOptions ft;
-  ft.epochs = a.epochs;
-  ft.batch_size = a.batch_size;
-  ft.max_length = a.max_length;
-  ft.learning_rate = a.learning_rate;
-  ft.warmup_ratio = a.warmup;
-  ft.weight_decay = a.weight_decay;
-  ft.seed = a.seed;
-  FineTuneCallbacks callbacks;
-  callbacks.progress = print_progress;
-  callbacks.epoch_done = print_epoch;
-  callbacks.cancelled = interrupt_requested;
   watch_interrupts(true);
-  const FineTuneResult result = fine_tune_tagger(trainer, *pretrained.tokenizer, train, validation, ft, callbacks, a.train_file);
+  const FineTuneResult result = fine_tune_tagger(trainer, *pretrained.tokenizer, train, validation, fine_tune_options(a),
+                                                 cli_callbacks(print_epoch), a.train_file);
   watch_interrupts(false);
   if (result.cancelled) {
     std::cerr << "bertscope: cancelled; nothing was saved\n";

@@ -22,6 +22,7 @@
 #include "session.h"
 #include "train/fine_tune.h"
 #include "train/optimizer.h"
+#include "train/training_script.h"
 
 using nlohmann::json;
 using namespace bertscope;
@@ -44,6 +45,15 @@ void add_data_options(CLI::App* cmd, TrainCommand& a) {
   cmd->add_option("--device", a.device, "Vulkan device index");
 }
 
+// --task qa's windows and answers, as Hugging Face's run_qa names them.
+void add_qa_options(CLI::App* cmd, TrainCommand& a) {
+  cmd->add_option("--max-seq-length", a.max_seq_length, "--task qa: tokens per window, question included (capped at "
+                                                         "the model's length)")->capture_default_str();
+  cmd->add_option("--doc-stride", a.doc_stride, "--task qa: context tokens neighbouring windows share")->capture_default_str();
+  cmd->add_option("--max-answer-length", a.max_answer_length, "--task qa: longest answer, in tokens")->capture_default_str();
+  cmd->add_option("--n-best", a.n_best, "--task qa: answers start and end among a window's N highest logits")->capture_default_str();
+}
+
 CsvOptions csv_options(const TrainCommand& a) {
   CsvOptions o;
   const std::map<std::string, char> names = {{"auto", 0}, {"comma", ','}, {"tab", '\t'}, {"semicolon", ';'}, {"bar", '|'}};
@@ -55,13 +65,19 @@ CsvOptions csv_options(const TrainCommand& a) {
   return o;
 }
 
-// Reads the CSV and reports what was found on stderr.
-LabelledData read_data(const TrainCommand& a, const std::vector<std::string>& known_labels = {}) {
+struct CsvLayout {  // what read_csv found, for --export-script
+  char delimiter = ',';
+  bool has_header = true;
+};
+
+// Reads the CSV and reports what was found on stderr (and in `layout`).
+LabelledData read_data(const TrainCommand& a, const std::vector<std::string>& known_labels = {}, CsvLayout* layout = nullptr) {
   if (a.csv.empty() || a.text_column.empty() || a.label_column.empty())
     throw Error("sentence classification needs --csv, --text-column and --label-column");
   const CsvTable table = read_csv(a.csv, csv_options(a));
   std::cerr << "bertscope: " << a.csv << ": " << table.rows.size() << " rows, " << table.columns.size() << " columns ("
             << delimiter_name(table.delimiter) << "-separated, " << (table.has_header ? "with" : "no") << " header)\n";
+  if (layout) *layout = {table.delimiter, table.has_header};
   LabelledData data = labelled_examples(table, a.text_column, a.label_column,
                                         a.stop_on_bad_rows ? BadRows::Stop : BadRows::Skip, known_labels);
   data.problems.insert(data.problems.begin(), table.problems.begin(), table.problems.end());
@@ -81,6 +97,70 @@ json metrics_json(const ClassificationMetrics& m, const std::vector<std::string>
 }  // namespace
 
 BackendRequest backend_request(const TrainCommand& a) { return {parse_backend_kind(a.backend), a.device, false}; }
+
+TrainerOptions trainer_options(const TrainCommand& a, TrainHead head, const std::vector<std::string>& labels) {
+  TrainerOptions o;
+  o.head = head;
+  o.labels = labels;
+  o.dropout = a.dropout;
+  o.frozen_layers = a.freeze;
+  o.seed = a.seed;
+  return o;
+}
+
+FineTuneOptions fine_tune_options(const TrainCommand& a) {
+  FineTuneOptions o;
+  o.epochs = a.epochs;
+  o.batch_size = a.batch_size;
+  o.max_length = a.max_length;
+  o.learning_rate = a.learning_rate;
+  o.warmup_ratio = a.warmup;
+  o.weight_decay = a.weight_decay;
+  o.seed = a.seed;
+  return o;
+}
+
+FineTuneCallbacks cli_callbacks(std::function<void(const EpochResult&)> epoch_done) {
+  FineTuneCallbacks callbacks;
+  callbacks.progress = print_progress;
+  callbacks.epoch_done = std::move(epoch_done);
+  callbacks.cancelled = interrupt_requested;
+  return callbacks;
+}
+
+bool validation_is_file(const TrainCommand& a) {
+  if (a.validation.empty()) return false;
+  std::error_code ec;
+  if (std::filesystem::exists(a.validation, ec)) return true;
+  if (a.validation.find_first_not_of("0123456789.") != std::string::npos) throw Error("--validation " + a.validation + ": no such file");
+  return false;
+}
+
+int export_training_script(const TrainCommand& a, TrainingJob job) {
+  // Paths that exist here are written absolute, so the script runs from any folder of this machine.
+  auto local = [](const std::string& path) {
+    std::error_code ec;
+    return !path.empty() && std::filesystem::exists(path, ec) ? std::filesystem::absolute(path).lexically_normal().string() : path;
+  };
+  job.model = a.model == "default" ? resolve_model_path(a.model).string() : local(a.model);
+  job.train_file = local(job.train_file);
+  job.validation_file = local(job.validation_file);
+  job.out = a.out;
+  job.epochs = a.epochs;
+  job.batch_size = a.batch_size;
+  job.learning_rate = a.learning_rate;
+  job.warmup_ratio = a.warmup;
+  job.weight_decay = a.weight_decay;
+  job.seed = a.seed;
+  const std::filesystem::path file = output_path(a.export_script);
+  StagedFile script(file);  // never over an existing file
+  script.stream() << training_script(job);
+  script.commit();
+  std::cerr << "bertscope: wrote " << file.string() << ": the same " << job.task << " job for Hugging Face's Trainer "
+            << "(python3 " << file.filename().string() << ", or accelerate launch; it needs transformers and datasets)\n";
+  std::cout << json{{"script", file.string()}, {"task", job.task}, {"job", training_job_json(job)}}.dump() << std::endl;
+  return 0;
+}
 
 bool interrupt_requested() { return interrupted.load(); }
 
@@ -109,18 +189,24 @@ float parse_share(const std::string& text, const std::string& option) {
 }
 
 CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
-  auto* cmd = app.add_subcommand("train", "fine-tune a sentence classifier on a CSV of labelled sentences, or a token "
-                                          "classifier (--task ner) on CoNLL / JSON-lines files of tagged words");
+  auto* cmd = app.add_subcommand("train", "fine-tune a sentence classifier on a CSV of labelled sentences, a token "
+                                          "classifier (--task ner) on CoNLL / JSON-lines files of tagged words, or a "
+                                          "question answerer (--task qa) on SQuAD files");
   add_data_options(cmd, a);
-  cmd->add_option("--task", a.task, "classification | ner (token classification: a tag per word)")->capture_default_str();
-  cmd->add_option("--train", a.train_file, "--task ner: CoNLL file (word ... tag per line) or JSON lines with tokens/ner_tags");
+  add_qa_options(cmd, a);
+  cmd->add_option("--task", a.task, "classification | ner (token classification: a tag per word) | qa (extractive "
+                                    "question answering)")->capture_default_str();
+  cmd->add_option("--train", a.train_file, "--task ner: CoNLL file (word ... tag per line) or JSON lines with "
+                                           "tokens/ner_tags; --task qa: SQuAD v1.1/v2.0 JSON or JSON lines");
+  cmd->add_option("--export-script", a.export_script, "write the job as a Python script for Hugging Face's Trainer "
+                                                      "to FILE instead of training (a new file)");
   cmd->add_option("--out", a.out, "folder to save the fine-tuned model in (Hugging Face layout)")->required();
   cmd->add_option("--epochs", a.epochs)->capture_default_str();
   cmd->add_option("--learning-rate,--lr", a.learning_rate, "peak learning rate")->capture_default_str();
   cmd->add_option("--batch-size", a.batch_size)->capture_default_str();
   cmd->add_option("--validation", a.validation,
-                  "share held out for validation (stratified; default 0.2); --task ner: a CoNLL / JSON-lines file, or "
-                  "a share of --train (default: no validation)");
+                  "share held out for validation (stratified; default 0.2); --task ner / qa: a file, or a share of "
+                  "--train (qa: whole contexts held out; default: no validation)");
   cmd->add_option("--seed", a.seed, "split, shuffling, dropout and new weights")->capture_default_str();
   cmd->add_option("--freeze", a.freeze, "freeze the embeddings and this many lowest layers")->capture_default_str();
   cmd->add_option("--dropout", a.dropout,
@@ -134,11 +220,14 @@ CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
 }
 
 CLI::App* add_evaluate_command(CLI::App& app, TrainCommand& a) {
-  auto* cmd = app.add_subcommand("evaluate", "accuracy, F1 and confusion matrix of a classifier on a labelled CSV, or "
-                                             "entity precision, recall and F1 (seqeval) of a token classifier");
+  auto* cmd = app.add_subcommand("evaluate", "accuracy, F1 and confusion matrix of a classifier on a labelled CSV, "
+                                             "entity precision, recall and F1 (seqeval) of a token classifier, or SQuAD's "
+                                             "exact match and F1 of a question answerer");
   add_data_options(cmd, a);
-  cmd->add_option("--task", a.task, "classification | ner (token classification: tags per word)")->capture_default_str();
-  cmd->add_option("--data", a.data, "--task ner: a CoNLL file (word ... tag per line) or JSON lines with tokens/ner_tags");
+  add_qa_options(cmd, a);
+  cmd->add_option("--task", a.task, "classification | ner (token classification: tags per word) | qa (SQuAD)")->capture_default_str();
+  cmd->add_option("--data", a.data, "--task ner: a CoNLL file (word ... tag per line) or JSON lines with tokens/ner_tags; "
+                                    "--task qa: SQuAD v1.1/v2.0 JSON or JSON lines");
   cmd->add_flag("--lenient", a.lenient, "--task ner: read entities by conlleval's rules (seqeval's default mode) "
                                         "instead of strict IOB2");
   return cmd;
@@ -146,15 +235,30 @@ CLI::App* add_evaluate_command(CLI::App& app, TrainCommand& a) {
 
 int run_train(const TrainCommand& a) {
   if (a.task == "ner") return run_train_ner(a);
-  if (a.task != "classification") throw Error("--task must be classification or ner, not \"" + a.task + "\"");
-  if (!a.train_file.empty()) throw Error("--train is for --task ner; sentence classification reads --csv");
+  if (a.task == "qa") return run_train_qa(a);
+  if (a.task != "classification") throw Error("--task must be classification, ner or qa, not \"" + a.task + "\"");
+  if (!a.train_file.empty()) throw Error("--train is for --task ner and qa; sentence classification reads --csv");
   const float validation_share = a.validation.empty() ? 0.2f : parse_share(a.validation, "--validation");
   const auto folder = resolve_model_path(a.model, cli::hub_options(a.revision));
-  check_model_output(a.out);  // before training: a refused folder must not cost the run
+  if (a.export_script.empty()) check_model_output(a.out);  // before training: a refused folder must not cost the run
   const std::filesystem::path split_dir = a.save_split.empty() ? "" : output_path(a.save_split);
   if (!a.save_split.empty())
     for (const char* name : {"train.tsv", "validation.tsv"}) check_new_file(split_dir / name);
-  LabelledData data = read_data(a);
+  CsvLayout layout;
+  LabelledData data = read_data(a, {}, &layout);
+  if (!a.export_script.empty()) {
+    TrainingJob job;
+    job.task = "classification";
+    job.train_file = a.csv;
+    job.validation_share = validation_share;
+    job.text_column = a.text_column;
+    job.label_column = a.label_column;
+    job.delimiter = std::string(1, layout.delimiter);
+    job.has_header = layout.has_header;
+    job.labels = data.labels;
+    job.max_length = a.max_length;
+    return export_training_script(a, job);
+  }
   const Split split = stratified_split(data.examples, static_cast<int>(data.labels.size()), validation_share, a.seed);
   if (!a.save_split.empty()) {  // for baselines and other tools to use the very same split
     std::filesystem::create_directories(split_dir);
@@ -173,35 +277,19 @@ int run_train(const TrainCommand& a) {
   auto backend = open_backend(backend_request(a));
   const Pretrained pretrained = open_pretrained(folder);
   const Tokenizer& tokenizer = *pretrained.tokenizer;
-  TrainerOptions options;
-  options.labels = data.labels;
-  options.dropout = a.dropout;
-  options.frozen_layers = a.freeze;
-  options.seed = a.seed;
-  BertTrainer trainer(pretrained, *backend, options);
+  BertTrainer trainer(pretrained, *backend, trainer_options(a, TrainHead::SequenceClassification, data.labels));
   std::cerr << "bertscope: fine-tuning " << folder.string() << " on " << backend->name() << ": " << split.train.size()
             << " training and " << split.validation.size() << " validation sentences, labels";
   for (const auto& l : data.labels) std::cerr << " \"" << l << "\"";
   std::cerr << ", " << trainer.trainable_parameter_count() << " trainable parameters\n";
 
-  FineTuneOptions ft;
-  ft.epochs = a.epochs;
-  ft.batch_size = a.batch_size;
-  ft.max_length = a.max_length;
-  ft.learning_rate = a.learning_rate;
-  ft.warmup_ratio = a.warmup;
-  ft.weight_decay = a.weight_decay;
-  ft.seed = a.seed;
-  FineTuneCallbacks callbacks;
-  callbacks.progress = print_progress;
-  callbacks.epoch_done = [&](const EpochResult& r) {
+  const FineTuneCallbacks callbacks = cli_callbacks([](const EpochResult& r) {
     std::fprintf(stderr, "epoch %d: train loss %.4f", r.epoch, r.train_loss);
     if (r.validation.count) std::fprintf(stderr, ", validation accuracy %.4f, F1 %.4f", r.validation.accuracy, r.validation.macro_f1);
     std::fprintf(stderr, "\n");
-  };
-  callbacks.cancelled = interrupt_requested;
+  });
   watch_interrupts(true);
-  const FineTuneResult result = fine_tune(trainer, tokenizer, split.train, split.validation, ft, callbacks);
+  const FineTuneResult result = fine_tune(trainer, tokenizer, split.train, split.validation, fine_tune_options(a), callbacks);
   watch_interrupts(false);
   if (result.cancelled) {
     std::cerr << "bertscope: cancelled; nothing was saved\n";
@@ -230,7 +318,8 @@ int run_train(const TrainCommand& a) {
 
 int run_evaluate(const TrainCommand& a) {
   if (a.task == "ner") return run_evaluate_ner(a);
-  if (a.task != "classification") throw Error("--task must be classification or ner, not \"" + a.task + "\"");
+  if (a.task == "qa") return run_evaluate_qa(a);
+  if (a.task != "classification") throw Error("--task must be classification, ner or qa, not \"" + a.task + "\"");
   Session session(resolve_model_path(a.model, cli::hub_options(a.revision)), backend_request(a));
   if (!session.model().has_classifier()) throw Error("this model has no sequence-classification head (classifier)");
   std::vector<std::string> labels;

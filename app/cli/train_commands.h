@@ -1,9 +1,12 @@
 #pragma once
-// bertscope-cli train / evaluate: fine-tune a sentence classifier from a CSV or a token classifier (NER, parts of
-// speech) from CoNLL / JSON-lines files, and measure either.
+// bertscope-cli train / evaluate: fine-tune a sentence classifier from a CSV, a token classifier (NER, parts of
+// speech) from CoNLL / JSON-lines files or an extractive question answerer from SQuAD files, and measure each; or
+// write the same job as a script for Hugging Face's Trainer (--export-script).
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct TrainCommand {
   std::string model = "default", csv, text_column, label_column, out;
@@ -13,12 +16,15 @@ struct TrainCommand {
   unsigned seed = 0;
   float learning_rate = 5e-5f, dropout = 0.1f, warmup = 0.1f, weight_decay = 0.01f;
   // train --validation: a share of the training data held out (classification's default 0.2), or with --task ner
-  // a file of its own (or a share of --train; default: none)
+  // or qa a file of its own (or a share of --train; default: none)
   std::string validation;
   bool stop_on_bad_rows = false;
-  std::string task = "classification", data;  // evaluate --task ner --data FILE
-  std::string train_file;                     // train --task ner --train FILE
+  std::string task = "classification", data;  // evaluate --task ner|qa --data FILE
+  std::string train_file;                     // train --task ner|qa --train FILE
   bool lenient = false;                       // seqeval's default mode instead of strict IOB2
+  // --task qa: Hugging Face run_qa's defaults (the window capped at the model's length)
+  int max_seq_length = 384, doc_stride = 128, max_answer_length = 30, n_best = 20;
+  std::string export_script;  // train: write the job as a Hugging Face Trainer script instead of training
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainCommand& args);
@@ -32,11 +38,33 @@ int bench_training_step(const std::string& model, const bertscope::BackendReques
 // make_backend for a command: prints the choice's warning (a GPU that failed its self-check) and note to stderr.
 std::unique_ptr<bertscope::Backend> open_backend(const bertscope::BackendRequest& request);
 
-// Shared by the classification and token-classification paths (tagging_commands.cpp has the latter).
-namespace bertscope { struct TrainProgress; }
+// Shared by the classification, token-classification (tagging_commands.cpp) and question-answering (qa_commands.cpp)
+// paths.
+namespace bertscope {
+struct TrainProgress;
+struct EpochResult;
+struct FineTuneOptions;
+struct FineTuneCallbacks;
+struct TrainerOptions;
+struct TrainingJob;
+enum class TrainHead;
+}  // namespace bertscope
 int run_train_ner(const TrainCommand& args);
 int run_evaluate_ner(const TrainCommand& args);
+int run_train_qa(const TrainCommand& args);
+int run_evaluate_qa(const TrainCommand& args);
 bertscope::BackendRequest backend_request(const TrainCommand& args);
+// The trainer's and the loop's settings from the command's options (--dropout, --freeze, --seed, --epochs, --lr, ...).
+bertscope::TrainerOptions trainer_options(const TrainCommand& args, bertscope::TrainHead head,
+                                          const std::vector<std::string>& labels = {});
+bertscope::FineTuneOptions fine_tune_options(const TrainCommand& args);
+// Progress (print_progress), Ctrl+C (interrupt_requested) and `epoch_done` after each epoch.
+bertscope::FineTuneCallbacks cli_callbacks(std::function<void(const bertscope::EpochResult&)> epoch_done);
+// --validation for --task ner and qa: true when it names a file; false for a share (or none); Error for neither.
+bool validation_is_file(const TrainCommand& args);
+// --export-script: `job` (its task, data and labels filled in by the caller) with the command's model, output folder
+// and hyper-parameters, written as a new file (never over one). Local paths become absolute. Returns the exit code.
+int export_training_script(const TrainCommand& args, bertscope::TrainingJob job);
 void print_progress(const bertscope::TrainProgress& progress);  // every 10th step and the last, to stderr
 float parse_share(const std::string& text, const std::string& option);  // in [0, 1), or Error naming the option
 bool interrupt_requested();       // Ctrl+C arrived since watch_interrupts(true)

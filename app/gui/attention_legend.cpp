@@ -81,6 +81,16 @@ QSize AttentionLegend::sizeHint() const {
   return {kBarWidth + 160, kBarHeight + 20};
 }
 
+QSize AttentionLegend::minimumSizeHint() const {
+  QFont font = this->font();
+  font.setPixelSize(11);  // as paintEvent draws
+  const QFontMetrics metrics(font);
+  // The title, the narrowest bar the painters allow, and the text right of the bar ("max 0.47"; "= weight ÷ N heads").
+  const int width = kind_ == Kind::Map ? metrics.horizontalAdvance(tr("weight")) + 8 + 60 + 70
+                                       : metrics.horizontalAdvance(tr("line opacity")) + 8 + 40 + 150;
+  return {width, kBarHeight + 20};
+}
+
 void AttentionLegend::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   const QColor text = palette().color(QPalette::WindowText);

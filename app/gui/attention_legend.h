@@ -29,7 +29,9 @@ class AttentionLegend : public QWidget {
   float maximum() const { return max_; }
   int headsShown() const { return heads_; }
   QSize sizeHint() const override;
-  QSize minimumSizeHint() const override { return sizeHint(); }
+  // Narrower than sizeHint(): the bar shrinks to fit (to 60 px for maps, 40 px for lines), so three legends do not
+  // make the window wider than a 1024-px screen.
+  QSize minimumSizeHint() const override;
 
  protected:
   void paintEvent(QPaintEvent*) override;

@@ -59,6 +59,7 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   cancelExport_->hide();
   exporter_ = new AttentionExporter(this);
   caption_ = new QLabel(this);
+  caption_->setWordWrap(true);  // "Layer 2, mean of 12 heads · 128 tokens" wraps rather than widen the window
   message_ = new MessageLine(this);
   grid_ = new AttentionGrid(this);
   heatmap_ = new AttentionHeatmap(this);
@@ -76,7 +77,9 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   auto* grid_box = new QWidget(this);
   auto* grid_layout = new QVBoxLayout(grid_box);
   grid_layout->setContentsMargins(0, 0, 0, 0);
-  grid_layout->addWidget(new QLabel(tr("Model view: layers (rows) × heads. Click a map."), grid_box));
+  auto* gridTitle = new QLabel(tr("Model view: layers (rows) × heads. Click a map."), grid_box);
+  gridTitle->setWordWrap(true);  // wraps in a narrow window instead of widening it
+  grid_layout->addWidget(gridTitle);
   grid_layout->addWidget(new AttentionLegend(AttentionLegend::Kind::Map, grid_box));  // one scale for every map
   grid_layout->addWidget(scrolling(grid_, grid_box), 1);
   auto* splitter = new QSplitter(Qt::Horizontal, this);
@@ -130,10 +133,12 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     else message_->showNotice(tr("Exported every layer and head to %1").arg(written.join(tr(" and "))));
   });
   connect(png, &QPushButton::clicked, this, [this] {
+    if (data_.empty()) return message_->showError(tr("There is no attention map to export yet: type a sentence first."));
     const QString path = QFileDialog::getSaveFileName(this, tr("Export attention map"), QStringLiteral("attention.png"), tr("PNG images (*.png)"));
     if (!path.isEmpty() && !exportPng(path)) message_->showError(tr("Could not write %1").arg(path));
   });
   connect(csv, &QPushButton::clicked, this, [this] {
+    if (data_.empty()) return message_->showError(tr("There are no attention weights to export yet: type a sentence first."));
     const QString path = QFileDialog::getSaveFileName(this, tr("Export attention weights"), QStringLiteral("attention.csv"), tr("CSV files (*.csv)"));
     if (!path.isEmpty() && !exportCsv(path)) message_->showError(tr("Could not write %1").arg(path));
   });

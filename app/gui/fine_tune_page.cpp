@@ -22,6 +22,8 @@
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStackedWidget>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -31,6 +33,8 @@
 
 #include "item_models.h"
 #include "page_support.h"
+#include "tagged_data_panel.h"
+#include "train/seqeval.h"
 
 namespace bertscope::gui {
 
@@ -91,9 +95,20 @@ QChartView* chart_view(const QString& title, std::initializer_list<QLineSeries*>
   return view;
 }
 
+// The y axis from min_y to max_y with ticks at round values from 0 (1, 2 or 5 x 10^k apart, at most seven of them):
+// five even ticks over 0 to 0.836 read "0.00 0.21 0.42 0.63 0.84"; with these a loss reads "0.0 0.2 0.4 0.6 0.8".
 void fit_axes(QChartView* view, double max_x, double min_y, double max_y) {
   fit_x_ticks(view->chart(), max_x);
-  view->chart()->axes(Qt::Vertical).first()->setRange(min_y, max_y);
+  auto* y = qobject_cast<QValueAxis*>(view->chart()->axes(Qt::Vertical).first());
+  if (!y) return;
+  double step = std::pow(10.0, std::floor(std::log10(std::max(1e-9, max_y - std::max(0.0, min_y)) / 4)));
+  for (double factor : {2.0, 2.5, 2.0})  // 1, 2, 5, 10 x 10^k
+    if ((max_y - std::max(0.0, min_y)) / step > 6) step *= factor;
+  y->setTickType(QValueAxis::TicksDynamic);
+  y->setTickAnchor(0);
+  y->setTickInterval(step);
+  y->setLabelFormat(step >= 1 ? QStringLiteral("%.0f") : step >= 0.1 ? QStringLiteral("%.1f") : QStringLiteral("%.2f"));
+  y->setRange(min_y, max_y);
 }
 
 // Accuracy and F1 are often equal: markers of two sizes and a dashed line keep both visible on top of each other.
@@ -132,10 +147,20 @@ QDoubleSpinBox* dspin(double min, double max, double value, int decimals, double
 FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   job_ = new TrainingJob(this);
   message_ = new MessageLine(this);
+  task_ = new QComboBox(this);
+  task_->setObjectName(QStringLiteral("fineTuneTask"));
+  task_->addItem(tr("Sentence classification: labelled sentences (CSV, TSV)"), int(FineTuneTask::SentenceClassification));
+  task_->addItem(tr("Token classification: named entities, parts of speech (CoNLL, JSON lines)"),
+                 int(FineTuneTask::TokenClassification));
+  // QA HOOK: question answering (SQuAD JSON) becomes a third entry here, with its data panel as a third page of
+  // dataPages_ and its branch in start() (TrainingJob, training_job.h, says what the job side needs).
+  task_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);  // long names must not widen the page
+  task_->setMinimumContentsLength(16);
+  tagged_ = new TaggedDataPanel(this);
   path_ = new QLineEdit(this);
   path_->setPlaceholderText(tr("A CSV or TSV file of labelled sentences"));
   path_->setReadOnly(true);
-  auto* choose = new QPushButton(tr("Choose CSV…"), this);
+  auto* choose = choose_ = new QPushButton(tr("Choose CSV…"), this);
   delimiter_ = new QComboBox(this);
   for (auto [name, c] : {std::pair{tr("Detect delimiter"), 0}, {tr("Comma"), ','}, {tr("Tab"), '\t'}, {tr("Semicolon"), ';'}, {tr("Bar |"), '|'}})
     delimiter_->addItem(name, c);
@@ -154,6 +179,18 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   labelColumn_ = new QComboBox(this);
   labels_ = new QLabel(this);
   labels_->setWordWrap(true);
+  labelNames_ = new QTableWidget(0, 3, this);
+  labelNames_->setObjectName(QStringLiteral("labelNames"));
+  labelNames_->setHorizontalHeaderLabels({tr("Label"), tr("Sentences"), tr("Name (id2label)")});
+  labelNames_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  labelNames_->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);  // never wider than the panel
+  labelNames_->verticalHeader()->setDefaultSectionSize(labelNames_->fontMetrics().height() + 8);
+  labelNames_->verticalHeader()->hide();
+  labelNames_->setToolTip(tr("Name each label as the fine-tuned model should call it (e.g. 0 → negative): the names "
+                             "go into the saved config.json as id2label and label2id. Double-click a name to edit it."));
+  labelNames_->setMinimumHeight(60);
+  labelNames_->setMaximumHeight(120);
+  labelNames_->hide();  // until a CSV's labels are known
 
   epochs_ = spin(1, 200, 3, this);
   batch_ = spin(1, 256, 16, this);
@@ -203,17 +240,33 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   confusion_->setMinimumHeight(80);
   confusion_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   confusion_->setToolTip(tr("Rows: true label. Columns: predicted label."));
+  mistakes_ = new ResultTableModel({tr("Sentence"), tr("Gold"), tr("Predicted"), tr("Confidence")}, 3, this);
+  auto* mistakesTable = new QTableView(this);
+  mistakesTable->setObjectName(QStringLiteral("misclassified"));
+  mistakesTable->setModel(mistakes_);
+  mistakesTable->setItemDelegateForColumn(3, new ProbabilityDelegate(mistakesTable));
+  mistakesTable->verticalHeader()->hide();
+  mistakesTable->setWordWrap(false);
+  mistakesTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  mistakesTable->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+  mistakesTable->horizontalHeader()->setSectionResizeMode(3, QHeaderView::Fixed);  // a bar: no need to be wide
+  mistakesTable->horizontalHeader()->resizeSection(3, 90);
+  mistakesTable->verticalHeader()->setDefaultSectionSize(mistakesTable->fontMetrics().height() + 8);
+  mistakesTable->setToolTip(tr("Validation sentences the fine-tuned model gets wrong after the last epoch, the most "
+                               "confident mistakes first (often a wrong gold label, or what the model did not learn)."));
   tryText_ = new QLineEdit(this);
   tryText_->setPlaceholderText(tr("Try a sentence on the fine-tuned model"));
   tryText_->setEnabled(false);
   tryResults_ = new ResultTableModel({tr("Label"), tr("Fine-tuned"), tr("Before training")}, QList<int>{1, 2}, this);
-  auto* tryTable = new QTableView(this);
+  tryTags_ = new ResultTableModel({tr("Word"), tr("Fine-tuned"), tr("Before training")}, QList<int>{}, this);
+  auto* tryTable = tryTable_ = new QTableView(this);
   tryTable->setModel(tryResults_);
   tryTable->setItemDelegateForColumn(1, new ProbabilityDelegate(tryTable));
   tryTable->setItemDelegateForColumn(2, new ProbabilityDelegate(tryTable));
   tryTable->verticalHeader()->hide();
   tryTable->horizontalHeader()->setStretchLastSection(true);
   tryTable->setMinimumHeight(80);
+  tryTable->verticalHeader()->setDefaultSectionSize(tryTable->fontMetrics().height() + 8);
   skipped_ = new QPlainTextEdit(this);
   skipped_->setReadOnly(true);
   skipped_->setObjectName(QStringLiteral("skippedRows"));
@@ -234,8 +287,9 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   auto* columns = new QFormLayout;
   columns->addRow(tr("Text column"), textColumn_);
   columns->addRow(tr("Label column"), labelColumn_);
-  auto* dataBox = new QGroupBox(tr("Data"), this);
-  auto* dataLayout = new QVBoxLayout(dataBox);
+  auto* csvPanel = new QWidget(this);
+  auto* dataLayout = new QVBoxLayout(csvPanel);
+  dataLayout->setContentsMargins(0, 0, 0, 0);
   dataLayout->addLayout(fileRow);
   dataLayout->addLayout(parseRow);
   dataLayout->addWidget(stopOnBad_);
@@ -244,6 +298,14 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   dataLayout->addWidget(skipped_);
   dataLayout->addLayout(columns);
   dataLayout->addWidget(labels_);
+  dataLayout->addWidget(labelNames_);
+  dataPages_ = new QStackedWidget(this);
+  dataPages_->addWidget(csvPanel);  // index = FineTuneTask
+  dataPages_->addWidget(tagged_);
+  auto* dataBox = new QGroupBox(tr("Data"), this);
+  auto* dataBoxLayout = new QVBoxLayout(dataBox);
+  dataBoxLayout->addWidget(task_);
+  dataBoxLayout->addWidget(dataPages_, 1);
   auto* runBox = new QGroupBox(tr("Training"), this);
   auto* runLayout = new QVBoxLayout(runBox);
   runLayout->addLayout(hyper);
@@ -263,11 +325,12 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   auto* charts = new QHBoxLayout;
   charts->addWidget(lossChart_);
   charts->addWidget(accuracyChart_);
-  resultsLayout->addLayout(charts, 2);
-  auto* confusionTitle = new QLabel(tr("Confusion matrix (validation, last epoch): rows true, columns predicted"), resultsBox);
-  confusionTitle->setWordWrap(true);
-  resultsLayout->addWidget(confusionTitle);
-  resultsLayout->addWidget(confusion_, 1);
+  resultsLayout->addLayout(charts, 3);
+  details_ = new QTabWidget(resultsBox);
+  details_->addTab(confusion_, tr("Confusion matrix"));
+  details_->addTab(mistakesTable, tr("Misclassified"));
+  details_->setTabToolTip(0, tr("Validation, last epoch: rows are the true labels, columns the predicted ones."));
+  resultsLayout->addWidget(details_, 2);
   resultsLayout->addWidget(tryText_);
   resultsLayout->addWidget(tryTable, 1);
   auto* split = new QSplitter(Qt::Horizontal, this);
@@ -297,6 +360,11 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
     const QString path = QFileDialog::getOpenFileName(this, tr("Labelled sentences"), QString(), tr("CSV and TSV files (*.csv *.tsv *.txt);;All files (*)"));
     if (!path.isEmpty()) loadCsv(path);
   });
+  connect(task_, &QComboBox::activated, this, [this](int index) { setTask(FineTuneTask(task_->itemData(index).toInt())); });
+  connect(tagged_, &TaggedDataPanel::failed, message_, &MessageLine::showError);
+  connect(tagged_, &TaggedDataPanel::changed, this, [this] {
+    if (tagged_->hasData()) message_->clearMessage();
+  });
   connect(delimiter_, &QComboBox::activated, this, &FineTunePage::reloadCsv);
   connect(header_, &QComboBox::activated, this, &FineTunePage::reloadCsv);
   connect(stopOnBad_, &QCheckBox::toggled, this, &FineTunePage::reloadCsv);
@@ -305,8 +373,7 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   connect(start_, &QPushButton::clicked, this, &FineTunePage::start);
   connect(cancel_, &QPushButton::clicked, this, &FineTunePage::cancel);
   connect(save_, &QPushButton::clicked, this, [this] {
-    const QString folder = QFileDialog::getSaveFileName(this, tr("Save the fine-tuned model as a folder"),
-                                                        fresh_folder(QDir::current(), QStringLiteral("fine-tuned-model")));
+    const QString folder = QFileDialog::getSaveFileName(this, tr("Save the fine-tuned model as a folder"), suggestedSaveFolder());
     if (!folder.isEmpty()) saveTo(folder);
   });
   connect(openSaved_, &QPushButton::clicked, this, [this] { emit openModelRequested(savedFolder_); });
@@ -337,6 +404,14 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
     save_->setEnabled(job_->hasModel());
     tryText_->setEnabled(job_->hasModel());
     if (job_->hasModel() && !tryText_->text().isEmpty()) trySentence(tryText_->text());
+  });
+  connect(job_, &TrainingJob::mistakesFound, this, &FineTunePage::showMistakes);
+  connect(job_, &TrainingJob::triedTags, this, [this](quint64 id, const QStringList& words, const QStringList& after,
+                                                      const QStringList& before) {
+    if (id != tryId_) return;
+    QVector<QVector<QVariant>> rows;
+    for (int i = 0; i < words.size(); ++i) rows.push_back({words[i], after.value(i), before.value(i)});
+    tryTags_->setRows(rows);
   });
   connect(job_, &TrainingJob::tried, this, [this](quint64 id, const QVector<double>& after, const QVector<double>& before) {
     if (id != tryId_) return;
@@ -373,6 +448,8 @@ void FineTunePage::setModel(const Ptr<LoadedModel>& model) {
 QString FineTunePage::dataSummary() const { return summary_->text() + QLatin1Char(' ') + labels_->text(); }
 
 bool FineTunePage::loadCsv(const QString& path) {
+  if (job_->running()) return false;  // the run's data stays the data shown (Choose CSV… is disabled too)
+  setTask(FineTuneTask::SentenceClassification);
   path_->setText(path);
   reloadCsv();
   return table_.has_value();
@@ -491,6 +568,54 @@ void FineTunePage::readColumns() {
   QString text = tr("%n label(s): ", nullptr, int(counts.size())) + parts.join(QStringLiteral(", "));
   if (!data_->problems.empty()) text += tr("; %n row(s) without text or label skipped", nullptr, int(data_->problems.size()));
   labels_->setText(text);
+  showLabelNames();
+}
+
+void FineTunePage::showLabelNames() {
+  QHash<QString, QString> given;  // names typed for labels that are still there survive a change of columns
+  for (int r = 0; r < labelNames_->rowCount(); ++r)
+    if (labelNames_->item(r, 0) && labelNames_->item(r, 2)) given[labelNames_->item(r, 0)->text()] = labelNames_->item(r, 2)->text();
+  labelNames_->setRowCount(0);
+  labelNames_->setVisible(data_.has_value());
+  if (!data_) return;
+  std::vector<int> counts(data_->labels.size(), 0);
+  for (const Example& e : data_->examples) ++counts[size_t(e.label)];
+  labelNames_->setRowCount(int(data_->labels.size()));
+  for (int r = 0; r < labelNames_->rowCount(); ++r) {
+    const QString value = QString::fromStdString(data_->labels[size_t(r)]);
+    auto* label = new QTableWidgetItem(value);
+    label->setFlags(label->flags() & ~Qt::ItemIsEditable);
+    auto* count = new QTableWidgetItem(QString::number(counts[size_t(r)]));
+    count->setFlags(count->flags() & ~Qt::ItemIsEditable);
+    count->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    labelNames_->setItem(r, 0, label);
+    labelNames_->setItem(r, 1, count);
+    labelNames_->setItem(r, 2, new QTableWidgetItem(given.value(value, value)));  // the file's value until renamed
+  }
+}
+
+bool FineTunePage::setLabelName(int label, const QString& name) {
+  if (label < 0 || label >= labelNames_->rowCount() || !labelNames_->item(label, 2)) return false;
+  labelNames_->item(label, 2)->setText(name);
+  return true;
+}
+
+QStringList FineTunePage::labelNamesChosen(QString* error) const {
+  QStringList names;
+  for (int r = 0; r < labelNames_->rowCount(); ++r) {
+    const QString name = labelNames_->item(r, 2) ? labelNames_->item(r, 2)->text().trimmed() : QString();
+    const QString value = labelNames_->item(r, 0) ? labelNames_->item(r, 0)->text() : QString();
+    if (name.isEmpty()) {
+      *error = tr("The label \"%1\" has no name: give every label a name (it becomes id2label in config.json).").arg(value);
+      return {};
+    }
+    if (names.contains(name)) {
+      *error = tr("Two labels are named \"%1\": each label needs its own name, or the saved model could not tell them apart.").arg(name);
+      return {};
+    }
+    names << name;
+  }
+  return names;
 }
 
 void FineTunePage::showSkipped() {
@@ -511,18 +636,53 @@ void FineTunePage::setRunning(bool running) {
   start_->setEnabled(!running && model_);
   cancel_->setEnabled(running);
   for (QWidget* w : std::initializer_list<QWidget*>{epochs_, batch_, maxLength_, seed_, freeze_, learningRate_, validation_,
-                                                     dropout_, textColumn_, labelColumn_, delimiter_, header_, stopOnBad_})
+                                                     dropout_, textColumn_, labelColumn_, delimiter_, header_, stopOnBad_, choose_,
+                                                     task_, labelNames_})
     w->setEnabled(!running);
+  tagged_->setEditable(!running);
+}
+
+void FineTunePage::setTask(FineTuneTask task) {
+  if (job_->running()) return;  // the run's task and data stay what is shown
+  task_->setCurrentIndex(task_->findData(int(task)));
+  dataPages_->setCurrentIndex(int(task));
+  message_->clearMessage();
+}
+
+FineTuneTask FineTunePage::task() const { return FineTuneTask(task_->currentData().toInt()); }
+
+bool FineTunePage::loadTaggedFile(const QString& path) {
+  if (job_->running()) return false;
+  setTask(FineTuneTask::TokenClassification);
+  return tagged_->loadTraining(path);
+}
+
+bool FineTunePage::loadTaggedValidation(const QString& path) {
+  if (job_->running()) return false;
+  return tagged_->loadValidation(path);
+}
+
+QString FineTunePage::suggestedSaveFolder() const {
+  // Beside the data the model learned from, not in the process's working folder (a source tree, or "/").
+  const QString data = task() == FineTuneTask::TokenClassification ? tagged_->trainingPath() : path_->text();
+  const QFileInfo file(data);
+  const QDir dir = !data.isEmpty() && file.absoluteDir().exists() ? file.absoluteDir() : QDir::home();
+  return fresh_folder(dir, QStringLiteral("fine-tuned-model"));
 }
 
 void FineTunePage::start() {
   if (job_->running() || (confirm_ && confirm_->isVisible())) return;  // one question at a time
   if (!model_) return message_->showError(tr("Load a model first."));
+  if (task() == FineTuneTask::TokenClassification) return runTagger();
+  // QA HOOK: a question-answering task starts its own run here.
   if (!data_) return message_->showError(tr("Choose a CSV file of labelled sentences and its text and label columns."));
+  QString error;
+  const QStringList names = labelNamesChosen(&error);
+  if (!error.isEmpty()) return message_->showError(error);
   const Split split = stratified_split(data_->examples, int(data_->labels.size()), validation_->value(), uint32_t(seed_->value()));
   if (split.train.empty()) return message_->showError(tr("No sentences are left for training; lower the validation share."));
   const QStringList warnings = dataWarnings(split);
-  if (warnings.isEmpty()) return run(split);
+  if (warnings.isEmpty()) return run(split, names);
   // Non-blocking (open(), not exec()): the window stays alive while the user reads.
   confirm_ = new QMessageBox(QMessageBox::Warning, tr("Train on this data?"),
                              tr("This data may not train a useful classifier:\n\n• %1\n\nTrain anyway?")
@@ -532,8 +692,8 @@ void FineTunePage::start() {
   confirm_->setDefaultButton(QMessageBox::No);
   confirm_->setAttribute(Qt::WA_DeleteOnClose);
   QMessageBox* box = confirm_;
-  connect(box, &QMessageBox::buttonClicked, this, [this, box, split](QAbstractButton* button) {
-    if (box->standardButton(button) == QMessageBox::Yes) run(split);
+  connect(box, &QMessageBox::buttonClicked, this, [this, box, split, names](QAbstractButton* button) {
+    if (box->standardButton(button) == QMessageBox::Yes) run(split, names);
     else message_->showNotice(tr("Not started. Add more sentences, or change the columns, the header or the validation share."));
   });
   confirm_->open();
@@ -574,14 +734,30 @@ QStringList FineTunePage::dataWarnings(const Split& split) const {
   return warnings;
 }
 
-void FineTunePage::run(const Split& split) {
+void FineTunePage::run(const Split& split, const QStringList& names) {
   if (job_->running() || !model_ || !data_) return;
   TrainingSetup setup;
-  setup.model = model_->info.folder;
-  setup.backend = model_->backend;
-  setup.labels = data_->labels;
+  setup.task = FineTuneTask::SentenceClassification;
+  for (const QString& name : names) setup.labels.push_back(name.toStdString());  // id2label: the names given
   setup.train = split.train;
   setup.validation = split.validation;
+  startRun(std::move(setup));
+}
+
+void FineTunePage::runTagger() {
+  TrainingSetup setup;
+  setup.task = FineTuneTask::TokenClassification;
+  QString error;
+  if (!tagged_->split(validation_->value(), uint32_t(seed_->value()), setup.tagged_train, setup.tagged_validation,
+                      setup.labels, error))
+    return message_->showError(error);
+  startRun(std::move(setup));
+}
+
+void FineTunePage::startRun(TrainingSetup setup) {
+  if (job_->running() || !model_) return;
+  setup.model = model_->info.folder;
+  setup.backend = model_->backend;
   setup.options.epochs = epochs_->value();
   setup.options.batch_size = batch_->value();
   setup.options.max_length = std::min(maxLength_->value(), model_->max_tokens);
@@ -589,7 +765,25 @@ void FineTunePage::run(const Split& split) {
   setup.options.seed = uint32_t(seed_->value());
   setup.frozen_layers = freeze_->value();
   setup.dropout = float(dropout_->value());
-  trainedLabels_ = data_->labels;
+  trainedLabels_ = setup.labels;
+  trainedTask_ = setup.task;
+  const bool tokens = setup.task == FineTuneTask::TokenClassification;
+  const bool entities = tokens && is_entity_tag_set(setup.labels);
+  accuracy_->setName(tr("accuracy"));  // of words, for token classification (the status line says so)
+  f1_->setName(!tokens ? tr("F1") : entities ? tr("entity F1") : tr("mean F1"));
+  // Scores per type fill the table's width; a confusion matrix keeps square-ish cells.
+  confusion_->horizontalHeader()->setSectionResizeMode(tokens ? QHeaderView::Stretch : QHeaderView::Interactive);
+  details_->setTabText(0, tokens ? (entities ? tr("Scores per entity type") : tr("Scores per tag")) : tr("Confusion matrix"));
+  details_->setTabText(1, tr("Misclassified"));
+  mistakes_->setHeaders(tokens ? QStringList{tr("Sentence"), tr("Gold (wrong words)"), tr("Predicted")}
+                               : QStringList{tr("Sentence"), tr("Gold"), tr("Predicted"), tr("Confidence")});
+  // The try table shows probabilities per label (sentences) or a tag per word (tokens).
+  tryTable_->setModel(tokens ? tryTags_ : tryResults_);
+  auto* bars = tryTable_->findChild<ProbabilityDelegate*>();
+  for (int column : {1, 2}) tryTable_->setItemDelegateForColumn(column, tokens ? nullptr : bars);
+  tryText_->setPlaceholderText(tokens ? tr("Try a sentence on the fine-tuned model (words split at spaces)")
+                                      : tr("Try a sentence on the fine-tuned model"));
+  tryTags_->clear();
   loss_->clear();
   accuracy_->clear();
   f1_->clear();
@@ -600,12 +794,26 @@ void FineTunePage::run(const Split& split) {
   tryText_->setEnabled(false);
   progress_->setValue(0);
   progress_->setFormat(tr("starting…"));
-  fit_axes(accuracyChart_, epochs_->value(), 0, 1);
+  // Room right of the last epoch and around 0 and 1: the markers there are not cut in half.
+  fit_axes(accuracyChart_, epochs_->value() + 0.4, -0.05, 1.05);
+  const size_t train = tokens ? setup.tagged_train.size() : setup.train.size();
+  const size_t held = tokens ? setup.tagged_validation.size() : setup.validation.size();
   message_->showNotice(tr("Fine-tuning %1 on %2 sentences (%3 held out for validation).")
                            .arg(QString::fromStdString(model_->info.folder.filename().string()))
-                           .arg(split.train.size()).arg(split.validation.size()));
+                           .arg(train).arg(held));
   setRunning(true);
   job_->start(setup);
+}
+
+void FineTunePage::showMistakes(const QVector<Mistake>& mistakes) {
+  QVector<QVector<QVariant>> rows;
+  for (const Mistake& m : mistakes) {
+    QVector<QVariant> row{m.text, m.gold, m.predicted};
+    if (m.confidence >= 0) row << m.confidence;
+    rows << row;
+  }
+  mistakes_->setRows(rows);
+  details_->setTabText(1, tr("Misclassified (%1)").arg(mistakes.size()));
 }
 
 void FineTunePage::cancel() {
@@ -615,6 +823,7 @@ void FineTunePage::cancel() {
 }
 
 void FineTunePage::showEpoch(const EpochResult& r) {
+  if (trainedTask_ == FineTuneTask::TokenClassification) return showTaggingEpoch(r);
   if (r.validation.count == 0) return;
   accuracy_->append(r.epoch, r.validation.accuracy);
   f1_->append(r.epoch, r.validation.macro_f1);
@@ -633,6 +842,39 @@ void FineTunePage::showEpoch(const EpochResult& r) {
       confusion_->setItem(t, p, item);
     }
   status_->setText(tr("epoch %1: validation accuracy %2, F1 %3").arg(r.epoch).arg(r.validation.accuracy, 0, 'f', 4).arg(r.validation.macro_f1, 0, 'f', 4));
+}
+
+void FineTunePage::showTaggingEpoch(const EpochResult& r) {
+  const TaggingReport& t = r.tagging;
+  if (t.sentences == 0) return;
+  // Entity tags: seqeval's entity F1 per type; other tags (parts of speech): F1 per tag, and their mean.
+  const std::map<std::string, EntityScores>& per = t.entities ? t.seqeval.per_type : t.per_tag;
+  double mean_f1 = 0;
+  for (const auto& [name, scores] : per) mean_f1 += scores.f1 / double(per.size());
+  const double f1 = t.entities ? t.seqeval.micro.f1 : mean_f1;
+  accuracy_->append(r.epoch, t.seqeval.accuracy);
+  f1_->append(r.epoch, f1);
+  confusion_->clear();
+  confusion_->setColumnCount(4);
+  confusion_->setRowCount(int(per.size()));
+  confusion_->setHorizontalHeaderLabels({tr("Precision"), tr("Recall"), tr("F1"), tr("Support")});
+  QStringList names;
+  int row = 0;
+  for (const auto& [name, scores] : per) {
+    names << QString::fromStdString(name);
+    const double values[] = {scores.precision, scores.recall, scores.f1};
+    for (int c = 0; c < 3; ++c) {
+      auto* item = new QTableWidgetItem(QString::number(values[c], 'f', 3));
+      item->setTextAlignment(Qt::AlignCenter);
+      confusion_->setItem(row, c, item);
+    }
+    auto* support = new QTableWidgetItem(QString::number(scores.support));
+    support->setTextAlignment(Qt::AlignCenter);
+    confusion_->setItem(row++, 3, support);
+  }
+  confusion_->setVerticalHeaderLabels(names);
+  status_->setText(t.entities ? tr("epoch %1: validation entity F1 %2, word accuracy %3").arg(r.epoch).arg(f1, 0, 'f', 4).arg(t.seqeval.accuracy, 0, 'f', 4)
+                              : tr("epoch %1: validation word accuracy %2, mean F1 over tags %3").arg(r.epoch).arg(t.seqeval.accuracy, 0, 'f', 4).arg(f1, 0, 'f', 4));
 }
 
 void FineTunePage::trySentence(const QString& text) {

@@ -1,7 +1,9 @@
 #pragma once
-// Fine-tune view: pick a CSV of labelled sentences, check the preview and the detected columns, set the
-// hyper-parameters, then Start (and Cancel); a progress bar with ETA, live loss and accuracy charts and the
-// confusion matrix follow the run; afterwards try sentences (fine-tuned vs as it started) and Save the model.
+// Fine-tune view: choose the task, then its data: a CSV of labelled sentences (check the preview and the detected
+// columns, name the labels) or, for token classification (named entities, parts of speech), a CoNLL / JSON-lines file
+// of word-tagged sentences; set the hyper-parameters, then Start (and Cancel); a progress bar with ETA, live loss and
+// validation charts, the confusion matrix (or the scores per tag) and the misclassified validation sentences follow
+// the run; afterwards try sentences (fine-tuned vs as it started) and Save the model.
 #include <QPointer>
 #include <QWidget>
 #include <optional>
@@ -24,6 +26,8 @@ class QScrollArea;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QStackedWidget;
+class QTabWidget;
 class QTableView;
 class QTableWidget;
 
@@ -31,13 +35,26 @@ namespace bertscope::gui {
 
 class MessageLine;
 class ResultTableModel;
+class TaggedDataPanel;
 
 class FineTunePage : public QWidget {
   Q_OBJECT
  public:
   FineTunePage(QWidget* parent = nullptr);
   void setModel(const Ptr<LoadedModel>& model);  // the model training starts from
+  void setTask(FineTuneTask task);
+  FineTuneTask task() const;
   bool loadCsv(const QString& path);              // false (and a message) when it cannot be read
+  // Token classification: the training file (CoNLL or JSON lines), and a validation file (empty: hold out the
+  // validation share of the training sentences). False (and a message) when it cannot be read.
+  bool loadTaggedFile(const QString& path);
+  bool loadTaggedValidation(const QString& path);
+  TaggedDataPanel* taggedData() const { return tagged_; }
+  // Sentence classification: a row per label of the file (value, sentences, name); the names, editable, become
+  // config.json's id2label. False when `label` is out of range.
+  QTableWidget* labelNames() const { return labelNames_; }
+  bool setLabelName(int label, const QString& name);
+  QString suggestedSaveFolder() const;  // a free name beside the data file (else in the home folder)
   void setColumns(const QString& text, const QString& label);
   void setEpochs(int epochs);
   void setLearningRate(double rate);
@@ -48,7 +65,9 @@ class FineTunePage : public QWidget {
 
   TrainingJob* job() const { return job_; }
   ResultTableModel* preview() const { return preview_; }
-  ResultTableModel* tryResults() const { return tryResults_; }
+  ResultTableModel* tryResults() const { return tryResults_; }  // sentence classification: label, after, before
+  ResultTableModel* tryTags() const { return tryTags_; }        // token classification: word, tag after, tag before
+  ResultTableModel* mistakes() const { return mistakes_; }      // misclassified validation sentences, last epoch
   MessageLine* message() const { return message_; }
   QString dataSummary() const;
   QTableWidget* confusion() const { return confusion_; }
@@ -68,11 +87,22 @@ class FineTunePage : public QWidget {
   void setRunning(bool running);
   void showSkipped();  // the table's and the columns' skipped rows, with their lines and reasons
   QStringList dataWarnings(const Split& split) const;  // why this data may not train a useful classifier
-  void run(const Split& split);
+  QStringList labelNamesChosen(QString* error) const;  // the names column, checked: none empty, no two alike
+  void showLabelNames();                              // a row per label of data_, keeping names already given
+  void run(const Split& split, const QStringList& names);
+  void runTagger();
+  void startRun(TrainingSetup setup);  // what both tasks share: options, cleared results, the job
+  void showMistakes(const QVector<Mistake>& mistakes);
   void showEpoch(const EpochResult& result);
+  void showTaggingEpoch(const EpochResult& result);  // token classification: scores per entity type or tag
 
   MessageLine* message_;
+  QComboBox* task_;
+  QStackedWidget* dataPages_;  // the task's data: the CSV widgets, or tagged_
+  TaggedDataPanel* tagged_;
+  QTableWidget* labelNames_;
   QLineEdit* path_;
+  QPushButton* choose_;  // disabled while training: the run's data stays the data shown
   QComboBox* delimiter_;
   QComboBox* header_;
   QCheckBox* stopOnBad_;
@@ -91,7 +121,12 @@ class FineTunePage : public QWidget {
   QLineSeries* f1_;
   QChartView* lossChart_;
   QChartView* accuracyChart_;
-  QTableWidget* confusion_;
+  QTableWidget* confusion_;  // token classification: precision, recall, F1 per entity type (or tag)
+  QTabWidget* details_;      // the confusion matrix and the misclassified sentences
+  ResultTableModel* mistakes_;
+  QTableView* tryTable_;
+  ResultTableModel* tryTags_;
+  FineTuneTask trainedTask_ = FineTuneTask::SentenceClassification;  // of the last run: what its results show
   QTableView* previewTable_;
   QPlainTextEdit* skipped_;
   QScrollArea* scroll_;

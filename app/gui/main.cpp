@@ -2,6 +2,7 @@
 // the built-in default model).
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <cstdio>
 
 #include "cpu/blas_setup.h"
@@ -14,10 +15,15 @@ int main(int argc, char** argv) {
   QApplication::setOrganizationName(QStringLiteral("bertscope"));
   QApplication::setApplicationName(QStringLiteral("bertscope"));
   QApplication::setApplicationDisplayName(QStringLiteral("bertscope"));
+  QApplication::setApplicationVersion(QStringLiteral(BERTSCOPE_VERSION));
+  // The installed desktop entry and icon (packaging/): the window's icon, and its entry on Wayland.
+  QApplication::setDesktopFileName(QStringLiteral(BERTSCOPE_APP_ID));
+  QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral(BERTSCOPE_APP_ID)));
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Explore and adapt BERT models: tokens, masked words, attention, answers."));
   parser.addHelpOption();
+  parser.addVersionOption();
   parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Hugging Face model folder, or a Hub id (org/name[@revision]) from the cache or downloaded (default: the built-in model)"), QStringLiteral("[model]"));
   QCommandLineOption backend(QStringLiteral("backend"), QStringLiteral("auto | vulkan | cpu"), QStringLiteral("kind"));
   QCommandLineOption device(QStringLiteral("device"), QStringLiteral("Vulkan device index"), QStringLiteral("index"), QStringLiteral("-1"));

@@ -1,5 +1,5 @@
-// MainWindow's menu bar (File, View, Help, with the standard shortcuts), its help text, the notice over the tabs
-// when the model's outputs are noise, and the question before closing the window while fine-tuning runs.
+// MainWindow's menu bar (File, View, Help with About and the model card; the standard shortcuts), its help text,
+// the notice over the tabs when the model's outputs are noise, and the question before closing mid fine-tune.
 #include <QAbstractButton>
 #include <QAction>
 #include <QActionGroup>
@@ -9,6 +9,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include "about_dialog.h"
 #include "fine_tune_page.h"
 #include "main_window.h"
 #include "model_page.h"
@@ -53,11 +54,19 @@ void MainWindow::buildMenuBar() {
   contents->setObjectName(QStringLiteral("help"));
   contents->setShortcut(QKeySequence::HelpContents);
   if (contents->shortcut().isEmpty()) contents->setShortcut(QKeySequence(Qt::Key_F1));
-  help->addAction(tr("&About bertscope"), this, [this] {
-    QMessageBox::about(this, tr("About bertscope"),
-                       tr("bertscope: explore and adapt BERT models (BERT, DistilBERT, RoBERTa in Hugging Face's "
-                          "folder layout), on its own engine, on the CPU or a Vulkan GPU."));
-  });
+  // About and the model card: one dialog (about_dialog.h), made afresh for the model loaded now.
+  const auto showAbout = [this](AboutDialog::Page page) {
+    delete findChild<AboutDialog*>();
+    const Ptr<LoadedModel>& model = engine_->model();
+    auto* about = new AboutDialog(model ? QString::fromStdString(model->info.folder.string()) : QString(), this);
+    about->setAttribute(Qt::WA_DeleteOnClose);
+    about->showPage(page);
+    about->show();
+  };
+  QAction* card = help->addAction(tr("Open the &model card"), this, [showAbout] { showAbout(AboutDialog::Page::ModelCard); });
+  card->setObjectName(QStringLiteral("openModelCard"));
+  QAction* about = help->addAction(tr("&About bertscope"), this, [showAbout] { showAbout(AboutDialog::Page::About); });
+  about->setObjectName(QStringLiteral("about"));
   help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }
 

@@ -192,6 +192,22 @@ void QaPage::showAnswer(int rank) {
   }
   chart->createDefaultAxes();
   chart->axes(Qt::Horizontal).first()->setTitleText(tr("token in window %1").arg(a.window + 1));
+  if (auto* x = qobject_cast<QValueAxis*>(chart->axes(Qt::Horizontal).first())) {
+    // Token positions are whole numbers: ticks 1, 2 or 5 x 10^k apart from 0, at most about 8 of them (the default
+    // five even ticks read 0.0 6.3 12.5 18.8 25.0).
+    const double last = std::max<double>(1, double(window.start_logits.size()) - 1);
+    double step = 1;
+    for (int k = 0; last / step > 8; ++k) step *= k % 3 == 1 ? 2.5 : 2;  // 1, 2, 5, 10, 20, 50, ...
+    x->setTickType(QValueAxis::TicksDynamic);
+    x->setTickAnchor(0);
+    x->setTickInterval(step);
+    x->setLabelFormat(QStringLiteral("%d"));
+    x->setRange(0, last);
+  }
+  if (auto* y = qobject_cast<QValueAxis*>(chart->axes(Qt::Vertical).first())) {  // room for the answer's markers
+    const double pad = std::max(1e-3, (y->max() - y->min()) * 0.08);
+    y->setRange(y->min() - pad, y->max() + pad);
+  }
   chart->setTitle(tr("Where the answer starts and ends"));
 }
 

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTimer>
 #include <cstdio>
 
@@ -39,6 +40,12 @@ void ScreenshotTour::next() {
   if (window_->tabs()->currentWidget() == window_->fineTunePage() && !csv_.isEmpty()) {
     FineTunePage* page = window_->fineTunePage();
     if (page->loadCsv(csv_)) {
+      // The shared sentiment sentences are labelled 0 and 1: named as their readme says, which id2label then keeps.
+      QTableWidget* names = page->labelNames();
+      if (names->rowCount() == 2 && names->item(0, 0)->text() == QLatin1String("0") && names->item(1, 0)->text() == QLatin1String("1")) {
+        page->setLabelName(0, tr("negative"));
+        page->setLabelName(1, tr("positive"));
+      }
       connect(page->job(), &TrainingJob::finished, this, [this, page] {
         page->trySentence(QStringLiteral("The staff were friendly and the food was great."));
         QTimer::singleShot(1500, this, [this] { waitForIdle(3); });

@@ -102,7 +102,8 @@ void TokenizePage::showEncoding(const ShownEncoding& shown) {
   const bool types = !engine()->model() || engine()->model()->token_types;
   table_->setColumnHidden(TokenTableModel::TypeId, !types);
   strip_->setShowTypes(types);
-  table_->resizeColumnsToContents();
+  // Every column but the last (Notes) fits its contents; resizing the last as well would stop it filling the table.
+  for (int column = 0; column + 1 < model_->columnCount(); ++column) table_->resizeColumnToContents(column);
   // Words as the Word column numbers them (Hugging Face's word_ids: BERT's basic-tokenizer words, RoBERTa's
   // pre-tokenizer pieces, so "don't" is two words there even though "'t" continues without a space).
   int unknown = 0, words = 0, pieces = 0;

@@ -1,10 +1,12 @@
 #include "training_job.h"
 
 #include <QMetaObject>
+#include <algorithm>
 
 #include "core/error.h"
 #include "model/pretrained.h"
 #include "tasks/tasks.h"
+#include "train/token_fine_tune.h"
 
 namespace bertscope::gui {
 
@@ -16,11 +18,30 @@ QVector<double> probabilities(BertTrainer& trainer, const Tokenizer& tokenizer, 
   const std::vector<double> p = softmax(logits.data(), logits.size());
   return QVector<double>(p.begin(), p.end());
 }
+
+// A sentence to try, as a token classifier reads it: words split at spaces (no tags).
+TaggedSentence words_of(const std::string& text) {
+  TaggedSentence sentence;
+  for (const QString& w : QString::fromStdString(text).split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+    sentence.words.push_back(w.trimmed().toStdString());
+    sentence.tags.emplace_back();
+  }
+  return sentence;
+}
+
+QStringList tags_of(BertTrainer& trainer, const Tokenizer& tokenizer, const TaggedSentence& sentence, int max_length) {
+  const std::vector<std::vector<std::string>> tags = predict_word_tags(trainer, tokenizer, {sentence}, max_length);
+  QStringList out;
+  for (const std::string& tag : tags.front()) out << QString::fromStdString(tag);  // "" for a word past max_length
+  return out;
+}
 }  // namespace
 
 TrainingJob::TrainingJob(QObject* parent) : QObject(parent) {
   qRegisterMetaType<bertscope::TrainProgress>();
   qRegisterMetaType<bertscope::EpochResult>();
+  qRegisterMetaType<bertscope::gui::Mistake>();
+  qRegisterMetaType<QVector<bertscope::gui::Mistake>>();
   worker_ = new QObject;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -59,6 +80,8 @@ void TrainingJob::start(const TrainingSetup& setup) {
       const Pretrained model = open_pretrained(setup.model);
       tokenizer_ = model.tokenizer;
       TrainerOptions options;
+      const bool tokens = setup.task == FineTuneTask::TokenClassification;
+      options.head = tokens ? TrainHead::TokenClassification : TrainHead::SequenceClassification;
       options.labels = setup.labels;
       options.dropout = setup.dropout;
       options.frozen_layers = setup.frozen_layers;
@@ -68,9 +91,19 @@ void TrainingJob::start(const TrainingSetup& setup) {
       callbacks.progress = [this](const TrainProgress& p) { emit progress(p); };  // queued to the UI thread
       callbacks.epoch_done = [this](const EpochResult& r) { emit epochDone(r); };
       callbacks.cancelled = [this] { return cancelled_.load(); };
-      const FineTuneResult result = fine_tune(*trainer_, *tokenizer_, setup.train, setup.validation, setup.options, callbacks);
+      // QA HOOK: a question-answering run (fine_tune_qa on SQuAD features) is a third branch here.
+      const FineTuneResult result =
+          tokens ? fine_tune_tagger(*trainer_, *tokenizer_, setup.tagged_train, setup.tagged_validation, setup.options, callbacks)
+                 : fine_tune(*trainer_, *tokenizer_, setup.train, setup.validation, setup.options, callbacks);
       cancelled = result.cancelled;
       if (cancelled) trainer_.reset();
+      else {
+        try {
+          emit mistakesFound(findMistakes());
+        } catch (const std::exception&) {
+          // The list is an extra: the fine-tuned model stays usable without it.
+        }
+      }
     } catch (const std::bad_alloc&) {
       error = tr("Out of memory. Try a smaller batch size, a shorter maximum length or a smaller model.");
       trainer_.reset();
@@ -96,13 +129,68 @@ void TrainingJob::tryText(quint64 id, const QString& text) {
         TrainerOptions options = trainer_->options();
         before_ = std::make_unique<BertTrainer>(setup_.model, *backend_, options);
       }
-      const QVector<double> after = probabilities(*trainer_, *tokenizer_, input, setup_.options.max_length);
-      const QVector<double> before = probabilities(*before_, *tokenizer_, input, setup_.options.max_length);
+      const int max_length = setup_.options.max_length;
+      if (setup_.task == FineTuneTask::TokenClassification) {
+        const TaggedSentence sentence = words_of(input);
+        QStringList words;
+        for (const std::string& w : sentence.words) words << QString::fromStdString(w);
+        emit triedTags(id, words, tags_of(*trainer_, *tokenizer_, sentence, max_length),
+                       tags_of(*before_, *tokenizer_, sentence, max_length));
+        return;
+      }
+      const QVector<double> after = probabilities(*trainer_, *tokenizer_, input, max_length);
+      const QVector<double> before = probabilities(*before_, *tokenizer_, input, max_length);
       emit tried(id, after, before);
     } catch (const std::exception&) {
       // A sentence that cannot be scored (e.g. the model vanished) simply shows nothing new.
     }
   }, Qt::QueuedConnection);
+}
+
+QVector<Mistake> TrainingJob::findMistakes() {
+  QVector<Mistake> mistakes;
+  const auto name = [this](size_t id) { return QString::fromStdString(setup_.labels.at(id)); };
+  const int max_length = setup_.options.max_length;
+  if (setup_.task == FineTuneTask::TokenClassification) {
+    // Sentences with at least one wrongly tagged word; the words cut by max_length (tag "") are not counted.
+    const auto predicted = predict_word_tags(*trainer_, *tokenizer_, setup_.tagged_validation, max_length);
+    for (size_t s = 0; s < predicted.size(); ++s) {
+      const TaggedSentence& sentence = setup_.tagged_validation[s];
+      Mistake m;
+      QStringList words, gold, got;
+      for (size_t w = 0; w < sentence.words.size(); ++w) {
+        const QString word = QString::fromStdString(sentence.words[w]);
+        words << word;
+        if (predicted[s][w].empty() || predicted[s][w] == sentence.tags[w]) continue;
+        gold << word + QLatin1Char('/') + QString::fromStdString(sentence.tags[w]);
+        got << word + QLatin1Char('/') + QString::fromStdString(predicted[s][w]);
+      }
+      if (gold.isEmpty()) continue;
+      m.text = words.join(QLatin1Char(' '));
+      m.gold = gold.join(QLatin1Char(' '));
+      m.predicted = got.join(QLatin1Char(' '));
+      mistakes << m;
+    }
+    return mistakes;
+  }
+  constexpr size_t kBatch = 32;
+  const std::vector<Example>& validation = setup_.validation;
+  for (size_t start = 0; start < validation.size(); start += kBatch) {
+    std::vector<const Example*> chunk;
+    for (size_t i = start; i < std::min(validation.size(), start + kBatch); ++i) chunk.push_back(&validation[i]);
+    const TokenBatch batch = sentence_batch(*tokenizer_, chunk, max_length);
+    const std::vector<float> logits = trainer_->classification_logits(batch);  // (B, L)
+    const size_t labels = setup_.labels.size();
+    for (size_t b = 0; b < chunk.size(); ++b) {
+      const std::vector<double> p = softmax(logits.data() + b * labels, labels);
+      const size_t best = size_t(std::max_element(p.begin(), p.end()) - p.begin());
+      if (int(best) == chunk[b]->label) continue;
+      mistakes << Mistake{QString::fromStdString(chunk[b]->text), name(size_t(chunk[b]->label)), name(best), p[best]};
+    }
+  }
+  // The most confident mistakes first: they say most about what the model learned wrong (or a wrong gold label).
+  std::stable_sort(mistakes.begin(), mistakes.end(), [](const Mistake& a, const Mistake& b) { return a.confidence > b.confidence; });
+  return mistakes;
 }
 
 void TrainingJob::save(const QString& folder) {

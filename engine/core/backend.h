@@ -76,6 +76,11 @@ class Backend {
   // context (B*T, H): context[b, i, a*D + c] = sum_j probs[b, a, i, j] * v[b, j, a*D + c].
   virtual void attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) = 0;
 
+  // out (B, A, T, T) = probs * head_scale[a] (or head_scale[b, a]), each head's maps times its factor: Hugging
+  // Face's head_mask (1 keeps a head, 0 switches it off). head_scale: (A), or (B, A) for a mask per sentence; F32.
+  // out may be probs. Its own backward pass (on the gradients).
+  virtual void scale_heads(const Tensor& probs, const Tensor& head_scale, Tensor& out) = 0;
+
   // out (R, H) = x[rows[r]]; x: (N, H), rows: (R) int32.
   virtual void gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) = 0;
 

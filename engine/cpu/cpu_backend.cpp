@@ -247,6 +247,18 @@ void CpuBackend::attention_context(const Tensor& probs, const Tensor& v, int hea
   }
 }
 
+void CpuBackend::scale_heads(const Tensor& probs, const Tensor& head_scale, Tensor& out) {
+  const std::int64_t B = probs.dim(0), A = probs.dim(1), map = probs.dim(2) * probs.dim(3);  // map = T * T
+  const std::int64_t S = head_scale.numel();  // A, or B * A
+  require((S == A || S == B * A) && out.numel() == probs.numel(), "scale_heads");
+  const float* scale = f32(head_scale);
+  const float* P = f32(probs);
+  float* O = f32_mut(out);
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t a = 0; a < A; ++a)
+      for (std::int64_t i = (b * A + a) * map, end = i + map; i < end; ++i) O[i] = P[i] * scale[(b * A + a) % S];
+}
+
 void CpuBackend::gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) {
   const std::int64_t H = x.dim(1), R = rows.numel();
   require(out.dim(0) == R && out.dim(1) == H, "gather_rows");

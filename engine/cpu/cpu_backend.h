@@ -28,6 +28,7 @@ class CpuBackend final : public Backend {
   void attention_probs(const Tensor& q, const Tensor& k, const Tensor& mask, int heads, Tensor& probs) override;
   void attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) override;
   void gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) override;
+  void scale_heads(const Tensor& probs, const Tensor& head_scale, Tensor& out) override;
 
   // Training ops: cpu_training_ops.cpp.
   void activate(const Tensor& x, Activation act, Tensor& out) override;

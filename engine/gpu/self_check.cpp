@@ -172,6 +172,13 @@ void run_probe(Backend& b, Outputs& out) {
   keep("AdamW parameters (adamw)", std::move(param));
   keep("AdamW first moments (adamw)", std::move(m));
   keep("AdamW second moments (adamw)", std::move(second));
+
+  // Hugging Face's head_mask on the last layer's attention: head 1 switched off, head 2 halved.
+  const std::vector<float> head_scale = {1.0f, 0.0f, 0.5f, 1.0f};
+  static_assert(kHeads == 4);
+  Tensor scaled = b.empty(probs->shape());
+  b.scale_heads(*probs, b.upload(std::span<const float>(head_scale), {kHeads}), scaled);
+  keep("head-masked attention probabilities (scale_heads)", std::move(scaled));
 }
 
 std::vector<std::pair<std::string, std::vector<float>>> run_and_download(Backend& b) {

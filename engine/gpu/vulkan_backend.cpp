@@ -42,6 +42,7 @@ const KernelSpec kSpecs[] = {
     {"attention_probs", 4, 1u << 3, 16, kRow},
     {"attention_context", 3, 1u << 2, 16, kWide},
     {"gather_rows", 3, 1u << 2, 8, kWide},
+    {"scale_heads", 3, 1u << 2, 12, kWide},
     // training (vulkan_training_ops.cpp)
     {"matmul", 3, 1u << 2, 64, 0},
     {"elementwise", 3, 1u << 2, 24, kWide},
@@ -331,6 +332,13 @@ void VulkanBackend::attention_context(const Tensor& probs, const Tensor& v, int 
   struct { std::uint32_t batch, seq, hidden, heads; } push{std::uint32_t(B), std::uint32_t(T), std::uint32_t(H),
                                                            std::uint32_t(heads)};
   dispatch(*kernels_["attention_context"], {&probs, &v, &context}, &push, sizeof push, groups_for(B * T * H, kWide));
+}
+
+void VulkanBackend::scale_heads(const Tensor& probs, const Tensor& head_scale, Tensor& out) {
+  const std::int64_t A = probs.dim(1), map = probs.dim(2) * probs.dim(3), S = head_scale.numel();  // S: A or B * A
+  require((S == A || S == probs.dim(0) * A) && out.numel() == probs.numel(), "scale_heads");
+  struct { std::uint32_t count, map, scales; } push{std::uint32_t(probs.numel()), std::uint32_t(map), std::uint32_t(S)};
+  dispatch(*kernels_["scale_heads"], {&probs, &head_scale, &out}, &push, sizeof push, groups_for(probs.numel(), kWide));
 }
 
 void VulkanBackend::gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) {

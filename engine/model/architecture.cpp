@@ -52,6 +52,7 @@ Architecture distilbert() {
   a.model_type = "distilbert";
   a.class_prefix = "DistilBert";
   a.fields = {"dim", "n_layers", "n_heads", "hidden_dim", "activation", "", "", "seq_classif_dropout"};
+  a.fields.qa_dropout = "qa_dropout";
   TensorNames& n = a.names;
   n.base = "distilbert.";
   n.word = "embeddings.word_embeddings.weight";

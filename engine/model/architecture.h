@@ -18,6 +18,8 @@ enum class TokenizerFamily { WordPiece, ByteLevelBpe };
 struct ConfigFieldNames {
   std::string hidden, layers, heads, intermediate, activation, layer_norm_eps, type_vocab_size;
   std::string classifier_dropout;  // the sequence head's own dropout (null or absent: the hidden dropout)
+  // The question-answering head's dropout (DistilBERT's qa_dropout, default 0.1); empty: the family's QA head has none.
+  std::string qa_dropout;
 };
 
 // Hugging Face's tensor names. `base` prefixes the encoder's names ("bert."); checkpoints of the bare encoder

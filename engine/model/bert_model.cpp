@@ -1,6 +1,7 @@
 #include "model/bert_model.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 
@@ -117,7 +118,22 @@ EncoderOutput BertModel::encode(const TokenBatch& batch, bool keep_attentions, b
   EncoderRun run;
   run.keep_attentions = keep_attentions;
   run.keep_hidden_states = keep_hidden_states;
+  return encode(batch, std::move(run));
+}
+
+EncoderOutput BertModel::encode(const TokenBatch& batch, EncoderRun run) {
+  if (!run.head_mask) run.head_mask = &head_mask_;
   return encoder_->forward(batch, run);
+}
+
+void BertModel::set_head_mask(HeadMask mask) {
+  const int L = config_.num_hidden_layers, A = config_.num_attention_heads;
+  if (!mask.empty() && (mask.layers != L || mask.heads != A || mask.keep.size() != static_cast<size_t>(L) * A))
+    throw Error("head mask of " + std::to_string(mask.layers) + " layers x " + std::to_string(mask.heads) +
+                " heads, but the model has " + std::to_string(L) + " x " + std::to_string(A));
+  for (float v : mask.keep)
+    if (!std::isfinite(v)) throw Error("head mask value " + std::to_string(v) + " is not a number");
+  head_mask_ = std::move(mask);
 }
 
 }  // namespace bertscope

@@ -46,6 +46,26 @@ class BertModel {
   std::string head_summary() const;  // e.g. "masked LM + next sentence"
 
   EncoderOutput encode(const TokenBatch& batch, bool keep_attentions = false, bool keep_hidden_states = false);
+  // With every option of the encoder (a training-style pass for a backward, a head mask, given embeddings). A null
+  // run.head_mask means the model's own (set_head_mask); run.sentence_head_masks, when given, replace both.
+  EncoderOutput encode(const TokenBatch& batch, EncoderRun run);
+
+  // Heads switched off in every pass from now on (Hugging Face's head_mask: their attention probabilities times 0),
+  // so that every task answers as the model would without them. An empty mask turns them all back on. Throws Error
+  // when its size is not (layers, heads) or a value is not finite.
+  void set_head_mask(HeadMask mask);
+  const HeadMask& head_mask() const { return head_mask_; }
+
+  // For the explain module (explain/): the encoder and the heads' weights, read-only.
+  Encoder& encoder() { return *encoder_; }
+  const LinearWeights& sequence_dense() const { return pooler_; }
+  const LinearWeights& classifier() const { return classifier_; }
+  const LinearWeights& qa() const { return qa_; }
+  const LinearWeights& token_classifier() const { return token_classifier_; }
+  const LinearWeights& mlm_transform() const { return mlm_transform_; }
+  const LayerNormWeights& mlm_norm() const { return mlm_norm_; }
+  const Tensor& mlm_decoder() const { return decoder_tied_ ? *encoder_->weights().word : mlm_decoder_weight_; }  // (V, H)
+  const Tensor& mlm_decoder_bias() const { return mlm_decoder_bias_; }  // (V)
 
   // Vocabulary logits (R, V) on the host, for the hidden rows listed (row = b*T + t): only where needed.
   std::vector<float> mlm_logits(const Tensor& hidden, const std::vector<std::int32_t>& rows);
@@ -73,6 +93,7 @@ class BertModel {
   Backend& backend_;
   std::deque<Tensor> encoder_weights_;  // every encoder tensor (a deque: the Encoder keeps pointers into it)
   std::unique_ptr<Encoder> encoder_;
+  HeadMask head_mask_;  // empty: every head on
 
   bool has_pooler_ = false, has_mlm_ = false, has_nsp_ = false, has_qa_ = false, decoder_tied_ = false;
   int num_labels_ = 0, num_token_labels_ = 0;

@@ -77,6 +77,15 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& s
       throw Error(source + ": " + f.classifier_dropout + " must be a number in [0, 1), got " + describe_json(v));
     c.classifier_dropout = v.get<float>();
   }
+  if (!f.qa_dropout.empty()) {
+    c.qa_dropout = 0.1f;  // DistilBertConfig's default
+    if (j.contains(f.qa_dropout)) {
+      const auto& v = j[f.qa_dropout];
+      if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() < 1))
+        throw Error(source + ": " + f.qa_dropout + " must be a number in [0, 1), got " + describe_json(v));
+      c.qa_dropout = v.get<float>();
+    }
+  }
   if (j.contains(f.activation)) {
     if (!j[f.activation].is_string()) throw Error(source + ": " + f.activation + " must be a string");
     c.hidden_act = j[f.activation].get<std::string>();

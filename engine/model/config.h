@@ -28,6 +28,9 @@ struct ModelConfig {
   std::string hidden_act = "gelu";  // "gelu" (exact erf) or "relu"
   // Fine-tuning: the sequence head's dropout when config.json sets one (DistilBERT's seq_classif_dropout 0.2).
   std::optional<float> classifier_dropout;
+  // Fine-tuning question answering: the dropout before qa_outputs when the family has one (DistilBERT's qa_dropout;
+  // Hugging Face's default 0.1 when config.json leaves it out); BERT's and RoBERTa's QA heads have no dropout.
+  std::optional<float> qa_dropout;
   std::vector<std::string> architectures;
   std::map<int, std::string> id2label;  // empty when config.json has none
   nlohmann::json raw = nlohmann::json::object();

@@ -1,5 +1,7 @@
 #include "model/encoder.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace bertscope {
@@ -65,6 +67,17 @@ std::vector<EncoderTensorSpec> encoder_tensor_specs(const ModelConfig& config) {
   return specs;
 }
 
+bool HeadMask::switches_off_any(int layer) const {
+  if (empty()) return false;
+  for (int h = 0; h < heads; ++h)
+    if (at(layer, h) != 1.0f) return true;
+  return false;
+}
+
+int HeadMask::heads_off() const {
+  return static_cast<int>(std::count(keep.begin(), keep.end(), 0.0f));
+}
+
 Encoder::Encoder(const ModelConfig& config, Backend& backend, EncoderRefs weights)
     : config_(config), backend_(backend), weights_(std::move(weights)) {
   if (!weights_.token_type) {  // every token has type 0, and adding a row of zeros changes nothing
@@ -73,6 +86,40 @@ Encoder::Encoder(const ModelConfig& config, Backend& backend, EncoderRefs weight
     no_token_types_ = backend_.upload(std::span<const float>(zeros), {1, H});
     no_token_types_grad_ = backend_.empty({1, H});
   }
+}
+
+Tensor Encoder::head_scale(const HeadMask* mask, const std::vector<HeadMask>* per_sentence, int layer) {
+  const int A = config_.num_attention_heads;
+  if (per_sentence) {
+    bool any = false;
+    for (const HeadMask& m : *per_sentence) any = any || m.switches_off_any(layer);
+    if (!any) return {};
+    std::vector<float> scale;  // (B, A)
+    for (const HeadMask& m : *per_sentence)
+      for (int h = 0; h < A; ++h) scale.push_back(m.empty() ? 1.0f : m.at(layer, h));
+    return backend_.upload(std::span<const float>(scale), {static_cast<std::int64_t>(per_sentence->size()), A});
+  }
+  if (!mask || !mask->switches_off_any(layer)) return {};
+  return backend_.upload(std::span<const float>(mask->keep.data() + static_cast<size_t>(layer) * A, static_cast<size_t>(A)), {A});
+}
+
+Tensor Encoder::embed(const TokenBatch& in, const std::vector<std::int32_t>* word_ids) {
+  check_token_batch(in, config_);
+  const std::int64_t N = static_cast<std::int64_t>(in.batch) * in.seq_len;
+  if (word_ids) {
+    TokenBatch words = in;
+    words.ids = *word_ids;
+    check_token_batch(words, config_);  // the same size, and ids inside the vocabulary
+  }
+  Tensor ids = backend_.upload(std::span<const std::int32_t>(word_ids ? *word_ids : in.ids), {N});
+  const std::vector<std::int32_t> host_types = config_.type_ids(in.type_ids);
+  Tensor type_ids = backend_.upload(std::span<const std::int32_t>(host_types), {N});
+  const std::vector<std::int32_t> host_positions = config_.position_ids(in.ids, in.batch, in.seq_len);
+  Tensor position_ids = backend_.upload(std::span<const std::int32_t>(host_positions), {N});
+  Tensor sum = backend_.empty({N, config_.hidden_size});  // (N, H)
+  const EncoderRefs& w = weights_;
+  backend_.embed(ids, position_ids, type_ids, *w.word, *w.position, w.token_type ? *w.token_type : no_token_types_, sum);
+  return sum;
 }
 
 EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
@@ -86,6 +133,19 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
   if (run.dropout > 0 && (!training || !run.dropout_seed)) throw Error("internal: dropout runs only when training");
   if (training && (run.keep_attentions || run.keep_hidden_states))
     throw Error("internal: a training pass keeps its activations in `layers`");
+  const HeadMask* head_mask = run.head_mask && !run.head_mask->empty() ? run.head_mask : nullptr;
+  const std::vector<HeadMask>* sentence_masks = run.sentence_head_masks;
+  auto check_mask = [&](const HeadMask& m) {
+    if (!m.empty() && (m.layers != static_cast<int>(weights_.layers.size()) || m.heads != A ||
+                       m.keep.size() != static_cast<size_t>(m.layers) * A))
+      throw Error("head mask of " + std::to_string(m.layers) + " x " + std::to_string(m.heads) + " for a model of " +
+                  std::to_string(weights_.layers.size()) + " layers x " + std::to_string(A) + " heads");
+  };
+  if (head_mask) check_mask(*head_mask);
+  if (sentence_masks) {
+    if (static_cast<int>(sentence_masks->size()) != B) throw Error("internal: one head mask per sentence expected");
+    for (const HeadMask& m : *sentence_masks) check_mask(m);
+  }
   const float p = run.dropout, eps = config_.layer_norm_eps;
   const bool attention_output_dropout = config_.architecture().attention_output_dropout;
   auto drop = [&](Tensor& t, int site) {
@@ -104,9 +164,15 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
   Tensor mask = backend_.upload(std::span<const std::int32_t>(in.mask), {B, T});
 
   EncoderOutput out;
-  Tensor embedding_sum = backend_.empty({N, H});  // (N, H)
-  const Tensor& types = w.token_type ? *w.token_type : no_token_types_;
-  backend_.embed(ids, position_ids, type_ids, *w.word, *w.position, types, embedding_sum);
+  Tensor embedding_sum;  // (N, H)
+  if (run.embedding_sum) {
+    if (run.embedding_sum->shape() != Shape{N, H}) throw Error("internal: embedding sum of the wrong shape");
+    embedding_sum = std::move(*run.embedding_sum);
+  } else {
+    embedding_sum = backend_.empty({N, H});
+    const Tensor& types = w.token_type ? *w.token_type : no_token_types_;
+    backend_.embed(ids, position_ids, type_ids, *w.word, *w.position, types, embedding_sum);
+  }
   Tensor x = backend_.empty({N, H});  // (N, H) the current layer's input
   backend_.layer_norm(embedding_sum, nullptr, *w.embedding_norm.gamma, *w.embedding_norm.beta, eps, x);
   drop(x, 0);
@@ -127,12 +193,23 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
     backend_.linear(a.input, *lw.value.weight, lw.value.bias, Activation::None, a.v);
     ensure(a.probs, {B, A, T, T});
     backend_.attention_probs(a.q, a.k, mask, A, a.probs);
+    const Tensor* used = &a.probs;  // (B, A, T, T) what multiplies the values
     if (p > 0) {
       ensure(a.probs_dropped, {B, A, T, T});
       backend_.dropout(a.probs, p, run.dropout_seed(site), a.probs_dropped);
+      used = &a.probs_dropped;
+    }
+    Tensor scale = head_scale(head_mask, sentence_masks, static_cast<int>(l));  // empty unless a head here is off
+    if (!scale.empty() && training) {  // the softmax's backward needs `probs` as they were
+      ensure(a.probs_dropped, {B, A, T, T});
+      backend_.scale_heads(*used, scale, a.probs_dropped);
+      used = &a.probs_dropped;
+      a.head_scale = std::move(scale);
+    } else if (!scale.empty()) {  // in place: the maps kept are then Hugging Face's output_attentions (0 where off)
+      backend_.scale_heads(a.probs, scale, a.probs);
     }
     ensure(a.context, {N, H});
-    backend_.attention_context(p > 0 ? a.probs_dropped : a.probs, a.v, A, a.context);
+    backend_.attention_context(*used, a.v, A, a.context);
     ensure(a.sum1, {N, H});  // the attention output; training adds the residual to it in place
     backend_.linear(a.context, *lw.attention_output.weight, lw.attention_output.bias, Activation::None, a.sum1);
     ensure(a.x1, {N, H});
@@ -173,6 +250,9 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
   out.seq_len = T;
   if (training) {
     out.run = run;
+    out.run.head_mask = nullptr;  // applied already (each layer keeps its head_scale); the caller's may not outlive us
+    out.run.sentence_head_masks = nullptr;
+    out.run.embedding_sum = nullptr;
     out.ids = std::move(ids);
     out.position_ids = std::move(position_ids);
     out.type_ids = std::move(type_ids);
@@ -185,10 +265,33 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
 void Encoder::backward_linear(const LinearRef& w, const LinearRef& g, const Tensor& dy, const Tensor& x, Tensor& dx,
                               bool accumulate) {
   backend_.linear_backward_input(dy, *w.weight, accumulate, dx);
-  backend_.linear_backward_weight(dy, x, *g.weight, g.bias);
+  if (g.weight) backend_.linear_backward_weight(dy, x, *g.weight, g.bias);  // none when only the input's is wanted
 }
 
 void Encoder::backward(EncoderOutput& f, Tensor& dx, const EncoderRefs& g, int frozen_layers) {
+  backward_to(f, dx, g, frozen_layers, nullptr);
+}
+
+Tensor Encoder::input_gradient(EncoderOutput& f, Tensor& dhidden) {
+  // No parameter gradients: linear layers get none (backward_linear skips them), and the LayerNorms' go to two
+  // scratch vectors that are thrown away (layer_norm_backward always computes them).
+  const int H = config_.hidden_size;
+  Tensor scratch_gamma = backend_.empty({H}), scratch_beta = backend_.empty({H});
+  backend_.fill(scratch_gamma, 0.0f);
+  backend_.fill(scratch_beta, 0.0f);
+  EncoderRefs none;
+  none.embedding_norm = {&scratch_gamma, &scratch_beta};
+  for (size_t l = 0; l < weights_.layers.size(); ++l) {
+    EncoderLayerRefs layer;
+    layer.attention_norm = layer.output_norm = none.embedding_norm;
+    none.layers.push_back(layer);
+  }
+  Tensor dsum;
+  backward_to(f, dhidden, none, 0, &dsum);
+  return dsum;
+}
+
+void Encoder::backward_to(EncoderOutput& f, Tensor& dx, const EncoderRefs& g, int frozen_layers, Tensor* dembedding_sum) {
   if (f.layers.size() != weights_.layers.size()) throw Error("internal: the backward pass needs a training forward pass");
   const int A = config_.num_attention_heads, I = config_.intermediate_size, H = config_.hidden_size;
   const std::int64_t N = static_cast<std::int64_t>(f.batch) * f.seq_len;
@@ -211,7 +314,7 @@ void Encoder::backward(EncoderOutput& f, Tensor& dx, const EncoderRefs& g, int f
     Tensor dinner = backend_.empty({N, I});  // (N, I)
     backward_linear(w.output, gw.output, dout, a.inner, dinner, false);
     backend_.activation_backward(a.inner_pre, dinner, config_.activation(), dinner);
-    backend_.linear_backward_weight(dinner, a.x1, *gw.intermediate.weight, gw.intermediate.bias);
+    if (gw.intermediate.weight) backend_.linear_backward_weight(dinner, a.x1, *gw.intermediate.weight, gw.intermediate.bias);
     Tensor& dx1 = dsum2;  // the residual path, plus the feed-forward path below
     backend_.linear_backward_input(dinner, *w.intermediate.weight, true, dx1);
     // First sublayer: x1 = LN(dropout(context W_ao^T + b_ao) + input).
@@ -225,7 +328,9 @@ void Encoder::backward(EncoderOutput& f, Tensor& dx, const EncoderRefs& g, int f
     backward_linear(w.attention_output, gw.attention_output, dropped ? dproj1 : dsum1, a.context, dcontext, false);
     Tensor dprobs = backend_.empty(a.probs.shape());  // (B, A, T, T)
     Tensor dq = backend_.empty({N, H}), dk = backend_.empty({N, H}), dv = backend_.empty({N, H});
-    backend_.attention_context_backward(p > 0 ? a.probs_dropped : a.probs, a.v, dcontext, A, dprobs, dv);
+    const bool masked = !a.head_scale.empty();
+    backend_.attention_context_backward(p > 0 || masked ? a.probs_dropped : a.probs, a.v, dcontext, A, dprobs, dv);
+    if (masked) backend_.scale_heads(dprobs, a.head_scale, dprobs);
     if (p > 0) backend_.dropout(dprobs, p, seed(site), dprobs);
     backend_.attention_probs_backward(a.q, a.k, a.probs, dprobs, A, dq, dk);
     Tensor& dinput = dsum1;  // the residual path, plus the three projections
@@ -241,6 +346,10 @@ void Encoder::backward(EncoderOutput& f, Tensor& dx, const EncoderRefs& g, int f
   Tensor dsum = backend_.empty({N, H});
   backend_.layer_norm_backward(f.embedding_sum, dx, *weights_.embedding_norm.gamma, eps, dsum,
                                *g.embedding_norm.gamma, *g.embedding_norm.beta);
+  if (dembedding_sum) {
+    *dembedding_sum = std::move(dsum);
+    return;
+  }
   Tensor& dtypes = g.token_type ? *g.token_type : no_token_types_grad_;  // the stand-in's gradient is discarded
   backend_.embed_backward(dsum, f.ids, f.position_ids, f.type_ids, *g.word, *g.position, dtypes);
 }

@@ -65,13 +65,28 @@ struct LayerActivations {
   Tensor input;          // the layer's input
   Tensor q, k, v;
   Tensor probs;          // (B, A, T, T) attention probabilities
-  Tensor probs_dropped;  // after attention dropout (empty when dropout is off: probs is used)
+  Tensor probs_dropped;  // after attention dropout and the head mask (empty when neither applies: probs is used)
+  Tensor head_scale;     // (A) the layer's row of the head mask, when it switches a head off (empty otherwise)
   Tensor context;
   Tensor sum1;           // dropout(attention output) + input: the first LayerNorm's input
   Tensor x1;             // after the first LayerNorm
   Tensor inner_pre;      // (N, I) before the activation (training only; inference fuses it into the linear)
   Tensor inner;          // (N, I) after it
   Tensor sum2;           // dropout(output dense) + x1: the second LayerNorm's input
+};
+
+// Hugging Face's head_mask: 1 keeps a head, 0 switches it off (its attention probabilities are multiplied by 0 after
+// the softmax and dropout, so it adds nothing to its layer's output). A layer whose heads are all on costs nothing.
+struct HeadMask {
+  int layers = 0, heads = 0;
+  std::vector<float> keep;  // (layers, heads), row-major; empty: every head on
+
+  static HeadMask all_on(int layers, int heads) { return {layers, heads, std::vector<float>(size_t(layers) * heads, 1.0f)}; }
+  bool empty() const { return keep.empty(); }
+  float& at(int layer, int head) { return keep.at(size_t(layer) * heads + head); }
+  float at(int layer, int head) const { return keep.at(size_t(layer) * heads + head); }
+  bool switches_off_any(int layer) const;  // any head of `layer` not at 1
+  int heads_off() const;                   // heads at 0, over all layers
 };
 
 // How to run the encoder.
@@ -81,6 +96,12 @@ struct EncoderRun {
   bool keep_attentions = false;
   bool keep_hidden_states = false;
   bool for_backward = false;  // keep every layer's activations
+  const HeadMask* head_mask = nullptr;  // null or empty: every head on
+  // One mask per sentence of the batch instead (ranking heads: a different head off in each); empty ones keep all.
+  const std::vector<HeadMask>* sentence_head_masks = nullptr;
+  // (N, H) word + position + type embeddings to start from instead of looking the batch's ids up (integrated
+  // gradients' interpolated inputs); the pass takes it over. The batch still gives the shape and the mask.
+  Tensor* embedding_sum = nullptr;
 };
 
 struct EncoderOutput {
@@ -110,6 +131,12 @@ class Encoder {
   // `grads` (the same layout as the weights) for the layers from `frozen_layers` up, and for the embeddings when
   // nothing is frozen. Frees each layer's activations as it goes.
   void backward(EncoderOutput& pass, Tensor& dhidden, const EncoderRefs& grads, int frozen_layers);
+  // The same backward pass for the gradient of the embedding sum (N, H) (word + position + type, the embedding
+  // LayerNorm's input) alone: no parameter gradient is computed. What saliency asks (explain/saliency.h).
+  Tensor input_gradient(EncoderOutput& pass, Tensor& dhidden);
+  // The embedding sum (N, H) of a batch: word[ids] + position + type. `word_ids` (N), when given, replaces the ids
+  // for the word table only (positions still come from the batch's ids): a baseline of [PAD] words.
+  Tensor embed(const TokenBatch& batch, const std::vector<std::int32_t>* word_ids = nullptr);
 
   // The dropout sites the encoder uses (0: embeddings, then 3 per layer): heads number theirs from here, so a
   // resumed run draws the same masks.
@@ -120,6 +147,10 @@ class Encoder {
   static constexpr int kSitesPerLayer = 3;
   void backward_linear(const LinearRef& w, const LinearRef& g, const Tensor& dy, const Tensor& x, Tensor& dx,
                        bool accumulate);
+  // backward's body; with `dembedding_sum`, stops at the embedding sum's gradient (and `g` may hold no linear grads).
+  void backward_to(EncoderOutput& pass, Tensor& dhidden, const EncoderRefs& g, int frozen_layers, Tensor* dembedding_sum);
+  // The layer's head mask row as a tensor, (A) or per sentence (B, A); empty when that layer's heads are all on.
+  Tensor head_scale(const HeadMask* mask, const std::vector<HeadMask>* per_sentence, int layer);
 
   ModelConfig config_;
   Backend& backend_;

@@ -34,6 +34,9 @@ struct QaOptions {
   int max_answer_len = 15;  // tokens, as Hugging Face's pipeline
   int max_seq_len = 384;    // window length (capped by the model's maximum)
   int doc_stride = 128;     // overlap between windows, in tokens
+  // SQuAD evaluation only (predict_answer, run_qa's postprocessing): the spans considered in a window start and end
+  // among its n_best highest start and end logits. answer_question weighs every span, as the pipeline does.
+  int n_best = 20;
 };
 
 struct QaAnswer {

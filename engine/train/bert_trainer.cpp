@@ -57,8 +57,7 @@ BertTrainer::Norm BertTrainer::add_norm(const Checkpoint& ckpt, const std::strin
 BertTrainer::BertTrainer(const Pretrained& model, Backend& backend, const TrainerOptions& options)
     : source_(model.folder), config_(model.config), backend_(backend), options_(options) {
   if (options_.dropout < 0 || options_.dropout >= 1) throw Error("dropout must be in [0, 1)");
-  if (options_.head != TrainHead::MaskedLM && options_.labels.size() < 2)
-    throw Error("classification needs two or more labels");
+  if (labelled_head() && options_.labels.size() < 2) throw Error("classification needs two or more labels");
   if (options_.frozen_layers < 0 || options_.frozen_layers > config_.num_hidden_layers)
     throw Error("can freeze 0 to " + std::to_string(config_.num_hidden_layers) + " layers of this model");
   const Checkpoint ckpt(source_);
@@ -110,6 +109,11 @@ BertTrainer::BertTrainer(const Pretrained& model, Backend& backend, const Traine
     classifier_ = add_linear(ckpt, n.token_classifier, L, H, same_labels ? Source::Checkpoint : Source::Init);
     config_.id2label.clear();
     for (int i = 0; i < L; ++i) config_.id2label[i] = options_.labels[static_cast<size_t>(i)];
+  } else if (options_.head == TrainHead::QuestionAnswering) {
+    // Hugging Face's *ForQuestionAnswering: the encoder without a pooler, and qa_outputs (start, end) over every
+    // position; a question-answering checkpoint's own is kept.
+    qa_outputs_ = add_linear(ckpt, n.question_answering, 2, H, Source::CheckpointOrInit);
+    config_.id2label.clear();
   } else {
     if (!ckpt.has(n.mlm_transform + ".weight"))
       throw Error("masked-LM training needs a checkpoint with a masked-LM head (" + n.mlm_transform + ")");
@@ -189,7 +193,7 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
   nlohmann::json config = config_.raw;  // the source's config.json as read, with what training changes below
   config.erase("bertscope_untrained");
   const Architecture& arch = config_.architecture();
-  if (options_.head != TrainHead::MaskedLM) {
+  if (labelled_head()) {
     nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
     for (const auto& [id, label] : config_.id2label) {
       id2label[std::to_string(id)] = label;
@@ -204,6 +208,11 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
   } else if (options_.head == TrainHead::TokenClassification) {
     config["architectures"] = {class_name(arch, HeadKind::TokenClassification)};
     config.erase("problem_type");  // a sequence classifier's; token classifiers have none
+  } else if (options_.head == TrainHead::QuestionAnswering) {
+    config["architectures"] = {class_name(arch, HeadKind::QuestionAnswering)};
+    // Hugging Face sizes qa_outputs by num_labels (BERT) or refuses anything but 2 (DistilBERT): a source's other
+    // label count must not come along. Without these fields it is the default, 2.
+    for (const char* field : {"id2label", "label2id", "num_labels", "_num_labels", "problem_type"}) config.erase(field);
   } else {
     config["architectures"] = {class_name(arch, HeadKind::MaskedLM)};
   }

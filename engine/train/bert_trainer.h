@@ -1,8 +1,9 @@
 #pragma once
 // BertTrainer: a BERT-family encoder (BERT, DistilBERT, RoBERTa; names from the family's Architecture) with a
-// trainable head (sequence classification, token classification or masked LM), its parameters, gradients and AdamW
-// moments resident on one Backend, and the forward and backward passes written once against the Backend interface.
-// It mirrors Hugging Face's *ForSequenceClassification / *ForTokenClassification / *ForMaskedLM exactly
+// trainable head (sequence classification, token classification, question answering or masked LM), its parameters,
+// gradients and AdamW moments resident on one Backend, and the forward and backward passes written once against the
+// Backend interface. It mirrors Hugging Face's *ForSequenceClassification / *ForTokenClassification /
+// *ForQuestionAnswering / *ForMaskedLM exactly
 // (post-LayerNorm, dropout after the embeddings, the attention probabilities, both sublayer outputs and the heads),
 // so what it trains loads and predicts the same in Hugging Face.
 //
@@ -32,11 +33,11 @@ struct Param {
   bool trainable = true;
 };
 
-enum class TrainHead { SequenceClassification, TokenClassification, MaskedLM };
+enum class TrainHead { SequenceClassification, TokenClassification, MaskedLM, QuestionAnswering };
 
 struct TrainerOptions {
   TrainHead head = TrainHead::SequenceClassification;
-  std::vector<std::string> labels;  // sequence / token classification: label names in id order
+  std::vector<std::string> labels;  // sequence / token classification: label names in id order (none for the others)
   float dropout = 0.1f;             // hidden and attention dropout while training (BERT's 0.1); 0 turns it off
   int frozen_layers = 0;            // freeze the embeddings and this many of the lowest layers
   std::uint32_t seed = 0;           // initialisation of new head weights, and the dropout masks
@@ -45,8 +46,9 @@ struct TrainerOptions {
 struct TrainBatch {
   TokenBatch tokens;
   // Classification: (B) label ids. Token classification: (N) a label id per token, -100 where no loss applies
-  // (special tokens, padding, a word's later pieces). Masked LM: (N) the original token id where the loss applies,
-  // -100 elsewhere.
+  // (special tokens, padding, a word's later pieces). Question answering: (2B) each window's answer start and end
+  // token, [s0, e0, s1, e1, ...] (clamped to [0, T]; T means no loss, as Hugging Face's ignored index). Masked LM: (N)
+  // the original token id where the loss applies, -100 elsewhere.
   std::vector<std::int32_t> labels;
 };
 
@@ -65,9 +67,10 @@ class BertTrainer {
   // weights or gradients are not finite: training stops there rather than save a broken model.
   void check_loss(double loss, int step) const;
   // Evaluation forward (no dropout). Classification: (B, L) logits. Token classification: (B*T, L) logits, every
-  // position. Masked LM: (R, V) logits at `rows`.
+  // position. Question answering: (B*T, 2) start and end logits. Masked LM: (R, V) logits at `rows`.
   std::vector<float> classification_logits(const TokenBatch& batch);
   std::vector<float> token_logits(const TokenBatch& batch);
+  std::vector<float> qa_logits(const TokenBatch& batch);
   std::vector<float> mlm_logits(const TokenBatch& batch, const std::vector<std::int32_t>& rows);
 
   // Writes a Hugging Face folder (config.json with id2label/label2id, model.safetensors, the tokenizer files of
@@ -109,9 +112,13 @@ class BertTrainer {
   void classification_head(EncoderOutput& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
   void token_head(EncoderOutput& f, const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss);
   float token_head_dropout(float encoder_dropout) const;
+  void qa_head(EncoderOutput& f, const std::vector<std::int32_t>* positions, std::vector<float>* logits, double* loss);
   void mlm_head(EncoderOutput& f, const std::vector<std::int32_t>& rows, const std::vector<std::int32_t>* labels,
                 std::vector<float>* logits, double* loss);
   std::uint32_t dropout_seed(int site) const;
+  bool labelled_head() const {  // a head with id2label: sequence or token classification
+    return options_.head == TrainHead::SequenceClassification || options_.head == TrainHead::TokenClassification;
+  }
 
   std::filesystem::path source_;
   ModelConfig config_;
@@ -122,6 +129,7 @@ class BertTrainer {
   EncoderRefs encoder_grads_;         // the same layout over their gradients
   Param* word_ = nullptr;             // (V, H) the word embeddings, also the masked-LM decoder
   Linear pooler_{}, classifier_{}, mlm_transform_{};  // classifier_: the sequence or the token classifier
+  Linear qa_outputs_{};                                // (2, H) start and end logits
   Norm mlm_norm_{};
   Param* mlm_bias_ = nullptr;
   std::uint32_t step_ = 0;  // counts compute_gradients calls: fresh dropout masks each step

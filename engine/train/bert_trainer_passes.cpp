@@ -1,5 +1,7 @@
 // BertTrainer's heads, forward and backward, over the shared Encoder. Dropout masks are never stored: each dropout
 // site has its own seed per step, and the backward pass recomputes the mask.
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/error.h"
@@ -122,6 +124,64 @@ void BertTrainer::token_head(EncoderOutput& f, const std::vector<std::int32_t>* 
   encoder_->backward(f, dhidden, encoder_grads_, options_.frozen_layers);
 }
 
+// Hugging Face's *ForQuestionAnswering: logits (N, 2) = qa_outputs(hidden) at every position (DistilBERT's after
+// dropout of qa_dropout; BERT and RoBERTa have none), read as start and end logits (B, T). The loss is its: each
+// window's start and end position clamped to [0, T], T ignored, cross-entropy over the T positions (padding
+// included, as there), and (mean start loss + mean end loss) / 2.
+void BertTrainer::qa_head(EncoderOutput& f, const std::vector<std::int32_t>* positions, std::vector<float>* logits,
+                          double* loss) {
+  const int B = f.batch, T = f.seq_len;
+  const std::int64_t N = f.hidden.shape()[0];
+  const float p = f.run.dropout > 0 ? config_.qa_dropout.value_or(0.0f) : 0.0f;
+  const int site = encoder_->dropout_sites();  // the first seed the encoder does not use
+  Tensor dropped;  // (N, H) qa_outputs' input when dropout applies
+  if (p > 0) {
+    dropped = backend_.empty(f.hidden.shape());
+    backend_.dropout(f.hidden, p, dropout_seed(site), dropped);
+  }
+  const Tensor& x = p > 0 ? dropped : f.hidden;
+  Tensor z = backend_.empty({N, 2});  // (N, 2): [start, end] per position
+  backend_.linear(x, qa_outputs_.weight->value, &qa_outputs_.bias->value, Activation::None, z);
+  std::vector<float> host(static_cast<size_t>(N) * 2);
+  backend_.download(z, host);
+  if (!positions) {
+    *logits = std::move(host);
+    return;
+  }
+  // The two softmaxes run down the columns of z, which the backend's row-wise cross-entropy cannot read; at two
+  // values per token the host does it (in double) for less than a transpose would cost.
+  std::vector<float> dz(host.size(), 0.0f);  // (N, 2)
+  double total = 0;
+  for (int side = 0; side < 2; ++side) {  // 0: start, 1: end
+    std::vector<int> target(static_cast<size_t>(B));
+    int counted = 0;
+    for (int b = 0; b < B; ++b) {
+      target[static_cast<size_t>(b)] = std::clamp((*positions)[static_cast<size_t>(2 * b + side)], 0, T);  // T: ignored
+      counted += target[static_cast<size_t>(b)] < T;
+    }
+    if (counted == 0) throw Error("question-answering batch has no answer position inside its windows");
+    double side_loss = 0;
+    for (int b = 0; b < B; ++b) {
+      const int y = target[static_cast<size_t>(b)];
+      if (y == T) continue;
+      auto at = [&](int t) { return (static_cast<size_t>(b) * T + static_cast<size_t>(t)) * 2 + static_cast<size_t>(side); };
+      double top = -INFINITY, sum = 0;
+      for (int t = 0; t < T; ++t) top = std::max(top, double(host[at(t)]));
+      for (int t = 0; t < T; ++t) sum += std::exp(host[at(t)] - top);
+      side_loss += top + std::log(sum) - host[at(y)];
+      for (int t = 0; t < T; ++t)
+        dz[at(t)] = static_cast<float>((std::exp(host[at(t)] - top) / sum - (t == y)) * 0.5 / counted);
+    }
+    total += 0.5 * side_loss / counted;
+  }
+  *loss = total;
+  Tensor dz_dev = backend_.upload(std::span<const float>(dz), {N, 2});
+  Tensor dhidden = backend_.empty(f.hidden.shape());
+  backward_linear(qa_outputs_, dz_dev, x, dhidden, false);
+  if (p > 0) backend_.dropout(dhidden, p, dropout_seed(site), dhidden);  // the same mask, as its own backward
+  encoder_->backward(f, dhidden, encoder_grads_, options_.frozen_layers);
+}
+
 void BertTrainer::mlm_head(EncoderOutput& f, const std::vector<std::int32_t>& picked_rows,
                            const std::vector<std::int32_t>* labels, std::vector<float>* logits, double* loss) {
   const int H = config_.hidden_size, V = config_.vocab_size;
@@ -172,6 +232,9 @@ double BertTrainer::compute_gradients(const TrainBatch& batch) {
   } else if (options_.head == TrainHead::TokenClassification) {
     if (batch.labels.size() != batch.tokens.ids.size()) throw Error("internal: one token-classification label per token expected");
     token_head(f, &batch.labels, nullptr, &loss);
+  } else if (options_.head == TrainHead::QuestionAnswering) {
+    if (static_cast<int>(batch.labels.size()) != 2 * batch.tokens.batch) throw Error("internal: a start and an end position per window expected");
+    qa_head(f, &batch.labels, nullptr, &loss);
   } else {
     if (batch.labels.size() != batch.tokens.ids.size()) throw Error("internal: one masked-LM label per token expected");
     std::vector<std::int32_t> rows, labels;
@@ -199,6 +262,14 @@ std::vector<float> BertTrainer::token_logits(const TokenBatch& batch) {
   EncoderOutput f = encode(batch, false);
   std::vector<float> logits;
   token_head(f, nullptr, &logits, nullptr);
+  return logits;
+}
+
+std::vector<float> BertTrainer::qa_logits(const TokenBatch& batch) {
+  if (options_.head != TrainHead::QuestionAnswering) throw Error("this trainer has no question-answering head");
+  EncoderOutput f = encode(batch, false);
+  std::vector<float> logits;
+  qa_head(f, nullptr, &logits, nullptr);
   return logits;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Fine-tuning a sequence classifier: epochs of shuffled mini-batches (each padded to its longest sentence),
 // AdamW with linear warm-up and decay, validation after every epoch, progress reports and cancellation. The loop
-// itself (train_epochs) also serves token classification (train/token_fine_tune.h).
+// itself (train_epochs) also serves token classification (train/token_fine_tune.h) and question answering
+// (train/qa_fine_tune.h).
 #include <functional>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "train/bert_trainer.h"
 #include "train/metrics.h"
 #include "train/seqeval.h"
+#include "train/squad_metrics.h"
 
 namespace bertscope {
 
@@ -40,6 +42,7 @@ struct EpochResult {
   double train_loss = 0;
   ClassificationMetrics validation;  // count 0 when there is no validation set
   TaggingReport tagging;             // token classification: sentences 0 when there is no validation set
+  SquadScores squad;                 // question answering: total 0 when there is no validation set
 };
 
 struct FineTuneCallbacks {

@@ -1,6 +1,8 @@
 #include "train/qa_fine_tune.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "core/error.h"
 #include "text/unicode.h"
@@ -69,27 +71,57 @@ TokenBatch qa_feature_batch(const Tokenizer& tokenizer, const std::vector<const 
   return tokenizer.pad_batch(encodings);
 }
 
+TrainBatch qa_train_batch(const Tokenizer& tokenizer, const std::vector<const QaFeature*>& features) {
+  TrainBatch batch;
+  std::vector<std::int32_t> starts, ends;
+  batch.tokens = qa_feature_batch(tokenizer, features, starts, ends);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    batch.labels.push_back(starts[i]);
+    batch.labels.push_back(ends[i]);
+  }
+  return batch;
+}
+
 QaPrediction predict_answer(const QaLogitsFn& logits, const Tokenizer& tokenizer, const QaExample& example,
                             const QaOptions& options, bool allow_no_answer) {
   QaOptions one = options;
   one.top_k = 1;
-  const QaResult r = answer_question(logits, tokenizer, lstrip(example.question), example.context, one);
+  const QaResult r = answer_question(logits, tokenizer, lstrip(example.question), example.context, one);  // the windows' logits
+  double best_score = -INFINITY, null_score = INFINITY;
+  int best_start = -1, best_end = -1;  // code points
+  for (const QaWindow& w : r.windows) {
+    const int cls = cls_index(tokenizer, w.encoding);
+    null_score = std::min(null_score, double(w.start_logits[cls]) + w.end_logits[cls]);
+    // The n_best highest logits' positions (ties in position order).
+    auto top = [&](const std::vector<float>& v) {
+      std::vector<int> order(v.size());
+      std::iota(order.begin(), order.end(), 0);
+      const size_t n = std::min(order.size(), static_cast<size_t>(std::max(1, options.n_best)));
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                        [&](int a, int b) { return v[a] > v[b] || (v[a] == v[b] && a < b); });
+      order.resize(n);
+      return order;
+    };
+    auto in_context = [&](int i) { return w.encoding.tokens[i].sequence == 1 && !w.encoding.tokens[i].special; };
+    for (const int s : top(w.start_logits))
+      for (const int e : top(w.end_logits)) {
+        if (!in_context(s) || !in_context(e) || e < s || e - s + 1 > options.max_answer_len) continue;
+        const double score = double(w.start_logits[s]) + w.end_logits[e];
+        if (score > best_score) {
+          best_score = score;
+          best_start = w.encoding.tokens[s].start;
+          best_end = w.encoding.tokens[e].end;
+        }
+      }
+  }
   QaPrediction p;
-  if (r.answers.empty()) {  // no span fits (a context of special tokens only): nothing to answer
+  if (best_start < 0) {  // no span qualifies (a context of special tokens only): nothing to answer
     p.no_answer_probability = 1.0;
     return p;
   }
-  const QaAnswer& best = r.answers.front();
-  p.text = best.answer;
-  const QaWindow& w = r.windows[static_cast<size_t>(best.window)];
-  const double span_score = double(w.start_logits[best.start_token]) + w.end_logits[best.end_token];
-  double null_score = INFINITY;
-  for (const QaWindow& window : r.windows) {
-    const int cls = cls_index(tokenizer, window.encoding);
-    null_score = std::min(null_score, double(window.start_logits[cls]) + window.end_logits[cls]);
-  }
-  p.no_answer_probability = 1.0 / (1.0 + std::exp(span_score - null_score));
-  if (allow_no_answer && null_score > span_score) p.text.clear();
+  p.text = unicode::encode_utf8(unicode::decode_utf8(example.context).substr(best_start, best_end - best_start));
+  p.no_answer_probability = 1.0 / (1.0 + std::exp(best_score - null_score));
+  if (allow_no_answer && null_score > best_score) p.text.clear();
   return p;
 }
 
@@ -105,6 +137,22 @@ QaEvaluation evaluate_qa(const QaLogitsFn& logits, const Tokenizer& tokenizer, c
   }
   result.scores = score_squad(data.examples, result.predictions, data.has_unanswerable);
   return result;
+}
+
+FineTuneResult fine_tune_qa(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<QaFeature>& train,
+                            const QaData& validation, const FineTuneOptions& options, const QaOptions& qa,
+                            const FineTuneCallbacks& callbacks) {
+  if (trainer.options().head != TrainHead::QuestionAnswering) throw Error("internal: the trainer has no question-answering head");
+  auto batch_of = [&](const std::vector<size_t>& indices) {
+    std::vector<const QaFeature*> chunk;
+    for (size_t i : indices) chunk.push_back(&train[i]);
+    return qa_train_batch(tokenizer, chunk);
+  };
+  const QaLogitsFn logits = [&trainer](const TokenBatch& batch) { return trainer.qa_logits(batch); };
+  auto validate = [&](EpochResult& r) {
+    if (!validation.examples.empty()) r.squad = evaluate_qa(logits, tokenizer, validation, qa, {}, callbacks.cancelled).scores;
+  };
+  return train_epochs(trainer, train.size(), batch_of, validate, options, callbacks);
 }
 
 }  // namespace bertscope

@@ -129,7 +129,12 @@ def main():
 
     elif job["task"] == "ner":
         rows = read_tagged(job["train_file"])
-        validation = read_tagged(job["validation_file"]) if job["validation_file"] else []
+        if job["validation_file"]:
+            validation = read_tagged(job["validation_file"])
+        elif job["validation_share"] > 0:  # a seeded share of the sentences (not the ones bertscope held out)
+            rows, validation = split_validation(rows, lambda r: "", job["validation_share"], job["seed"])
+        else:
+            validation = []
 
         def encode(sentences):  # run_ner: the first piece of a word gets its tag, the others -100
             features = tokenizer([w for w, _ in sentences], is_split_into_words=True, truncation=True,

@@ -15,7 +15,7 @@ struct TrainingJob {
   std::string task = "classification";  // classification | ner | qa
   std::string model;                    // folder or Hub id, as given
   std::string train_file, validation_file;
-  double validation_share = 0;          // classification without a validation file: a stratified share held out
+  double validation_share = 0;          // no validation file: a share held out (classification: stratified; NER: seeded)
   std::string text_column = "text", label_column = "label";  // classification CSV columns (names, or 1-based numbers)
   std::string delimiter = ",";
   bool has_header = true;

@@ -121,13 +121,16 @@ class Embeddings(nn.Module):
         B, T = input_ids.shape
         return torch.arange(T, dtype=torch.long, device=input_ids.device).unsqueeze(0).expand(B, T)
 
-    def forward(self, input_ids, token_type_ids=None):
+    def sum(self, input_ids, token_type_ids=None):
+        """word + token type + position embeddings: the LayerNorm's input (what bertscope's saliency differentiates)"""
         x = self.word_embeddings(input_ids)
         if self.family != "distilbert":
             if token_type_ids is None: token_type_ids = torch.zeros_like(input_ids)
             x = x + self.token_type_embeddings(token_type_ids)
-        x = x + self.position_embeddings(self.position_ids(input_ids))
-        return self.LayerNorm(x)
+        return x + self.position_embeddings(self.position_ids(input_ids))
+
+    def forward(self, input_ids, token_type_ids=None, embedding_sum=None):
+        return self.LayerNorm(self.sum(input_ids, token_type_ids) if embedding_sum is None else embedding_sum)
 
 
 class Layer(nn.Module):
@@ -155,7 +158,7 @@ class Layer(nn.Module):
         s, o = self.attention.self, self.attention.output
         return s.query, s.key, s.value, o.dense, o.LayerNorm, self.intermediate.dense, self.output.dense, self.output.LayerNorm
 
-    def forward(self, x, attention_mask):
+    def forward(self, x, attention_mask, head_mask=None):
         q_lin, k_lin, v_lin, o_lin, ln1, f1, f2, ln2 = self.parts()
         B, T, H = x.shape
         dh = self.dh
@@ -169,6 +172,8 @@ class Layer(nn.Module):
             s = q @ k.transpose(-1, -2) / math.sqrt(dh)
             s = s + (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * lowest
         p = s.softmax(-1)
+        if head_mask is not None:  # Hugging Face's head_mask: (A) factors on each head's probabilities
+            p = p * head_mask.to(p.dtype).view(1, self.A, 1, 1)
         c = (p @ v).transpose(1, 2).reshape(B, T, H)
         x = ln1(o_lin(c) + x)
         x = ln2(f2(F.gelu(f1(x))) + x)
@@ -190,11 +195,11 @@ class Body(nn.Module):
     def layers(self):
         return (self.transformer if self.family == "distilbert" else self.encoder).layer
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None):
-        x = self.embeddings(input_ids, token_type_ids)
+    def forward(self, input_ids, attention_mask, token_type_ids=None, head_mask=None, embedding_sum=None):
+        x = self.embeddings(input_ids, token_type_ids, embedding_sum)
         attns = []
-        for layer in self.layers():
-            x, p = layer(x, attention_mask)
+        for i, layer in enumerate(self.layers()):
+            x, p = layer(x, attention_mask, None if head_mask is None else head_mask[i])
             attns.append(p)
         return x, attns
 
@@ -263,8 +268,10 @@ class FamilyModel(nn.Module):
     def word_embeddings(self):
         return self.body().embeddings.word_embeddings.weight
 
-    def forward(self, input_ids, attention_mask, token_type_ids=None, want_all=False):
-        x, attns = self.body()(input_ids, attention_mask, token_type_ids)
+    def forward(self, input_ids, attention_mask, token_type_ids=None, want_all=False, head_mask=None, embedding_sum=None):
+        """head_mask: (layers, heads), Hugging Face's (1 keeps a head, 0 switches it off); embedding_sum: (B, T, H)
+        (word + type + position embeddings, Embeddings.sum) to start from instead of looking the ids up"""
+        x, attns = self.body()(input_ids, attention_mask, token_type_ids, head_mask, embedding_sum)
         fam, head = self.family, self.head
         if head == "mlm":
             if fam == "bert":
