@@ -105,7 +105,9 @@ class TestGuiAttention : public QObject {
   // The page showing kFirst / kSecond, its maps in.
   bool showPair() {
     page()->setText(kFirst, kSecond);
-    return QTest::qWaitFor([&] { return !page()->data().empty() && page()->data().isPair(); }, kWait);
+    // setText asks again even when the maps shown are already this pair's: wait for that reply too, or it lands
+    // mid-test and clears the message line a test reads.
+    return QTest::qWaitFor([&] { return !window_->engine()->busy() && !page()->data().empty() && page()->data().isPair(); }, kWait);
   }
 
  private slots:

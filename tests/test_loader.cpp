@@ -76,6 +76,21 @@ class TestLoader : public QObject {
     QCOMPARE(top_scores(base_).size(), size_t(5));
   }
 
+  // random-model --head token: a BertForTokenClassification folder (classifier, no pooler) that opens as one.
+  void random_token_classifier_opens_as_one() {
+    RandomModelSpec spec = test::tiny_model_spec(tmp_);
+    spec.labels = {"O", "B-PER", "I-PER"};
+    spec.token_classification = true;
+    const fs::path folder = fs::path(tmp_.path().toStdString()) / "token";
+    write_random_model(folder, spec);
+    Session s(folder, {BackendKind::Cpu});
+    QVERIFY(s.model().has_token_classifier());
+    QVERIFY(!s.model().has_classifier() && !s.model().has_pooler() && !s.model().has_mlm_head());
+    QCOMPARE(s.model().token_classifier().weight.shape(), (Shape{3, 16}));
+    spec.labels.clear();
+    QVERIFY_THROWS_EXCEPTION(Error, write_random_model(fs::path(tmp_.path().toStdString()) / "token2", spec));
+  }
+
   void legacy_names_and_missing_prefix_give_the_same_model() {
     auto want = top_scores(base_);
     fs::path dir = copy("renamed");

@@ -492,7 +492,7 @@ class TestQaTraining : public QObject {
     const fs::path data = path("synthetic");
     QString error;
     QVERIFY2(test::run_python(project_script("synthetic_squad.py"),
-                              {q(data), "--train", "1200", "--validation", "50", "--test", "150", "--seed", "1", "--known-values"},
+                              {q(data), "--train", "1200", "--validation", "20", "--test", "100", "--seed", "1", "--known-values"},
                               &error), qPrintable(error));
     RandomModelSpec spec;
     spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/default-model/vocab.txt";

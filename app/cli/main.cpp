@@ -238,8 +238,9 @@ int main(int argc, char** argv) {
   RandomModelSpec spec;
   spec.untrained_label = true;
   random->add_option("out", random_out, "folder to write")->required();
-  random->add_option("--head", random_head, "mlm | classifier | qa")->capture_default_str();
-  random->add_option("--labels", random_labels, "classifier labels, comma-separated")->capture_default_str();
+  random->add_option("--head", random_head, "mlm | classifier | token | qa")->capture_default_str();
+  auto* labels_option = random->add_option("--labels", random_labels,
+      "classifier labels, comma-separated (token: CoNLL-2003's O,B-PER,I-PER,... unless given)")->capture_default_str();
   random->add_option("--layers", spec.layers)->check(CLI::Range(1, 48))->capture_default_str();
   random->add_option("--hidden", spec.hidden)->check(CLI::Range(1, 8192))->capture_default_str();
   random->add_option("--heads", spec.heads)->check(CLI::Range(1, 128))->capture_default_str();
@@ -322,14 +323,17 @@ int main(int argc, char** argv) {
     if (*download_cmd) return run_download(hub_args);
     if (*cache_cmd) return run_cache(*cache_cmd, hub_args);
     if (*random) {
-      if (random_head == "classifier") {
+      if (random_head == "token" && labels_option->count() == 0)
+        random_labels = "O,B-PER,I-PER,B-ORG,I-ORG,B-LOC,I-LOC,B-MISC,I-MISC";
+      if (random_head == "classifier" || random_head == "token") {
+        spec.token_classification = random_head == "token";
         std::stringstream labels(random_labels);
         for (std::string label; std::getline(labels, label, ',');) spec.labels.push_back(label);
         if (spec.labels.size() < 2) throw Error("--labels needs two or more labels");
       } else if (random_head == "qa") {
         spec.question_answering = true;
       } else if (random_head != "mlm") {
-        throw Error("--head must be mlm, classifier or qa");
+        throw Error("--head must be mlm, classifier, token or qa");
       }
       if (spec.vocab_file.empty()) spec.vocab_file = data_dir() / "vocab" / "bert-base-uncased-vocab.txt";
       write_random_model(random_out, spec);

@@ -48,7 +48,9 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   c.intermediate_size = spec.intermediate;
   c.max_position_embeddings = spec.max_positions;
   if (!spec.labels.empty() && spec.question_answering) throw Error("a random model gets one head: labels or question answering");
-  c.architectures = {!spec.labels.empty() ? "BertForSequenceClassification"
+  if (spec.token_classification && spec.labels.empty()) throw Error("a random token classifier needs its labels");
+  c.architectures = {spec.token_classification ? "BertForTokenClassification"
+                     : !spec.labels.empty() ? "BertForSequenceClassification"
                      : spec.question_answering ? "BertForQuestionAnswering" : "BertForMaskedLM"};
   for (size_t i = 0; i < spec.labels.size(); ++i) c.id2label[static_cast<int>(i)] = spec.labels[i];
 
@@ -77,7 +79,9 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
     if (spec.sinusoidal_positions && t.name == names.encoder(names.position))
       fill_sinusoidal(data.back(), c.max_position_embeddings, H, spec.init_std);
   }
-  if (!spec.labels.empty()) {
+  if (spec.token_classification) {
+    linear(names.token_classifier, static_cast<int>(spec.labels.size()), H);
+  } else if (!spec.labels.empty()) {
     linear(names.sequence_dense, H, H);
     linear(names.sequence_out, static_cast<int>(spec.labels.size()), H);
   } else if (spec.question_answering) {

@@ -14,9 +14,11 @@ struct RandomModelSpec {
   unsigned seed = 0;
   float init_std = 0.02f;
   bool untrained_label = false;  // marks config.json with "bertscope_untrained": true
-  // The head: masked LM (default), sequence classification over `labels` (pooler + classifier), or extractive
+  // The head: masked LM (default), sequence classification over `labels` (pooler + classifier), token
+  // classification over `labels` (classifier), or extractive
   // question answering (qa_outputs). Models with a classifier or QA head get no MLM head, as Hugging Face's do.
   std::vector<std::string> labels;
+  bool token_classification = false;  // with labels: a label per token (BertForTokenClassification, no pooler)
   bool question_answering = false;
   // Position embeddings as sines and cosines of the position (scaled to the same size as the random rows) instead
   // of noise: positions start distinguishable, with relative offsets a linear map away, which helps pre-training
