@@ -16,9 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$cli" random-model "$work/qa-model" --head qa --layers 2 --hidden 64 --heads 4 --intermediate 128
 "$cli" random-model "$work/classifier-model" --head classifier --labels negative,positive --layers 2 --hidden 64 --heads 4 --intermediate 128
-# A token classifier: the classifier tensor has a token classifier's shape ([labels, hidden]); config.json's class says which.
-"$cli" random-model "$work/ner-model" --head classifier --labels O,B-PER,I-PER,B-ORG,I-ORG,B-LOC,I-LOC,B-MISC,I-MISC --layers 2 --hidden 64 --heads 4 --intermediate 128
-sed -i 's/BertForSequenceClassification/BertForTokenClassification/' "$work/ner-model/config.json"
+"$cli" random-model "$work/ner-model" --head token --layers 2 --hidden 64 --heads 4 --intermediate 128  # CoNLL-2003's labels
 export XDG_CONFIG_HOME=$work/config  # a fresh window layout, not the user's
 shared=${BERTSCOPE_SHARED:-$repo/../shared}
 csv_args=()
