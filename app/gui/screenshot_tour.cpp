@@ -66,6 +66,7 @@ void ScreenshotTour::waitForIdle(int quietPolls) {
   if (window_->tabs()->currentWidget() == window_->entitiesPage()) window_->entitiesPage()->showEntity(0);  // hovered: its tokens outlined
   QString name = window_->tabs()->tabText(tab_).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
   if (headView_) name += QStringLiteral("-head-view");
+  if (smallWindow_) name += QStringLiteral("-1024x700");
   const QString path = QDir(folder_).filePath(QStringLiteral("%1-%2.png").arg(tab_ + 1, 2, 10, QLatin1Char('0')).arg(name));
   if (!window_->grab().save(path)) std::fprintf(stderr, "bertscope: could not write %s\n", qPrintable(path));
   else std::printf("%s\n", qPrintable(path));
@@ -78,6 +79,16 @@ void ScreenshotTour::waitForIdle(int quietPolls) {
     return;
   }
   headView_ = false;
+  if (window_->tabs()->currentWidget() == window_->fineTunePage() && !smallWindow_) {
+    // The Fine-tune view once more in a 1024x700 window: what it must fit without scroll bars.
+    smallWindow_ = true;
+    normalSize_ = window_->size();
+    window_->resize(1024, 700);
+    QTimer::singleShot(300, this, [this] { waitForIdle(3); });
+    return;
+  }
+  if (smallWindow_) window_->resize(normalSize_);
+  smallWindow_ = false;
   next();
 }
 

@@ -3,6 +3,7 @@
 // window as DIR/NN-tab.png (the attention tab twice: its map, then its head view as NN-attention-head-view.png, both
 // on a sentence pair); then quits. Used by scripts/screenshots.sh under Xvfb (and handy for bug reports).
 #include <QObject>
+#include <QSize>
 #include <QString>
 
 namespace bertscope::gui {
@@ -24,6 +25,8 @@ class ScreenshotTour : public QObject {
   QString csv_;
   int tab_ = -1;
   bool headView_ = false;  // the attention tab's second screenshot is being taken
+  bool smallWindow_ = false;  // the fine-tune tab's second screenshot, at 1024x700, is being taken
+  QSize normalSize_;
 };
 
 }  // namespace bertscope::gui
