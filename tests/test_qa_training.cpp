@@ -162,15 +162,8 @@ class TestQaTraining : public QObject {
   void initTestCase() {
     QVERIFY(dir_.isValid());
     gpu_ = test::vulkan_backend(&noGpu_);
-    RandomModelSpec spec;
-    spec.vocab_file = std::string(BERTSCOPE_TEST_RESOURCES) + "/vocab/bert-base-uncased-vocab.txt";
-    spec.layers = 2;
-    spec.hidden = 32;
-    spec.heads = 2;
-    spec.intermediate = 64;
+    RandomModelSpec spec = test::small_bert_spec(3, 0.1f);
     spec.max_positions = 64;
-    spec.seed = 3;
-    spec.init_std = 0.1f;
     tiny_ = path("tiny");
     write_random_model(tiny_, spec);  // a masked-LM checkpoint: the trainer adds qa_outputs
   }
