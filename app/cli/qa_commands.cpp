@@ -144,12 +144,7 @@ int run_train_qa(const TrainCommand& a) {
   const FineTuneResult result = fine_tune_qa(trainer, tokenizer, features, validation, ft, qa, cli_callbacks(print_epoch));
   const bool cancelled = result.cancelled || interrupt_requested();  // Ctrl+C during the last validation too
   watch_interrupts(false);
-  if (cancelled) {
-    std::cerr << "bertscope: cancelled; nothing was saved\n";
-    return 130;
-  }
-  trainer.save(a.out);
-  std::cerr << "bertscope: saved to " << a.out << "\n";
+  if (!save_unless_cancelled(cancelled, trainer, a.out)) return 130;
   json epochs = json::array();
   for (const auto& e : result.epochs) {
     json j = {{"epoch", e.epoch}, {"train_loss", e.train_loss}};

@@ -132,12 +132,7 @@ int run_train_ner(const TrainCommand& a) {
   const FineTuneResult result = fine_tune_tagger(trainer, *pretrained.tokenizer, train, validation, fine_tune_options(a),
                                                  cli_callbacks(print_epoch), a.train_file);
   watch_interrupts(false);
-  if (result.cancelled) {
-    std::cerr << "bertscope: cancelled; nothing was saved\n";
-    return 130;
-  }
-  trainer.save(a.out);
-  std::cerr << "bertscope: saved to " << a.out << "\n";
+  if (!save_unless_cancelled(result.cancelled, trainer, a.out)) return 130;
   json epochs = json::array();
   for (const auto& e : result.epochs) {
     json j = {{"epoch", e.epoch}, {"train_loss", e.train_loss}};

@@ -120,6 +120,16 @@ FineTuneOptions fine_tune_options(const TrainCommand& a) {
   return o;
 }
 
+bool save_unless_cancelled(bool cancelled, BertTrainer& trainer, const std::string& out) {
+  if (cancelled) {
+    std::cerr << "bertscope: cancelled; nothing was saved\n";
+    return false;
+  }
+  trainer.save(out);
+  std::cerr << "bertscope: saved to " << out << "\n";
+  return true;
+}
+
 FineTuneCallbacks cli_callbacks(std::function<void(const EpochResult&)> epoch_done) {
   FineTuneCallbacks callbacks;
   callbacks.progress = print_progress;
@@ -291,12 +301,7 @@ int run_train(const TrainCommand& a) {
   watch_interrupts(true);
   const FineTuneResult result = fine_tune(trainer, tokenizer, split.train, split.validation, fine_tune_options(a), callbacks);
   watch_interrupts(false);
-  if (result.cancelled) {
-    std::cerr << "bertscope: cancelled; nothing was saved\n";
-    return 130;
-  }
-  trainer.save(a.out);
-  std::cerr << "bertscope: saved to " << a.out << "\n";
+  if (!save_unless_cancelled(result.cancelled, trainer, a.out)) return 130;
   json epochs = json::array();
   for (const auto& e : result.epochs) {
     json j = {{"epoch", e.epoch}, {"train_loss", e.train_loss}};

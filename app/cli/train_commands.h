@@ -48,6 +48,7 @@ struct FineTuneCallbacks;
 struct TrainerOptions;
 struct TrainingJob;
 enum class TrainHead;
+class BertTrainer;
 }  // namespace bertscope
 int run_train_ner(const TrainCommand& args);
 int run_evaluate_ner(const TrainCommand& args);
@@ -60,6 +61,9 @@ bertscope::TrainerOptions trainer_options(const TrainCommand& args, bertscope::T
 bertscope::FineTuneOptions fine_tune_options(const TrainCommand& args);
 // Progress (print_progress), Ctrl+C (interrupt_requested) and `epoch_done` after each epoch.
 bertscope::FineTuneCallbacks cli_callbacks(std::function<void(const bertscope::EpochResult&)> epoch_done);
+// The end of a training command: when `cancelled`, says nothing was saved and returns false; otherwise saves the
+// trainer's model to `out`, says so, and returns true.
+bool save_unless_cancelled(bool cancelled, bertscope::BertTrainer& trainer, const std::string& out);
 // --validation for --task ner and qa: true when it names a file; false for a share (or none); Error for neither.
 bool validation_is_file(const TrainCommand& args);
 // --export-script: `job` (its task, data and labels filled in by the caller) with the command's model, output folder
