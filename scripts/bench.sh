@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# bench.sh [BUILD_DIR] : fill-mask latency on a 128-token input for a bert-base-sized random model (12 layers,
-# 768 hidden), side by side in one run: bertscope CPU, bertscope Vulkan, onnxruntime (transformers.js) and PyTorch.
-# Prints each engine's JSON and the ratios (bertscope / peer; below 1.0 means bertscope is faster), and the peak
-# memory (max RSS) of each process. Needs hf-oracle (../shared/tools/hf-oracle, set up by .ci/run).
+# bench.sh [BUILD_DIR] : bertscope against onnxruntime (transformers.js) and PyTorch, side by side in one run, on a
+# bert-base-sized random model (12 layers, 768 hidden), CPU, fp32. Prints one table and the ratios
+# (bertscope / peer; below 1.0 means bertscope is faster):
+#   - fill-mask latency at each of LENGTHS (default 16 128 512 tokens), batch 1, median of REPS;
+#   - one fine-tuning step, batch 8 x 128 (2-label classifier, AdamW; bertscope `bench --train-batch 8`);
+#   - cold start: wall time of a whole `bertscope-cli fill-mask default --text ...` process;
+#   - peak memory (max RSS) of every process; and, with VULKAN=1, the Vulkan backend's time and the dispatches,
+#     barriers and submissions one forward pass records.
+# Needs hf-oracle (../shared/tools/hf-oracle, set up by .ci/run). Timings are only worth comparing on an idle machine:
+# stop other work first (the script warns when the load average says otherwise).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/.." && pwd)
 build=${1:-$repo/build}
+cli=$build/app/bertscope-cli
 shared=${BERTSCOPE_SHARED:-$repo/../shared}
 oracle=$shared/tools/hf-oracle
 node_dir=${HF_ORACLE_DIR:-$HOME/.cache/hf-oracle}
-tokens=${TOKENS:-128}; reps=${REPS:-10}; vulkan_reps=${VULKAN_REPS:-3}
+lengths=${LENGTHS:-16 128 512}; reps=${REPS:-10}; train_reps=${TRAIN_REPS:-5}
 model=${BENCH_MODEL:-$HOME/.cache/bertscope/bench-bert-base}
 if [ ! -f "$model/model.safetensors" ]; then
   echo "making a bert-base-sized random model in $model (about a minute)..." >&2
@@ -18,40 +25,68 @@ if [ ! -f "$model/model.safetensors" ]; then
 fi
 cp "$oracle"/*.mjs "$node_dir"/
 out=$(mktemp -d)
-measure() {  # name, command... : runs it under /usr/bin/time, keeps stdout's last JSON line and the peak RSS
-  local name=$1; shift
-  /usr/bin/time -f '%M' -o "$out/$name.rss" "$@" >"$out/$name.out" 2>"$out/$name.err" || { echo "$name failed:" >&2; cat "$out/$name.err" >&2; return 1; }
-  tail -n1 "$out/$name.out"
-}
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
-measure bertscope_cpu "$build/app/bertscope-cli" bench "$model" --backend cpu --tokens "$tokens" --reps "$reps"
-if [ "${OPENBLAS_CORETYPE:-}" != SkylakeX ] && grep -qw avx512bw /proc/cpuinfo; then
-  # This machine may pin OpenBLAS to AVX2 kernels (OPENBLAS_CORETYPE); time its AVX-512 kernels too.
-  measure bertscope_cpu_avx512 env OPENBLAS_CORETYPE=SkylakeX "$build/app/bertscope-cli" bench "$model" --backend cpu --tokens "$tokens" --reps "$reps"
+trap 'rm -rf "$out"' EXIT
+load=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
+  echo "warning: load average $load: other work is running, and the timings below will show it" >&2
 fi
-measure bertscope_vulkan "$build/app/bertscope-cli" bench "$model" --backend vulkan --tokens "$tokens" --reps "$vulkan_reps" || true
-measure onnxruntime bash -c "cd '$node_dir' && node bench_hf.mjs '$model' $tokens $reps"
-measure pytorch /usr/bin/python3 "$oracle/bench_torch.py" "$model" "$tokens" "$reps"
-/usr/bin/python3 - "$out" <<'PY'
+# measure NAME COMMAND... : runs it under /usr/bin/time; keeps stdout's last line (a JSON object or a Python dict),
+# the peak RSS and the wall time.
+measure() {
+  local name=$1; shift
+  if ! /usr/bin/time -f '%M %e' -o "$out/$name.time" "$@" >"$out/$name.out" 2>"$out/$name.err"; then
+    echo "$name failed:" >&2; tail -5 "$out/$name.err" >&2; return 1
+  fi
+}
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $load"
+for n in $lengths; do
+  measure "bertscope_cpu_$n" "$cli" bench "$model" --backend cpu --tokens "$n" --reps "$reps" || true
+  measure "onnxruntime_$n" bash -c "cd '$node_dir' && node bench_hf.mjs '$model' $n $reps" || true
+  measure "pytorch_$n" /usr/bin/python3 "$oracle/bench_torch.py" "$model" "$n" "$reps" || true
+  if [ "${VULKAN:-0}" = 1 ]; then
+    measure "bertscope_vulkan_$n" "$cli" bench "$model" --backend vulkan --tokens "$n" --reps "${VULKAN_REPS:-3}" || true
+  fi
+done
+measure bertscope_cpu_train "$cli" bench "$model" --backend cpu --tokens 128 --reps "$train_reps" --train-batch 8 || true
+measure pytorch_train /usr/bin/python3 "$oracle/bench_torch.py" "$model" 128 "$train_reps" --train-batch 8 || true
+measure cold_start "$cli" fill-mask default --text "The [MASK] sat on the mat." --backend cpu || true
+/usr/bin/python3 - "$out" "$lengths" <<'PY'
 import ast, json, os, sys
-out = sys.argv[1]
+out, lengths = sys.argv[1], sys.argv[2].split()
 def load(name):
     try:
         line = open(os.path.join(out, name + ".out")).read().strip().splitlines()[-1]
-        d = json.loads(line) if line.startswith("{\"") else ast.literal_eval(line)
-        d["peak_rss_mb"] = int(open(os.path.join(out, name + ".rss")).read().split()[-1]) / 1024
-        return d
+        d = json.loads(line) if line.startswith(("{\"", "[")) else ast.literal_eval(line)
+    except Exception:
+        d = {}
+    if not isinstance(d, dict):  # fill-mask's answer (a list): only the process's time and memory are wanted
+        d = {}
+    try:
+        rss_kb, wall_s = open(os.path.join(out, name + ".time")).read().split()[-2:]
+        d["peak_rss_mb"], d["wall_s"] = int(rss_kb) / 1024, float(wall_s)
     except Exception:
         return None
-r = {n: load(n) for n in ("bertscope_cpu", "bertscope_cpu_avx512", "bertscope_vulkan", "onnxruntime", "pytorch")}
-print("\n| engine | median ms | peak RSS MB |\n|---|---|---|")
-for n, d in r.items():
-    if d: print(f"| {n} | {d['median_ms']:.1f} | {d['peak_rss_mb']:.0f} |")
-print()
-for mine in ("bertscope_cpu", "bertscope_cpu_avx512", "bertscope_vulkan"):
-    for peer in ("onnxruntime", "pytorch"):
-        if r[mine] and r[peer]:
-            print(f"{mine} / {peer}: time {r[mine]['median_ms'] / r[peer]['median_ms']:.2f}x, "
-                  f"memory {r[mine]['peak_rss_mb'] / r[peer]['peak_rss_mb']:.2f}x")
+    return d
+def ratio(a, b, key="median_ms"):
+    return f"{a[key] / b[key]:.2f}x" if a and b and key in a and key in b else "-"
+def ms(d, key="median_ms"):
+    return f"{d[key]:.1f}" if d and key in d else "-"
+print("\n| what | bertscope ms | onnxruntime ms | PyTorch ms | vs onnxruntime | vs PyTorch | RSS MB (b / o / p) |")
+print("|---|---|---|---|---|---|---|")
+for n in lengths:
+    b, o, p = load(f"bertscope_cpu_{n}"), load(f"onnxruntime_{n}"), load(f"pytorch_{n}")
+    rss = " / ".join(f"{d['peak_rss_mb']:.0f}" if d else "-" for d in (b, o, p))
+    print(f"| fill-mask {n} tokens | {ms(b)} | {ms(o)} | {ms(p)} | {ratio(b, o)} | {ratio(b, p)} | {rss} |")
+b, p = load("bertscope_cpu_train"), load("pytorch_train")
+print(f"| train step 8 x 128 | {ms(b)} | - | {ms(p)} | - | {ratio(b, p)} | "
+      f"{b['peak_rss_mb'] if b else 0:.0f} / - / {p['peak_rss_mb'] if p else 0:.0f} |")
+c = load("cold_start")
+if c:
+    print(f"| cold start (fill-mask default, whole process) | {c['wall_s'] * 1000:.0f} | - | - | - | - | {c['peak_rss_mb']:.0f} |")
+for n in lengths:
+    v = load(f"bertscope_vulkan_{n}")
+    if v and "median_ms" in v:
+        print(f"\nVulkan {n} tokens ({v['backend']}): {v['median_ms']:.1f} ms; one forward pass records "
+              f"{v.get('dispatches_per_call')} dispatches, {v.get('barriers_per_call')} barriers, "
+              f"{v.get('submissions_per_call')} submissions")
 PY
-rm -rf "$out"

@@ -1,8 +1,11 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
+// variants: subgroups (reduce.glsl)
 // attention_probs: probs[b, a, i, j] = softmax_j(q[b,i,a,:] . k[b,j,a,:] * scale), keys with mask[b, j] == 0 -> 0
 // One workgroup per (query i, head a, sentence b); threads stride over keys j. Head dim D <= 256.
 // Bindings: 0 q (B*T, H), 1 k (B*T, H), 2 mask (B, T) int, 3 probs (B, A, T, T).
 layout(local_size_x_id = 0) in;
+#include "reduce.glsl"
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
 layout(std430, binding = 1) readonly buffer K { float k[]; };
 layout(std430, binding = 2) readonly buffer Mask { int mask[]; };
@@ -10,7 +13,6 @@ layout(std430, binding = 3) buffer Probs { float probs[]; };
 layout(push_constant) uniform Params { uint seq; uint hidden; uint heads; float scale; } p;
 
 shared float qrow[256];
-shared float partial[256];
 
 void main() {
   uint i = gl_WorkGroupID.x, a = gl_WorkGroupID.y, b = gl_WorkGroupID.z;
@@ -32,14 +34,7 @@ void main() {
     }
     probs[out_base + j] = s;
   }
-  partial[tid] = local_max;
-  barrier();
-  for (uint s = wg / 2; s > 0; s >>= 1) {
-    if (tid < s) partial[tid] = max(partial[tid], partial[tid + s]);
-    barrier();
-  }
-  float row_max = partial[0];
-  barrier();
+  float row_max = reduce_max(local_max);
 
   float local_sum = 0.0;
   for (uint j = tid; j < p.seq; j += wg) {
@@ -47,12 +42,7 @@ void main() {
     probs[out_base + j] = e;
     local_sum += e;
   }
-  partial[tid] = local_sum;
-  barrier();
-  for (uint s = wg / 2; s > 0; s >>= 1) {
-    if (tid < s) partial[tid] += partial[tid + s];
-    barrier();
-  }
-  float inv = partial[0] > 0.0 ? 1.0 / partial[0] : 0.0;
+  float row_sum = reduce_sum(local_sum);
+  float inv = row_sum > 0.0 ? 1.0 / row_sum : 0.0;
   for (uint j = tid; j < p.seq; j += wg) probs[out_base + j] *= inv;
 }

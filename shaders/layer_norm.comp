@@ -1,8 +1,11 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
+// variants: subgroups (reduce.glsl)
 // layer_norm: y = (v - mean(v)) / sqrt(var(v) + eps) * gamma + beta, v = x + residual (residual if has_residual)
 // One workgroup per row (grid-stride over rows). out may alias x: every element is read before the final pass.
 // Bindings: 0 x (N, H), 1 residual (N, H), 2 gamma (H), 3 beta (H), 4 out (N, H).
 layout(local_size_x_id = 0) in;
+#include "reduce.glsl"
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Residual { float residual[]; };
 layout(std430, binding = 2) readonly buffer Gamma { float gamma[]; };
@@ -10,22 +13,7 @@ layout(std430, binding = 3) readonly buffer Beta { float beta[]; };
 layout(std430, binding = 4) buffer Out { float out_[]; };
 layout(push_constant) uniform Params { uint rows; uint hidden; uint has_residual; float eps; } p;
 
-shared float partial[256];
-
 float value(uint i) { return x[i] + (p.has_residual != 0 ? residual[i] : 0.0); }
-
-float reduce_sum(float v) {
-  uint tid = gl_LocalInvocationID.x;
-  partial[tid] = v;
-  barrier();
-  for (uint s = gl_WorkGroupSize.x / 2; s > 0; s >>= 1) {
-    if (tid < s) partial[tid] += partial[tid + s];
-    barrier();
-  }
-  float total = partial[0];
-  barrier();  // partial[] is reused by the next reduction
-  return total;
-}
 
 void main() {
   uint tid = gl_LocalInvocationID.x, wg = gl_WorkGroupSize.x;

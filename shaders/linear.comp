@@ -2,8 +2,9 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 // linear: out[n, m] = act(sum_k x[n, k] * w[m, k] + bias[m])   (PyTorch's Linear: w is (out, in))
-// Tiled: each 16x16 workgroup computes a 64x64 output tile, 4x4 per thread, staging 16-wide K slices of x and w
-// in shared memory. Any N, K, M (edges are zero-filled).
+// Tiled: each 16x16 workgroup computes a TILE x TILE output tile, PER x PER per thread, staging 16-wide K slices of
+// x and w in shared memory. PER is specialization constant 1, chosen per device (gpu/kernel_variants.h): 2, 4 or 8,
+// a tile of 32, 64 or 128. Any N, K, M (edges are zero-filled).
 // Bindings: 0 x (N, K), 1 w (M, K), 2 bias (M), 3 out (N, M).
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
@@ -12,7 +13,8 @@ layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer Out { float out_[]; };
 layout(push_constant) uniform Params { uint n; uint k; uint m; uint has_bias; int act; } p;
 
-const uint TILE = 64, BK = 16, PER = 4;
+layout(constant_id = 1) const uint PER = 4;
+const uint TILE = 16 * PER, BK = 16;
 shared float xs[BK][TILE + 1];  // xs[kk][row in tile]
 shared float ws[BK][TILE + 1];  // ws[kk][col in tile]
 
@@ -24,7 +26,7 @@ void main() {
   for (uint i = 0; i < PER; ++i) for (uint j = 0; j < PER; ++j) acc[i][j] = 0.0;
 
   for (uint k0 = 0; k0 < p.k; k0 += BK) {
-    // 256 threads load 64x16 of x and of w: 4 elements each, consecutive threads along K for coalescing.
+    // 256 threads load TILE x 16 of x and of w: PER elements each, consecutive threads along K for coalescing.
     for (uint e = tid; e < TILE * BK; e += 256) {
       uint r = e / BK, kk = e % BK;
       uint gk = k0 + kk;

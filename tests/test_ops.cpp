@@ -4,6 +4,9 @@
 #include <random>
 
 #include "cpu/cpu_backend.h"
+#include "core/error.h"
+#include "gpu/kernel_variants.h"
+#include "gpu/vulkan_backend.h"
 #include "gpu/vulkan_context.h"
 #include "test_support.h"
 
@@ -37,6 +40,23 @@ class TestOps : public QObject {
     gpu_ = test::vulkan_backend(&why);
     if (!gpu_) QSKIP(qPrintable(why));
     qInfo("Vulkan device: %s", gpu_->name().c_str());
+    // CTest runs this suite once per kernel variant (tests/CMakeLists.txt sets BERTSCOPE_VK_VARIANTS).
+    qInfo("kernel variants: %s", dynamic_cast<gpu::VulkanBackend&>(*gpu_).kernel_variants().describe().c_str());
+  }
+
+  void variant_overrides() {
+    gpu::KernelVariants device;
+    device.subgroups = true;
+    device.subgroup_size = 32;
+    device.linear_tile = 128;
+    const auto forced = gpu::apply_variant_overrides(device, "subgroups=off,tile=32", true);
+    QCOMPARE(forced.subgroups, false);
+    QCOMPARE(forced.linear_tile, 32u);
+    QCOMPARE(gpu::apply_variant_overrides(device, "", true).linear_tile, 128u);  // nothing forced: the device's
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "tile=99", true));
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "subgroup=on", true));
+    // Subgroups cannot be forced onto a device without them.
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "subgroups=on", false));
   }
 
   void linear_data() {

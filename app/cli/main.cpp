@@ -1,10 +1,8 @@
 // bertscope-cli: every engine feature from the command line. JSON on stdout (one object a line), messages on
 // stderr, exit status 1 on any error.
-#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -12,6 +10,7 @@
 #include <sstream>
 
 #include "cli/attention_command.h"
+#include "cli/bench_command.h"
 #include "cli/explain_command.h"
 #include "cli/hub_commands.h"
 #include "cli/json_output.h"
@@ -155,12 +154,6 @@ int run_inputs(const std::string& jsonl, const Input& flags, const Recover& reco
     const json answer = task(in);  // whole before any of it is printed: a failure leaves no half line
     out << dump_json(answer) << std::endl;
   });
-}
-
-double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024.0;
 }
 
 }  // namespace
@@ -476,27 +469,7 @@ int main(int argc, char** argv) {
       attention_output->commit();
       return status;
     }
-    if (*bench) {
-      // The same input as hf-oracle's bench_hf.mjs: a repeated sentence of N tokens with one [MASK].
-      const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "while",
-                             "a", "bank", "of", "the", "river", "was", "flooded"};
-      std::string text;
-      for (int i = 0; i < std::max(1, tokens - 3); ++i) text += std::string(i ? " " : "") + (i == 5 ? "[MASK]" : words[i % 17]);
-      if (tokens - 3 <= 5) text += " [MASK]";
-      fill_mask(model(), tok(), text, 5);  // warm-up
-      std::vector<double> ms;
-      for (int r = 0; r < reps; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
-        fill_mask(model(), tok(), text, 5);
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      }
-      std::sort(ms.begin(), ms.end());
-      std::cout << json{{"engine", "bertscope"}, {"backend", session->info().backend}, {"tokens", tok().encode(text).size()},
-                        {"reps", reps}, {"median_ms", ms[ms.size() / 2]}, {"min_ms", ms.front()},
-                        {"peak_rss_mb", peak_rss_mb()}}.dump()
-                << std::endl;
-      return 0;
-    }
+    if (*bench) return cli::bench_fill_mask(*session, tokens, reps);
   } catch (const DeviceError& e) {
     std::cerr << "bertscope: error: " << e.what() << "\nbertscope: the job stopped; --backend cpu runs it on the CPU\n";
     return 1;

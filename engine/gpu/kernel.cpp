@@ -7,8 +7,10 @@
 
 namespace bertscope::gpu {
 
-Kernel::Kernel(const VulkanContext& ctx, const KernelSpec& spec) : device_(ctx.device()), spec_(spec) {
-  auto spirv = shader_spirv(spec.name);
+Kernel::Kernel(const VulkanContext& ctx, const KernelSpec& spec, const KernelVariants& variants)
+    : device_(ctx.device()), spec_(spec), shader_(spec.name) {
+  if (variants.subgroups && !shader_spirv(shader_ + "_subgroups").empty()) shader_ += "_subgroups";
+  auto spirv = shader_spirv(shader_);
   if (spirv.empty()) throw Error(std::string("internal: no compiled shader named ") + spec.name);
   VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   mi.codeSize = spirv.size() * 4;
@@ -32,14 +34,21 @@ Kernel::Kernel(const VulkanContext& ctx, const KernelSpec& spec) : device_(ctx.d
   pli.pPushConstantRanges = &range;
   check(vkCreatePipelineLayout(device_, &pli, nullptr, &layout_), "vkCreatePipelineLayout");
 
-  VkSpecializationMapEntry entry{0, 0, sizeof(std::uint32_t)};
-  VkSpecializationInfo si{1, &entry, sizeof(std::uint32_t), &spec_.workgroup};
+  // Constant 0: the workgroup size; constant 1 (tiled kernels): outputs per thread along each side of the tile.
+  const std::uint32_t constants[2] = {spec_.workgroup, variants.linear_tile / 16};
+  const VkSpecializationMapEntry entries[2] = {{0, 0, sizeof(std::uint32_t)}, {1, sizeof(std::uint32_t), sizeof(std::uint32_t)}};
+  VkSpecializationInfo si{};
+  if (spec.tiled) {
+    si = {2, entries, sizeof constants, constants};
+  } else {
+    si = {1, entries, sizeof(std::uint32_t), constants};
+  }
   VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   ci.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   ci.stage.module = module_;
   ci.stage.pName = "main";
-  ci.stage.pSpecializationInfo = spec.workgroup ? &si : nullptr;
+  ci.stage.pSpecializationInfo = spec.workgroup || spec.tiled ? &si : nullptr;
   ci.layout = layout_;
   check(vkCreateComputePipelines(device_, VK_NULL_HANDLE, 1, &ci, nullptr, &pipeline_), "vkCreateComputePipelines");
 }

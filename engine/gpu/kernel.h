@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "gpu/kernel_variants.h"
 #include "gpu/vulkan_context.h"
 
 namespace bertscope::gpu {
@@ -17,22 +18,26 @@ struct KernelSpec {
   std::uint32_t write_mask;  // bit i set: binding i is written
   std::uint32_t push_bytes;  // size of the push-constant block
   std::uint32_t workgroup;   // value of specialization constant 0 (local_size_x_id), 0 when the shader fixes it
+  bool tiled = false;        // specialization constant 1 is the per-thread tile (KernelVariants::linear_tile / 16)
 };
 
 class Kernel {
  public:
-  Kernel(const VulkanContext& ctx, const KernelSpec& spec);
+  // The SPIR-V is spec.name's, or its NAME_subgroups form where one exists and `variants` asks for subgroups.
+  Kernel(const VulkanContext& ctx, const KernelSpec& spec, const KernelVariants& variants);
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
 
   const KernelSpec& spec() const { return spec_; }
+  const std::string& shader() const { return shader_; }  // the SPIR-V module it runs
   VkPipeline pipeline() const { return pipeline_; }
   VkPipelineLayout layout() const { return layout_; }
 
  private:
   VkDevice device_;
   KernelSpec spec_;
+  std::string shader_;
   VkShaderModule module_ = VK_NULL_HANDLE;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;

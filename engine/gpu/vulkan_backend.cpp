@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/error.h"
@@ -38,7 +39,7 @@ const KernelSpec kSpecs[] = {
     // name, buffers, written bindings, push bytes, workgroup
     {"embed", 7, 1u << 6, 8, kWide},
     {"layer_norm", 5, 1u << 4, 16, kRow},
-    {"linear", 4, 1u << 3, 20, 0},
+    {"linear", 4, 1u << 3, 20, 0, /*tiled=*/true},
     {"attention_probs", 4, 1u << 3, 16, kRow},
     {"attention_context", 3, 1u << 2, 16, kWide},
     {"gather_rows", 3, 1u << 2, 8, kWide},
@@ -65,9 +66,13 @@ std::string kernel_fingerprint() {
   };
   for (const KernelSpec& spec : kSpecs) {
     for (const char* c = spec.name; *c; ++c) mix(static_cast<unsigned char>(*c));
-    for (std::uint32_t v : {spec.buffers, spec.write_mask, spec.push_bytes, spec.workgroup}) mix(v);
+    for (std::uint32_t v : {spec.buffers, spec.write_mask, spec.push_bytes, spec.workgroup, std::uint32_t(spec.tiled)}) mix(v);
     for (std::uint32_t word : shader_spirv(spec.name)) mix(word);
+    for (std::uint32_t word : shader_spirv(std::string(spec.name) + "_subgroups")) mix(word);
   }
+  // A forced variant (BERTSCOPE_VK_VARIANTS) runs other code than the device's own choice: its own verdict.
+  if (const char* forced = std::getenv("BERTSCOPE_VK_VARIANTS"))
+    for (const char* c = forced; *c; ++c) mix(static_cast<unsigned char>(*c));
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
   return text;
@@ -77,7 +82,8 @@ VulkanBackend::VulkanBackend(int device_index, bool validation)
     : ctx_(std::make_unique<VulkanContext>(device_index, validation)) {
   if (ctx_->limits().maxComputeWorkGroupInvocations < 256)
     throw Error("Vulkan device '" + ctx_->info().name + "' allows fewer than 256 threads per workgroup");
-  for (const KernelSpec& spec : kSpecs) kernels_[spec.name] = std::make_unique<Kernel>(*ctx_, spec);
+  variants_ = choose_kernel_variants(*ctx_);
+  for (const KernelSpec& spec : kSpecs) kernels_[spec.name] = std::make_unique<Kernel>(*ctx_, spec, variants_);
   faults_ = FaultInjection::from_environment();
   if (!faults_.perturb_kernel.empty() && !kernels_.count(faults_.perturb_kernel)) {
     std::string names;
@@ -310,7 +316,8 @@ void VulkanBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* 
   struct { std::uint32_t n, k, m, has_bias; std::int32_t act; } push{std::uint32_t(N), std::uint32_t(K),
                                                                       std::uint32_t(M), bias ? 1u : 0u,
                                                                       static_cast<std::int32_t>(act)};
-  const std::uint32_t tiles_m = static_cast<std::uint32_t>((M + 63) / 64), tiles_n = static_cast<std::uint32_t>((N + 63) / 64);
+  const std::int64_t tile = variants_.linear_tile;
+  const std::uint32_t tiles_m = static_cast<std::uint32_t>((M + tile - 1) / tile), tiles_n = static_cast<std::uint32_t>((N + tile - 1) / tile);
   if (tiles_n > 65535 || tiles_m > 65535) throw Error("linear: matrix too large for one dispatch");
   dispatch(*kernels_["linear"], {&x, &weight, bias ? bias : &weight, &out}, &push, sizeof push, tiles_m, tiles_n);
 }

@@ -28,6 +28,7 @@ class VulkanBackend final : public Backend {
   std::string name() const override;
   bool is_gpu() const override { return true; }
   const VulkanContext& context() const { return *ctx_; }
+  const KernelVariants& kernel_variants() const { return variants_; }  // chosen for this device (kernel_variants.h)
 
   Tensor empty(const Shape& shape, DType dtype = DType::F32) override;
   Tensor upload(std::span<const float> data, const Shape& shape) override;
@@ -105,6 +106,7 @@ class VulkanBackend final : public Backend {
   std::unordered_set<VkBuffer> written_, read_;  // since the last barrier
   std::vector<Buffer> retired_;                  // destroyed after the next completed submission
   int barriers_ = 0, dispatches_ = 0, submissions_ = 0;
+  KernelVariants variants_;
   FaultInjection faults_;
 };
 
