@@ -48,7 +48,7 @@ PY
 echo "== sentiment: fine-tuned ${MODEL:-default} vs bag-of-words, same 80/20 split (seed 0)"
 cat "$shared/data/sentiment/yelp_labelled.txt" "$shared/data/sentiment/amazon_cells_labelled.txt" > "$out/sentiment.tsv"
 "$cli" train "${MODEL:-default}" --csv "$out/sentiment.tsv" --text-column 1 --label-column 2 --header no \
-  --epochs "${EPOCHS:-3}" --lr "${LR:-5e-5}" --seed 0 --validation 0.2 --out "$out/fine-tuned" --save-split "$out/split" \
+  ${EPOCHS:+--epochs "$EPOCHS"} ${LR:+--lr "$LR"} --seed 0 --validation 0.2 --out "$out/fine-tuned" --save-split "$out/split" \
   2> >(grep -v '^step' >&2) > "$out/train.json"
 /usr/bin/python3 - "$out/train.json" <<'PY'
 import json, sys

@@ -147,6 +147,30 @@ class TestExplain : public QObject {
   CpuBackend cpu_;
   Backend* backendNamed(const QString& name) { return name == "cpu" ? &cpu_ : gpu_.get(); }  // null: no GPU
 
+  // The rows of the oracle comparisons: each model on both backends.
+  static void modelOnBothBackends(std::initializer_list<const char*> models) {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("backend");
+    for (const char* m : models)
+      for (const char* b : {"cpu", "vulkan"}) QTest::newRow(qPrintable(QString("%1 %2").arg(m, b))) << m << b;
+  }
+  // A fixture model on a backend, opened into `out`; the reason to skip instead when it cannot be (no fixtures, no
+  // such fixture, no GPU).
+  struct Opened {
+    ModelConfig config;
+    std::unique_ptr<BertModel> model;
+  };
+  QString openFixture(const QString& model, const QString& backend, Opened& out) {
+    if (fixtures_.empty()) return why_;
+    const fs::path folder = fixtures_ / model.toStdString();
+    if (!fs::exists(folder)) return QString("no %1 fixture (see roberta_SKIPPED)").arg(model);
+    Backend* be = backendNamed(backend);
+    if (!be) return noGpu_;
+    out.config = ModelConfig::load(folder / "config.json");
+    out.model = std::make_unique<BertModel>(out.config, Checkpoint(folder), *be);
+    return {};
+  }
+
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
@@ -189,23 +213,15 @@ class TestExplain : public QObject {
 
   // BertModel with a head mask against PyTorch with Hugging Face's head_mask: the last hidden state, every head's
   // outputs and the attention maps (the switched-off heads' are 0, as output_attentions gives them).
-  void headMaskMatchesPyTorch_data() {
-    QTest::addColumn<QString>("model");
-    QTest::addColumn<QString>("backend");
-    for (const char* m : {"mlm_large", "distilbert_cls", "roberta_qa", "bert_token"})
-      for (const char* b : {"cpu", "vulkan"}) QTest::newRow(qPrintable(QString("%1 %2").arg(m, b))) << m << b;
-  }
+  void headMaskMatchesPyTorch_data() { modelOnBothBackends({"mlm_large", "distilbert_cls", "roberta_qa", "bert_token"}); }
   void headMaskMatchesPyTorch() {
     QFETCH(QString, model);
     QFETCH(QString, backend);
-    if (fixtures_.empty()) QSKIP(qPrintable(why_));
+    Opened opened;
+    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
     const std::string name = model.toStdString();
-    const fs::path folder = fixtures_ / name;
-    if (!fs::exists(folder)) QSKIP(qPrintable(QString("no %1 fixture (see roberta_SKIPPED)").arg(model)));
-    Backend* be = backendNamed(backend);
-    if (!be) QSKIP(qPrintable(noGpu_));
-    const ModelConfig config = ModelConfig::load(folder / "config.json");
-    BertModel m(config, Checkpoint(folder), *be);
+    const ModelConfig& config = opened.config;
+    BertModel& m = *opened.model;
     const std::vector<OracleCase> cases = cases_for(name, config);
     const nlohmann::json& expected = oracle(name, cases);
     const size_t T = cases[0].ids.size();
@@ -235,7 +251,7 @@ class TestExplain : public QObject {
         outputs = m.token_logits(out.hidden);
       }
       const double output_error = test::normalised_error(outputs, floats(expected[c]["outputs"]));
-      qInfo("%s on %s, %s: hidden %.1e, attention %.1e, outputs %.1e", name.c_str(), be->name().c_str(),
+      qInfo("%s on %s, %s: hidden %.1e, attention %.1e, outputs %.1e", name.c_str(), m.backend().name().c_str(),
             cases[c].mask.empty() ? "no mask" : head_mask_spec(cases[c].mask).c_str(), hidden_error, attention_error, output_error);
       QVERIFY2(hidden_error < 1e-4 && attention_error < 1e-4 && output_error < 1e-4, "differs from PyTorch");
       hidden_of_case.push_back(hidden);
@@ -307,22 +323,16 @@ class TestExplain : public QObject {
   // PyTorch autograd, for every task's head and family, with and without a head mask (the backward pass through a
   // switched-off head).
   void gradientsMatchPyTorch_data() {
-    QTest::addColumn<QString>("model");
-    QTest::addColumn<QString>("backend");
-    for (const char* m : {"mlm_small", "cls_small", "qa_small", "bert_token", "distilbert_cls", "roberta_mlm", "roberta_qa"})
-      for (const char* b : {"cpu", "vulkan"}) QTest::newRow(qPrintable(QString("%1 %2").arg(m, b))) << m << b;
+    modelOnBothBackends({"mlm_small", "cls_small", "qa_small", "bert_token", "distilbert_cls", "roberta_mlm", "roberta_qa"});
   }
   void gradientsMatchPyTorch() {
     QFETCH(QString, model);
     QFETCH(QString, backend);
-    if (fixtures_.empty()) QSKIP(qPrintable(why_));
+    Opened opened;
+    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
     const std::string name = model.toStdString();
-    const fs::path folder = fixtures_ / name;
-    if (!fs::exists(folder)) QSKIP(qPrintable(QString("no %1 fixture (see roberta_SKIPPED)").arg(model)));
-    Backend* be = backendNamed(backend);
-    if (!be) QSKIP(qPrintable(noGpu_));
-    const ModelConfig config = ModelConfig::load(folder / "config.json");
-    BertModel m(config, Checkpoint(folder), *be);
+    const ModelConfig& config = opened.config;
+    BertModel& m = *opened.model;
     const std::vector<OracleCase> cases = cases_for(name, config);
     const nlohmann::json& expected = oracle(name, cases);
     for (size_t c = 0; c < cases.size(); ++c) {
@@ -337,7 +347,7 @@ class TestExplain : public QObject {
       const double embedding_error = test::normalised_error(g.embedding_sum, floats(expected[c]["embedding_sum"]));
       const double logit = expected[c]["logit"].get<double>();
       qInfo("%s on %s, %s: gradient %.1e (largest %.2e), embedding sum %.1e, logit %.6f vs %.6f", name.c_str(),
-            be->name().c_str(), cases[c].mask.empty() ? "no mask" : head_mask_spec(cases[c].mask).c_str(), error, scale,
+            m.backend().name().c_str(), cases[c].mask.empty() ? "no mask" : head_mask_spec(cases[c].mask).c_str(), error, scale,
             embedding_error, g.logit, logit);
       QVERIFY2(error < 1e-4, "gradient differs from PyTorch's");
       QVERIFY2(embedding_error < 1e-5, "embedding sum differs from PyTorch's");
@@ -365,14 +375,11 @@ class TestExplain : public QObject {
   void integratedGradientsConverge() {
     QFETCH(QString, model);
     QFETCH(QString, backend);
-    if (fixtures_.empty()) QSKIP(qPrintable(why_));
-    Backend* be = backendNamed(backend);
-    if (!be) QSKIP(qPrintable(noGpu_));
+    Opened opened;
+    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
     const std::string name = model.toStdString();
-    const fs::path folder = fixtures_ / name;
-    const ModelConfig config = ModelConfig::load(folder / "config.json");
-    BertModel m(config, Checkpoint(folder), *be);
-    const OracleCase c = cases_for(name, config)[0];
+    BertModel& m = *opened.model;
+    const OracleCase c = cases_for(name, opened.config)[0];
     const ExplainTarget target{task_of(name), c.row, c.index};
     for (SaliencyBaseline baseline : {SaliencyBaseline::Zero, SaliencyBaseline::Pad}) {
       std::vector<double> errors;
@@ -387,7 +394,7 @@ class TestExplain : public QObject {
       }
       const char* which = baseline == SaliencyBaseline::Zero ? "zero" : "[PAD]";
       qInfo("%s on %s, %s baseline: f(x) - f(x') = %.4f; completeness error at 8, 32, 128 steps: %.2e %.2e %.2e",
-            name.c_str(), be->name().c_str(), which, last.logit - last.baseline_logit, errors[0], errors[1], errors[2]);
+            name.c_str(), m.backend().name().c_str(), which, last.logit - last.baseline_logit, errors[0], errors[1], errors[2]);
       for (size_t i = 1; i < errors.size(); ++i)
         QVERIFY2(errors[i] < errors[i - 1], qPrintable(QString("%1 baseline: the error did not go down from step %2").arg(which).arg(i)));
       QVERIFY(errors.back() < 1e-2 * std::max(1.0, std::fabs(last.logit - last.baseline_logit)));

@@ -1,10 +1,13 @@
 // The fine-tune view's tasks and what issue 13 still asked of it, driven offscreen: labels named before training
 // and saved as id2label/label2id; the misclassified validation sentences after training; token classification
-// (named entities, parts of speech) from CoNLL and JSON-lines files with the engine's run_ner-style training; a save
-// folder suggested beside the data; and a view that still fits 1024 x 700 in both tasks and scrolls below it.
+// (named entities, parts of speech) from CoNLL and JSON-lines files with the engine's run_ner-style training, tried
+// sentences with their entities highlighted before and after; question answering from SQuAD files (issue 16: EM and
+// F1 per epoch, answers before and after, a *ForQuestionAnswering folder, bad files said in words); a save folder
+// suggested beside the data; and a view that still fits 1024 x 700 in every task and scrolls below it.
 #include <QChartView>
 #include <QComboBox>
 #include <QLineSeries>
+#include <QPlainTextEdit>
 #include <QFile>
 #include <QGroupBox>
 #include <QScrollArea>
@@ -15,8 +18,11 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTextBlock>
+#include <QTextBrowser>
 #include <QValueAxis>
 #include <QtTest>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -25,8 +31,13 @@
 #include "item_models.h"
 #include "main_window.h"
 #include "model/random_model.h"
+#include "entity_views.h"
 #include "page_support.h"
+#include "qa_data_panel.h"
+#include "qa_try_panel.h"
+#include "session.h"
 #include "tagged_data_panel.h"
+#include "tagged_try_view.h"
 #include "test_support.h"
 
 using namespace bertscope;
@@ -71,6 +82,47 @@ QString conll(const QTemporaryDir& dir, const QString& name, int sentences, int 
                 .arg(first[i % 5], last[i % 4], place[(i / 2) % 5]).toUtf8();
   }
   return write_file(dir, name, text);
+}
+
+// A tiny SQuAD v1.1/v2.0 file: a paragraph per person ("Ada lives in Oslo. Ada works as a baker."), two questions
+// each, and `unanswerable` questions whose answer the paragraph does not hold (is_impossible). Also one entry whose
+// answer is not at its answer_start (id "bad-start"), which the reader skips.
+QString squad_file(const QTemporaryDir& dir, const QString& name, int paragraphs, int offset, int unanswerable) {
+  const char* names[] = {"Ada", "Alan", "Grace", "John", "Mary", "Linus", "Edsger"};
+  const char* cities[] = {"Oslo", "Paris", "Lima", "Rome", "London"};
+  const char* jobs[] = {"baker", "pilot", "farmer", "doctor", "teacher", "painter"};
+  using nlohmann::json;
+  json data = json::array();
+  for (int i = offset; i < offset + paragraphs; ++i) {
+    const std::string person = names[i % 7], city = cities[(i / 2) % 5], job = jobs[(i / 3) % 6];
+    const std::string context = person + " lives in " + city + ". " + person + " works as a " + job + ".";
+    json qas = json::array();
+    const auto answer = [&](const std::string& text) { return json::array({{{"text", text}, {"answer_start", context.find(text)}}}); };
+    qas.push_back({{"id", "q" + std::to_string(i) + "-city"}, {"question", "Where does " + person + " live?"}, {"answers", answer(city)}});
+    qas.push_back({{"id", "q" + std::to_string(i) + "-job"}, {"question", "What does " + person + " work as?"}, {"answers", answer(job)}});
+    if (i - offset < unanswerable)
+      qas.push_back({{"id", "q" + std::to_string(i) + "-none"}, {"question", "When was " + person + " born?"},
+                     {"answers", json::array()}, {"is_impossible", true}});
+    if (i == offset)  // "Oslo" is not where answer_start says
+      qas.push_back({{"id", "bad-start"}, {"question", "Where?"}, {"answers", json::array({{{"text", city}, {"answer_start", 0}}})}});
+    data.push_back({{"title", person}, {"paragraphs", json::array({{{"context", context}, {"qas", qas}}})}});
+  }
+  const json squad = {{"version", unanswerable ? "v2.0" : "v1.1"}, {"data", data}};
+  return write_file(dir, name, QByteArray::fromStdString(squad.dump()));
+}
+
+// Each character of a highlighted view's text (the labels written after entities, bold, left out) with its
+// background colour (invalid: none).
+std::vector<std::pair<QChar, QColor>> highlighted_characters(QTextBrowser* view) {
+  std::vector<std::pair<QChar, QColor>> out;
+  for (QTextBlock block = view->document()->begin(); block.isValid(); block = block.next())
+    for (auto it = block.begin(); !it.atEnd(); ++it) {
+      const QTextCharFormat format = it.fragment().charFormat();
+      if (format.fontWeight() == QFont::Bold) continue;  // a label after an entity
+      const QColor background = format.background().style() == Qt::NoBrush ? QColor() : format.background().color();
+      for (QChar c : it.fragment().text()) out.emplace_back(c, background);
+    }
+  return out;
 }
 
 nlohmann::json read_json(const fs::path& file) {
@@ -207,7 +259,7 @@ class TestGuiFineTuneTasks : public QObject {
     FineTunePage* page = window.fineTunePage();
     auto* task = page->findChild<QComboBox*>(QStringLiteral("fineTuneTask"));
     QVERIFY(task);
-    QCOMPARE(task->count(), 2);  // sentence and token classification (question answering: a hook, not yet here)
+    QCOMPARE(task->count(), 3);  // sentence classification, token classification, question answering
     QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("train.conll"), 40)));
     QCOMPARE(page->task(), FineTuneTask::TokenClassification);
     QCOMPARE(task->currentData().toInt(), int(FineTuneTask::TokenClassification));
@@ -239,6 +291,29 @@ class TestGuiFineTuneTasks : public QObject {
       QVERIFY(known.contains(page->tryTags()->index(r, 1).data().toString()));
       QVERIFY(known.contains(page->tryTags()->index(r, 2).data().toString()));
     }
+    // The entities highlighted as the Entities view shows them: each word tagged B-/I- on its type's colour, the
+    // others plain, as the fine-tuned model tags the sentence and as the model did before training.
+    TaggedTryView* entities = page->tryEntities();
+    QVERIFY(entities->isVisibleTo(page));
+    const QString sentence = QStringLiteral("Ada Smith lives in Oslo .");
+    const QStringList words = sentence.split(QLatin1Char(' '));
+    int coloured = 0;
+    for (auto [view, column] : {std::pair{entities->after(), 1}, {entities->before(), 2}}) {
+      const auto chars = highlighted_characters(view);
+      QString plain;
+      for (const auto& [c, colour] : chars) plain += c;
+      QCOMPARE(plain, sentence);
+      for (int w = 0, at = 0; w < words.size(); at += int(words[w++].size()) + 1) {
+        const QString tag = page->tryTags()->index(w, column).data().toString();
+        const QColor expected = tag == QLatin1String("O") ? QColor() : entities->palette().color(tag);
+        coloured += expected.isValid();
+        for (int c = 0; c < words[w].size(); ++c)
+          QVERIFY2(chars[size_t(at + c)].second == expected, qPrintable(words[w] + QLatin1Char('/') + tag));
+      }
+    }
+    QVERIFY(coloured > 0);  // the check above saw entities, not only plain words
+    QVERIFY(entities->palette().types() == QStringList({"LOC", "PER"}));
+
     const fs::path saved = save(page, dir_, QStringLiteral("tagger"));
     QVERIFY(!saved.empty());
     const nlohmann::json config = read_json(saved / "config.json");
@@ -263,6 +338,10 @@ class TestGuiFineTuneTasks : public QObject {
     QCOMPARE(page->confusion()->rowCount(), 3);  // DET NOUN VERB
     QCOMPARE(qobject_cast<QLineSeries*>(page->validationChart()->chart()->series().at(0))->name(), QStringLiteral("accuracy"));
     QCOMPARE(qobject_cast<QLineSeries*>(page->validationChart()->chart()->series().at(1))->name(), QStringLiteral("mean F1"));
+    // Parts of speech are no entities: the tried sentence is a table of tags, nothing highlighted.
+    QVERIFY(!page->tryEntities()->isVisibleTo(page));
+    page->trySentence(QStringLiteral("the dog runs"));
+    QTRY_COMPARE_WITH_TIMEOUT(page->tryTags()->rowCount(), 3, 30000);
 
     // A validation tag the training data never has; a file of one tag; a file that is not tagged at all.
     QVERIFY(page->loadTaggedValidation(write_file(dir_, QStringLiteral("odd.jsonl"),
@@ -282,6 +361,111 @@ class TestGuiFineTuneTasks : public QObject {
     QVERIFY(!page->job()->running());
   }
 
+  // Issue 16: question answering from SQuAD files, as `train --task qa` trains: the counts and the skipped entry by
+  // id, exact match and F1 per epoch (SQuAD v2.0's extra scores with unanswerable questions), a question tried on a
+  // context before and after, and a saved folder that opens as a question-answering model.
+  void questionAnsweringFromSquad() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    QVERIFY(page->loadQaFile(squad_file(dir_, QStringLiteral("squad-train.json"), 24, 0, 2)));
+    QCOMPARE(page->task(), FineTuneTask::QuestionAnswering);
+    const QString summary = page->qaData()->summary();
+    QVERIFY2(summary.contains(QStringLiteral("50 question(s) on 24 paragraph(s), 2 unanswerable")), qPrintable(summary));
+    QVERIFY2(summary.contains(QStringLiteral("SQuAD v2.0")), qPrintable(summary));
+    QPlainTextEdit* skipped = page->qaData()->skippedEntries();
+    QVERIFY(skipped->isVisibleTo(page->qaData()));
+    QVERIFY2(skipped->toPlainText().contains(QStringLiteral("bad-start")), qPrintable(skipped->toPlainText()));
+    // Validation questions as Hugging Face datasets write them (JSON lines).
+    QByteArray lines;
+    for (const char* person : {"Ada", "Grace", "Alan"}) {
+      const QString context = QStringLiteral("%1 lives in Rome. %1 works as a pilot.").arg(QLatin1String(person));
+      lines += QStringLiteral("{\"id\": \"v-%1\", \"question\": \"Where does %1 live?\", \"context\": \"%2\", "
+                              "\"answers\": {\"text\": [\"Rome\"], \"answer_start\": [%3]}}\n")
+                   .arg(QLatin1String(person), context).arg(context.indexOf(QStringLiteral("Rome"))).toUtf8();
+    }
+    QVERIFY(page->loadQaValidation(write_file(dir_, QStringLiteral("squad-dev.jsonl"), lines)));
+    QVERIFY2(page->qaData()->summary().contains(QStringLiteral("validation: 3 question(s) on 3 paragraph(s), 0 unanswerable from the file")),
+             qPrintable(page->qaData()->summary()));
+    page->setEpochs(2);
+    page->setLearningRate(1e-3);
+    QVERIFY(train(page));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Training finished")), qPrintable(page->message()->text()));
+    const QList<QAbstractSeries*> series = page->validationChart()->chart()->series();
+    auto* exact = qobject_cast<QLineSeries*>(series.at(0));
+    auto* f1 = qobject_cast<QLineSeries*>(series.at(1));
+    QCOMPARE(exact->name(), QStringLiteral("exact match"));
+    QCOMPARE(f1->name(), QStringLiteral("F1"));
+    QCOMPARE(exact->count(), 2);
+    QCOMPARE(f1->count(), 2);
+    for (QLineSeries* s : {exact, f1})
+      for (const QPointF& p : s->points()) QVERIFY(p.y() >= 0 && p.y() <= 1);
+    QVERIFY(f1->at(1).y() >= exact->at(1).y());  // a token F1 is never below the exact match
+    // The scores table: the official v2.0 script's scores (the training file has unanswerable questions).
+    QTableWidget* scores = page->confusion();
+    QCOMPARE(scores->horizontalHeaderItem(0)->text(), QStringLiteral("SQuAD v2.0 (percent)"));
+    QCOMPARE(scores->verticalHeaderItem(0)->text(), QStringLiteral("Exact match"));
+    QCOMPARE(scores->item(0, 0)->text().toDouble(), std::round(exact->at(1).y() * 10000) / 100);
+    QCOMPARE(scores->item(2, 0)->text(), QStringLiteral("3"));  // questions
+    QVERIFY(scores->rowCount() > 3);                            // HasAns, NoAns, best thresholds
+
+    // A question on a context: the fine-tuned model's answer and the starting model's, each a span of the context.
+    QVERIFY(page->qaTry()->isVisibleTo(page));
+    const QString context = QStringLiteral("Ada lives in Oslo. Ada works as a baker.");
+    page->tryQuestion(QStringLiteral("Where does Ada live?"), context);
+    ResultTableModel* answers = page->qaTry()->answers();
+    QTRY_COMPARE_WITH_TIMEOUT(answers->rowCount(), 2, 30000);
+    QCOMPARE(answers->index(0, 0).data().toString(), QStringLiteral("Fine-tuned"));
+    QCOMPARE(answers->index(1, 0).data().toString(), QStringLiteral("Before training"));
+    for (int r = 0; r < 2; ++r) {
+      const QString text = answers->index(r, 1).data().toString();
+      const QStringList span = answers->index(r, 3).data().toString().split(QChar(0x2013));
+      QCOMPARE(span.size(), 2);
+      QCOMPARE(context.mid(span[0].toInt(), span[1].toInt() - span[0].toInt()), text);
+      const double score = answers->index(r, 2).data(Qt::EditRole).toDouble();
+      QVERIFY(score > 0 && score <= 1);
+    }
+
+    // Saved as Hugging Face's *ForQuestionAnswering, which the engine and the app open as a question answerer.
+    const fs::path saved = save(page, dir_, QStringLiteral("qa-model"));
+    QVERIFY(!saved.empty());
+    QCOMPARE(read_json(saved / "config.json")["architectures"][0].get<std::string>(), std::string("BertForQuestionAnswering"));
+    QVERIFY(Session(saved).model().has_qa_head());
+    QVERIFY(load(window, saved));
+    QVERIFY(window.engine()->model() && window.engine()->model()->qa);
+  }
+
+  // SQuAD files that cannot be used are said in words, and leave the other tasks and the loaded data working.
+  void badSquadFilesAreSaid() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    QVERIFY(!page->loadQaFile(write_file(dir_, QStringLiteral("broken.json"), "{\"data\": [{\"paragraphs\": [")));
+    QVERIFY(page->message()->isError());
+    QVERIFY2(page->message()->text().contains(QStringLiteral("broken.json")), qPrintable(page->message()->text()));
+    page->start();
+    QVERIFY(!page->job()->running());
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Choose a file of SQuAD questions")), qPrintable(page->message()->text()));
+    // Every entry bad: the first one's id and why.
+    QVERIFY(!page->loadQaFile(write_file(dir_, QStringLiteral("all-bad.jsonl"),
+                                          "{\"id\": \"x1\", \"question\": \"Who?\", \"context\": \"Ada is here.\", "
+                                          "\"answers\": {\"text\": [\"Bob\"], \"answer_start\": [0]}}\n")));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("no usable questions")) &&
+                 page->message()->text().contains(QStringLiteral("x1")),
+             qPrintable(page->message()->text()));
+    // A good training file, then a broken validation file: the training data stays, validation is held out again.
+    QVERIFY(page->loadQaFile(squad_file(dir_, QStringLiteral("squad-ok.json"), 6, 0, 0)));
+    QVERIFY(!page->loadQaValidation(write_file(dir_, QStringLiteral("dev-broken.json"), "not json at all")));
+    QVERIFY(page->message()->isError());
+    QVERIFY(page->qaData()->hasData());
+    QVERIFY2(page->qaData()->summary().contains(QStringLiteral("validation: the validation share")), qPrintable(page->qaData()->summary()));
+    QVERIFY(page->loadQaValidation(QString()));
+    // The other tasks still load their data.
+    QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("after-squad.conll"), 4)));
+    QCOMPARE(page->task(), FineTuneTask::TokenClassification);
+    QVERIFY(!page->message()->isError());
+  }
+
   // Save… suggested a folder in the process's working directory (a source tree, or "/"): now a free name beside the
   // data, which saving never replaces.
   void saveIsSuggestedBesideTheData() {
@@ -298,7 +482,7 @@ class TestGuiFineTuneTasks : public QObject {
     QCOMPARE(page->suggestedSaveFolder(), tagged.filePath(QStringLiteral("fine-tuned-model")));
   }
 
-  // Both tasks' views fit 1024 x 700 without scroll bars, and scroll (rather than squeeze) at 800 x 600.
+  // Every task's view fits 1024 x 700 without scroll bars, and scroll (rather than squeeze) at 800 x 600.
   void bothTasksFitAndScroll() {
     MainWindow window;
     QVERIFY(load(window, mlm_));
@@ -310,7 +494,9 @@ class TestGuiFineTuneTasks : public QObject {
     auto settle = [] { for (int i = 0; i < 5; ++i) QCoreApplication::processEvents(); };
     QVERIFY(page->loadCsv(numbered_reviews(dir_, 30)));
     QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("fit.conll"), 10)));
-    for (FineTuneTask task : {FineTuneTask::SentenceClassification, FineTuneTask::TokenClassification}) {
+    QVERIFY(page->loadQaFile(squad_file(dir_, QStringLiteral("fit.json"), 10, 0, 1)));  // a skipped entry listed too
+    for (FineTuneTask task : {FineTuneTask::SentenceClassification, FineTuneTask::TokenClassification,
+                              FineTuneTask::QuestionAnswering}) {
       page->setTask(task);
       window.resize(1024, 700);
       settle();

@@ -178,7 +178,7 @@ class TestGuiIssue13 : public QObject {
     QVERIFY(load(window, mlm_));
     FillMaskPage* page = window.fillMaskPage();
     show(window, page);
-    auto* strip = page->findChild<TokenStrip*>();
+    TokenStrip* strip = page->strip();  // the chips (the saliency panel has a strip of its own)
     page->setText(QStringLiteral("Text with a [MASK] in it."));
     QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 5, kWait);
     // A text without a mask: no predictions, but its own chips (not the old sentence's).

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.h"
@@ -173,6 +174,60 @@ class TestKill : public QObject {
     QCOMPARE(run(train_args(out)), 0);  // and the same command then works
     QVERIFY(fs::exists(out / "model.safetensors"));
     checkModelOrNothing(out, "rerun");
+  }
+
+  // --- Ctrl+C: one rule for every task ------------------------------------------------------------------------
+
+  // A run interrupted before its last validation has completed is cancelled and saves nothing, whichever the task
+  // (question answering's validation stops part-way; the others' run to their end first). The interrupt is a real
+  // SIGINT, raised at the start of epoch 2's validation (BERTSCOPE_TEST_INTERRUPT_AT).
+  void anInterruptDuringTheLastValidationSavesNothing_data() {
+    QTest::addColumn<QString>("task");
+    QTest::newRow("classification") << "classification";
+    QTest::newRow("ner") << "ner";
+    QTest::newRow("qa") << "qa";
+  }
+
+  void anInterruptDuringTheLastValidationSavesNothing() {
+    QFETCH(QString, task);
+    const fs::path work = root() / "interrupt";
+    fs::create_directories(work);
+    const fs::path conll = work / "people.conll", squad = work / "facts.json";
+    if (!fs::exists(conll)) {
+      std::ofstream out(conll);
+      for (int i = 0; i < 8; ++i) out << "John B-PER\nSmith I-PER\nlives O\nin O\nParis B-LOC\n. O\n\n";
+    }
+    if (!fs::exists(squad)) {
+      std::ofstream out(squad);
+      nlohmann::json paragraphs = nlohmann::json::array();
+      for (int i = 0; i < 4; ++i)
+        paragraphs.push_back({{"context", "the cat sat on the mat by the door."},
+                              {"qas", {{{"id", "q" + std::to_string(i)}, {"question", "where did the cat sit?"},
+                                        {"answers", {{{"text", "on the mat"}, {"answer_start", 12}}}}}}}});
+      out << nlohmann::json{{"data", {{{"title", "t"}, {"paragraphs", paragraphs}}}}}.dump();
+    }
+    const fs::path out = work / ("out-" + task.toStdString());
+    std::vector<std::string> args = train_args(out);  // classification: 2 epochs, validation held out
+    if (task == "ner")
+      args = {"train", base_.string(), "--task", "ner", "--train", conll.string(), "--validation", conll.string(), "--out",
+              out.string(), "--epochs", "2", "--batch-size", "4", "--max-length", "16", "--backend", "cpu"};
+    if (task == "qa")
+      args = {"train", base_.string(), "--task", "qa", "--train", squad.string(), "--validation", squad.string(), "--out",
+              out.string(), "--epochs", "2", "--batch-size", "4", "--max-seq-length", "32", "--doc-stride", "8",
+              "--backend", "cpu"};
+    QProcess p;
+    QProcessEnvironment env = child_environment();
+    env.insert("BERTSCOPE_TEST_INTERRUPT_AT", "validation:2");
+    p.setProcessEnvironment(env);
+    p.start(BERTSCOPE_CLI, q(args));
+    QVERIFY(p.waitForFinished(120000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(err.contains("test interrupt at validation"), qPrintable(err));
+    QVERIFY2(p.exitCode() == 130, qPrintable(err));
+    QVERIFY2(err.contains("bertscope: cancelled; nothing was saved"), qPrintable(err));
+    QVERIFY2(err.contains("epoch 1: train loss") && !err.contains("epoch 2: train loss"), qPrintable(err));
+    QVERIFY(!fs::exists(out));
   }
 
   // Replacing a model is not among the moments: no command replaces an existing folder (core/safe_files.h; tested in

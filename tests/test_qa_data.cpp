@@ -2,6 +2,7 @@
 // official evaluation scripts' normalisation, exact match, F1 and v2.0 best threshold on cases worked by hand from
 // the scripts' code; and run_qa's training windows with the answer's tokens (or [CLS]) labelled.
 #include <QtTest>
+#include <set>
 
 #include "core/error.h"
 #include "data/squad.h"
@@ -92,6 +93,43 @@ class TestQaData : public QObject {
     }
     std::string deep(100000, '[');  // nesting bounded, not a stack overflow
     QVERIFY_THROWS_EXCEPTION(Error, parse_qa(deep, "deep.json"));
+  }
+
+  // Held-out validation (the CLI's --validation SHARE, the Fine-tune view's validation share): whole paragraphs,
+  // seeded, so that no context is read in training and validation both.
+  void holds_out_whole_contexts() {
+    QaData data;
+    for (int c = 0; c < 10; ++c)
+      for (int q = 0; q < 3; ++q)
+        data.examples.push_back({"c" + std::to_string(c) + "q" + std::to_string(q), "Q?", "context " + std::to_string(c),
+                                 c == 0 && q == 0 ? std::vector<QaAnswerSpan>{} : std::vector<QaAnswerSpan>{{"context", 0}}});
+    data.has_unanswerable = true;
+    QaData train = data;
+    const QaData held = hold_out_contexts(train, 0.3, 7);
+    QCOMPARE(held.examples.size(), size_t(9));  // 3 of 10 contexts, all 3 questions of each
+    QCOMPARE(train.examples.size(), size_t(21));
+    std::set<std::string> held_contexts;
+    for (const QaExample& e : held.examples) held_contexts.insert(e.context);
+    QCOMPARE(held_contexts.size(), size_t(3));
+    for (const QaExample& e : train.examples) QVERIFY(!held_contexts.count(e.context));
+    QCOMPARE(held.has_unanswerable, held_contexts.count("context 0") > 0);
+    QCOMPARE(train.has_unanswerable, held_contexts.count("context 0") == 0);
+    QaData again = data;  // the same seed holds out the same contexts; another seed, others
+    QCOMPARE(hold_out_contexts(again, 0.3, 7).examples.front().id, held.examples.front().id);
+    bool other = false;
+    for (std::uint32_t seed = 8; seed < 20 && !other; ++seed) {
+      QaData copy = data;
+      std::set<std::string> contexts;
+      for (const QaExample& e : hold_out_contexts(copy, 0.3, seed).examples) contexts.insert(e.context);
+      other = contexts != held_contexts;
+    }
+    QVERIFY(other);
+    QaData none = data;  // a share of 0 holds out nothing; of 1, everything
+    QVERIFY(hold_out_contexts(none, 0, 7).examples.empty());
+    QCOMPARE(none.examples.size(), size_t(30));
+    QaData all = data;
+    QCOMPARE(hold_out_contexts(all, 1, 7).examples.size(), size_t(30));
+    QVERIFY(all.examples.empty());
   }
 
   // normalize_answer: lower case, string.punctuation removed, \b(a|an|the)\b to a space, white space collapsed.

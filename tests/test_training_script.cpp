@@ -79,6 +79,35 @@ class TestTrainingScript : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, training_script(bad));
   }
 
+  // A model from the Hub with --revision: the script loads that same revision (branch, tag or commit) of the model
+  // and its tokenizer, not whatever "main" is by then; a folder or no revision passes none.
+  void theScriptLoadsTheModelsRevision() {
+    TrainingJob job;
+    job.task = "ner";
+    job.model = "dslim/bert-base-NER";
+    job.revision = "a1b2c3d";
+    job.patience = 3;
+    const std::string text = training_script(job);
+    write(dir_ / "hub_job.py", text);
+    QCOMPARE(nlohmann::json::parse(python(dir_, "import json, hub_job as m; print(json.dumps(m.pretrained_options(m.JOB)))").toStdString()),
+             nlohmann::json({{"revision", "a1b2c3d"}}));
+    QCOMPARE(nlohmann::json::parse(python(dir_, "import json, hub_job as m; print(json.dumps([m.JOB['revision'], m.JOB['patience']]))").toStdString()),
+             nlohmann::json({"a1b2c3d", 3}));
+    // Every from_pretrained call (tokenizer and the three model classes) takes those options.
+    const std::string call = ".from_pretrained(job[\"model\"]", with_options = call + ", **hub";
+    size_t calls = 0, with_revision = 0;
+    for (size_t at = text.find(call); at != std::string::npos; at = text.find(call, at + 1)) {
+      ++calls;
+      with_revision += text.compare(at, with_options.size(), with_options) == 0;
+    }
+    QCOMPARE(calls, size_t(4));
+    QCOMPARE(with_revision, calls);
+    job.revision.clear();
+    write(dir_ / "folder_job.py", training_script(job));
+    QCOMPARE(nlohmann::json::parse(python(dir_, "import json, folder_job as m; print(json.dumps(m.pretrained_options(m.JOB)))").toStdString()),
+             nlohmann::json::object());
+  }
+
   void readersAgreeWithBertscope() {
     TrainingJob job;
     job.task = "ner";

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 
 #include "cli/hub_commands.h"
@@ -17,6 +16,7 @@
 #include "model/pretrained.h"
 #include "session.h"
 #include "train/qa_fine_tune.h"
+#include "train/training_defaults.h"
 #include "train/training_script.h"
 
 using nlohmann::json;
@@ -39,27 +39,18 @@ QaData read_qa(const std::string& path, const char* what) {
   return data;
 }
 
-bool any_unanswerable(const std::vector<QaExample>& examples) {
-  return std::any_of(examples.begin(), examples.end(), [](const QaExample& e) { return e.answers.empty(); });
-}
-
 // --validation SHARE: whole contexts held out (seeded), so that no paragraph is read in training and validation both.
-QaData hold_out_contexts(QaData& train, float share, const TrainCommand& a) {
-  std::vector<std::string> contexts;  // in order of first appearance
-  std::set<std::string> seen;
-  for (const QaExample& e : train.examples)
-    if (seen.insert(e.context).second) contexts.push_back(e.context);
-  std::shuffle(contexts.begin(), contexts.end(), std::mt19937(a.seed));
-  const size_t held = static_cast<size_t>(share * static_cast<float>(contexts.size()));
-  if (held >= contexts.size()) throw Error("--validation " + a.validation + " leaves no training questions");
-  const std::set<std::string> held_out(contexts.begin(), contexts.begin() + static_cast<std::ptrdiff_t>(held));
-  QaData validation;
-  std::vector<QaExample> kept;
-  for (QaExample& e : train.examples) (held_out.count(e.context) ? validation.examples : kept).push_back(std::move(e));
-  train.examples = std::move(kept);
-  validation.has_unanswerable = any_unanswerable(validation.examples);
+QaData hold_out_validation(QaData& train, float share, const TrainCommand& a) {
+  QaData validation = hold_out_contexts(train, share, a.seed);
+  if (train.examples.empty()) throw Error("--validation " + a.validation + " leaves no training questions");
+  const auto contexts = [](const QaData& d) {
+    std::set<std::string> distinct;
+    for (const QaExample& e : d.examples) distinct.insert(e.context);
+    return distinct.size();
+  };
+  const size_t held = contexts(validation);
   std::cerr << "bertscope: validation: " << validation.examples.size() << " questions on " << held << " of "
-            << contexts.size() << " contexts held out of " << a.train_file << "\n";
+            << held + contexts(train) << " contexts held out of " << a.train_file << "\n";
   return validation;
 }
 
@@ -109,7 +100,7 @@ int run_train_qa(const TrainCommand& a) {
   const bool v2_train = train.has_unanswerable;
   QaData validation;
   if (validation_is_file(a)) validation = read_qa(a.validation, "validation");
-  else if (!a.validation.empty()) validation = hold_out_contexts(train, parse_share(a.validation, "--validation"), a);
+  else if (!a.validation.empty()) validation = hold_out_validation(train, parse_share(a.validation, "--validation"), a);
   const Pretrained pretrained = open_pretrained(folder);
   const Tokenizer& tokenizer = *pretrained.tokenizer;
   const QaOptions qa = qa_options(a, model_tokens(pretrained.config, tokenizer));
@@ -121,7 +112,8 @@ int run_train_qa(const TrainCommand& a) {
     else if (!a.validation.empty()) job.validation_share = parse_share(a.validation, "--validation");
     job.max_length = qa.max_seq_len;
     job.doc_stride = qa.doc_stride;
-    return export_training_script(a, job);
+    const bool head = checkpoint_has_head(pretrained.config, TrainHead::QuestionAnswering);
+    return export_training_script(a, job, fine_tune_options(a, model_shape(folder, pretrained.config, head)));
   }
   // SQuAD v2.0 rules (the null answer, HasAns/NoAns scores) when either file has unanswerable questions.
   const bool v2 = v2_train || validation.has_unanswerable;
@@ -138,13 +130,13 @@ int run_train_qa(const TrainCommand& a) {
             << validation.examples.size() << " validation questions, " << (v2 ? "SQuAD v2.0 (no-answer)" : "SQuAD v1.1")
             << " rules, " << trainer.trainable_parameter_count() << " trainable parameters\n";
 
-  FineTuneOptions ft = fine_tune_options(a);
+  FineTuneOptions ft = fine_tune_options(a, model_shape(folder, pretrained.config, !trainer.head_is_new()));
   ft.max_length = qa.max_seq_len;
   watch_interrupts(true);
   const FineTuneResult result = fine_tune_qa(trainer, tokenizer, features, validation, ft, qa, cli_callbacks(print_epoch));
-  const bool cancelled = result.cancelled || interrupt_requested();  // Ctrl+C during the last validation too
   watch_interrupts(false);
-  if (!save_unless_cancelled(cancelled, trainer, a.out)) return 130;
+  report_kept_epoch(a, result);
+  if (!save_unless_cancelled(result.cancelled, trainer, a.out)) return 130;
   json epochs = json::array();
   for (const auto& e : result.epochs) {
     json j = {{"epoch", e.epoch}, {"train_loss", e.train_loss}};
@@ -154,8 +146,10 @@ int run_train_qa(const TrainCommand& a) {
   json out = {{"out", a.out}, {"task", "qa"}, {"version", v2 ? "v2.0" : "v1.1"}, {"train_questions", train.examples.size()},
               {"train_windows", features.size()}, {"validation_questions", validation.examples.size()},
               {"max_seq_length", qa.max_seq_len}, {"doc_stride", qa.doc_stride}, {"max_answer_length", qa.max_answer_len},
-              {"n_best", qa.n_best}, {"backend", backend->name()}, {"seconds", result.seconds}, {"epochs", epochs}};
-  if (!result.epochs.empty() && result.epochs.back().squad.total) out["validation"] = squad_scores_json(result.epochs.back().squad);
+              {"n_best", qa.n_best}, {"backend", backend->name()}, {"seconds", result.seconds}, {"epochs", epochs},
+              {"kept_epoch", result.kept_epoch}, {"stopped_early", result.stopped_early}};
+  const EpochResult& kept = result.epochs.at(static_cast<size_t>(result.kept_epoch - 1));  // the saved model's
+  if (kept.squad.total) out["validation"] = squad_scores_json(kept.squad);
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "session.h"
 #include "tasks/tasks.h"
 #include "train/token_fine_tune.h"
+#include "train/training_defaults.h"
 #include "train/training_script.h"
 
 using nlohmann::json;
@@ -115,7 +116,9 @@ int run_train_ner(const TrainCommand& a) {
     else if (!a.validation.empty()) job.validation_share = parse_share(a.validation, "--validation");
     job.labels = labels;
     job.max_length = a.max_length;
-    return export_training_script(a, job);
+    const Pretrained model = open_pretrained(folder);
+    const bool head = checkpoint_has_head(model.config, TrainHead::TokenClassification);
+    return export_training_script(a, job, fine_tune_options(a, model_shape(folder, model.config, head)));
   }
 
   auto backend = open_backend(backend_request(a));
@@ -128,10 +131,12 @@ int run_train_ner(const TrainCommand& a) {
                                           : " (not entity tags: validation scored by token accuracy)")
             << ", " << trainer.trainable_parameter_count() << " trainable parameters\n";
 
+  const FineTuneOptions options = fine_tune_options(a, model_shape(folder, pretrained.config, !trainer.head_is_new()));
   watch_interrupts(true);
-  const FineTuneResult result = fine_tune_tagger(trainer, *pretrained.tokenizer, train, validation, fine_tune_options(a),
+  const FineTuneResult result = fine_tune_tagger(trainer, *pretrained.tokenizer, train, validation, options,
                                                  cli_callbacks(print_epoch), a.train_file);
   watch_interrupts(false);
+  report_kept_epoch(a, result);
   if (!save_unless_cancelled(result.cancelled, trainer, a.out)) return 130;
   json epochs = json::array();
   for (const auto& e : result.epochs) {
@@ -141,8 +146,9 @@ int run_train_ner(const TrainCommand& a) {
   }
   json out = {{"out", a.out}, {"task", "ner"}, {"labels", labels}, {"train_size", train.size()},
               {"validation_size", validation.size()}, {"backend", backend->name()}, {"seconds", result.seconds},
-              {"epochs", epochs}};
-  if (!result.epochs.empty() && result.epochs.back().tagging.sentences) out["validation"] = report_json(result.epochs.back().tagging);
+              {"epochs", epochs}, {"kept_epoch", result.kept_epoch}, {"stopped_early", result.stopped_early}};
+  const EpochResult& kept = result.epochs.at(static_cast<size_t>(result.kept_epoch - 1));  // the saved model's
+  if (kept.tagging.sentences) out["validation"] = report_json(kept.tagging);
   std::cout << out.dump() << std::endl;
   return 0;
 }

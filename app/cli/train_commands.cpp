@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -22,7 +23,9 @@
 #include "session.h"
 #include "train/fine_tune.h"
 #include "train/optimizer.h"
+#include "train/training_defaults.h"
 #include "train/training_script.h"
+#include "model/checkpoint.h"
 
 using nlohmann::json;
 using namespace bertscope;
@@ -108,16 +111,56 @@ TrainerOptions trainer_options(const TrainCommand& a, TrainHead head, const std:
   return o;
 }
 
-FineTuneOptions fine_tune_options(const TrainCommand& a) {
+ModelShape model_shape(const std::filesystem::path& folder, const ModelConfig& config, bool pretrained_head) {
+  ModelShape m;
+  m.parameters = Checkpoint(folder).parameter_count();
+  m.hidden = config.hidden_size;
+  m.layers = config.num_hidden_layers;
+  m.untrained = config.raw.value("bertscope_untrained", false);
+  m.pretrained_head = pretrained_head;
+  return m;
+}
+
+FineTuneOptions fine_tune_options(const TrainCommand& a, const ModelShape& model) {
+  if (a.patience < 0) throw Error("--patience must be 0 (no early stopping) or more epochs");
+  const TrainingDefaults fitted = training_defaults(model);
   FineTuneOptions o;
-  o.epochs = a.epochs;
-  o.batch_size = a.batch_size;
+  std::string given;  // the options the user set, which win over the fitted ones
+  auto pick = [&given](const auto& value, auto fallback, const char* name) {
+    if (value) {
+      std::ostringstream text;
+      text << name << " " << *value;
+      given += (given.empty() ? "" : ", ") + text.str();
+    }
+    return value.value_or(fallback);
+  };
+  o.epochs = pick(a.epochs, fitted.epochs, "--epochs");
+  o.learning_rate = pick(a.learning_rate, fitted.learning_rate, "--lr");
+  o.batch_size = pick(a.batch_size, fitted.batch_size, "--batch-size");
+  o.warmup_ratio = pick(a.warmup, fitted.warmup_ratio, "--warmup");
+  o.weight_decay = pick(a.weight_decay, fitted.weight_decay, "--weight-decay");
   o.max_length = a.max_length;
-  o.learning_rate = a.learning_rate;
-  o.warmup_ratio = a.warmup;
-  o.weight_decay = a.weight_decay;
   o.seed = a.seed;
+  o.patience = a.patience;
+  if (!a.epochs || !a.learning_rate)
+    std::cerr << "bertscope: defaults for " << describe_defaults(model, fitted)
+              << (given.empty() ? "" : "; yours, which win: " + given) << " (pass --epochs/--lr to change)\n";
   return o;
+}
+
+void report_kept_epoch(const TrainCommand& a, const FineTuneResult& result) {
+  if (a.patience <= 0 || result.epochs.empty()) return;
+  const EpochResult& kept = result.epochs.at(static_cast<size_t>(result.kept_epoch - 1));
+  if (!has_validation_score(kept)) {
+    std::cerr << "bertscope: --patience has nothing to compare: no validation data, so every epoch ran\n";
+    return;
+  }
+  std::fprintf(stderr, "bertscope: kept epoch %d's weights (best validation %s %.4f)", result.kept_epoch,
+               validation_score_name(kept).c_str(), validation_score(kept));
+  if (result.stopped_early)
+    std::fprintf(stderr, "; stopped early after epoch %d: no better score in %d epoch%s", result.epochs.back().epoch,
+                 a.patience, a.patience == 1 ? "" : "s");
+  std::fprintf(stderr, "\n");
 }
 
 bool save_unless_cancelled(bool cancelled, BertTrainer& trainer, const std::string& out) {
@@ -146,21 +189,25 @@ bool validation_is_file(const TrainCommand& a) {
   return false;
 }
 
-int export_training_script(const TrainCommand& a, TrainingJob job) {
+int export_training_script(const TrainCommand& a, TrainingJob job, const FineTuneOptions& options) {
   // Paths that exist here are written absolute, so the script runs from any folder of this machine.
   auto local = [](const std::string& path) {
     std::error_code ec;
     return !path.empty() && std::filesystem::exists(path, ec) ? std::filesystem::absolute(path).lexically_normal().string() : path;
   };
   job.model = a.model == "default" ? resolve_model_path(a.model).string() : local(a.model);
+  std::error_code ec;
+  const bool hub_id = a.model != "default" && !std::filesystem::exists(a.model, ec);
+  if (hub_id) job.revision = a.revision;  // the branch, tag or commit this run read
   job.train_file = local(job.train_file);
   job.validation_file = local(job.validation_file);
   job.out = a.out;
-  job.epochs = a.epochs;
-  job.batch_size = a.batch_size;
-  job.learning_rate = a.learning_rate;
-  job.warmup_ratio = a.warmup;
-  job.weight_decay = a.weight_decay;
+  job.epochs = options.epochs;
+  job.batch_size = options.batch_size;
+  job.learning_rate = options.learning_rate;
+  job.warmup_ratio = options.warmup_ratio;
+  job.weight_decay = options.weight_decay;
+  job.patience = options.patience;
   job.seed = a.seed;
   const std::filesystem::path file = output_path(a.export_script);
   StagedFile script(file);  // never over an existing file
@@ -180,7 +227,8 @@ void watch_interrupts(bool on) {
 }
 
 void print_progress(const TrainProgress& p) {
-  if (p.step % 10 && p.step != p.total_steps) return;
+  static ProgressThrottle throttle(1.0);  // a line a second reads; one per step scrolls past unread
+  if (!throttle.due(ProgressThrottle::ends_epoch(p))) return;
   std::fprintf(stderr, "step %d/%d  epoch %d/%d  loss %.4f  lr %.2e  %.1f sentences/s  ETA %.0f s\n", p.step,
                p.total_steps, p.epoch, p.epochs, p.loss, p.learning_rate, p.sentences_per_second, p.eta_seconds);
 }
@@ -211,9 +259,13 @@ CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
   cmd->add_option("--export-script", a.export_script, "write the job as a Python script for Hugging Face's Trainer "
                                                       "to FILE instead of training (a new file)");
   cmd->add_option("--out", a.out, "folder to save the fine-tuned model in (Hugging Face layout)")->required();
-  cmd->add_option("--epochs", a.epochs)->capture_default_str();
-  cmd->add_option("--learning-rate,--lr", a.learning_rate, "peak learning rate")->capture_default_str();
-  cmd->add_option("--batch-size", a.batch_size)->capture_default_str();
+  // Unset, these are fitted to the model (train/training_defaults.h), and the run says what it chose.
+  cmd->add_option("--epochs", a.epochs, "default: fitted to the model's size (e.g. 5 for small models, 3 for BERT-base)");
+  cmd->add_option("--learning-rate,--lr", a.learning_rate, "peak learning rate; default: fitted to the model's size "
+                                                           "(e.g. 1e-4 for small models, 5e-5 for BERT-base)");
+  cmd->add_option("--batch-size", a.batch_size, "default: 16");
+  cmd->add_option("--patience", a.patience, "early stopping: stop after N epochs without a better validation score "
+                                            "and keep the best epoch's weights (0: off)")->capture_default_str();
   cmd->add_option("--validation", a.validation,
                   "share held out for validation (stratified; default 0.2); --task ner / qa: a file, or a share of "
                   "--train (qa: whole contexts held out; default: no validation)");
@@ -223,8 +275,8 @@ CLI::App* add_train_command(CLI::App& app, TrainCommand& a) {
                   "hidden and attention dropout; the classification heads use config.json's own where Hugging Face "
                   "does (classifier_dropout; DistilBERT's seq_classif_dropout), and 0 turns all dropout off")
       ->capture_default_str();
-  cmd->add_option("--warmup", a.warmup, "share of steps for learning-rate warm-up")->capture_default_str();
-  cmd->add_option("--weight-decay", a.weight_decay)->capture_default_str();
+  cmd->add_option("--warmup", a.warmup, "share of steps for learning-rate warm-up (default 0.1)");
+  cmd->add_option("--weight-decay", a.weight_decay, "default 0.01");
   cmd->add_option("--save-split", a.save_split, "also write the split as DIR/train.tsv and DIR/validation.tsv (text, label)");
   return cmd;
 }
@@ -256,6 +308,7 @@ int run_train(const TrainCommand& a) {
     for (const char* name : {"train.tsv", "validation.tsv"}) check_new_file(split_dir / name);
   CsvLayout layout;
   LabelledData data = read_data(a, {}, &layout);
+  const Pretrained pretrained = open_pretrained(folder);
   if (!a.export_script.empty()) {
     TrainingJob job;
     job.task = "classification";
@@ -267,7 +320,8 @@ int run_train(const TrainCommand& a) {
     job.has_header = layout.has_header;
     job.labels = data.labels;
     job.max_length = a.max_length;
-    return export_training_script(a, job);
+    const bool head = checkpoint_has_head(pretrained.config, TrainHead::SequenceClassification);
+    return export_training_script(a, job, fine_tune_options(a, model_shape(folder, pretrained.config, head)));
   }
   const Split split = stratified_split(data.examples, static_cast<int>(data.labels.size()), validation_share, a.seed);
   if (!a.save_split.empty()) {  // for baselines and other tools to use the very same split
@@ -285,7 +339,6 @@ int run_train(const TrainCommand& a) {
     }
   }
   auto backend = open_backend(backend_request(a));
-  const Pretrained pretrained = open_pretrained(folder);
   const Tokenizer& tokenizer = *pretrained.tokenizer;
   BertTrainer trainer(pretrained, *backend, trainer_options(a, TrainHead::SequenceClassification, data.labels));
   std::cerr << "bertscope: fine-tuning " << folder.string() << " on " << backend->name() << ": " << split.train.size()
@@ -299,8 +352,10 @@ int run_train(const TrainCommand& a) {
     std::fprintf(stderr, "\n");
   });
   watch_interrupts(true);
-  const FineTuneResult result = fine_tune(trainer, tokenizer, split.train, split.validation, fine_tune_options(a), callbacks);
+  const FineTuneOptions options = fine_tune_options(a, model_shape(folder, pretrained.config, !trainer.head_is_new()));
+  const FineTuneResult result = fine_tune(trainer, tokenizer, split.train, split.validation, options, callbacks);
   watch_interrupts(false);
+  report_kept_epoch(a, result);
   if (!save_unless_cancelled(result.cancelled, trainer, a.out)) return 130;
   json epochs = json::array();
   for (const auto& e : result.epochs) {
@@ -310,9 +365,11 @@ int run_train(const TrainCommand& a) {
   }
   json out = {{"out", a.out}, {"labels", data.labels}, {"train_size", split.train.size()},
               {"validation_size", split.validation.size()}, {"skipped_rows", data.problems.size()},
-              {"backend", backend->name()}, {"seconds", result.seconds}, {"epochs", epochs}};
-  if (!result.epochs.empty() && result.epochs.back().validation.count) {
-    const auto& m = result.epochs.back().validation;
+              {"backend", backend->name()}, {"seconds", result.seconds}, {"epochs", epochs},
+              {"kept_epoch", result.kept_epoch}, {"stopped_early", result.stopped_early}};
+  const EpochResult& kept = result.epochs.at(static_cast<size_t>(result.kept_epoch - 1));  // the saved model's
+  if (kept.validation.count) {
+    const auto& m = kept.validation;
     out["accuracy"] = m.accuracy;
     out["f1"] = m.macro_f1;
     out["confusion_matrix"] = m.confusion;

@@ -3,8 +3,10 @@
 // speech) from CoNLL / JSON-lines files or an extractive question answerer from SQuAD files, and measure each; or
 // write the same job as a script for Hugging Face's Trainer (--export-script).
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,9 +14,13 @@ struct TrainCommand {
   std::string model = "default", csv, text_column, label_column, out;
   std::string backend = "auto", delimiter = "auto", header = "auto", save_split;
   std::string revision = "main";  // when the model is a Hugging Face Hub id
-  int device = -1, epochs = 3, batch_size = 16, max_length = 128, freeze = 0;
+  int device = -1, max_length = 128, freeze = 0;
+  // Not given: fitted to the model (train/training_defaults.h); given values always win.
+  std::optional<int> epochs, batch_size;
+  std::optional<float> learning_rate, warmup, weight_decay;
+  int patience = 0;  // early stopping: epochs without a better validation score before stopping (0: off)
   unsigned seed = 0;
-  float learning_rate = 5e-5f, dropout = 0.1f, warmup = 0.1f, weight_decay = 0.01f;
+  float dropout = 0.1f;
   // train --validation: a share of the training data held out (classification's default 0.2), or with --task ner
   // or qa a file of its own (or a share of --train; default: none)
   std::string validation;
@@ -47,6 +53,9 @@ struct FineTuneOptions;
 struct FineTuneCallbacks;
 struct TrainerOptions;
 struct TrainingJob;
+struct ModelShape;
+struct FineTuneResult;
+struct ModelConfig;
 enum class TrainHead;
 class BertTrainer;
 }  // namespace bertscope
@@ -58,7 +67,17 @@ bertscope::BackendRequest backend_request(const TrainCommand& args);
 // The trainer's and the loop's settings from the command's options (--dropout, --freeze, --seed, --epochs, --lr, ...).
 bertscope::TrainerOptions trainer_options(const TrainCommand& args, bertscope::TrainHead head,
                                           const std::vector<std::string>& labels = {});
-bertscope::FineTuneOptions fine_tune_options(const TrainCommand& args);
+// The loop's settings: what the command gives (--epochs, --lr, --batch-size, --warmup, --weight-decay, --patience,
+// --seed, --max-length), the rest fitted to `model` (training_defaults), with a line on stderr saying what was chosen
+// and why.
+bertscope::FineTuneOptions fine_tune_options(const TrainCommand& args, const bertscope::ModelShape& model);
+// What the fitted defaults look at: the checkpoint in `folder` (its parameters, hidden size, layers, random or not)
+// and whether the task's head comes from it.
+bertscope::ModelShape model_shape(const std::filesystem::path& folder, const bertscope::ModelConfig& config,
+                                  bool pretrained_head);
+// "bertscope: kept epoch 2's weights (best validation F1 0.81); stopped early after epoch 4: no better score in 2
+// epochs" on stderr when --patience is on; nothing otherwise.
+void report_kept_epoch(const TrainCommand& args, const bertscope::FineTuneResult& result);
 // Progress (print_progress), Ctrl+C (interrupt_requested) and `epoch_done` after each epoch.
 bertscope::FineTuneCallbacks cli_callbacks(std::function<void(const bertscope::EpochResult&)> epoch_done);
 // The end of a training command: when `cancelled`, says nothing was saved and returns false; otherwise saves the
@@ -68,8 +87,8 @@ bool save_unless_cancelled(bool cancelled, bertscope::BertTrainer& trainer, cons
 bool validation_is_file(const TrainCommand& args);
 // --export-script: `job` (its task, data and labels filled in by the caller) with the command's model, output folder
 // and hyper-parameters, written as a new file (never over one). Local paths become absolute. Returns the exit code.
-int export_training_script(const TrainCommand& args, bertscope::TrainingJob job);
-void print_progress(const bertscope::TrainProgress& progress);  // every 10th step and the last, to stderr
+int export_training_script(const TrainCommand& args, bertscope::TrainingJob job, const bertscope::FineTuneOptions& options);
+void print_progress(const bertscope::TrainProgress& progress);  // to stderr: about once a second, and each epoch's end
 float parse_share(const std::string& text, const std::string& option);  // in [0, 1), or Error naming the option
 bool interrupt_requested();       // Ctrl+C arrived since watch_interrupts(true)
 void watch_interrupts(bool on);   // on: Ctrl+C asks the run to stop between steps; off: Ctrl+C kills again

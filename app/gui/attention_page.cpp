@@ -1,6 +1,7 @@
 #include "attention_page.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -19,6 +20,10 @@
 #include "attention_export.h"
 #include "attention_head_view.h"
 #include "attention_legend.h"
+#include "explain/attention_flow.h"
+#include "head_ranking_view.h"
+#include "item_models.h"
+#include "neuron_view.h"
 #include "page_support.h"
 
 namespace bertscope::gui {
@@ -74,6 +79,62 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   map_layout->addWidget(scrolling(heatmap_, map_box), 1);
   views_->addTab(map_box, tr("Map"));
   views_->addTab(headView_, tr("Head view"));
+
+  // Switching heads off, ranking them, and the maps' source.
+  sourceBox_ = new QComboBox(this);
+  sourceBox_->setObjectName(QStringLiteral("attentionSource"));
+  sourceBox_->addItem(tr("Attention weights"), int(Source::Weights));
+  sourceBox_->addItem(tr("Rollout"), int(Source::Rollout));
+  sourceBox_->addItem(tr("Flow (≤ %1 tokens)").arg(kAttentionFlowMaxTokens), int(Source::Flow));
+  sourceBox_->setToolTip(tr("What the maps and the head view show. Rollout and flow (Abnar & Zuidema 2020): how much "
+                            "each input token feeds each position after a layer, through every layer up to it, with the "
+                            "residual connection; one map per layer. Flow is computed for inputs of up to %1 tokens.")
+                             .arg(kAttentionFlowMaxTokens));
+  switchOff_ = new QToolButton(this);
+  switchOff_->setObjectName(QStringLiteral("switchHeadsOff"));
+  switchOff_->setText(tr("Switch heads off"));
+  switchOff_->setCheckable(true);
+  switchOff_->setToolTip(tr("While pressed, a click on a head in the model view switches it off for every view (its "
+                            "attention times 0, as Hugging Face's head_mask), and a second click on again. A right-click "
+                            "does this at any time."));
+  restore_ = new QPushButton(tr("Restore all"), this);
+  restore_->setToolTip(tr("Switch every head back on"));
+  restore_->setObjectName(QStringLiteral("restoreHeads"));
+  headsOff_ = new QLabel(this);
+  headsOff_->setObjectName(QStringLiteral("headsOff"));
+  headsOff_->setWordWrap(true);  // a narrow window wraps it rather than widen
+  rankTask_ = new QComboBox(this);
+  rankTask_->setObjectName(QStringLiteral("rankTask"));
+  rankTask_->setToolTip(tr("The output the heads are ranked for: the model's top choice for this task"));
+  rank_ = new QPushButton(tr("Rank heads"), this);
+  rank_->setObjectName(QStringLiteral("rankHeads"));
+  rank_->setToolTip(tr("Switch each head off in turn and measure how much the chosen output's probability drops "
+                       "(Michel et al. 2019)"));
+  rankProgress_ = new QProgressBar(this);
+  rankProgress_->setRange(0, 0);  // one batched pass per few hundred heads: no useful fraction
+  rankProgress_->setMaximumWidth(100);
+  rankProgress_->hide();
+  cancelRank_ = new QToolButton(this);
+  cancelRank_->setText(tr("Cancel"));
+  cancelRank_->hide();
+  ranking_ = new HeadRankingGrid(this);
+  rankingCaption_ = new QLabel(tr("Each head's importance for this input: the drop in the chosen output's probability, "
+                                  "in percentage points, when that head alone is switched off."), this);
+  rankingCaption_->setWordWrap(true);
+  rankingCaption_->setTextFormat(Qt::PlainText);
+  auto* ranking_box = new QWidget(views_);
+  auto* ranking_layout = new QVBoxLayout(ranking_box);
+  ranking_layout->setContentsMargins(4, 4, 4, 4);
+  auto* rank_for = new QHBoxLayout;
+  rank_for->addWidget(new QLabel(tr("Rank for the model's top"), ranking_box));
+  rank_for->addWidget(rankTask_);
+  rank_for->addStretch(1);
+  ranking_layout->addLayout(rank_for);
+  ranking_layout->addWidget(rankingCaption_);
+  ranking_layout->addWidget(scrolling(ranking_, ranking_box), 1);
+  views_->addTab(ranking_box, tr("Head ranking"));
+  neuronView_ = new NeuronView(engine_, views_);
+  views_->addTab(neuronView_, tr("Neuron view"));
   auto* grid_box = new QWidget(this);
   auto* grid_layout = new QVBoxLayout(grid_box);
   grid_layout->setContentsMargins(0, 0, 0, 0);
@@ -100,9 +161,20 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   options->addWidget(exportAll_);
   options->addWidget(exportProgress_);
   options->addWidget(cancelExport_);
+  auto* heads = new QHBoxLayout;
+  heads->addWidget(new QLabel(tr("Show:"), this));
+  heads->addWidget(sourceBox_);
+  heads->addSpacing(12);
+  heads->addWidget(switchOff_);
+  heads->addWidget(restore_);
+  heads->addWidget(headsOff_, 1);
+  heads->addWidget(rank_);
+  heads->addWidget(rankProgress_);
+  heads->addWidget(cancelRank_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(inputs);
   layout->addLayout(options);
+  layout->addLayout(heads);
   layout->addWidget(message_);
   layout->addWidget(splitter, 1);
 
@@ -116,7 +188,42 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     select(layer, head);
     headView_->soloHead(head);  // a map clicked: the head view shows that head alone (the mean: every head)
   });
-  connect(heatmap_, &AttentionHeatmap::tokenHovered, this, &AttentionPage::hoverToken);
+  connect(grid_, &AttentionGrid::headToggled, engine_, &EngineClient::toggleHead);
+  connect(ranking_, &HeadRankingGrid::headClicked, engine_, &EngineClient::toggleHead);
+  connect(switchOff_, &QToolButton::toggled, grid_, &AttentionGrid::setSwitchOffMode);
+  connect(restore_, &QPushButton::clicked, engine_, [this] { engine_->setHeadMask({}); });
+  connect(engine_, &EngineClient::headMaskChanged, this, [this] {
+    showHeadMask();
+    refresh();  // the maps of heads switched off are 0
+  });
+  connect(sourceBox_, &QComboBox::activated, this, [this] { setSource(Source(sourceBox_->currentData().toInt())); });
+  connect(engine_, &EngineClient::flowComputed, this, [this](quint64 id, Ptr<AttentionResult> result) {
+    if (id != sourceRequest_) return;
+    derived_ = result;
+    rebuild();
+  });
+  connect(rank_, &QPushButton::clicked, this, &AttentionPage::rankHeads);
+  connect(cancelRank_, &QToolButton::clicked, this, [this] {
+    engine_->cancelRankHeads();  // skipped if not started; a ranking already running finishes unseen
+    rankRequest_ = 0;
+    finishRanking();
+    message_->showNotice(tr("Ranking cancelled."));
+  });
+  connect(engine_, &EngineClient::headsRanked, this, [this](quint64 id, Ptr<RankHeadsReply> reply) {
+    if (id != rankRequest_) return;
+    finishRanking();
+    ranking_->setRanking(reply);
+    const HeadRanking& r = reply->ranking;
+    rankingCaption_->setText(
+        tr("Heads ranked for %1: probability %2 with %3. Each cell: the drop in that probability, in percentage points, "
+           "when the head alone is switched off too (red: the output needs it; blue: better without it), and its rank. "
+           "Click a cell to switch that head off or on.")
+            .arg(reply->target_text, percent(r.full.probability),
+                 reply->heads_off == 1   ? tr("1 head already off")
+                 : reply->heads_off > 1 ? tr("%1 heads already off").arg(reply->heads_off)
+                                        : tr("every head on")));
+    views_->setCurrentWidget(rankingCaption_->parentWidget());
+  });
   connect(headView_, &HeadViewPanel::tokenHovered, this, &AttentionPage::hoverToken);
   connect(headView_, &HeadViewPanel::layerChanged, this, [this](int layer) { select(layer, head_); });
   connect(exportAll_, &QPushButton::clicked, this, &AttentionPage::chooseExportFile);
@@ -151,10 +258,20 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     // Fit long texts: smaller cells, but never too small for labels (the map scrolls instead).
     if (!result_ || result_->tokens != result->tokens) cellSize_->setValue(std::clamp(640 / std::max(1, result->tokens), 10, 22));
     result_ = result;
+    if (source_ != Source::Weights) requestSource();  // the shown rollout or flow follows; the old one stays till then
     rebuild();
   });
   connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
     if (job == Job::Attention && id == latest_) message_->showError(error);
+    if (job == Job::AttentionFlow && id == sourceRequest_) {
+      derived_.reset();
+      rebuild();
+      message_->showError(error);
+    }
+    if (job == Job::RankHeads && id == rankRequest_) {
+      finishRanking();
+      message_->showError(tr("Heads not ranked: %1").arg(error));
+    }
   });
   heatmap_->setCellSize(cellSize_->value());
 }
@@ -163,10 +280,67 @@ void AttentionPage::setModel(const Ptr<LoadedModel>& model) {
   usable_ = model != nullptr;
   if (model) hideSpecial_->setText(tr("Hide %1/%2").arg(model->cls_token, model->sep_token));
   result_.reset();
+  derived_.reset();
+  ranking_->setRanking(nullptr);
+  rankTask_->clear();
+  if (model) {  // the outputs this model has
+    if (model->mlm) rankTask_->addItem(tr("masked word (type %1)").arg(model->mask_token), int(ExplainTask::FillMask));
+    if (model->classifier) rankTask_->addItem(tr("label"), int(ExplainTask::Classify));
+    if (model->qa) rankTask_->addItem(tr("answer start (sentence 2 is the context)"), int(ExplainTask::QuestionAnswering));
+    if (model->token_classifier) rankTask_->addItem(tr("entity"), int(ExplainTask::TokenClassification));
+  }
+  rank_->setEnabled(rankTask_->count() > 0 && !rankProgress_->isVisible());
   layer_ = 0;
   head_ = meanHeads_->isChecked() ? -1 : 0;
+  showHeadMask();
   rebuild();
   refresh();
+}
+
+void AttentionPage::showHeadMask() {
+  grid_->setHeadMask(engine_->headMask());
+  const int off = engine_->headsOff();
+  const Ptr<LoadedModel>& model = engine_->model();
+  const int all = model ? model->layers * model->heads : 0;
+  headsOff_->setText(off > 0 ? tr("%1 of %2 heads switched off").arg(off).arg(all) : tr("every head on"));
+  headsOff_->setStyleSheet(off > 0 ? QStringLiteral("color: #b00020; font-weight: bold;") : QString());
+  restore_->setEnabled(off > 0);
+}
+
+void AttentionPage::setSource(Source source) {
+  source_ = source;
+  sourceBox_->setCurrentIndex(sourceBox_->findData(int(source)));
+  derived_.reset();
+  sourceRequest_ = 0;
+  if (source_ != Source::Weights) requestSource();
+  rebuild();
+}
+
+void AttentionPage::requestSource() {
+  if (!result_) return;
+  if (source_ == Source::Flow && result_->tokens > kAttentionFlowMaxTokens) {
+    sourceRequest_ = 0;
+    derived_.reset();
+    message_->showError(tr("Attention flow is computed for inputs of up to %1 tokens; this one has %2. Rollout works "
+                           "for any length.").arg(kAttentionFlowMaxTokens).arg(result_->tokens));
+    return;
+  }
+  sourceRequest_ = engine_->attentionFlow(result_, source_ == Source::Flow);
+}
+
+void AttentionPage::rankHeads() {
+  if (!usable_ || rankTask_->count() == 0) return;
+  if (text_->text().trimmed().isEmpty()) return message_->showError(tr("Type a sentence to rank the heads for."));
+  rankRequest_ = engine_->rankHeads(text_->text(), pair_->text(), ExplainTask(rankTask_->currentData().toInt()));
+  rank_->setEnabled(false);
+  rankProgress_->show();
+  cancelRank_->show();
+}
+
+void AttentionPage::finishRanking() {
+  rankProgress_->hide();
+  cancelRank_->hide();
+  rank_->setEnabled(rankTask_->count() > 0);
 }
 
 void AttentionPage::setText(const QString& text, const QString& pair) {
@@ -189,7 +363,9 @@ void AttentionPage::refresh() {
 }
 
 void AttentionPage::rebuild() {
-  data_ = result_ ? AttentionData(result_, hideSpecial_->isChecked()) : AttentionData();
+  const auto& shown = source_ == Source::Weights ? result_ : derived_;
+  data_ = shown ? AttentionData(shown, hideSpecial_->isChecked()) : AttentionData();
+  grid_->setTogglable(source_ == Source::Weights);  // a rollout map is no single head
   if (!data_.empty()) {
     layer_ = std::clamp(layer_, 0, data_.layers() - 1);
     head_ = std::clamp(head_, -1, data_.heads() - 1);
@@ -207,11 +383,20 @@ void AttentionPage::select(int layer, int head) {
   meanHeads_->setChecked(head < 0);
   meanHeads_->blockSignals(false);
   grid_->setSelected(layer, head);
+  // A single head of the weights (not the mean, nor a rollout or flow map) has query and key vectors.
+  neuronView_->setInput(text_->text(), pair_->text(), layer, source_ == Source::Weights && !data_.empty() ? head : -1);
   heatmap_->setData(&data_, layer, head);
   mapLegend_->setMaximum(heatmap_->maxWeight());
   headView_->setLayer(layer);
   if (data_.empty()) {
     caption_->clear();
+    return;
+  }
+  if (source_ != Source::Weights) {
+    caption_->setText(tr("Layer %1, %2 through layers 0–%1 · %3 tokens")
+                          .arg(layer)
+                          .arg(source_ == Source::Rollout ? tr("attention rollout") : tr("attention flow"))
+                          .arg(data_.size()));
     return;
   }
   caption_->setText(tr("Layer %1, %2 · %3 tokens")
@@ -240,6 +425,8 @@ bool AttentionPage::exportCsv(const QString& path) {
 }
 
 void AttentionPage::showHeadView() { views_->setCurrentWidget(headView_); }
+
+void AttentionPage::showNeuronView() { views_->setCurrentWidget(neuronView_); }
 
 void AttentionPage::chooseExportFile() {
   if (!result_) {

@@ -2,13 +2,16 @@
 // Attention page: for the current text, every layer x head as small maps (model view); the selected map large
 // with token labels, or every head of its layer as bertviz's head view; mean over heads; a colour scale on every
 // map; the added special tokens ([CLS]/[SEP], <s>/</s>) hidden on request; export of the map shown as PNG and CSV,
-// and of every layer and head as JSON or .npy.
+// and of every layer and head as JSON or .npy. Heads can be switched off (for every view: EngineClient::setHeadMask)
+// by clicking them, and ranked by how much the input's output needs each. Rollout and flow (Abnar & Zuidema) are
+// other sources for the maps and the head view.
 #include <QWidget>
 
 #include "attention_views.h"
 #include "engine_client.h"
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -22,7 +25,9 @@ namespace bertscope::gui {
 
 class AttentionExporter;
 class AttentionLegend;
+class HeadRankingGrid;
 class HeadViewPanel;
+class NeuronView;
 class MessageLine;
 
 class AttentionPage : public QWidget {
@@ -47,10 +52,28 @@ class AttentionPage : public QWidget {
   const AttentionData& data() const { return data_; }
   MessageLine* message() const { return message_; }
 
+  // Switching heads off, ranking them, and the maps' source.
+  enum class Source { Weights, Rollout, Flow };
+  void setSource(Source source);
+  Source source() const { return source_; }
+  AttentionGrid* grid() const { return grid_; }
+  QToolButton* switchOffMode() const { return switchOff_; }
+  QPushButton* restoreHeads() const { return restore_; }
+  QLabel* headsOffLabel() const { return headsOff_; }
+  QPushButton* rankButton() const { return rank_; }
+  QComboBox* rankTask() const { return rankTask_; }
+  HeadRankingGrid* rankingGrid() const { return ranking_; }
+  NeuronView* neuronView() const { return neuronView_; }
+  void showNeuronView();  // its tab
+  void rankHeads();  // for the current text and the chosen task's top output
+
  private:
   void rebuild();  // after a new result or a change of what is shown
   void hoverToken(int token);
   void chooseExportFile();
+  void showHeadMask();  // after the engine's head mask changed
+  void requestSource();  // rollout or flow of the current result, or the weights themselves
+  void finishRanking();
 
   EngineClient* engine_;
   QLineEdit* text_;
@@ -72,7 +95,21 @@ class AttentionPage : public QWidget {
   QTimer* debounce_;
   quint64 latest_ = 0;
   bool usable_ = false;
-  std::shared_ptr<const AttentionResult> result_;
+  std::shared_ptr<const AttentionResult> result_;   // the attention weights
+  std::shared_ptr<const AttentionResult> derived_;  // their rollout or flow, when that is the source
+  Source source_ = Source::Weights;
+  quint64 sourceRequest_ = 0, rankRequest_ = 0;
+  QComboBox* sourceBox_;
+  QToolButton* switchOff_;
+  QPushButton* restore_;
+  QLabel* headsOff_;
+  QComboBox* rankTask_;
+  QPushButton* rank_;
+  QProgressBar* rankProgress_;
+  QToolButton* cancelRank_;
+  HeadRankingGrid* ranking_;
+  QLabel* rankingCaption_;
+  NeuronView* neuronView_;
   AttentionData data_;
   int layer_ = 0, head_ = 0;
 };

@@ -97,6 +97,22 @@ void AttentionGrid::setHoveredToken(int token) {
   update();
 }
 
+void AttentionGrid::setHeadMask(const HeadMask& mask) {
+  mask_ = mask;
+  update();
+}
+
+void AttentionGrid::setSwitchOffMode(bool on) {
+  switchOff_ = on;
+  setCursor(on ? Qt::PointingHandCursor : Qt::ArrowCursor);
+}
+
+void AttentionGrid::setTogglable(bool togglable) { togglable_ = togglable; }
+
+QPoint AttentionGrid::cellCenter(int layer, int head) const {
+  return cellRect(layer, head < 0 && data_ ? data_->heads() : head).center();
+}
+
 QRect AttentionGrid::cellRect(int layer, int column) const {
   const int extra = data_ && column == data_->heads() ? kGridGap * 2 : 0;  // set the mean column apart
   return {kGridHeader + 8 + column * (kGridCell + kGridGap) + extra, kGridHeader + layer * (kGridCell + kGridGap),
@@ -130,6 +146,15 @@ void AttentionGrid::paintEvent(QPaintEvent*) {
         painter.fillRect(QRectF(cell.left(), cell.top() + hovered_ * step, cell.width(), std::max(1.0, step)), QColor(230, 120, 20, 90));
         painter.fillRect(QRectF(cell.left() + hovered_ * step, cell.top(), std::max(1.0, step), cell.height()), QColor(230, 120, 20, 90));
       }
+      const bool off = togglable_ && h < heads && !mask_.empty() && l < mask_.layers && h < mask_.heads && mask_.at(l, h) == 0.0f;
+      if (off) {  // switched off: greyed, crossed out and labelled, whatever its (zero) map shows
+        painter.fillRect(cell, QColor(120, 120, 120, 170));
+        painter.setPen(QPen(QColor(190, 0, 30), 3));
+        painter.drawLine(cell.topLeft() + QPoint(6, 6), cell.bottomRight() - QPoint(6, 6));
+        painter.drawLine(cell.topRight() + QPoint(-6, 6), cell.bottomLeft() + QPoint(6, -6));
+        painter.setPen(Qt::white);
+        painter.drawText(cell, Qt::AlignCenter, tr("off"));
+      }
       const bool selected = l == layer_ && (h == heads ? head_ < 0 : h == head_);
       painter.setPen(selected ? QPen(kHover, 3) : QPen(Qt::gray, 1));
       painter.setBrush(Qt::NoBrush);
@@ -145,6 +170,11 @@ void AttentionGrid::mousePressEvent(QMouseEvent* event) {
     for (int h = 0; h <= data_->heads(); ++h)
       if (cellRect(l, h).contains(event->position().toPoint())) {
         const int head = h == data_->heads() ? -1 : h;
+        const bool toggle = switchOff_ ? event->button() == Qt::LeftButton : event->button() == Qt::RightButton;
+        if (toggle && togglable_ && head >= 0) {
+          emit headToggled(l, head);
+          return;
+        }
         setSelected(l, head);
         emit selected(l, head);
         return;

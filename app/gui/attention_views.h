@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/encoder.h"
 #include "tasks/tasks.h"
 
 namespace bertscope::gui {
@@ -41,7 +42,9 @@ class AttentionData {
   int second_ = -1;           // the encoding's index of sentence B's first token; -1 for a single sentence
 };
 
-// Model view: layers as rows, heads as columns, plus a mean-over-heads column. Click a map to select it.
+// Model view: layers as rows, heads as columns, plus a mean-over-heads column. Click a map to select it; in
+// switch-off mode (or with the right button) a click on a head switches it off or back on instead. Heads switched
+// off are greyed and crossed out.
 class AttentionGrid : public QWidget {
   Q_OBJECT
  public:
@@ -49,10 +52,15 @@ class AttentionGrid : public QWidget {
   void setData(const AttentionData* data);  // not owned; call again after it changes
   void setSelected(int layer, int head);
   void setHoveredToken(int token);
+  void setHeadMask(const HeadMask& mask);   // the heads to show as switched off (empty: none)
+  void setSwitchOffMode(bool on);           // a left click toggles a head instead of selecting it
+  void setTogglable(bool togglable);        // false: clicks only select (maps that are not single heads)
+  QPoint cellCenter(int layer, int head) const;  // where to click map (layer, head); head -1: the mean
   QSize sizeHint() const override;
 
  signals:
   void selected(int layer, int head);  // head -1: mean over heads
+  void headToggled(int layer, int head);  // asks to switch the head off, or back on
 
  protected:
   void paintEvent(QPaintEvent*) override;
@@ -63,6 +71,8 @@ class AttentionGrid : public QWidget {
   const AttentionData* data_ = nullptr;
   std::vector<QImage> images_;  // per layer, per column (heads + mean)
   int layer_ = 0, head_ = 0, hovered_ = -1;
+  HeadMask mask_;
+  bool switchOff_ = false, togglable_ = true;
 };
 
 // One map, large: query tokens label the rows, key tokens the columns. Hover shows the weight.

@@ -7,8 +7,10 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "head_ablation.h"
 #include "item_models.h"
 #include "page_support.h"
+#include "saliency_panel.h"
 
 namespace bertscope::gui {
 
@@ -45,22 +47,46 @@ ClassifyPage::ClassifyPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
 
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message());
+  ablationBanner_ = new AblationBanner(engine, this);
+  layout->addWidget(ablationBanner_);
   layout->addWidget(text_);
   layout->addWidget(pair_);
+  layout->addWidget(addSaliency(ExplainTask::Classify));
   layout->addWidget(wrapResults(results), 2);
   layout->addStretch(0);
 
   connect(text_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(pair_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
+  connect(labelTable_, &QTableView::clicked, this, [this](const QModelIndex& index) { explainLabel(index.row()); });
+  labelTable_->setToolTip(tr("With saliency on, click a label to explain it"));
+  connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
   onReply(&EngineClient::classified, [this](const Ptr<ClassifyReply>& reply) {
     message()->clearMessage();
+    // With heads switched off: each probability's change against the full model, a changed top label flagged.
+    const Ablation* ablation = this->engine()->ablation(Job::Classify, latestRequest());
+    QStringList topChanges;
+    const auto show = [&](ResultTableModel* table, const QString& first, QVector<QVector<QVariant>> rows, const Comparison* comparison) {
+      QStringList headers{first, tr("Probability")};
+      add_change_column(headers, rows, comparison);
+      if (comparison) topChanges << comparison->topChange;
+      if (headers.size() != table->columnCount()) table->setHeaders(headers);
+      table->setRows(rows);
+    };
     QVector<QVector<QVariant>> rows;
-    if (reply->classification)
+    Comparison comparison;
+    if (reply->classification) {
       for (const LabelScore& s : reply->classification->scores) rows.push_back({QString::fromStdString(s.label), s.score});
-    labels_->setRows(rows);
+      if (ablation && ablation->full->classification) comparison = compare_labels(*reply->classification, *ablation->full->classification);
+    }
+    show(labels_, tr("Label"), rows, ablation && reply->classification ? &comparison : nullptr);
     rows.clear();
-    if (reply->nsp) rows = {{tr("B follows A (IsNext)"), reply->nsp->is_next}, {tr("B is random (NotNext)"), 1.0 - reply->nsp->is_next}};
-    nsp_->setRows(rows);
+    comparison = {};
+    if (reply->nsp) {
+      rows = {{tr("B follows A (IsNext)"), reply->nsp->is_next}, {tr("B is random (NotNext)"), 1.0 - reply->nsp->is_next}};
+      if (ablation && ablation->full->nsp) comparison = compare_next_sentence(*reply->nsp, *ablation->full->nsp);
+    }
+    show(nsp_, tr("Relation"), rows, ablation && reply->nsp ? &comparison : nullptr);
+    ablationBanner_->showReply(ablation, topChanges);
     if (model_ && model_->nsp && !reply->nsp) message()->showNotice(tr("Add a second sentence to see next-sentence prediction."));
     labelTable_->resizeColumnToContents(0);
     nspTable_->resizeColumnToContents(0);
@@ -104,6 +130,11 @@ void ClassifyPage::refresh() {
     return;
   }
   track(engine()->classify(text_->toPlainText(), pair_->text()));
+  saliency()->explain({ExplainTask::Classify, text_->toPlainText(), pair_->text()});  // the top label until one is clicked
+}
+
+void ClassifyPage::explainLabel(int label) {
+  if (label >= 0 && label < labels_->rowCount()) saliency()->setTarget(0, label);  // rows are in label id order
 }
 
 }  // namespace bertscope::gui

@@ -8,6 +8,7 @@ class QTableView;
 
 namespace bertscope::gui {
 
+class AblationBanner;
 class ResultTableModel;
 
 class ClassifyPage : public TaskPage {
@@ -18,9 +19,11 @@ class ClassifyPage : public TaskPage {
   void setText(const QString& text, const QString& pair = {});
   void refresh() override;
   QString pairText() const;  // the optional second sentence
+  void explainLabel(int label);  // the saliency strip explains label `label` (its id: a row of labels())
 
   ResultTableModel* labels() const { return labels_; }
   ResultTableModel* nextSentence() const { return nsp_; }
+  AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
 
  private:
   QPlainTextEdit* text_;
@@ -30,6 +33,7 @@ class ClassifyPage : public TaskPage {
   ResultTableModel* labels_;
   ResultTableModel* nsp_;
   Ptr<LoadedModel> model_;
+  AblationBanner* ablationBanner_;
 };
 
 }  // namespace bertscope::gui

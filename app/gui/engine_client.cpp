@@ -1,10 +1,14 @@
 #include "engine_client.h"
 
 #include <QMetaObject>
+#include <algorithm>
+#include <algorithm>
 #include <new>
 
 #include "core/error.h"
+#include "explain/attention_flow.h"
 #include "hub_download.h"
+#include "neuron_view.h"
 
 namespace bertscope::gui {
 
@@ -17,6 +21,10 @@ QString job_name(Job job) {
     case Job::Answer: return QStringLiteral("Answering");
     case Job::Classify: return QStringLiteral("Classifying");
     case Job::Entities: return QStringLiteral("Finding entities");
+    case Job::RankHeads: return QStringLiteral("Ranking heads");
+    case Job::AttentionFlow: return QStringLiteral("Computing attention rollout/flow");
+    case Job::Neurons: return QStringLiteral("Computing query and key vectors");
+    case Job::Explain: return QStringLiteral("Explaining the prediction");
   }
   return {};
 }
@@ -85,14 +93,17 @@ EngineClient::~EngineClient() {
   thread_.wait();
 }
 
-quint64 EngineClient::post(Job job, std::function<Delivery(std::unique_ptr<Session>&)> work) {
+quint64 EngineClient::post(Job job, std::function<Delivery(std::unique_ptr<Session>&)> work, int lane) {
   const quint64 id = next_id_++;
-  latest_[static_cast<int>(job)] = id;
+  if (lane < 0) lane = static_cast<int>(job);
+  latest_[static_cast<size_t>(lane)] = id;
   if (pending_++ == 0) emit busyChanged(true, job_name(job));
-  QMetaObject::invokeMethod(worker_, [this, id, job, work = std::move(work)] {
+  // Every request runs with the heads switched off when it was asked for (a load starts with every head on).
+  QMetaObject::invokeMethod(worker_, [this, id, job, lane, work = std::move(work), mask = headMask_] {
     Delivery deliver;
-    if (!closing_ && latest_[static_cast<int>(job)] == id) {  // skip work a newer request replaced
+    if (!closing_ && latest_[static_cast<size_t>(lane)] == id) {  // skip work a newer request replaced
       try {
+        if (session_ && job != Job::Load) session_->model().set_head_mask(mask);
         deliver = work(session_);
       } catch (const DeviceError& e) {
         const QString message = QString::fromUtf8(e.what());
@@ -122,6 +133,42 @@ void EngineClient::finishOne() {
   if (--pending_ == 0) emit busyChanged(false, QString());
 }
 
+void EngineClient::setHeadMask(HeadMask mask) {
+  if (!mask.empty() && mask.heads_off() == 0) mask = HeadMask{};  // all on: the same as no mask
+  headMask_ = std::move(mask);
+  emit headMaskChanged();
+}
+
+void EngineClient::toggleHead(int layer, int head) {
+  if (!model_ || layer < 0 || layer >= model_->layers || head < 0 || head >= model_->heads) return;
+  HeadMask mask = headMask_.empty() ? HeadMask::all_on(model_->layers, model_->heads) : headMask_;
+  mask.at(layer, head) = mask.at(layer, head) == 0.0f ? 1.0f : 0.0f;
+  setHeadMask(std::move(mask));
+}
+
+const Ablation* EngineClient::ablation(Job job, quint64 id) const {
+  const auto& [latest, ablation] = ablations_[static_cast<size_t>(job)];
+  return id != 0 && latest == id && ablation.full ? &ablation : nullptr;
+}
+
+Ablation EngineClient::fullModel(Session& session, Job job, const std::string& key,
+                                 const std::function<FullModelAnswer()>& compute) {
+  const HeadMask mask = session.model().head_mask();
+  if (mask.empty() || mask.heads_off() == 0) return {};
+  FullCacheEntry& cached = fullCache_[static_cast<size_t>(job)];
+  if (!cached.answer || cached.key != key) {
+    session.model().set_head_mask({});
+    try {
+      cached = {key, std::make_shared<const FullModelAnswer>(compute())};
+    } catch (...) {
+      session.model().set_head_mask(mask);
+      throw;
+    }
+    session.model().set_head_mask(mask);
+  }
+  return {mask.heads_off(), cached.answer};
+}
+
 quint64 EngineClient::load(const QString& model, const BackendRequest& backend) {
   const std::string argument = model.toStdString();
   return post(Job::Load, [this, argument, backend](std::unique_ptr<Session>& session) -> Delivery {
@@ -140,6 +187,8 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
     // RoBERTa keeps a one-row type embedding: every token has type 0, so there is nothing to show.
     loaded->token_types = fresh->config().has_token_types() && fresh->config().type_vocab_size > 1;
     loaded->max_tokens = fresh->config().max_tokens();
+    loaded->layers = fresh->config().num_hidden_layers;
+    loaded->heads = fresh->config().num_attention_heads;
     const Tokenizer& tokenizer = fresh->tokenizer();
     loaded->mask_token = QString::fromStdString(tokenizer.mask_token());
     loaded->cls_token = QString::fromStdString(tokenizer.token(tokenizer.cls_id()));
@@ -147,8 +196,10 @@ quint64 EngineClient::load(const QString& model, const BackendRequest& backend) 
     loaded->backend = backend;
     loaded->on_gpu = fresh->backend().is_gpu();
     session = std::move(fresh);
+    fullCache_ = {};  // the full model's answers were the old model's
     return [this, loaded](quint64 id) {
       model_ = loaded;
+      if (!headMask_.empty()) setHeadMask({});  // a new model starts with every head on
       emit this->loaded(id, loaded);
     };
   });
@@ -185,11 +236,30 @@ quint64 EngineClient::fillMask(const QString& text, int topK) {
       for (const MaskPrediction& p : reply->result.predictions[m])
         words.push_back(predicted_word(s.tokenizer(), reply->result.encoding, reply->result.mask_positions[m], p.token));
     }
+    Ablation ablation;
+    if (reply->problem.isEmpty())
+      ablation = fullModel(s, Job::FillMask, input, [&] {
+        // Every word's probability, not only the top k: the words shown with heads off may rank lower here.
+        FullModelAnswer full;
+        const EncoderOutput out = s.model().encode(single_batch(reply->result.encoding));
+        const std::vector<float> logits = s.model().mlm_logits(out.hidden, reply->result.mask_positions);  // (masks, V)
+        const size_t V = static_cast<size_t>(s.config().vocab_size);
+        for (size_t m = 0; m < reply->result.mask_positions.size(); ++m) {
+          full.fill_mask.push_back(softmax(logits.data() + m * V, V));
+          const auto& p = full.fill_mask.back();
+          const auto best = static_cast<std::int32_t>(std::max_element(p.begin(), p.end()) - p.begin());
+          full.fill_mask_best.push_back(s.tokenizer().readable(best));
+        }
+        return full;
+      });
     ShownEncoding shown = shown_encoding(s.tokenizer(), std::move(reply->result.encoding));
     reply->result.encoding = std::move(shown.encoding);
     reply->continues = std::move(shown.continues);
     Ptr<FillMaskReply> result = reply;
-    return [this, result](quint64 id) { emit filled(id, result); };
+    return [this, result, ablation](quint64 id) {
+      ablations_[static_cast<size_t>(Job::FillMask)] = {id, ablation};
+      emit filled(id, result);
+    };
   });
 }
 
@@ -216,8 +286,16 @@ quint64 EngineClient::answer(const QString& question, const QString& context, in
     options.top_k = topK;
     auto answers = answer_question(s.model(), s.tokenizer(), q, c, options);
     for (QaWindow& window : answers.windows) make_readable(s.tokenizer(), window.encoding);
+    const Ablation ablation = fullModel(s, Job::Answer, q + '\x1f' + c + '\x1f' + std::to_string(topK), [&] {
+      FullModelAnswer full;
+      full.qa = answer_question(s.model(), s.tokenizer(), q, c, options);
+      return full;
+    });
     auto result = std::make_shared<const QaResult>(std::move(answers));
-    return [this, result](quint64 id) { emit answered(id, result); };
+    return [this, result, ablation](quint64 id) {
+      ablations_[static_cast<size_t>(Job::Answer)] = {id, ablation};
+      emit answered(id, result);
+    };
   });
 }
 
@@ -234,8 +312,17 @@ quint64 EngineClient::classify(const QString& text, const QString& pair) {
     make_readable(s.tokenizer(), reply->encoding);
     if (s.model().has_classifier()) reply->classification = bertscope::classify(s.model(), s.tokenizer(), first, pair_view);
     if (s.model().has_nsp_head() && second) reply->nsp = next_sentence(s.model(), s.tokenizer(), first, *second);
+    const Ablation ablation = fullModel(s, Job::Classify, first + '\x1f' + second.value_or("\x1e"), [&] {
+      FullModelAnswer full;
+      if (s.model().has_classifier()) full.classification = bertscope::classify(s.model(), s.tokenizer(), first, pair_view);
+      if (s.model().has_nsp_head() && second) full.nsp = next_sentence(s.model(), s.tokenizer(), first, *second);
+      return full;
+    });
     Ptr<ClassifyReply> result = reply;
-    return [this, result](quint64 id) { emit classified(id, result); };
+    return [this, result, ablation](quint64 id) {
+      ablations_[static_cast<size_t>(Job::Classify)] = {id, ablation};
+      emit classified(id, result);
+    };
   });
 }
 
@@ -256,9 +343,134 @@ quint64 EngineClient::entities(const QString& text, Aggregation aggregation) {
     }
     for (int i = 0; i < s.model().num_token_labels(); ++i)
       reply->labels << QString::fromStdString(s.config().id2label.at(i));
+    const Ablation ablation = fullModel(s, Job::Entities, input + '\x1f' + aggregation_name(aggregation), [&] {
+      FullModelAnswer full;
+      full.entities = recognize_entities(s.model(), s.tokenizer(), input, options);
+      return full;
+    });
     Ptr<EntitiesReply> result = reply;
-    return [this, result](quint64 id) { emit entitiesFound(id, result); };
+    return [this, result, ablation](quint64 id) {
+      ablations_[static_cast<size_t>(Job::Entities)] = {id, ablation};
+      emit entitiesFound(id, result);
+    };
   });
+}
+
+namespace {
+// What a ranking explains, in words.
+QString target_text(const Session& s, const Encoding& encoding, const ExplainTarget& target) {
+  const Tokenizer& tokenizer = s.tokenizer();
+  const auto token = [&](int i) { return QString::fromStdString(tokenizer.readable(encoding.tokens.at(size_t(i)).id)).trimmed(); };
+  switch (target.task) {
+    case ExplainTask::FillMask:
+      return QObject::tr("“%1” at %2 (token %3)").arg(QString::fromStdString(tokenizer.readable(target.index)).trimmed(), token(target.position)).arg(target.position);
+    case ExplainTask::Classify:
+      return QObject::tr("label %1").arg(QString::fromStdString(s.config().id2label.at(target.index)));
+    case ExplainTask::QuestionAnswering:
+      return QObject::tr("the answer's %1 at “%2” (token %3)").arg(target.index == 0 ? QObject::tr("start") : QObject::tr("end"), token(target.position)).arg(target.position);
+    case ExplainTask::TokenClassification:
+      return QObject::tr("%1 for “%2” (token %3)").arg(QString::fromStdString(s.config().id2label.at(target.index)), token(target.position)).arg(target.position);
+  }
+  return {};
+}
+}  // namespace
+
+quint64 EngineClient::rankHeads(const QString& text, const QString& pair, ExplainTask task) {
+  const std::string first = text.toStdString();
+  const auto second = optional_text(pair);
+  return post(Job::RankHeads, [this, first, second, task](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    if (first.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("type a sentence to rank the heads for");
+    std::optional<std::string_view> pair_view;
+    if (second) pair_view = *second;
+    const Encoding encoding = s.tokenizer().encode(first, pair_view);
+    auto reply = std::make_shared<RankHeadsReply>();
+    reply->target = resolve_target(s.model(), s.tokenizer(), encoding, task);
+    reply->ranking = rank_heads(s.model(), encoding, reply->target);
+    reply->target_text = target_text(s, encoding, reply->target);
+    reply->heads_off = s.model().head_mask().empty() ? 0 : s.model().head_mask().heads_off();
+    Ptr<RankHeadsReply> result = reply;
+    return [this, result](quint64 id) { emit headsRanked(id, result); };
+  });
+}
+
+quint64 EngineClient::neurons(const QString& text, const QString& pair, int layer, int head, int query) {
+  const std::string first = text.toStdString();
+  const auto second = optional_text(pair);
+  return post(Job::Neurons, [this, first, second, layer, head, query](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    std::optional<std::string_view> pair_view;
+    if (second) pair_view = *second;
+    Encoding encoding = s.tokenizer().encode(first, pair_view);
+    const int last = int(encoding.size()) - 1;  // a shorter text than the last one: its last token
+    auto vectors = neuron_vectors(s.model(), encoding, layer, head, std::clamp(query, 0, last));
+    make_readable(s.tokenizer(), vectors.encoding);
+    auto result = std::make_shared<const NeuronVectors>(std::move(vectors));
+    return [this, result](quint64 id) { emit neuronsComputed(id, result); };
+  });
+}
+
+void EngineClient::cancelRankHeads() { latest_[static_cast<int>(Job::RankHeads)] = next_id_++; }
+
+quint64 EngineClient::attentionFlow(Ptr<AttentionResult> attention, bool flow) {
+  return post(Job::AttentionFlow, [this, attention, flow](std::unique_ptr<Session>&) -> Delivery {
+    if (!attention) throw Error("there is no attention to roll out yet");
+    const int T = attention->tokens;
+    if (flow && T > kAttentionFlowMaxTokens)
+      throw Error("attention flow is computed for inputs of up to " + std::to_string(kAttentionFlowMaxTokens) +
+                  " tokens; this one has " + std::to_string(T) + " (rollout works for any length)");
+    auto derived = std::make_shared<AttentionResult>();
+    derived->encoding = attention->encoding;
+    derived->layers = attention->layers;
+    derived->heads = 1;  // one map per layer: the layers up to it, rolled out or as flow
+    derived->tokens = T;
+    if (flow)
+      for (int l = 0; l < attention->layers; ++l) derived->maps.push_back(attention_flow(attention->maps, attention->heads, T, l));
+    else
+      derived->maps = attention_rollout(attention->maps, attention->heads, T);
+    Ptr<AttentionResult> result = derived;
+    return [this, result](quint64 id) { emit flowComputed(id, result); };
+  });
+}
+
+quint64 EngineClient::explain(const ExplainRequest& request) {
+  const int lane = kJobCount + static_cast<int>(request.task);
+  return post(Job::Explain, [this, request](std::unique_ptr<Session>& session) -> Delivery {
+    Session& s = require(session);
+    const Tokenizer& tokenizer = s.tokenizer();
+    Encoding encoding;
+    if (request.encoding) {
+      encoding = *request.encoding;
+      for (Token& t : encoding.tokens) t.text = tokenizer.token(t.id);  // the views' copy holds readable texts
+    } else {
+      const std::string text = request.text.toStdString();
+      if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("type a text to explain");
+      const auto pair = optional_text(request.pair);
+      std::optional<std::string_view> pair_view;
+      if (pair) pair_view = *pair;
+      encoding = tokenizer.encode(text, pair_view);
+    }
+    int position = request.position;
+    if (request.offset >= 0) {  // a token of the text: its place in what the model reads
+      const auto& tokens = encoding.tokens;
+      const auto it = std::find_if(tokens.begin(), tokens.end(), [&](const Token& t) {
+        return !t.special && t.sequence == 0 && t.start == request.offset;
+      });
+      if (it == tokens.end())
+        throw Error("saliency explains the text's first " + std::to_string(encoding.size()) +
+                    " tokens (what the model reads at once); that token is past them");
+      position = static_cast<int>(it - tokens.begin());
+    }
+    auto reply = std::make_shared<SaliencyReply>();
+    reply->target = resolve_target(s.model(), tokenizer, encoding, request.task, position, request.index);
+    reply->score = score_target(s.model(), encoding, reply->target);
+    reply->saliency = bertscope::saliency(s.model(), encoding, reply->target, request.options);
+    reply->method = request.options.method;
+    reply->target_text = target_text(s, encoding, reply->target);
+    reply->encoding = shown_encoding(tokenizer, std::move(encoding));
+    Ptr<SaliencyReply> result = reply;
+    return [this, result](quint64 id) { emit explained(id, result); };
+  }, lane);
 }
 
 }  // namespace bertscope::gui

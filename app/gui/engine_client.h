@@ -14,13 +14,14 @@
 #include <optional>
 #include <vector>
 
+#include "explain/explain.h"
 #include "session.h"
 #include "tasks/tasks.h"
 
 namespace bertscope::gui {
 
-enum class Job { Load, Tokenize, FillMask, Attention, Answer, Classify, Entities };
-constexpr int kJobCount = 7;
+enum class Job { Load, Tokenize, FillMask, Attention, Answer, Classify, Entities, RankHeads, AttentionFlow, Explain, Neurons };
+constexpr int kJobCount = 11;
 QString job_name(Job job);
 
 // What the UI knows about the loaded model (a copy: the Session itself stays on the worker thread).
@@ -31,6 +32,7 @@ struct LoadedModel {
   QStringList token_labels;         // its labels in id order (id2label), empty without one
   bool token_types = true;          // whether inputs carry token type ids (BERT; not DistilBERT or RoBERTa)
   int max_tokens = 512;             // the model's longest input (ModelConfig::max_tokens)
+  int layers = 0, heads = 0;        // the encoder's layers and attention heads per layer (the head mask's shape)
   QString mask_token;               // "[MASK]" or "<mask>"; empty when the vocabulary has none
   QString cls_token, sep_token;     // "[CLS]"/"[SEP]" or "<s>"/"</s>"
   BackendRequest backend;           // what was asked for
@@ -78,6 +80,53 @@ struct EntitiesReply {
 template <typename T>
 using Ptr = std::shared_ptr<const T>;
 
+struct NeuronVectors;  // neuron_view.h
+
+// While heads are switched off (EngineClient::setHeadMask), each task request is answered twice: with those heads
+// off (the reply) and by the full model (this), so a page can show what switching them off changed. Only the part
+// of the request's task is filled in. The full model's answer is cached per input: editing the mask costs one pass.
+struct FullModelAnswer {
+  std::vector<std::vector<double>> fill_mask;  // per mask of the text: (V) the full model's probabilities
+  std::vector<std::string> fill_mask_best;     // per mask: the full model's top word, readable
+  std::optional<ClassifyResult> classification;
+  std::optional<NspResult> nsp;
+  std::optional<QaResult> qa;
+  std::optional<EntityResult> entities;
+};
+struct Ablation {
+  int heads_off = 0;                // heads switched off when the request ran
+  Ptr<FullModelAnswer> full;
+};
+
+// Each head's importance for one input's output, by switching it off in turn (explain/explain.h rank_heads).
+struct RankHeadsReply {
+  HeadRanking ranking;
+  ExplainTarget target;
+  QString target_text;   // what was explained: "“cat” at [MASK] (token 3)", "label POSITIVE", ...
+  int heads_off = 0;     // the head mask's heads, already off during the ranking
+};
+
+// What to explain (EngineClient::explain): which input tokens one output of a task's head depends on.
+struct ExplainRequest {
+  ExplainTask task = ExplainTask::FillMask;
+  // The input: fill-mask and ner the text; classify the text and an optional second sentence; qa the question
+  // (text) and the context (pair).
+  QString text, pair;
+  std::optional<Encoding> encoding;  // given: explained as it is instead (qa: the window an answer is in)
+  int position = -1, index = -1;     // the output, as resolve_target's: -1 leaves it to the model's top choice
+  int offset = -1;                   // >= 0: the target is the token starting at this code point of `text` (ner)
+  SaliencyOptions options;
+};
+
+struct SaliencyReply {
+  ShownEncoding encoding;  // the tokens explained, readable
+  ExplainTarget target;    // the output explained (resolved)
+  QString target_text;     // it in words: "“cat” at [MASK] (token 3)", "label positive", ...
+  TargetScore score;       // its logit and probability
+  SaliencyMethod method = SaliencyMethod::GradientInput;
+  Saliency saliency;       // per token of `encoding`
+};
+
 class EngineClient : public QObject {
   Q_OBJECT
  public:
@@ -92,6 +141,26 @@ class EngineClient : public QObject {
   quint64 answer(const QString& question, const QString& context, int topK);
   quint64 classify(const QString& text, const QString& pair);
   quint64 entities(const QString& text, Aggregation aggregation);
+  // Ranks the heads for `text` (and `pair`) by ablation; the target is the model's own top output for `task`.
+  quint64 rankHeads(const QString& text, const QString& pair, ExplainTask task);
+  void cancelRankHeads();  // the ranking asked for last is skipped, or its reply dropped
+  // Attention rollout (flow false) or attention flow of an attention result: an AttentionResult with one "head" per
+  // layer, the layer's rollout or flow (explain/attention_flow.h). Flow refuses more than 64 tokens.
+  quint64 attentionFlow(Ptr<AttentionResult> attention, bool flow);
+  // The neuron view's numbers (neuron_view.h) for `text` (and `pair`), one layer, head and query token.
+  quint64 neurons(const QString& text, const QString& pair, int layer, int head, int query);
+  // Saliency of one output (explain/explain.h). Each task's requests supersede only that task's.
+  quint64 explain(const ExplainRequest& request);
+
+  // Heads switched off for every request from now on (Hugging Face's head_mask). Empty, or none at 0: every head
+  // on. A new model starts with every head on.
+  void setHeadMask(HeadMask mask);
+  void toggleHead(int layer, int head);  // switches one head off, or back on
+  const HeadMask& headMask() const { return headMask_; }
+  int headsOff() const { return headMask_.empty() ? 0 : headMask_.heads_off(); }
+  // How request `id` of `job` ran when heads were off, with the full model's answer; null when every head was on
+  // (or `id` is not the latest reply of that job).
+  const Ablation* ablation(Job job, quint64 id) const;
 
   const Ptr<LoadedModel>& model() const { return model_; }  // null until a load succeeds
   bool busy() const { return pending_ > 0; }
@@ -104,6 +173,11 @@ class EngineClient : public QObject {
   void answered(quint64 id, bertscope::gui::Ptr<bertscope::QaResult> result);
   void classified(quint64 id, bertscope::gui::Ptr<bertscope::gui::ClassifyReply> result);
   void entitiesFound(quint64 id, bertscope::gui::Ptr<bertscope::gui::EntitiesReply> result);
+  void headsRanked(quint64 id, bertscope::gui::Ptr<bertscope::gui::RankHeadsReply> result);
+  void explained(quint64 id, bertscope::gui::Ptr<bertscope::gui::SaliencyReply> result);
+  void flowComputed(quint64 id, bertscope::gui::Ptr<bertscope::AttentionResult> result);
+  void neuronsComputed(quint64 id, bertscope::gui::Ptr<bertscope::gui::NeuronVectors> result);
+  void headMaskChanged();  // setHeadMask, toggleHead, or a new model
   void failed(quint64 id, bertscope::gui::Job job, const QString& message);
   // After failed(), when the GPU itself failed (VK_ERROR_DEVICE_LOST, out of device memory): the model can only
   // work again once it is reloaded, on the CPU if the user agrees (MainWindow asks).
@@ -115,18 +189,30 @@ class EngineClient : public QObject {
   // What a job hands back to the UI thread: a function that emits its result for request `id`.
   using Delivery = std::function<void(quint64 id)>;
   // Runs `work` on the worker thread unless superseded, then its delivery on the UI thread. Exceptions become
-  // failed(). Only Load replaces the session.
-  quint64 post(Job job, std::function<Delivery(std::unique_ptr<Session>&)> work);
+  // failed(). Only Load replaces the session. `lane`: which requests supersede each other; by default those of
+  // the same job (explain: one lane per task, as each task page asks for its own).
+  quint64 post(Job job, std::function<Delivery(std::unique_ptr<Session>&)> work, int lane = -1);
   void finishOne();
+  // Worker thread: the full model's answer for `key` of `job`, computed by `compute` (with every head on) unless
+  // cached, and what the delivery records as ablations_[job].
+  Ablation fullModel(Session& session, Job job, const std::string& key, const std::function<FullModelAnswer()>& compute);
 
   QThread thread_;
   QObject* worker_ = nullptr;          // lives on thread_; owns nothing, only gives lambdas a thread
   std::unique_ptr<Session> session_;   // touched only on the worker thread
-  std::array<std::atomic<quint64>, kJobCount> latest_{};
+  static constexpr int kExplainLanes = 4;  // one per ExplainTask
+  std::array<std::atomic<quint64>, kJobCount + kExplainLanes> latest_{};  // per lane: the latest request
   std::atomic<quint64> next_id_{1};
   std::atomic<bool> closing_{false};
   int pending_ = 0;                    // UI thread only
   Ptr<LoadedModel> model_;
+  HeadMask headMask_;                   // UI thread; each request takes a copy
+  struct FullCacheEntry {
+    std::string key;
+    Ptr<FullModelAnswer> answer;
+  };
+  std::array<FullCacheEntry, kJobCount> fullCache_;  // worker thread only; cleared by a load
+  std::array<std::pair<quint64, Ablation>, kJobCount> ablations_{};  // UI thread: the latest reply's, per job
 };
 
 }  // namespace bertscope::gui

@@ -11,8 +11,10 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include "head_ablation.h"
 #include "item_models.h"
 #include "page_support.h"
+#include "saliency_panel.h"
 #include "text_spans.h"
 
 namespace bertscope::gui {
@@ -106,10 +108,14 @@ EntitiesPage::EntitiesPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   options->addWidget(summary_);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message());
+  ablationBanner_ = new AblationBanner(engine, this);
+  layout->addWidget(ablationBanner_);
   layout->addWidget(text_);
   layout->addLayout(options);
+  layout->addWidget(addSaliency(ExplainTask::TokenClassification));
   layout->addWidget(wrapResults(results), 1);
 
+  connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
   connect(text_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(aggregation_, &QComboBox::activated, this, [this] { refresh(); });
   connect(view_, &QTextBrowser::highlighted, this, [this](const QUrl& link) {
@@ -120,6 +126,12 @@ EntitiesPage::EntitiesPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
     table_->selectRow(entity);
   });
   connect(table_, &QTableView::entered, this, [this](const QModelIndex& index) { showEntity(index.row()); });
+  // Saliency explains what is clicked: an entity (in the table or the text), or a token's label (a heat map cell).
+  connect(table_, &QTableView::clicked, this, [this](const QModelIndex& index) { explainEntity(index.row()); });
+  connect(view_, &QTextBrowser::anchorClicked, this, [this](const QUrl& link) {
+    if (link.toString().startsWith(kAnchor)) explainEntity(link.toString().mid(kAnchor.size()).toInt());
+  });
+  connect(heat_, &QTableView::clicked, this, [this](const QModelIndex& index) { explainToken(index.row(), index.column() - 1); });
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { if (current.isValid()) showEntity(current.row()); });
   connect(heat_, &QTableView::entered, this, [this](const QModelIndex& index) {
@@ -185,6 +197,7 @@ void EntitiesPage::refresh() {
     return;
   }
   track(engine()->entities(requestedText_, aggregation()));
+  saliency()->explain({ExplainTask::TokenClassification, requestedText_});  // the first entity until one is clicked
 }
 
 QString EntitiesPage::legendText() const { return legend_->text(); }
@@ -222,6 +235,13 @@ void EntitiesPage::showResult() {
   QVector<QVector<QVariant>> rows;
   for (const Entity& e : result.entities)
     rows.push_back({QString::fromStdString(e.label), QString::fromStdString(e.word), e.score, e.start, e.end});
+  // With heads switched off: each entity's change against the full model, new and lost entities counted.
+  const Ablation* ablation = engine()->ablation(Job::Entities, latestRequest());
+  const Comparison comparison = ablation && ablation->full->entities ? compare_entities(result, *ablation->full->entities) : Comparison{};
+  QStringList headers{tr("Type"), tr("Text"), tr("Score"), tr("Start"), tr("End")};
+  add_change_column(headers, rows, ablation ? &comparison : nullptr);
+  ablationBanner_->showReply(ablation, {comparison.topChange});
+  if (headers.size() != entities_->columnCount()) entities_->setHeaders(headers);
   entities_->setRows(rows);
   labels_->setReply(shown_);
   heat_->setColumnWidth(0, 100);
@@ -234,42 +254,17 @@ void EntitiesPage::showResult() {
 }
 
 void EntitiesPage::renderText() {
-  view_->clear();
-  tags_.clear();
-  spans_.assign(shown_->result.entities.size(), {-1, -1});
-  view_->document()->setUndoRedoEnabled(false);
-  QTextCursor cursor(view_->document());
-  cursor.beginEditBlock();  // one layout for the whole text, not one per insertion (5,000 words: seconds)
-  const QTextCharFormat plain;
   const CodePointIndex index(shownText_);
-  int at = 0;  // how much of the text (UTF-16) is in the document
+  std::vector<HighlightSpan> spans;
   for (size_t i = 0; i < shown_->result.entities.size(); ++i) {
     const Entity& e = shown_->result.entities[i];
-    const int from = index.utf16(e.start), to = index.utf16(e.end);
-    if (from < at || to <= from) continue;  // overlaps the one before (windows merge them; never expected)
-    cursor.insertText(shownText_.mid(at, from - at), plain);
     const QString label = QString::fromStdString(e.label);
-    QTextCharFormat span;
-    span.setBackground(palette_.color(label));
-    span.setAnchor(true);
-    span.setAnchorHref(kAnchor + QString::number(i));
-    span.setToolTip(tr("%1 · %2").arg(label, percent(e.score)));
-    const int start = cursor.position();
-    cursor.insertText(shownText_.mid(from, to - from), span);
-    spans_[i] = {start, cursor.position()};
-    // The type after the entity, small, on the same colour (displaCy's look).
-    QTextCharFormat tag = span;
-    tag.setFontWeight(QFont::Bold);
-    tag.setFontPointSize(std::max(6.0, view_->font().pointSizeF() * 0.75));
-    tag.setForeground(QColor(60, 60, 60));
-    const QString text = QStringLiteral(" ") + label;
-    cursor.insertText(text, tag);
-    tags_.emplace_back(to, int(text.size()));
-    at = to;
+    spans.push_back({index.utf16(e.start), index.utf16(e.end), label, tr("%1 · %2").arg(label, percent(e.score)),
+                     kAnchor + QString::number(i)});
   }
-  cursor.insertText(shownText_.mid(at), plain);
-  cursor.endEditBlock();
-  view_->moveCursor(QTextCursor::Start);
+  HighlightedText shown = show_highlighted(view_, shownText_, spans, palette_);
+  spans_ = std::move(shown.spans);
+  tags_ = std::move(shown.tags);
 }
 
 int EntitiesPage::documentPosition(int utf16, bool end) const {
@@ -325,6 +320,19 @@ void EntitiesPage::showToken(int token) {
   selection.cursor.setPosition(documentPosition(index.utf16(t.end), true), QTextCursor::KeepAnchor);
   selection.format.setBackground(QColor(255, 220, 120));
   view_->setExtraSelections({selection});
+}
+
+void EntitiesPage::explainEntity(int entity) {
+  if (!shown_ || entity < 0 || entity >= int(shown_->result.entities.size())) return;
+  const Entity& e = shown_->result.entities[size_t(entity)];
+  if (!e.tokens.empty()) explainToken(e.tokens.front());  // B-PER for a PER entity: the label its first token has
+}
+
+void EntitiesPage::explainToken(int token, int label) {
+  if (!shown_ || text_->toPlainText() != shownText_ || token < 0 || token >= int(shown_->result.tokens.size())) return;
+  const TokenLabel& t = shown_->result.tokens[size_t(token)];
+  if (label < 0 || label >= int(shown_->labels.size())) label = int(shown_->labels.indexOf(QString::fromStdString(t.entity)));
+  saliency()->setTarget(-1, label, t.start);  // the engine finds the token by where it starts in the text
 }
 
 }  // namespace bertscope::gui

@@ -17,6 +17,7 @@ class QTextBrowser;
 
 namespace bertscope::gui {
 
+class AblationBanner;
 class ResultTableModel;
 
 class EntitiesPage : public TaskPage {
@@ -34,6 +35,10 @@ class EntitiesPage : public TaskPage {
   Aggregation aggregation() const;
   void refresh() override;
   void showEntity(int entity);  // outlines entity `entity` (a row of entities()) in the text and the heat map; -1: none
+  // The saliency strip explains entity `entity`'s first token's label, or token `token` (a row of tokenLabels())
+  // with label id `label` (-1: its most likely).
+  void explainEntity(int entity);
+  void explainToken(int token, int label = -1);
 
   // For tests and screenshots.
   enum Column { Type, Text, Score, Start, End };  // entities(): Start and End are code-point offsets, as HF's
@@ -48,6 +53,7 @@ class EntitiesPage : public TaskPage {
   const EntityPalette& palette() const { return palette_; }
   // The highlighted view's document range of entity `entity`'s text, [from, to).
   std::pair<int, int> entityDocumentRange(int entity) const;
+  AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
 
  private:
   void showResult();
@@ -75,6 +81,7 @@ class EntitiesPage : public TaskPage {
   std::vector<std::pair<int, int>> tags_;   // each type tag in view_: (UTF-16 position in the text, its length)
   std::vector<std::pair<int, int>> spans_;  // per entity: its text's range in view_'s document
   int hovered_ = -1;
+  AblationBanner* ablationBanner_;
 };
 
 }  // namespace bertscope::gui

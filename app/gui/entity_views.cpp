@@ -2,6 +2,8 @@
 
 #include <QApplication>
 #include <QPainter>
+#include <QTextCursor>
+#include <QTextEdit>
 #include <algorithm>
 #include <cmath>
 
@@ -12,6 +14,47 @@ namespace bertscope::gui {
 QString entity_type(const QString& label) {
   if (label.startsWith(QLatin1String("B-")) || label.startsWith(QLatin1String("I-"))) return label.mid(2);
   return label;
+}
+
+// ---- Highlighted text ----
+
+HighlightedText show_highlighted(QTextEdit* view, const QString& text, const std::vector<HighlightSpan>& spans,
+                                 const EntityPalette& palette) {
+  HighlightedText out;
+  out.spans.assign(spans.size(), {-1, -1});
+  view->clear();
+  view->document()->setUndoRedoEnabled(false);
+  QTextCursor cursor(view->document());
+  cursor.beginEditBlock();  // one layout for the whole text, not one per insertion (5,000 words: seconds)
+  const QTextCharFormat plain;
+  int at = 0;  // how much of the text (UTF-16) is in the document
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const HighlightSpan& s = spans[i];
+    if (s.from < at || s.to <= s.from || s.to > text.size()) continue;  // overlaps the one before (never expected)
+    cursor.insertText(text.mid(at, s.from - at), plain);
+    QTextCharFormat span;
+    span.setBackground(palette.color(s.label));
+    if (!s.href.isEmpty()) {
+      span.setAnchor(true);
+      span.setAnchorHref(s.href);
+    }
+    span.setToolTip(s.toolTip);
+    const int start = cursor.position();
+    cursor.insertText(text.mid(s.from, s.to - s.from), span);
+    out.spans[i] = {start, cursor.position()};
+    QTextCharFormat tag = span;
+    tag.setFontWeight(QFont::Bold);
+    tag.setFontPointSize(std::max(6.0, view->font().pointSizeF() * 0.75));
+    tag.setForeground(QColor(60, 60, 60));
+    const QString label = QStringLiteral(" ") + s.label;
+    cursor.insertText(label, tag);
+    out.tags.emplace_back(s.to, int(label.size()));
+    at = s.to;
+  }
+  cursor.insertText(text.mid(at), plain);
+  cursor.endEditBlock();
+  view->moveCursor(QTextCursor::Start);
+  return out;
 }
 
 // ---- EntityPalette ----

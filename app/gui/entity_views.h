@@ -1,14 +1,19 @@
 #pragma once
-// The pieces of the Entities view: a colour per entity type, the per-token label probabilities as a heat map
-// (a table model, rows = tokens, columns = labels, and the delegate that paints its cells), and the chip that
-// shows an entity's type in its colour.
+// The pieces of the Entities view: a colour per entity type, the text with its entities highlighted (also the
+// fine-tune view's "try a sentence", before and after), the per-token label probabilities as a heat map (a table
+// model, rows = tokens, columns = labels, and the delegate that paints its cells), and the chip that shows an
+// entity's type in its colour.
 #include <QAbstractTableModel>
 #include <QColor>
 #include <QHash>
 #include <QStyledItemDelegate>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "engine_client.h"
+
+class QTextEdit;
 
 namespace bertscope::gui {
 
@@ -30,6 +35,25 @@ class EntityPalette {
 
 // Every text token's label probabilities: column 0 the token, then one column per label. Rows can be highlighted
 // (the tokens of the entity under the mouse).
+// A stretch of text to highlight: UTF-16 offsets [from, to), its label (coloured by its type), a tool tip, and an
+// optional link (hovering it reports the link through QTextBrowser::highlighted).
+struct HighlightSpan {
+  int from = 0, to = 0;
+  QString label;
+  QString toolTip;
+  QString href;
+};
+
+struct HighlightedText {
+  std::vector<std::pair<int, int>> spans;  // per span: its text's range in the document, (-1, -1) if left out
+  std::vector<std::pair<int, int>> tags;   // each label written after a span: (UTF-16 position in the text, length)
+};
+
+// Writes `text` into `view` with the spans (in order) on their type's colour and the label after each, small and
+// bold (displaCy's look). A span that overlaps the one before is left out.
+HighlightedText show_highlighted(QTextEdit* view, const QString& text, const std::vector<HighlightSpan>& spans,
+                                 const EntityPalette& palette);
+
 class TokenLabelModel : public QAbstractTableModel {
   Q_OBJECT
  public:

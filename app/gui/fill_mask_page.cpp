@@ -12,8 +12,10 @@
 #include <QTextDocument>
 #include <QVBoxLayout>
 
+#include "head_ablation.h"
 #include "item_models.h"
 #include "page_support.h"
+#include "saliency_panel.h"
 #include "token_strip.h"
 
 namespace bertscope::gui {
@@ -74,7 +76,8 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->verticalHeader()->hide();
   table_->horizontalHeader()->setStretchLastSection(true);
-  table_->setToolTip(tr("Click a prediction to put it into the sentence"));
+  table_->setToolTip(tr("Click a prediction to put it into the sentence (with saliency on: click to explain it, "
+                        "double-click to put it in)"));
 
   auto* input = new QHBoxLayout;
   input->addWidget(text_, 1);
@@ -92,7 +95,11 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   layout->addLayout(input);
   layout->addWidget(hint_);
   layout->addWidget(message());
+  layout->addWidget(addSaliency(ExplainTask::FillMask));
+  ablationBanner_ = new AblationBanner(engine, this);
+  layout->addWidget(ablationBanner_);
   layout->addWidget(wrapResults(results), 1);
+  connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
 
   connect(text_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(text_, &QLineEdit::textChanged, this, [this](const QString& text) {
@@ -103,7 +110,13 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   connect(strip_, &TokenStrip::tokenClicked, this, &FillMaskPage::maskToken);
   connect(table_, &QTableView::clicked, this, [this](const QModelIndex& index) {
     const QVariantList payload = index.data(Qt::UserRole).toList();
-    if (payload.size() == 2) applyPrediction(payload[0].toInt(), payload[1].toInt());
+    if (payload.size() != 2) return;
+    if (saliency()->method() == SaliencyPanel::Off) applyPrediction(payload[0].toInt(), payload[1].toInt());
+    else explainPrediction(payload[0].toInt(), payload[1].toInt());  // a click chooses what to explain
+  });
+  connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+    const QVariantList payload = index.data(Qt::UserRole).toList();
+    if (payload.size() == 2 && saliency()->method() != SaliencyPanel::Off) applyPrediction(payload[0].toInt(), payload[1].toInt());
   });
   onReply(&EngineClient::filled, [this](const Ptr<FillMaskReply>& result) {
     // A problem (no mask, NaN outputs) still comes with this text's tokens: the chips never show an older text.
@@ -170,6 +183,7 @@ void FillMaskPage::refresh() {
     return;
   }
   track(engine()->fillMask(requestedText_, topK_->value()));
+  saliency()->explain({ExplainTask::FillMask, requestedText_});  // the first mask's top word until one is clicked
 }
 
 void FillMaskPage::showMaskHints() {
@@ -195,10 +209,18 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
       ++rank;
     }
   }
+  // With heads switched off: each word's change against the full model, and a changed top word flagged.
+  QStringList headers{tr("Mask"), tr("Word"), tr("Probability"), tr("Sentence")};
+  const Ablation* ablation = engine()->ablation(Job::FillMask, latestRequest());
+  const Comparison comparison = ablation ? compare_fill_mask(reply, *ablation->full) : Comparison{};
+  add_change_column(headers, rows, ablation ? &comparison : nullptr);
+  ablationBanner_->showReply(ablation, {comparison.topChange});
+  if (headers.size() != predictions_->columnCount()) predictions_->setHeaders(headers);
   predictions_->setRows(rows, payloads);
   table_->resizeColumnToContents(0);
   table_->resizeColumnToContents(1);
   table_->setColumnWidth(2, 180);
+  if (ablation) table_->setColumnWidth(3, 320);  // the change column takes the rest
 }
 
 std::pair<int, int> FillMaskPage::insertedRange(int row) const {
@@ -274,6 +296,12 @@ void FillMaskPage::applyPrediction(int mask, int rank) {
   if (!shown_ || text_->text() != shownText_ || mask < 0 || mask >= int(shown_->words.size())) return;
   if (rank < 0 || rank >= int(shown_->words[size_t(mask)].size())) return;
   setText(filled(mask, rank).text);
+}
+
+void FillMaskPage::explainPrediction(int mask, int rank) {
+  if (!shown_ || text_->text() != shownText_ || mask < 0 || mask >= int(shown_->result.predictions.size())) return;
+  if (rank < 0 || rank >= int(shown_->result.predictions[size_t(mask)].size())) return;
+  saliency()->setTarget(shown_->result.mask_positions[size_t(mask)], shown_->result.predictions[size_t(mask)][size_t(rank)].token);
 }
 
 }  // namespace bertscope::gui

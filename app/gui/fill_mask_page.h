@@ -11,6 +11,7 @@ class QTableView;
 
 namespace bertscope::gui {
 
+class AblationBanner;
 class ResultTableModel;
 class TokenStrip;
 
@@ -28,11 +29,13 @@ class FillMaskPage : public TaskPage {
 
   void maskToken(int token);                  // masks the word holding `token`; on a mask, restores its word
   void applyPrediction(int mask, int rank);   // fills mask number `mask` (0-based) with its prediction `rank`
+  void explainPrediction(int mask, int rank); // the saliency strip explains that prediction
   QString maskText() const { return mask_; }  // the model's mask token, "[MASK]" or "<mask>"
 
   // For tests and screenshots.
   ResultTableModel* predictions() const { return predictions_; }
   TokenStrip* strip() const { return strip_; }
+  AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
   // The Sentence column's inserted word in row `row`: its UTF-16 range [from, to) in that row's sentence.
   std::pair<int, int> insertedRange(int row) const;
 
@@ -68,6 +71,7 @@ class FillMaskPage : public TaskPage {
   QString lastText_;                                 // the text before the latest edit (for trackEdit)
   std::vector<std::pair<int, int>> inserted_;        // per prediction row: the inserted word in its sentence
   QLabel* hint_;
+  AblationBanner* ablationBanner_;
 };
 
 }  // namespace bertscope::gui

@@ -1,9 +1,11 @@
 #pragma once
 // Fine-tune view: choose the task, then its data: a CSV of labelled sentences (check the preview and the detected
-// columns, name the labels) or, for token classification (named entities, parts of speech), a CoNLL / JSON-lines file
-// of word-tagged sentences; set the hyper-parameters, then Start (and Cancel); a progress bar with ETA, live loss and
-// validation charts, the confusion matrix (or the scores per tag) and the misclassified validation sentences follow
-// the run; afterwards try sentences (fine-tuned vs as it started) and Save the model.
+// columns, name the labels); for token classification (named entities, parts of speech), a CoNLL / JSON-lines file
+// of word-tagged sentences (tagged_data_panel.h); for question answering, SQuAD questions (qa_data_panel.h). Set
+// the hyper-parameters, then Start (and Cancel); a progress bar with ETA, live loss and validation charts
+// (fine_tune_charts.h), the confusion matrix, the scores per tag or SQuAD's scores (fine_tune_scores.h) and the
+// misclassified validation sentences follow the run; afterwards try sentences, or a question on a context (fine-tuned
+// vs as it started: entities highlighted by tagged_try_view.h, answers by qa_try_panel.h) and Save the model.
 #include <QPointer>
 #include <QWidget>
 #include <optional>
@@ -33,9 +35,13 @@ class QTableWidget;
 
 namespace bertscope::gui {
 
+class CsvDataPanel;
 class MessageLine;
+class QaDataPanel;
+class QaTryPanel;
 class ResultTableModel;
 class TaggedDataPanel;
+class TaggedTryView;
 
 class FineTunePage : public QWidget {
   Q_OBJECT
@@ -50,30 +56,44 @@ class FineTunePage : public QWidget {
   bool loadTaggedFile(const QString& path);
   bool loadTaggedValidation(const QString& path);
   TaggedDataPanel* taggedData() const { return tagged_; }
+  // Question answering: SQuAD JSON or JSON lines, and a validation file (empty: hold out the validation share of the
+  // training paragraphs). False (and a message) when it cannot be read.
+  bool loadQaFile(const QString& path);
+  bool loadQaValidation(const QString& path);
+  QaDataPanel* qaData() const { return qa_; }
   // Sentence classification: a row per label of the file (value, sentences, name); the names, editable, become
   // config.json's id2label. False when `label` is out of range.
-  QTableWidget* labelNames() const { return labelNames_; }
+  QTableWidget* labelNames() const;
   bool setLabelName(int label, const QString& name);
   QString suggestedSaveFolder() const;  // a free name beside the data file (else in the home folder)
   void setColumns(const QString& text, const QString& label);
   void setEpochs(int epochs);
   void setLearningRate(double rate);
+  void setPatience(int epochs);  // early stopping: epochs without a better validation score (0: off)
+  QSpinBox* patience() const { return patience_; }
+  // What the hyper-parameters started from: training_defaults fitted to the model and task, and why.
+  QLabel* defaultsNote() const { return defaultsNote_; }
+  double learningRate() const;
+  int epochs() const;
   void start();
   void cancel();
   void trySentence(const QString& text);
+  void tryQuestion(const QString& question, const QString& context);  // question answering
   void saveTo(const QString& folder);
 
   TrainingJob* job() const { return job_; }
-  ResultTableModel* preview() const { return preview_; }
+  ResultTableModel* preview() const;
   ResultTableModel* tryResults() const { return tryResults_; }  // sentence classification: label, after, before
   ResultTableModel* tryTags() const { return tryTags_; }        // token classification: word, tag after, tag before
+  TaggedTryView* tryEntities() const { return tryEntities_; }  // entity tags: the sentence highlighted, after, before
+  QaTryPanel* qaTry() const { return qaTry_; }                 // question answering: answers after and before
   ResultTableModel* mistakes() const { return mistakes_; }      // misclassified validation sentences, last epoch
   MessageLine* message() const { return message_; }
   QString dataSummary() const;
   QTableWidget* confusion() const { return confusion_; }
   QChartView* lossChart() const { return lossChart_; }
   QChartView* validationChart() const { return accuracyChart_; }
-  QPlainTextEdit* skippedRows() const { return skipped_; }  // hidden when no row was skipped
+  QPlainTextEdit* skippedRows() const;  // hidden when no row was skipped
   QScrollArea* scrollArea() const { return scroll_; }       // everything below the message line
   // The open "train anyway?" question (tiny data, a label with one example, ...), or null.
   QMessageBox* confirmation() const;
@@ -82,37 +102,31 @@ class FineTunePage : public QWidget {
   void openModelRequested(const QString& folder);  // "Open the saved model"
 
  private:
-  void reloadCsv();
-  void readColumns();  // labelled examples from the chosen columns
   void setRunning(bool running);
-  void showSkipped();  // the table's and the columns' skipped rows, with their lines and reasons
-  QStringList dataWarnings(const Split& split) const;  // why this data may not train a useful classifier
-  QStringList labelNamesChosen(QString* error) const;  // the names column, checked: none empty, no two alike
-  void showLabelNames();                              // a row per label of data_, keeping names already given
   void run(const Split& split, const QStringList& names);
   void runTagger();
+  void runQa();
+  // The fitted defaults (train/training_defaults.h) for the model and task into the boxes the user has not changed.
+  void fitDefaults();
   void startRun(TrainingSetup setup);  // what both tasks share: options, cleared results, the job
   void showMistakes(const QVector<Mistake>& mistakes);
   void showEpoch(const EpochResult& result);
   void showTaggingEpoch(const EpochResult& result);  // token classification: scores per entity type or tag
+  void showQaEpoch(const EpochResult& result);       // question answering: SQuAD's exact match and F1
 
   MessageLine* message_;
   QComboBox* task_;
-  QStackedWidget* dataPages_;  // the task's data: the CSV widgets, or tagged_
+  QStackedWidget* dataPages_;  // the task's data (index = FineTuneTask): csv_, tagged_ or qa_
+  CsvDataPanel* csv_;          // each disabled while training: the run's data stays the data shown
   TaggedDataPanel* tagged_;
-  QTableWidget* labelNames_;
-  QLineEdit* path_;
-  QPushButton* choose_;  // disabled while training: the run's data stays the data shown
-  QComboBox* delimiter_;
-  QComboBox* header_;
-  QCheckBox* stopOnBad_;
-  QLabel* summary_;
-  ResultTableModel* preview_;
-  QComboBox* textColumn_;
-  QComboBox* labelColumn_;
-  QLabel* labels_;
+  QaDataPanel* qa_;
   QSpinBox *epochs_, *batch_, *maxLength_, *seed_, *freeze_;
   QDoubleSpinBox *learningRate_, *validation_, *dropout_;
+  QSpinBox* patience_;
+  QLabel* defaultsNote_;
+  // The values fitDefaults last put in the boxes: a box holding another value was set by the user and is kept.
+  int fittedEpochs_ = 0, fittedBatch_ = 0;
+  double fittedRate_ = 0;
   QPushButton *start_, *cancel_, *save_, *openSaved_;
   QProgressBar* progress_;
   QLabel* status_;
@@ -126,18 +140,17 @@ class FineTunePage : public QWidget {
   ResultTableModel* mistakes_;
   QTableView* tryTable_;
   ResultTableModel* tryTags_;
+  TaggedTryView* tryEntities_;
+  QaTryPanel* qaTry_;
+  QString triedText_;  // the sentence last sent to be tagged (its words are found in it to highlight them)
   FineTuneTask trainedTask_ = FineTuneTask::SentenceClassification;  // of the last run: what its results show
-  QTableView* previewTable_;
-  QPlainTextEdit* skipped_;
   QScrollArea* scroll_;
   QPointer<QMessageBox> confirm_;
-  double smoothedLoss_ = 0;
+  double lossTop_ = 0.1;  // the loss chart's highest point so far: the y axis grows without rescanning every point
   QLineEdit* tryText_;
   ResultTableModel* tryResults_;
   TrainingJob* job_;
   Ptr<LoadedModel> model_;
-  std::optional<CsvTable> table_;
-  std::optional<LabelledData> data_;
   std::vector<std::string> trainedLabels_;
   QString savedFolder_;
   quint64 tryId_ = 0;

@@ -2,6 +2,7 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -18,8 +19,10 @@
 #include <QVBoxLayout>
 #include <QValueAxis>
 
+#include "head_ablation.h"
 #include "item_models.h"
 #include "page_support.h"
+#include "saliency_panel.h"
 #include "text_spans.h"
 
 namespace bertscope::gui {
@@ -66,10 +69,19 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::An
   split->setSizes({220, 420});
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(message());
+  ablationBanner_ = new AblationBanner(engine, this);
+  layout->addWidget(ablationBanner_);
   layout->addLayout(top);
   layout->addWidget(best_);
+  layout->addWidget(addSaliency(ExplainTask::QuestionAnswering));
+  side_ = new QComboBox(this);
+  side_->addItems({tr("answer start"), tr("answer end")});
+  side_->setToolTip(tr("Which logit of the selected answer to explain: its start or its end"));
+  saliency()->addControl(side_);
+  connect(side_, &QComboBox::currentIndexChanged, this, [this] { explainAnswer(std::max(0, table_->currentIndex().row())); });
   layout->addWidget(split, 1);
 
+  connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
   connect(question_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(context_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(topK_, &QSpinBox::valueChanged, this, [this] { refresh(); });
@@ -137,11 +149,19 @@ void QaPage::showResult(const QaResult& result) {
   QVector<QVector<QVariant>> rows;
   for (const QaAnswer& a : result.answers)
     rows.push_back({QString::fromStdString(a.answer), a.score, a.start, a.end, a.window + 1});
+  // With heads switched off: each answer's change against the full model, a changed best answer flagged.
+  const Ablation* ablation = engine()->ablation(Job::Answer, latestRequest());
+  const Comparison comparison = ablation && ablation->full->qa ? compare_answers(result, *ablation->full->qa) : Comparison{};
+  QStringList headers{tr("Answer"), tr("Score"), tr("Start"), tr("End"), tr("Window")};
+  add_change_column(headers, rows, ablation ? &comparison : nullptr);
+  ablationBanner_->showReply(ablation, {comparison.topChange});
+  if (headers.size() != answers_->columnCount()) answers_->setHeaders(headers);
   answers_->setRows(rows);
   table_->resizeColumnsToContents();
   table_->setColumnWidth(0, std::min(table_->columnWidth(0), 260));
   table_->setColumnWidth(1, 150);
   if (result.answers.empty()) {
+    saliency()->clear();
     best_->setText(tr("No answer span found."));
     return;
   }
@@ -154,6 +174,7 @@ void QaPage::showResult(const QaResult& result) {
 void QaPage::showAnswer(int rank) {
   if (!shown_ || rank < 0 || rank >= int(shown_->answers.size())) return;
   const QaAnswer& a = shown_->answers[size_t(rank)];
+  explainAnswer(rank);
   best_->setText(tr("<b>%1</b> &nbsp; score %2").arg(QString::fromStdString(a.answer).toHtmlEscaped()).arg(a.score, 0, 'f', 4));
   if (context_->toPlainText() == shownContext_) {
     const CodePointIndex index(shownContext_);
@@ -209,6 +230,21 @@ void QaPage::showAnswer(int rank) {
     y->setRange(y->min() - pad, y->max() + pad);
   }
   chart->setTitle(tr("Where the answer starts and ends"));
+}
+
+void QaPage::explainAnswer(int rank) {
+  if (!shown_ || rank < 0 || rank >= int(shown_->answers.size())) return;
+  const int side = side_->currentIndex();  // 0 start, 1 end: the QA head's logit, as ExplainTarget::index
+  if (shown_ == explainedResult_ && rank == explainedRank_ && side == explainedSide_) return;  // asked already
+  explainedResult_ = shown_;
+  explainedRank_ = rank;
+  explainedSide_ = side;
+  const QaAnswer& a = shown_->answers[size_t(rank)];
+  ExplainRequest request{ExplainTask::QuestionAnswering, question_->text(), shownContext_};
+  request.encoding = shown_->windows[size_t(a.window)].encoding;  // the window the answer is in, as the model read it
+  request.position = side == 0 ? a.start_token : a.end_token;
+  request.index = side;
+  saliency()->explain(request);
 }
 
 }  // namespace bertscope::gui

@@ -5,6 +5,7 @@
 
 class QChart;
 class QChartView;
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -13,6 +14,7 @@ class QTableView;
 
 namespace bertscope::gui {
 
+class AblationBanner;
 class ResultTableModel;
 
 class QaPage : public TaskPage {
@@ -23,9 +25,12 @@ class QaPage : public TaskPage {
   void setInput(const QString& question, const QString& context);
   void refresh() override;
   void showAnswer(int rank);  // highlight answer `rank` and chart its window
+  void explainAnswer(int rank);  // the saliency strip explains answer `rank`'s start or end (answerSide())
+  QComboBox* answerSide() const { return side_; }
 
   ResultTableModel* answers() const { return answers_; }
   QString answerText() const;
+  AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
 
  private:
   void showResult(const QaResult& result);
@@ -42,6 +47,10 @@ class QaPage : public TaskPage {
   bool usable_ = false;
   QString requestedContext_, shownContext_;
   std::shared_ptr<const QaResult> shown_;
+  QComboBox* side_;                     // saliency: the answer's start or end
+  std::shared_ptr<const QaResult> explainedResult_;  // what the saliency request asked for last: an answer of this
+  int explainedRank_ = -1, explainedSide_ = -1;       // result, and which side of it
+  AblationBanner* ablationBanner_;
 };
 
 }  // namespace bertscope::gui

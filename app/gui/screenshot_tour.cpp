@@ -9,8 +9,10 @@
 
 #include "attention_page.h"
 #include "entities_page.h"
+#include "fill_mask_page.h"
 #include "fine_tune_page.h"
 #include "main_window.h"
+#include "saliency_panel.h"
 
 namespace bertscope::gui {
 
@@ -67,6 +69,7 @@ void ScreenshotTour::waitForIdle(int quietPolls) {
   QString name = window_->tabs()->tabText(tab_).toLower().replace(QLatin1Char(' '), QLatin1Char('-'));
   if (headView_) name += QStringLiteral("-head-view");
   if (smallWindow_) name += QStringLiteral("-1024x700");
+  if (saliency_) name += QStringLiteral("-saliency");
   const QString path = QDir(folder_).filePath(QStringLiteral("%1-%2.png").arg(tab_ + 1, 2, 10, QLatin1Char('0')).arg(name));
   if (!window_->grab().save(path)) std::fprintf(stderr, "bertscope: could not write %s\n", qPrintable(path));
   else std::printf("%s\n", qPrintable(path));
@@ -89,6 +92,15 @@ void ScreenshotTour::waitForIdle(int quietPolls) {
   }
   if (smallWindow_) window_->resize(normalSize_);
   smallWindow_ = false;
+  if (window_->tabs()->currentWidget() == window_->fillMaskPage() && !saliency_) {
+    // The Fill-mask view once more with its saliency strip: integrated gradients for the top word.
+    saliency_ = true;
+    window_->fillMaskPage()->saliency()->setMethod(SaliencyPanel::IntegratedGradients);
+    QTimer::singleShot(300, this, [this] { waitForIdle(3); });
+    return;
+  }
+  if (saliency_) window_->fillMaskPage()->saliency()->setMethod(SaliencyPanel::Off);
+  saliency_ = false;
   next();
 }
 

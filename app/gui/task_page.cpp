@@ -4,6 +4,7 @@
 
 #include "busy_overlay.h"
 #include "page_support.h"
+#include "saliency_panel.h"
 
 namespace bertscope::gui {
 
@@ -34,7 +35,15 @@ void TaskPage::track(quint64 id) {
   setWaiting(id != 0);
 }
 
-void TaskPage::dropRequests() { track(0); }
+void TaskPage::dropRequests() {
+  track(0);
+  if (saliency_) saliency_->clear();
+}
+
+SaliencyPanel* TaskPage::addSaliency(ExplainTask task) {
+  saliency_ = new SaliencyPanel(engine_, task, message_, this);
+  return saliency_;
+}
 
 bool TaskPage::accept(quint64 id) {
   if (id == 0 || id != latest_) return false;  // an older request's reply: its input has changed since

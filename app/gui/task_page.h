@@ -17,6 +17,7 @@ namespace bertscope::gui {
 
 class BusyOverlay;
 class MessageLine;
+class SaliencyPanel;
 
 class TaskPage : public QWidget {
   Q_OBJECT
@@ -30,6 +31,7 @@ class TaskPage : public QWidget {
   bool waiting() const { return waiting_; }              // a request is out and its reply has not come
   bool showsBusy() const;                                // the results are greyed with the spinner
   quint64 latestRequest() const { return latest_; }
+  SaliencyPanel* saliency() const { return saliency_; }  // null on a page without one
 
  public slots:
   void scheduleRefresh();  // (re)starts the debounce timer
@@ -47,6 +49,10 @@ class TaskPage : public QWidget {
   bool accept(quint64 id);
   // `results` with this page's busy indicator over it; put the returned widget into the layout.
   QWidget* wrapResults(QWidget* results);
+  // Adds the page's saliency panel for `task` (the switch and the heat strip; its errors on the message line); put
+  // the returned widget into the layout. The page gives it each input it sends (saliency()->explain) and the output
+  // the user picks (setTarget); dropRequests() clears it.
+  SaliencyPanel* addSaliency(ExplainTask task);
   // The latest request failed: by default the message line shows the error.
   virtual void showFailure(const QString& error);
 
@@ -67,6 +73,7 @@ class TaskPage : public QWidget {
   QTimer* debounce_;
   QTimer* busyDelay_;
   BusyOverlay* overlay_ = nullptr;
+  SaliencyPanel* saliency_ = nullptr;
   quint64 latest_ = 0;
   bool waiting_ = false;
 };

@@ -4,6 +4,8 @@
 #include <QPainter>
 #include <QTextDocument>
 #include <QToolTip>
+#include <algorithm>
+#include <cmath>
 
 namespace bertscope::gui {
 
@@ -11,6 +13,13 @@ namespace {
 constexpr int kPadding = 5;   // inside a chip
 constexpr int kWordGap = 6;   // between words
 constexpr int kLineGap = 6;
+
+// White at 0, towards red (positive) or blue (negative); at most 85% of the way, so that the text stays readable.
+QColor heat_color(float value) {
+  const double a = std::clamp(double(std::abs(value)), 0.0, 1.0) * 0.85;
+  const QColor full = value >= 0 ? QColor(214, 39, 40) : QColor(31, 119, 180);
+  return QColor::fromRgbF(float(1 - a * (1 - full.redF())), float(1 - a * (1 - full.greenF())), float(1 - a * (1 - full.blueF())));
+}
 }  // namespace
 
 TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent) {
@@ -23,6 +32,8 @@ TokenStrip::TokenStrip(QWidget* parent) : QWidget(parent) {
 void TokenStrip::setEncoding(const Encoding& encoding, const std::vector<bool>& continues) {
   encoding_ = encoding;
   continues_ = continues;
+  heat_.clear();
+  notes_.clear();
   highlighted_ = hovered_ = -1;
   layoutChips(width(), &chips_);
   updateGeometry();
@@ -39,6 +50,12 @@ void TokenStrip::setShowIds(bool show) {
 void TokenStrip::setHighlighted(int token) {
   if (token == highlighted_) return;
   highlighted_ = token;
+  update();
+}
+
+void TokenStrip::setHeat(const std::vector<float>& heat, const std::vector<QString>& notes) {
+  heat_ = heat;
+  notes_ = notes;
   update();
 }
 
@@ -85,8 +102,10 @@ void TokenStrip::paintEvent(QPaintEvent*) {
     const Token& t = encoding_.tokens[i];
     const QRect r = chips_[i];
     QColor fill = t.special ? QColor(225, 225, 225) : word_colors[(t.word < 0 ? 0 : t.word) % 4];
-    if (int(i) == highlighted_ || int(i) == hovered_) fill = QColor(255, 200, 90);
-    painter.setPen(t.unknown ? QPen(Qt::red, 2) : QPen(fill.darker(130), 1));
+    const bool marked = int(i) == highlighted_ || int(i) == hovered_;
+    if (i < heat_.size()) fill = heat_color(heat_[i]);  // a heat strip marks by a thicker outline instead
+    else if (marked) fill = QColor(255, 200, 90);
+    painter.setPen(t.unknown ? QPen(Qt::red, 2) : i < heat_.size() && marked ? QPen(Qt::black, 2) : QPen(fill.darker(130), 1));
     painter.setBrush(fill);
     painter.drawRoundedRect(QRectF(r).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4);
     QRect text_rect(r.left(), r.top() + kPadding, r.width(), metrics.height());
@@ -120,6 +139,7 @@ void TokenStrip::mouseMoveEvent(QMouseEvent* event) {
     QString tip = tr("token %1: \"%2\", id %3").arg(token).arg(QString::fromStdString(t.text)).arg(t.id);
     if (showTypes_) tip += tr(", type %1").arg(t.type_id);
     if (t.unknown) tip += tr("\nnot in the vocabulary: the word became [UNK]");
+    if (size_t(token) < notes_.size() && !notes_[size_t(token)].isEmpty()) tip += QStringLiteral("\n") + notes_[size_t(token)];
     if (clickable_ && !t.special) tip += tr("\nclick to mask this word");
     QToolTip::showText(event->globalPosition().toPoint(), Qt::convertFromPlainText(tip), this);  // "<s>" is a token, not markup
   }

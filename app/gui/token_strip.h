@@ -21,6 +21,10 @@ class TokenStrip : public QWidget {
   void setShowIds(bool show);
   void setShowTypes(bool show) { showTypes_ = show; }  // the tooltip names token type ids (models that have them)
   void setHighlighted(int token);  // -1: none
+  // A heat strip (saliency): chip i coloured by heat[i] in [-1, 1] instead of by word, red for positive, blue for
+  // negative, white for 0; notes[i] joins chip i's tooltip. Empty: the usual colours. A new encoding clears both.
+  void setHeat(const std::vector<float>& heat, const std::vector<QString>& notes = {});
+  const std::vector<float>& heat() const { return heat_; }
   void setClickable(bool clickable) { clickable_ = clickable; }
   int tokenAt(QPoint point) const;  // -1: none
   QRect chipRect(int token) const { return token >= 0 && token < int(chips_.size()) ? chips_[size_t(token)] : QRect(); }
@@ -49,6 +53,8 @@ class TokenStrip : public QWidget {
   Encoding encoding_;
   std::vector<bool> continues_;
   std::vector<QRect> chips_;
+  std::vector<float> heat_;     // per token, or empty
+  std::vector<QString> notes_;  // per token, or empty
   bool showIds_ = true;
   bool showTypes_ = true;
   bool clickable_ = false;

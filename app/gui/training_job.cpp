@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "model/pretrained.h"
 #include "tasks/tasks.h"
+#include "train/qa_fine_tune.h"
 #include "train/token_fine_tune.h"
 
 namespace bertscope::gui {
@@ -29,6 +30,23 @@ TaggedSentence words_of(const std::string& text) {
   return sentence;
 }
 
+// The pipeline's best answer, from a trainer's question-answering head.
+TriedAnswer answer_of(BertTrainer& trainer, const Tokenizer& tokenizer, const std::string& question,
+                      const std::string& context, QaOptions options) {
+  options.top_k = 1;
+  const QaLogitsFn logits = [&trainer](const TokenBatch& batch) { return trainer.qa_logits(batch); };
+  const QaResult result = answer_question(logits, tokenizer, question, context, options);
+  TriedAnswer out;
+  if (result.answers.empty()) return out;
+  const QaAnswer& a = result.answers.front();
+  out.found = true;
+  out.text = QString::fromStdString(a.answer);
+  out.score = a.score;
+  out.start = a.start;
+  out.end = a.end;
+  return out;
+}
+
 QStringList tags_of(BertTrainer& trainer, const Tokenizer& tokenizer, const TaggedSentence& sentence, int max_length) {
   const std::vector<std::vector<std::string>> tags = predict_word_tags(trainer, tokenizer, {sentence}, max_length);
   QStringList out;
@@ -42,6 +60,7 @@ TrainingJob::TrainingJob(QObject* parent) : QObject(parent) {
   qRegisterMetaType<bertscope::EpochResult>();
   qRegisterMetaType<bertscope::gui::Mistake>();
   qRegisterMetaType<QVector<bertscope::gui::Mistake>>();
+  qRegisterMetaType<bertscope::gui::TriedAnswer>();
   worker_ = new QObject;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -81,21 +100,32 @@ void TrainingJob::start(const TrainingSetup& setup) {
       tokenizer_ = model.tokenizer;
       TrainerOptions options;
       const bool tokens = setup.task == FineTuneTask::TokenClassification;
-      options.head = tokens ? TrainHead::TokenClassification : TrainHead::SequenceClassification;
-      options.labels = setup.labels;
+      const bool qa = setup.task == FineTuneTask::QuestionAnswering;
+      options.head = qa ? TrainHead::QuestionAnswering : tokens ? TrainHead::TokenClassification : TrainHead::SequenceClassification;
+      if (!qa) options.labels = setup.labels;
       options.dropout = setup.dropout;
       options.frozen_layers = setup.frozen_layers;
       options.seed = setup.options.seed;
       trainer_ = std::make_unique<BertTrainer>(model, *backend_, options);
       FineTuneCallbacks callbacks;
-      callbacks.progress = [this](const TrainProgress& p) { emit progress(p); };  // queued to the UI thread
+      // Queued to the UI thread: about 10 a second (and each epoch's end), not one per step, which on a small model
+      // is hundreds a second and would flood the event queue and the chart.
+      callbacks.progress = [this, throttle = ProgressThrottle(kProgressPerSecond)](const TrainProgress& p) mutable {
+        if (throttle.due(ProgressThrottle::ends_epoch(p))) emit progress(p);
+      };
       callbacks.epoch_done = [this](const EpochResult& r) { emit epochDone(r); };
       callbacks.cancelled = [this] { return cancelled_.load(); };
-      // QA HOOK: a question-answering run (fine_tune_qa on SQuAD features) is a third branch here.
       const FineTuneResult result =
-          tokens ? fine_tune_tagger(*trainer_, *tokenizer_, setup.tagged_train, setup.tagged_validation, setup.options, callbacks)
-                 : fine_tune(*trainer_, *tokenizer_, setup.train, setup.validation, setup.options, callbacks);
+          qa ? fine_tune_qa(*trainer_, *tokenizer_,
+                            qa_train_features(*tokenizer_, setup.qa_train.examples, setup.qa.max_seq_len, setup.qa.doc_stride),
+                            setup.qa_validation, setup.options, setup.qa, callbacks)
+          : tokens ? fine_tune_tagger(*trainer_, *tokenizer_, setup.tagged_train, setup.tagged_validation, setup.options, callbacks)
+                   : fine_tune(*trainer_, *tokenizer_, setup.train, setup.validation, setup.options, callbacks);
       cancelled = result.cancelled;
+      if (!cancelled) {  // early stopping compared scores only when there was a validation set
+        const bool compared = setup.options.patience > 0 && has_validation_score(result.epochs.back());
+        emit keptEpoch(result.kept_epoch, result.stopped_early, compared);
+      }
       if (cancelled) trainer_.reset();
       else {
         try {
@@ -125,10 +155,7 @@ void TrainingJob::tryText(quint64 id, const QString& text) {
   QMetaObject::invokeMethod(worker_, [this, id, input] {
     if (!trainer_ || input.find_first_not_of(" \t\r\n") == std::string::npos) return;
     try {
-      if (!before_) {  // the model as training started: same folder, same seed, so the same new head
-        TrainerOptions options = trainer_->options();
-        before_ = std::make_unique<BertTrainer>(setup_.model, *backend_, options);
-      }
+      makeBefore();
       const int max_length = setup_.options.max_length;
       if (setup_.task == FineTuneTask::TokenClassification) {
         const TaggedSentence sentence = words_of(input);
@@ -147,10 +174,29 @@ void TrainingJob::tryText(quint64 id, const QString& text) {
   }, Qt::QueuedConnection);
 }
 
+void TrainingJob::makeBefore() {
+  if (!before_) before_ = std::make_unique<BertTrainer>(setup_.model, *backend_, trainer_->options());
+}
+
+void TrainingJob::tryQuestion(quint64 id, const QString& question, const QString& context) {
+  const std::string q = question.toStdString(), c = context.toStdString();
+  QMetaObject::invokeMethod(worker_, [this, id, q, c] {
+    if (!trainer_ || setup_.task != FineTuneTask::QuestionAnswering) return;
+    if (q.find_first_not_of(" \t\r\n") == std::string::npos || c.find_first_not_of(" \t\r\n") == std::string::npos) return;
+    try {
+      makeBefore();
+      emit triedAnswer(id, answer_of(*trainer_, *tokenizer_, q, c, setup_.qa), answer_of(*before_, *tokenizer_, q, c, setup_.qa));
+    } catch (const std::exception&) {
+      // A question that cannot be answered (e.g. the model vanished) simply shows nothing new.
+    }
+  }, Qt::QueuedConnection);
+}
+
 QVector<Mistake> TrainingJob::findMistakes() {
   QVector<Mistake> mistakes;
   const auto name = [this](size_t id) { return QString::fromStdString(setup_.labels.at(id)); };
   const int max_length = setup_.options.max_length;
+  if (setup_.task == FineTuneTask::QuestionAnswering) return mistakes;  // the scores table says how it answers
   if (setup_.task == FineTuneTask::TokenClassification) {
     // Sentences with at least one wrongly tagged word; the words cut by max_length (tag "") are not counted.
     const auto predicted = predict_word_tags(*trainer_, *tokenizer_, setup_.tagged_validation, max_length);

@@ -1,26 +1,26 @@
 #pragma once
-// TrainingJob: fine-tunes a sentence classifier (labelled sentences) or a token classifier (word-tagged sentences:
-// named entities, parts of speech) on its own thread (apart from the engine thread that serves the other views),
+// TrainingJob: fine-tunes a sentence classifier (labelled sentences), a token classifier (word-tagged sentences:
+// named entities, parts of speech) or an extractive question answerer (SQuAD questions) on its own thread (apart from the engine thread that serves the other views),
 // reports progress, can be cancelled between steps, lists the validation sentences the fine-tuned model gets wrong,
-// and afterwards answers "try a sentence" with the fine-tuned model (and the model as it started, for before/after)
-// and saves it as a Hugging Face folder.
+// and afterwards answers "try a sentence" (or a question on a context) with the fine-tuned model (and the model as it
+// started, for before/after) and saves it as a Hugging Face folder.
 #include <QObject>
 #include <QThread>
 #include <atomic>
 #include <memory>
 
 #include "data/dataset.h"
+#include "data/squad.h"
 #include "data/tagged.h"
 #include "session.h"
 #include "train/bert_trainer.h"
 #include "train/fine_tune.h"
+#include "tasks/tasks.h"
 
 namespace bertscope::gui {
 
-// What a run trains. QA HOOK: question answering (SQuAD files, engine/train/qa_fine_tune.h) becomes a third task
-// here, with its data in TrainingSetup, its branch in TrainingJob::start (and tryText), and its data panel and entry
-// in FineTunePage's task list (fine_tune_page.cpp, "QA HOOK").
-enum class FineTuneTask { SentenceClassification, TokenClassification };
+// What a run trains (the order of the Fine-tune view's task list).
+enum class FineTuneTask { SentenceClassification, TokenClassification, QuestionAnswering };
 
 struct TrainingSetup {
   FineTuneTask task = FineTuneTask::SentenceClassification;
@@ -29,9 +29,20 @@ struct TrainingSetup {
   std::vector<std::string> labels;   // names in id order: config.json's id2label (token classification: the tags)
   std::vector<Example> train, validation;                    // sentence classification
   std::vector<TaggedSentence> tagged_train, tagged_validation;  // token classification
+  QaData qa_train, qa_validation;  // question answering (v2.0 rules when qa_validation.has_unanswerable)
+  QaOptions qa;                    // its windows (max_seq_len, doc_stride) and answer rules
   FineTuneOptions options;
   int frozen_layers = 0;
   float dropout = 0.1f;
+};
+
+// An answer to a tried question: the context's text from start to end (code points), and its score (p(start) *
+// p(end) in its window, as the pipeline gives it). found false: the model gave no answer.
+struct TriedAnswer {
+  bool found = false;
+  QString text;
+  double score = 0;
+  int start = 0, end = 0;
 };
 
 // A validation sentence the fine-tuned model gets wrong, after the last epoch.
@@ -44,6 +55,7 @@ struct Mistake {
 class TrainingJob : public QObject {
   Q_OBJECT
  public:
+  static constexpr double kProgressPerSecond = 10;  // what a progress bar and a chart can show
   explicit TrainingJob(QObject* parent = nullptr);
   ~TrainingJob() override;  // cancels and waits
 
@@ -53,15 +65,21 @@ class TrainingJob : public QObject {
   bool hasModel() const { return hasModel_; }  // a fine-tuned model is ready to try and save
   // Probabilities per label for `text`, from the fine-tuned model and from the model as it started.
   void tryText(quint64 id, const QString& text);
+  // Question answering: the best answer to `question` in `context`, from both models (triedAnswer).
+  void tryQuestion(quint64 id, const QString& question, const QString& context);
   void save(const QString& folder);
 
  signals:
-  void progress(const bertscope::TrainProgress& progress);
+  void progress(const bertscope::TrainProgress& progress);  // at most about kProgressPerSecond a second
   void epochDone(const bertscope::EpochResult& result);
   void finished(bool cancelled, const QString& error);  // error empty: it worked
+  // Before finished(), unless cancelled: whose weights the model holds (early stopping keeps the best epoch's);
+  // earlyStopping: patience was on and validation scores were compared.
+  void keptEpoch(int epoch, bool stoppedEarly, bool earlyStopping);
   void tried(quint64 id, const QVector<double>& after, const QVector<double>& before);
   // Token classification: the sentence's words (split at spaces) and each word's tag, fine-tuned and before.
   void triedTags(quint64 id, const QStringList& words, const QStringList& after, const QStringList& before);
+  void triedAnswer(quint64 id, const bertscope::gui::TriedAnswer& after, const bertscope::gui::TriedAnswer& before);
   void mistakesFound(const QVector<bertscope::gui::Mistake>& mistakes);  // before finished(), unless cancelled
   void saved(const QString& folder, const QString& error);
 
@@ -77,6 +95,7 @@ class TrainingJob : public QObject {
   std::unique_ptr<Backend> backend_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   std::unique_ptr<BertTrainer> trainer_, before_;
+  void makeBefore();  // before_: the model as training started (same folder and seed, so the same new head)
 };
 
 }  // namespace bertscope::gui
@@ -84,3 +103,4 @@ class TrainingJob : public QObject {
 Q_DECLARE_METATYPE(bertscope::TrainProgress)
 Q_DECLARE_METATYPE(bertscope::EpochResult)
 Q_DECLARE_METATYPE(bertscope::gui::Mistake)
+Q_DECLARE_METATYPE(bertscope::gui::TriedAnswer)

@@ -1,5 +1,7 @@
 #include "data/squad.h"
 
+#include <algorithm>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -170,6 +172,26 @@ QaData parse_qa(std::string_view text, const std::string& source) {
                 (data.skipped.empty() ? std::string() : " (" + std::to_string(data.skipped.size()) +
                                                             " skipped; the first: " + data.skipped.front() + ")"));
   return data;
+}
+
+QaData hold_out_contexts(QaData& data, double share, std::uint32_t seed) {
+  std::vector<std::string> contexts;  // in order of first appearance
+  std::set<std::string> seen;
+  for (const QaExample& e : data.examples)
+    if (seen.insert(e.context).second) contexts.push_back(e.context);
+  std::shuffle(contexts.begin(), contexts.end(), std::mt19937(seed));
+  const size_t held = std::min(contexts.size(), static_cast<size_t>(share * static_cast<double>(contexts.size())));
+  const std::set<std::string> held_out(contexts.begin(), contexts.begin() + static_cast<std::ptrdiff_t>(held));
+  QaData validation;
+  std::vector<QaExample> kept;
+  for (QaExample& e : data.examples) (held_out.count(e.context) ? validation.examples : kept).push_back(std::move(e));
+  data.examples = std::move(kept);
+  const auto unanswerable = [](const std::vector<QaExample>& examples) {
+    return std::any_of(examples.begin(), examples.end(), [](const QaExample& e) { return e.answers.empty(); });
+  };
+  validation.has_unanswerable = unanswerable(validation.examples);
+  data.has_unanswerable = unanswerable(data.examples);
+  return validation;
 }
 
 }  // namespace bertscope

@@ -2,6 +2,7 @@
 // Extractive question-answering data: SQuAD v1.1 and v2.0 JSON files (data[].paragraphs[].qas[], v2.0 adding
 // is_impossible), or JSON lines {"id", "question", "context", "answers": {"text": [...], "answer_start": [...]}} as
 // Hugging Face datasets write them (an unanswerable question has empty lists there).
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -33,5 +34,10 @@ struct QaData {
 QaData read_qa_file(const std::filesystem::path& path);
 // The same from text already read; `source` names it in messages.
 QaData parse_qa(std::string_view text, const std::string& source);
+
+// Holds out `share` of `data`'s distinct contexts with all their questions (a seeded shuffle of the contexts in
+// order of first appearance), so that no paragraph is read in training and validation both. Returns the held-out
+// questions (has_unanswerable set for them); `data` keeps the others, which may be none (the caller says so).
+QaData hold_out_contexts(QaData& data, double share, std::uint32_t seed);
 
 }  // namespace bertscope

@@ -94,6 +94,7 @@ BertTrainer::BertTrainer(const Pretrained& model, Backend& backend, const Traine
     bool same_labels = has_classifier && static_cast<int>(config_.id2label.size()) == L;
     for (int i = 0; same_labels && i < L; ++i) same_labels = config_.id2label.at(i) == options_.labels[static_cast<size_t>(i)];
     classifier_ = add_linear(ckpt, n.sequence_out, L, H, same_labels ? Source::Checkpoint : Source::Init);
+    head_is_new_ = !same_labels;
     config_.id2label.clear();
     for (int i = 0; i < L; ++i) config_.id2label[i] = options_.labels[static_cast<size_t>(i)];
   } else if (options_.head == TrainHead::TokenClassification) {
@@ -107,14 +108,17 @@ BertTrainer::BertTrainer(const Pretrained& model, Backend& backend, const Traine
     for (int i = 0; same_labels && i < L; ++i)
       same_labels = config_.id2label.count(i) && config_.id2label.at(i) == options_.labels[static_cast<size_t>(i)];
     classifier_ = add_linear(ckpt, n.token_classifier, L, H, same_labels ? Source::Checkpoint : Source::Init);
+    head_is_new_ = !same_labels;
     config_.id2label.clear();
     for (int i = 0; i < L; ++i) config_.id2label[i] = options_.labels[static_cast<size_t>(i)];
   } else if (options_.head == TrainHead::QuestionAnswering) {
     // Hugging Face's *ForQuestionAnswering: the encoder without a pooler, and qa_outputs (start, end) over every
     // position; a question-answering checkpoint's own is kept.
+    head_is_new_ = !ckpt.has(n.question_answering + ".weight");
     qa_outputs_ = add_linear(ckpt, n.question_answering, 2, H, Source::CheckpointOrInit);
     config_.id2label.clear();
   } else {
+    head_is_new_ = false;  // the checkpoint's masked-LM head, always
     if (!ckpt.has(n.mlm_transform + ".weight"))
       throw Error("masked-LM training needs a checkpoint with a masked-LM head (" + n.mlm_transform + ")");
     if (ckpt.has(n.mlm_decoder) && !decoder_is_tied(ckpt, n.encoder(n.word), n.mlm_decoder))
@@ -173,6 +177,29 @@ std::int64_t BertTrainer::trainable_parameter_count() const {
   for (const auto& p : params_)
     if (p->trainable) n += p->value.numel();
   return n;
+}
+
+std::vector<std::vector<float>> BertTrainer::parameter_values() const {
+  std::vector<std::vector<float>> values;
+  values.reserve(params_.size());
+  for (const auto& p : params_) {
+    values.emplace_back(static_cast<size_t>(p->value.numel()));
+    backend_.download(p->value, values.back());
+  }
+  return values;
+}
+
+void BertTrainer::set_parameter_values(const std::vector<std::vector<float>>& values) {
+  if (values.size() != params_.size()) throw Error("internal: parameter values of another model");
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Param& p = *params_[i];
+    if (static_cast<std::int64_t>(values[i].size()) != p.value.numel()) throw Error("internal: parameter " + p.name + " changed size");
+    // value = copy + 0, written into the parameter's own tensor: the encoder keeps pointing at it.
+    const Tensor copy = backend_.upload(std::span<const float>(values[i]), p.value.shape());
+    Tensor zeros = backend_.empty(p.value.shape());
+    backend_.fill(zeros, 0.0f);
+    backend_.add(copy, zeros, p.value);
+  }
 }
 
 void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<void(const fs::path&)>& extra,

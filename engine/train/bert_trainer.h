@@ -93,6 +93,13 @@ class BertTrainer {
   std::vector<std::unique_ptr<Param>>& params() { return params_; }
   const Param& param(const std::string& name) const;
   std::int64_t trainable_parameter_count() const;
+  // True when the task head starts from new weights (N(0, 0.02)); false when the checkpoint's own head is kept (a
+  // classifier with the same labels, a question-answering head). The fitted defaults (training_defaults.h) ask.
+  bool head_is_new() const { return head_is_new_; }
+  // Host copies of every parameter's values, in params() order; and putting such copies back (on the backend, in
+  // place). The training loop keeps the best epoch's weights with these.
+  std::vector<std::vector<float>> parameter_values() const;
+  void set_parameter_values(const std::vector<std::vector<float>>& values);
 
  private:
   struct Linear { Param* weight; Param* bias; };
@@ -133,6 +140,7 @@ class BertTrainer {
   Norm mlm_norm_{};
   Param* mlm_bias_ = nullptr;
   std::uint32_t step_ = 0;  // counts compute_gradients calls: fresh dropout masks each step
+  bool head_is_new_ = true;
 };
 
 }  // namespace bertscope

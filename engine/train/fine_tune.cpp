@@ -82,12 +82,35 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
   return train_epochs(trainer, train.size(), batch_of, validate, options, callbacks);
 }
 
+bool ProgressThrottle::due(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && started_ && std::chrono::duration<double>(now - last_).count() < interval_) return false;
+  started_ = true;
+  last_ = now;
+  return true;
+}
+
+bool has_validation_score(const EpochResult& r) { return r.validation.count || r.tagging.sentences || r.squad.total; }
+
+double validation_score(const EpochResult& r) {
+  if (r.squad.total) return r.squad.f1;
+  if (r.tagging.sentences) return r.tagging.entities ? r.tagging.seqeval.micro.f1 : r.tagging.seqeval.accuracy;
+  return r.validation.accuracy;
+}
+
+std::string validation_score_name(const EpochResult& r) {
+  if (r.squad.total) return "F1";
+  if (r.tagging.sentences) return r.tagging.entities ? "entity F1" : "token accuracy";
+  return "accuracy";
+}
+
 FineTuneResult train_epochs(BertTrainer& trainer, size_t examples,
                             const std::function<TrainBatch(const std::vector<size_t>&)>& batch_of,
                             const std::function<void(EpochResult&)>& validate, const FineTuneOptions& options,
                             const FineTuneCallbacks& callbacks) {
   if (examples == 0) throw Error("no training sentences");
   if (options.epochs < 1 || options.batch_size < 1) throw Error("epochs and batch size must be at least 1");
+  if (options.patience < 0) throw Error("patience must be 0 (no early stopping) or more epochs");
   if (options.max_length < 3 || options.max_length > trainer.config().max_tokens())
     throw Error("max length must be 3 to " + std::to_string(trainer.config().max_tokens()));
   const size_t batch_size = static_cast<size_t>(options.batch_size);
@@ -107,22 +130,30 @@ FineTuneResult train_epochs(BertTrainer& trainer, size_t examples,
   std::vector<size_t> order(examples);
   int step = 0;
   long sentences = 0;
+  double smoothed_loss = 0;
+  // Early stopping: the best validation score so far, its epoch's weights (host copies; none while the best is the
+  // latest epoch, whose weights the trainer holds anyway) and the epochs since.
+  double best_score = 0;
+  std::vector<std::vector<float>> best_weights;
+  int epochs_since_best = 0;
+  const auto stop_cancelled = [&] {
+    result.cancelled = true;
+    result.seconds = std::chrono::duration<double>(clock::now() - started).count();
+    return result;
+  };
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::shuffle(order.begin(), order.end(), rng);
     double loss_sum = 0;
     int batches = 0;
     for (size_t start = 0; start < order.size(); start += batch_size) {
-      if (callbacks.cancelled && callbacks.cancelled()) {
-        result.cancelled = true;
-        result.seconds = std::chrono::duration<double>(clock::now() - started).count();
-        return result;
-      }
+      if (callbacks.cancelled && callbacks.cancelled()) return stop_cancelled();
       const std::vector<size_t> chunk(order.begin() + static_cast<std::ptrdiff_t>(start),
                                       order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + batch_size)));
       const double step_loss = trainer.compute_gradients(batch_of(chunk));
       trainer.check_loss(step_loss, step + 1);
       loss_sum += step_loss;
+      smoothed_loss = step == 0 ? step_loss : 0.9 * smoothed_loss + 0.1 * step_loss;
       adamw.step();
       test_hooks::pause_point("train-step");  // mid-epoch, where tests/test_kill.cpp kills a run
       ++batches;
@@ -137,6 +168,7 @@ FineTuneResult train_epochs(BertTrainer& trainer, size_t examples,
         p.epochs = options.epochs;
         p.loss = loss_sum / batches;
         p.step_loss = step_loss;
+        p.smoothed_loss = smoothed_loss;
         p.learning_rate = adamw.learning_rate_at(step);
         p.sentences_per_second = elapsed > 0 ? static_cast<double>(sentences) / elapsed : 0;
         p.eta_seconds = elapsed / step * (opt.total_steps - step);
@@ -146,10 +178,29 @@ FineTuneResult train_epochs(BertTrainer& trainer, size_t examples,
     EpochResult r;
     r.epoch = epoch;
     r.train_loss = loss_sum / std::max(1, batches);
+    test_hooks::pause_point("validation");  // where tests/test_kill.cpp interrupts a run
     if (validate) validate(r);
+    // One rule for every task: a run interrupted before this validation completed (QA's stops part-way) is
+    // cancelled, the last epoch's included, so its model is never saved on a partial score.
+    if (callbacks.cancelled && callbacks.cancelled()) return stop_cancelled();
     result.epochs.push_back(r);
     if (callbacks.epoch_done) callbacks.epoch_done(r);
+    if (options.patience > 0 && has_validation_score(r)) {
+      const double score = validation_score(r);
+      if (result.kept_epoch == 0 || score > best_score) {
+        best_score = score;
+        result.kept_epoch = epoch;
+        epochs_since_best = 0;
+        best_weights.clear();
+        if (epoch < options.epochs) best_weights = trainer.parameter_values();  // later epochs may be worse
+      } else if (++epochs_since_best >= options.patience) {
+        result.stopped_early = epoch < options.epochs;
+        break;
+      }
+    }
   }
+  if (result.kept_epoch == 0) result.kept_epoch = result.epochs.back().epoch;
+  else if (result.kept_epoch != result.epochs.back().epoch) trainer.set_parameter_values(best_weights);
   result.seconds = std::chrono::duration<double>(clock::now() - started).count();
   return result;
 }

@@ -1,9 +1,12 @@
 #pragma once
 // Fine-tuning a sequence classifier: epochs of shuffled mini-batches (each padded to its longest sentence),
-// AdamW with linear warm-up and decay, validation after every epoch, progress reports and cancellation. The loop
+// AdamW with linear warm-up and decay, validation after every epoch, early stopping on the validation score (keeping
+// the best epoch's weights), progress reports and cancellation. The loop
 // itself (train_epochs) also serves token classification (train/token_fine_tune.h) and question answering
 // (train/qa_fine_tune.h).
+#include <chrono>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "data/dataset.h"
@@ -25,16 +28,38 @@ struct FineTuneOptions {
   float weight_decay = 0.01f;
   float max_grad_norm = 1.0f;
   std::uint32_t seed = 0;      // shuffling (the trainer's own seed drives dropout)
+  // Early stopping (Hugging Face's EarlyStoppingCallback with load_best_model_at_end): stop once `patience` epochs in
+  // a row bring no better validation score (validation_score), and end with the best epoch's weights, not the last's.
+  // 0: off (every epoch runs; the last epoch's weights are kept).
+  int patience = 0;
 };
+// The epochs, learning rate, batch size and warm-up above are the loop's own fallbacks; the commands and the
+// Fine-tune view take theirs from training_defaults (train/training_defaults.h), fitted to the model.
 
 struct TrainProgress {
   int step = 0, total_steps = 0;
   int epoch = 0, epochs = 0;   // 1-based
   double loss = 0;             // mean over the epoch so far
   double step_loss = 0;        // this step's batch
+  double smoothed_loss = 0;    // exponential moving average of step_loss over every step (0.9 old, 0.1 new)
   double learning_rate = 0;
   double sentences_per_second = 0;
   double eta_seconds = 0;
+};
+
+// Lets progress reports through at most `per_second` times a second, and always when forced (an epoch's last step):
+// the loop reports every step, thousands a second on a small model, far more than a screen or a chart can show.
+class ProgressThrottle {
+ public:
+  explicit ProgressThrottle(double per_second) : interval_(1.0 / per_second) {}
+  bool due(bool force = false);
+  // The last step of an epoch (or of the run): always worth showing.
+  static bool ends_epoch(const TrainProgress& p) { return p.epochs > 0 && p.step * p.epochs == p.epoch * p.total_steps; }
+
+ private:
+  double interval_;
+  bool started_ = false;
+  std::chrono::steady_clock::time_point last_;
 };
 
 struct EpochResult {
@@ -53,13 +78,22 @@ struct FineTuneCallbacks {
 
 struct FineTuneResult {
   std::vector<EpochResult> epochs;
-  bool cancelled = false;
+  int kept_epoch = 0;          // whose weights the trainer ends with: the best epoch's with patience, else the last
+  bool stopped_early = false;  // patience ran out before the last epoch
+  bool cancelled = false;      // stopped before the last epoch's validation completed: nothing is to be saved
   double seconds = 0;
 };
 
+// The score early stopping compares (higher is better): classification accuracy, NER entity F1 (token accuracy for
+// tags that are not entities), QA F1. False from has_validation_score when the epoch had no validation.
+bool has_validation_score(const EpochResult& result);
+double validation_score(const EpochResult& result);
+std::string validation_score_name(const EpochResult& result);  // "accuracy", "entity F1", "token accuracy", "F1"
+
 // The loop every task shares: `examples` training examples in shuffled mini-batches built by `batch_of` (from the
 // examples' indices), AdamW, progress after each step, and `validate` after each epoch (it fills the result's
-// scores; empty: none).
+// scores; empty: none). A cancel seen before an epoch's validation has completed (during it too) cancels the run:
+// the result says cancelled and nothing should be saved.
 FineTuneResult train_epochs(BertTrainer& trainer, size_t examples,
                             const std::function<TrainBatch(const std::vector<size_t>&)>& batch_of,
                             const std::function<void(EpochResult&)>& validate, const FineTuneOptions& options,

@@ -92,18 +92,25 @@ def split_validation(rows, label_of, share, seed):
     return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]
 
 
+def pretrained_options(job):
+    """from_pretrained's options: the Hub revision (branch, tag or commit) the job read, when it names one."""
+    return {"revision": job["revision"]} if job.get("revision") else {}
+
+
 def main():
     import numpy as np
     from datasets import Dataset
     from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
                               AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification,
-                              DataCollatorWithPadding, Trainer, TrainingArguments, default_data_collator, set_seed)
+                              DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments,
+                              default_data_collator, set_seed)
 
     job = JOB
     if os.path.isdir(job["out"]) and os.listdir(job["out"]):
         sys.exit("%s already exists and is not empty; choose another JOB['out']" % job["out"])
     set_seed(job["seed"])
-    tokenizer = AutoTokenizer.from_pretrained(job["model"])
+    hub = pretrained_options(job)
+    tokenizer = AutoTokenizer.from_pretrained(job["model"], **hub)
     labels = job["labels"]
     label_ids = {name: i for i, name in enumerate(labels)}
     extra = {"num_labels": len(labels), "id2label": dict(enumerate(labels)), "label2id": label_ids}
@@ -122,7 +129,7 @@ def main():
             features = tokenizer([t for t, _ in pairs], truncation=True, max_length=job["max_length"])
             return Dataset.from_dict(dict(features, labels=[label_ids[l] for _, l in pairs]))
 
-        model = AutoModelForSequenceClassification.from_pretrained(job["model"], **extra)
+        model = AutoModelForSequenceClassification.from_pretrained(job["model"], **hub, **extra)
 
         def compute_metrics(p):
             return {"accuracy": float((np.argmax(p.predictions, axis=-1) == p.label_ids).mean())}
@@ -148,7 +155,7 @@ def main():
                 all_labels.append(labels_i)
             return Dataset.from_dict(dict(features, labels=all_labels))
 
-        model = AutoModelForTokenClassification.from_pretrained(job["model"], **extra)
+        model = AutoModelForTokenClassification.from_pretrained(job["model"], **hub, **extra)
         collator = DataCollatorForTokenClassification(tokenizer)
 
         def compute_metrics(p):
@@ -190,7 +197,7 @@ def main():
             features.pop("overflow_to_sample_mapping")
             return Dataset.from_dict(dict(features, start_positions=starts, end_positions=ends))
 
-        model = AutoModelForQuestionAnswering.from_pretrained(job["model"])
+        model = AutoModelForQuestionAnswering.from_pretrained(job["model"], **hub)
         collator = default_data_collator
     else:
         sys.exit("unknown task %r" % job["task"])
@@ -203,9 +210,14 @@ def main():
     if validation:  # the option's name changed in transformers 4.41
         accepted = inspect.signature(TrainingArguments.__init__).parameters
         arguments["eval_strategy" if "eval_strategy" in accepted else "evaluation_strategy"] = "epoch"
+    callbacks = []
+    if validation and job["patience"] > 0:  # early stopping, ending with the best epoch's weights, as bertscope does
+        arguments.update(load_best_model_at_end=True, greater_is_better=True,
+                         metric_for_best_model="f1" if job["task"] == "ner" else "accuracy")
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=job["patience"]))
     trainer = Trainer(model=model, args=TrainingArguments(**arguments), train_dataset=encode(rows),
                       eval_dataset=encode(validation) if validation else None, data_collator=collator,
-                      compute_metrics=compute_metrics if validation else None)
+                      compute_metrics=compute_metrics if validation else None, callbacks=callbacks)
     trainer.train()
     trainer.save_model(job["out"])
     tokenizer.save_pretrained(job["out"])
@@ -283,6 +295,7 @@ std::string python_literal(const nlohmann::json& value, int indent) {
 nlohmann::json training_job_json(const TrainingJob& job) {
   return {{"task", job.task},
           {"model", job.model},
+          {"revision", job.revision},
           {"train_file", job.train_file},
           {"validation_file", job.validation_file},
           {"validation_share", job.validation_share},
@@ -299,7 +312,8 @@ nlohmann::json training_job_json(const TrainingJob& job) {
           {"learning_rate", job.learning_rate},
           {"warmup_ratio", job.warmup_ratio},
           {"weight_decay", job.weight_decay},
-          {"seed", job.seed}};
+          {"seed", job.seed},
+          {"patience", job.patience}};
 }
 
 std::string training_script(const TrainingJob& job) {

@@ -14,6 +14,7 @@ namespace bertscope {
 struct TrainingJob {
   std::string task = "classification";  // classification | ner | qa
   std::string model;                    // folder or Hub id, as given
+  std::string revision;                 // a Hub id's branch, tag or commit (--revision); empty for a folder
   std::string train_file, validation_file;
   double validation_share = 0;          // no validation file: a share held out (classification: stratified; NER: seeded)
   std::string text_column = "text", label_column = "label";  // classification CSV columns (names, or 1-based numbers)
@@ -24,6 +25,7 @@ struct TrainingJob {
   int epochs = 3, batch_size = 16, max_length = 128, doc_stride = 128;  // qa: max_length is run_qa's max_seq_length
   double learning_rate = 5e-5, warmup_ratio = 0.1, weight_decay = 0.01;
   unsigned seed = 0;
+  int patience = 0;                     // early stopping on the validation score, keeping the best epoch (0: off)
 };
 
 // The job as the JSON object the script embeds.

@@ -1,0 +1,39 @@
+#pragma once
+// The heads ranked for one input's output (EngineClient::rankHeads): a layer x head grid whose colour is the drop
+// in the target's probability when that head alone is switched off (red: the output needs the head; blue: it does
+// better without it), with the drop written in each cell and the rank in its tooltip. Click a cell to switch the
+// head off (or back on) for every view.
+#include <QWidget>
+
+#include "engine_client.h"
+
+namespace bertscope::gui {
+
+class HeadRankingGrid : public QWidget {
+  Q_OBJECT
+ public:
+  explicit HeadRankingGrid(QWidget* parent = nullptr);
+  void setRanking(Ptr<RankHeadsReply> ranking);  // null: nothing ranked yet
+  const Ptr<RankHeadsReply>& ranking() const { return ranking_; }
+  // What cell (layer, head) shows: the target's probability with every head on minus with that head off too.
+  double drop(int layer, int head) const;
+  QString cellText(int layer, int head) const;  // the number written in the cell
+  QPoint cellCenter(int layer, int head) const;
+  QSize sizeHint() const override;
+
+ signals:
+  void headClicked(int layer, int head);
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  bool event(QEvent* event) override;  // tooltips
+
+ private:
+  QRect cellRect(int layer, int head) const;
+  bool cellAt(const QPoint& p, int* layer, int* head) const;
+  Ptr<RankHeadsReply> ranking_;
+  std::vector<int> rank_;  // (L, A) 1 = most important; 0 for heads already off
+};
+
+}  // namespace bertscope::gui
