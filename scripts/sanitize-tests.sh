@@ -9,7 +9,9 @@
 # at the time (so CPU seconds are the firmer numbers; wall time on 2 idle cores is about half of them):
 #   - the ASan build of everything: 1,543 CPU-s (2,024 s wall under load), of which the Qt app, its library and the
 #     GUI tests are about 425 CPU-s;
-#   - the suites: 437 s wall for the non-GUI ones (test_pretraining 69 s, test_families 60 s, test_training 58 s,
+#   - 2026-12-01 (sixth session, Intel Xeon, 2 cores shared with other builds): the 27 non-GUI suites passed in
+#     957 s wall (test_qa_training 176 s, test_explain and test_families the next longest);
+#   - the suites (2026-11-30): 437 s wall for the non-GUI ones (test_pretraining 69 s, test_families 60 s, test_training 58 s,
 #     test_gpu_self_check 46 s, test_ner_training 43 s, test_end_to_end 39 s, test_bounded_work 37 s, the rest under
 #     16 s each), 58 s for the GUI ones.
 # Left out, and why:

@@ -13,6 +13,7 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
+#include <QSpinBox>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -39,6 +40,8 @@
 #include "tagged_data_panel.h"
 #include "tagged_try_view.h"
 #include "test_support.h"
+#include "text_data_panel.h"
+#include "fill_mask_page.h"
 
 using namespace bertscope;
 using namespace bertscope::gui;
@@ -135,6 +138,16 @@ bool train(FineTunePage* page) {
   page->start();
   if (!page->job()->running()) return false;
   return (finished.wait(kWait) || finished.count() > 0) && finished.first().at(1).toString().isEmpty();
+}
+
+// Short paragraphs, one a line, over a few words: text a tiny model learns something from in a few steps.
+QString paragraphs(const QTemporaryDir& dir, const QString& name, const QString& verb, int lines) {
+  const QStringList animals{QStringLiteral("cat"), QStringLiteral("dog"), QStringLiteral("bird"), QStringLiteral("fish")};
+  const QStringList places{QStringLiteral("mat"), QStringLiteral("house"), QStringLiteral("tree"), QStringLiteral("river")};
+  QByteArray text;
+  for (int i = 0; i < lines; ++i)
+    text += QStringLiteral("the %1 %2 the %3 .\n").arg(animals[i % 4], verb, places[(i / 4) % 4]).toUtf8();
+  return write_file(dir, name, text);
 }
 
 fs::path save(FineTunePage* page, const QTemporaryDir& dir, const QString& name) {
@@ -259,7 +272,7 @@ class TestGuiFineTuneTasks : public QObject {
     FineTunePage* page = window.fineTunePage();
     auto* task = page->findChild<QComboBox*>(QStringLiteral("fineTuneTask"));
     QVERIFY(task);
-    QCOMPARE(task->count(), 3);  // sentence classification, token classification, question answering
+    QCOMPARE(task->count(), 4);  // sentence classification, token classification, question answering, masked LM
     QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("train.conll"), 40)));
     QCOMPARE(page->task(), FineTuneTask::TokenClassification);
     QCOMPARE(task->currentData().toInt(), int(FineTuneTask::TokenClassification));
@@ -468,6 +481,159 @@ class TestGuiFineTuneTasks : public QObject {
 
   // Save… suggested a folder in the process's working directory (a source tree, or "/"): now a free name beside the
   // data, which saving never replaces.
+  // "Masked LM on my text": text files (one paragraph a line) continue the open model's pre-training in a run folder
+  // beside the first file. Held-out masked-token accuracy before and after each epoch, the loss curve, the Fill-mask
+  // view's before/after table, Save as BertForMaskedLM; Cancel keeps the run's checkpoint and Start resumes it.
+  void maskedLmOnMyText() {
+    MainWindow window;
+    QTemporaryDir texts;
+    // A small masked-LM model with BERT's initialisation (std 0.02): a few steps on the text already show in its
+    // held-out accuracy.
+    const fs::path start = fs::path(texts.path().toStdString()) / "start";
+    write_random_model(start, test::small_bert_spec(13, 0.02f));
+    QVERIFY(load(window, start));
+    FineTunePage* page = window.fineTunePage();
+    const QString first = paragraphs(texts, QStringLiteral("notes.txt"), QStringLiteral("sat on"), 48);
+    const QString second = paragraphs(texts, QStringLiteral("more.txt"), QStringLiteral("likes"), 32);
+    QVERIFY(page->loadTextFiles({first, second}));
+    QCOMPARE(page->task(), FineTuneTask::MaskedLanguageModel);
+    QVERIFY2(page->textData()->summary().contains(QStringLiteral("80 paragraph(s)")), qPrintable(page->textData()->summary()));
+    QVERIFY2(page->textData()->summary().contains(QStringLiteral("in 2 file(s)")), qPrintable(page->textData()->summary()));
+    page->setEpochs(4);
+    page->setLearningRate(5e-3);
+    page->setMaxLength(8);
+    QVERIFY(!page->patience()->isEnabled());  // no validation score to stop early on
+    auto* loss = qobject_cast<QLineSeries*>(page->lossChart()->chart()->series().at(0));
+    QVERIFY(train(page));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Adapted to your text")), qPrintable(page->message()->text()));
+    // The run folder: a free name beside the first file, a pre-training run with its checkpoint.
+    const QString run = QDir(texts.path()).filePath(QStringLiteral("notes-mlm-run"));
+    QCOMPARE(page->textData()->runFolder(), run);
+    QVERIFY(QFile::exists(run + QStringLiteral("/checkpoint/state.json")));
+    QVERIFY(QFile::exists(run + QStringLiteral("/curve.csv")));
+    QVERIFY(loss->count() >= 3);  // a point at least at each epoch's end
+    // Held-out accuracy: before training, then after each epoch.
+    QTableWidget* heldout = page->heldoutScores();
+    QCOMPARE(heldout->rowCount(), 5);
+    QCOMPARE(heldout->verticalHeaderItem(0)->text(), QStringLiteral("Before training"));
+    QCOMPARE(heldout->verticalHeaderItem(4)->text(), QStringLiteral("Epoch 4"));
+    QCOMPARE(heldout->horizontalHeaderItem(0)->text(), QStringLiteral("Top-1"));
+    for (int r = 0; r < 5; ++r) {
+      const double top1 = heldout->item(r, 0)->text().toDouble(), top5 = heldout->item(r, 1)->text().toDouble();
+      QVERIFY(top1 >= 0 && top1 <= top5 && top5 <= 1);
+      QVERIFY(heldout->item(r, 4)->text().toInt() > 0);  // masked tokens
+    }
+    const double before5 = heldout->item(0, 1)->text().toDouble(), after5 = heldout->item(4, 1)->text().toDouble();
+    QVERIFY2(after5 > before5, qPrintable(QStringLiteral("top-5 %1 -> %2").arg(before5).arg(after5)));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Held-out top-1 accuracy")), qPrintable(page->message()->text()));
+    auto* top1 = qobject_cast<QLineSeries*>(page->validationChart()->chart()->series().at(0));
+    QCOMPARE(top1->name(), QStringLiteral("held-out top-1"));
+    QCOMPARE(top1->count(), 5);
+    QCOMPARE(top1->at(0).x(), 0.0);
+
+    // The playground: the same sentence from the adapted model and from the one it started from.
+    FillMaskPage* fill = window.fillMaskPage();
+    fill->setText(QStringLiteral("the cat sat on the [MASK] ."));
+    QVERIFY(fill->adaptedBox()->isVisibleTo(fill));
+    ResultTableModel* both = fill->adaptedComparison();
+    QTRY_COMPARE_WITH_TIMEOUT(both->rowCount(), 5, 30000);  // top 5
+    QCOMPARE(both->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QStringLiteral("Adapted model"));
+    QCOMPARE(both->headerData(3, Qt::Horizontal, Qt::DisplayRole).toString(), QStringLiteral("Before adapting"));
+    bool differ = false;
+    for (int r = 0; r < 5; ++r) {
+      QVERIFY(!both->index(r, 1).data().toString().isEmpty() && !both->index(r, 3).data().toString().isEmpty());
+      const double after = both->index(r, 2).data(Qt::EditRole).toDouble(), before = both->index(r, 4).data(Qt::EditRole).toDouble();
+      QVERIFY(after > 0 && after <= 1 && before > 0 && before <= 1);
+      differ = differ || std::abs(after - before) > 1e-6;
+    }
+    QVERIFY(differ);
+
+    // Saved as BertForMaskedLM, which the engine and the app open as a masked-LM model.
+    const fs::path saved = save(page, dir_, QStringLiteral("adapted-model"));
+    QVERIFY(!saved.empty());
+    QCOMPARE(read_json(saved / "config.json")["architectures"][0].get<std::string>(), std::string("BertForMaskedLM"));
+    QVERIFY(Session(saved).model().has_mlm_head());
+    QVERIFY(load(window, saved));
+    QVERIFY(window.engine()->model() && window.engine()->model()->mlm);
+
+    // Cancel: the run keeps its checkpoint, and Start resumes it from there.
+    const QString second_run = QDir(texts.path()).filePath(QStringLiteral("long-run"));
+    page->textData()->setRunFolder(second_run);
+    page->setEpochs(200);
+    {
+      QSignalSpy progress(page->job(), &TrainingJob::progress);
+      QSignalSpy finished(page->job(), &TrainingJob::finished);
+      page->start();
+      QVERIFY(page->job()->running());
+      QVERIFY(progress.wait(kWait) || progress.count() > 0);
+      page->cancel();
+      QVERIFY(finished.wait(kWait) || finished.count() > 0);
+      QCOMPARE(finished.first().at(0).toBool(), true);
+    }
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Start resumes")), qPrintable(page->message()->text()));
+    QVERIFY(!page->job()->hasModel());
+    QVERIFY(!fill->adaptedBox()->isVisibleTo(fill));  // no adapted model any more
+    const int stopped = read_json(fs::path((second_run + QStringLiteral("/checkpoint/state.json")).toStdString()))["step"].get<int>();
+    QVERIFY(stopped > 0);
+    {
+      QSignalSpy progress(page->job(), &TrainingJob::progress);
+      QSignalSpy finished(page->job(), &TrainingJob::finished);
+      page->start();
+      QVERIFY(progress.wait(kWait) || progress.count() > 0);
+      QVERIFY(progress.first().at(0).value<TrainProgress>().step > stopped);  // resumed, not restarted
+      page->cancel();
+      QVERIFY(finished.wait(kWait) || finished.count() > 0);
+    }
+  }
+
+  // Text that cannot be used, and run folders that cannot hold a run, are said in words; nothing is touched.
+  void badTextFilesAreSaid() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    QTemporaryDir texts;
+    const QString good = paragraphs(texts, QStringLiteral("good.txt"), QStringLiteral("sat on"), 20);
+    QVERIFY(!page->loadTextFiles({good, write_file(texts, QStringLiteral("empty.txt"), "\n  \n")}));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("empty.txt is empty")), qPrintable(page->message()->text()));
+    QVERIFY(!page->textData()->hasData());
+    QVERIFY(!page->loadTextFiles({write_file(texts, QStringLiteral("image.png"), QByteArray("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16))}));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("image.png is not a plain UTF-8 text file")),
+             qPrintable(page->message()->text()));
+    page->start();
+    QVERIFY(!page->job()->running());
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Choose one or more text files")), qPrintable(page->message()->text()));
+    // A good file after bad ones: read as usual.
+    QVERIFY(page->loadTextFiles({good}));
+    QVERIFY(page->message()->text().isEmpty());
+    // A run folder under a file cannot be made.
+    page->textData()->setRunFolder(good + QStringLiteral("/run"));
+    page->start();
+    QVERIFY(!page->job()->running());
+    QVERIFY2(page->message()->text().contains(QStringLiteral("is a file, not a folder")), qPrintable(page->message()->text()));
+    // A folder of the user's (not empty, not a run) is refused, and left as it was.
+    QDir(texts.path()).mkdir(QStringLiteral("mine"));
+    const QString mine = write_file(texts, QStringLiteral("mine/letter.txt"), "keep me\n");
+    page->textData()->setRunFolder(QDir(texts.path()).filePath(QStringLiteral("mine")));
+    page->start();
+    QVERIFY(!page->job()->running());
+    QVERIFY(page->message()->isError());
+    QVERIFY2(page->message()->text().contains(QStringLiteral("mine")), qPrintable(page->message()->text()));
+    QCOMPARE(QDir(texts.path() + QStringLiteral("/mine")).entryList(QDir::NoDotAndDotDot | QDir::AllEntries), QStringList{QStringLiteral("letter.txt")});
+    QFile kept(mine);
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), QByteArray("keep me\n"));
+    // A model without its masked-LM head cannot be adapted: said before anything runs.
+    RandomModelSpec spec = test::small_bert_spec(12, 0.02f);
+    spec.labels = {"negative", "positive"};  // a sequence classifier: no masked-LM head
+    const fs::path classifier = fs::path(texts.path().toStdString()) / "classifier";
+    write_random_model(classifier, spec);
+    QVERIFY(load(window, classifier));
+    page->textData()->setRunFolder(QString());
+    page->start();
+    QVERIFY(!page->job()->running());
+    QVERIFY2(page->message()->text().contains(QStringLiteral("masked-language-model head")), qPrintable(page->message()->text()));
+  }
+
   void saveIsSuggestedBesideTheData() {
     MainWindow window;
     QVERIFY(load(window, mlm_));
@@ -495,8 +661,10 @@ class TestGuiFineTuneTasks : public QObject {
     QVERIFY(page->loadCsv(numbered_reviews(dir_, 30)));
     QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("fit.conll"), 10)));
     QVERIFY(page->loadQaFile(squad_file(dir_, QStringLiteral("fit.json"), 10, 0, 1)));  // a skipped entry listed too
+    QVERIFY(page->loadTextFiles({paragraphs(dir_, QStringLiteral("fit-a.txt"), QStringLiteral("sat on"), 10),
+                                 paragraphs(dir_, QStringLiteral("fit-b.txt"), QStringLiteral("likes"), 10)}));
     for (FineTuneTask task : {FineTuneTask::SentenceClassification, FineTuneTask::TokenClassification,
-                              FineTuneTask::QuestionAnswering}) {
+                              FineTuneTask::QuestionAnswering, FineTuneTask::MaskedLanguageModel}) {
       page->setTask(task);
       window.resize(1024, 700);
       settle();

@@ -126,6 +126,25 @@ class TestNerData : public QObject {
     QVERIFY(message("missing.txt", "").find("no error") == std::string::npos);
     // 100,000 nested arrays: refused with a message, not a stack overflow.
     QVERIFY(message("deep.jsonl", "{\"tokens\": " + std::string(100000, '[') + "\n").find("deep.jsonl line 1") != std::string::npos);
+    // A stray line in an entity file: its last word would be read as a tag ("???") and make the whole file "not
+    // entity tags"; it is refused, naming its own line (not the sentence's first).
+    const std::string entities = "Alice B-PER\nBrown I-PER\nvisited O\nOhio B-LOC\n\nBob B-PER\nleft O\n";
+    const std::string stray = message("g.txt", entities + "\nthis line is garbage ???\nParis B-LOC\n");
+    QVERIFY2(stray.find("g.txt line 9: tag \"???\" is neither O nor B-") != std::string::npos, stray.c_str());
+    QCOMPARE(message("h.txt", entities), std::string("no error"));
+    // Part-of-speech files have no prefixes at all: never refused for that.
+    QCOMPARE(message("pos.txt", "The DET\ncat NOUN\nsat VERB\n"), std::string("no error"));
+  }
+
+  // A validation tag the training data lacks, named by the line of the word that has it.
+  void unknown_validation_tags_name_their_line() {
+    QTemporaryDir dir;
+    const TaggedData train = read_tagged_file(write(dir, "train.txt", "Alice B-PER\nvisited O\nOhio B-LOC\n"));
+    const TaggedData known = read_tagged_file(write(dir, "ok.txt", "Bob B-PER\nleft O\n"));
+    QVERIFY(first_unknown_tag(known, train.labels, "ok.txt").empty());
+    const TaggedData val = read_tagged_file(write(dir, "val.txt", "Bob B-PER\n\nThe O\nEU B-MISC\n"));
+    QCOMPARE(first_unknown_tag(val, train.labels, "val.txt"),
+             std::string("val.txt line 4: tag \"B-MISC\" is not one of the model's labels (the training data's tags)"));
   }
 };
 

@@ -23,6 +23,7 @@
 #include "explain/attention_flow.h"
 #include "head_ranking_view.h"
 #include "item_models.h"
+#include "model_compare.h"
 #include "neuron_view.h"
 #include "page_support.h"
 
@@ -76,7 +77,21 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   auto* map_layout = new QVBoxLayout(map_box);
   map_layout->setContentsMargins(4, 4, 4, 4);
   map_layout->addWidget(mapLegend_);
-  map_layout->addWidget(scrolling(heatmap_, map_box), 1);
+  // Model A's map, and model B's beside it while comparing.
+  heatmapB_ = new AttentionHeatmap(this);
+  heatmapB_->setObjectName(QStringLiteral("heatmapB"));
+  boxB_ = new QWidget(map_box);
+  captionB_ = new QLabel(boxB_);
+  captionB_->setWordWrap(true);
+  auto* layoutB = new QVBoxLayout(boxB_);
+  layoutB->setContentsMargins(0, 0, 0, 0);
+  layoutB->addWidget(captionB_);
+  layoutB->addWidget(scrolling(heatmapB_, boxB_), 1);
+  boxB_->hide();
+  auto* maps = new QHBoxLayout;
+  maps->addWidget(scrolling(heatmap_, map_box), 1);
+  maps->addWidget(boxB_, 1);
+  map_layout->addLayout(maps, 1);
   views_->addTab(map_box, tr("Map"));
   views_->addTab(headView_, tr("Head view"));
 
@@ -176,6 +191,8 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   layout->addLayout(options);
   layout->addLayout(heads);
   layout->addWidget(message_);
+  compareBanner_ = new CompareBanner(engine_, Job::Attention, this);
+  layout->addWidget(compareBanner_);
   layout->addWidget(splitter, 1);
 
   debounce_ = make_debounce(this, 300, [this] { refresh(); });
@@ -184,6 +201,13 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   connect(hideSpecial_, &QCheckBox::toggled, this, &AttentionPage::rebuild);
   connect(meanHeads_, &QCheckBox::toggled, this, [this](bool mean) { select(layer_, mean ? -1 : std::max(0, head_)); });
   connect(cellSize_, &QSpinBox::valueChanged, heatmap_, &AttentionHeatmap::setCellSize);
+  connect(cellSize_, &QSpinBox::valueChanged, heatmapB_, &AttentionHeatmap::setCellSize);
+  connect(engine_, &EngineClient::compareChanged, this, [this] {
+    resultB_.reset();
+    dataB_ = AttentionData();
+    selectB();
+    refresh();  // model B's maps come with the next reply, or no more
+  });
   connect(grid_, &AttentionGrid::selected, this, [this](int layer, int head) {
     select(layer, head);
     headView_->soloHead(head);  // a map clicked: the head view shows that head alone (the mean: every head)
@@ -258,6 +282,9 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     // Fit long texts: smaller cells, but never too small for labels (the map scrolls instead).
     if (!result_ || result_->tokens != result->tokens) cellSize_->setValue(std::clamp(640 / std::max(1, result->tokens), 10, 22));
     result_ = result;
+    const ModelBAnswer* b = engine_->comparison(Job::Attention, id);
+    resultB_ = b && b->problem.isEmpty() ? b->attention : nullptr;
+    compareBanner_->showReply(b);
     if (source_ != Source::Weights) requestSource();  // the shown rollout or flow follows; the old one stays till then
     rebuild();
   });
@@ -281,6 +308,7 @@ void AttentionPage::setModel(const Ptr<LoadedModel>& model) {
   if (model) hideSpecial_->setText(tr("Hide %1/%2").arg(model->cls_token, model->sep_token));
   result_.reset();
   derived_.reset();
+  resultB_.reset();
   ranking_->setRanking(nullptr);
   rankTask_->clear();
   if (model) {  // the outputs this model has
@@ -373,7 +401,28 @@ void AttentionPage::rebuild() {
   grid_->setData(&data_);
   grid_->resize(grid_->sizeHint());
   headView_->setData(&data_);
+  dataB_ = resultB_ ? AttentionData(resultB_, hideSpecial_->isChecked()) : AttentionData();
   select(layer_, head_);
+}
+
+void AttentionPage::selectB() {
+  boxB_->setVisible(engine_->comparing() && !dataB_.empty());
+  heatmapB_->setData(nullptr, 0, 0);
+  if (!boxB_->isVisible()) return;
+  const QString name = model_name(*engine_->modelB());
+  if (source_ != Source::Weights) {
+    captionB_->setText(tr("Model B (%1): its attention weights only (choose Attention weights above)").arg(name));
+  } else if (layer_ >= dataB_.layers() || head_ >= dataB_.heads()) {
+    captionB_->setText(tr("Model B (%1) has %2 layers × %3 heads: no layer %4, head %5")
+                           .arg(name).arg(dataB_.layers()).arg(dataB_.heads()).arg(layer_).arg(head_));
+  } else {
+    heatmapB_->setData(&dataB_, layer_, head_);
+    captionB_->setText(tr("Model B (%1): layer %2, %3 · %4 tokens")
+                           .arg(name)
+                           .arg(layer_)
+                           .arg(head_ < 0 ? tr("mean of %1 heads").arg(dataB_.heads()) : tr("head %1").arg(head_))
+                           .arg(dataB_.size()));
+  }
 }
 
 void AttentionPage::select(int layer, int head) {
@@ -387,6 +436,7 @@ void AttentionPage::select(int layer, int head) {
   neuronView_->setInput(text_->text(), pair_->text(), layer, source_ == Source::Weights && !data_.empty() ? head : -1);
   heatmap_->setData(&data_, layer, head);
   mapLegend_->setMaximum(heatmap_->maxWeight());
+  selectB();
   headView_->setLayer(layer);
   if (data_.empty()) {
     caption_->clear();

@@ -25,6 +25,7 @@ namespace bertscope::gui {
 
 class AttentionExporter;
 class AttentionLegend;
+class CompareBanner;
 class HeadRankingGrid;
 class HeadViewPanel;
 class NeuronView;
@@ -57,6 +58,12 @@ class AttentionPage : public QWidget {
   void setSource(Source source);
   Source source() const { return source_; }
   AttentionGrid* grid() const { return grid_; }
+  // Compare mode (model_compare.h): model B's map for the same layer and head next to model A's, with its own
+  // tokens (lined up with A's when the two read the same tokens; the banner says when they do not).
+  CompareBanner* compareBanner() const { return compareBanner_; }
+  AttentionHeatmap* heatmapB() const { return heatmapB_; }
+  const AttentionData& dataB() const { return dataB_; }
+  QLabel* captionB() const { return captionB_; }
   QToolButton* switchOffMode() const { return switchOff_; }
   QPushButton* restoreHeads() const { return restore_; }
   QLabel* headsOffLabel() const { return headsOff_; }
@@ -112,6 +119,13 @@ class AttentionPage : public QWidget {
   NeuronView* neuronView_;
   AttentionData data_;
   int layer_ = 0, head_ = 0;
+  CompareBanner* compareBanner_;
+  AttentionHeatmap* heatmapB_;
+  QWidget* boxB_;                              // model B's caption and map, shown while comparing
+  QLabel* captionB_;
+  std::shared_ptr<const AttentionResult> resultB_;  // model B's weights for the shown text
+  AttentionData dataB_;
+  void selectB();  // model B's map for layer_ and head_, or why there is none
 };
 
 }  // namespace bertscope::gui

@@ -9,6 +9,7 @@
 
 #include "head_ablation.h"
 #include "item_models.h"
+#include "model_compare.h"
 #include "page_support.h"
 #include "saliency_panel.h"
 
@@ -49,6 +50,8 @@ ClassifyPage::ClassifyPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   layout->addWidget(message());
   ablationBanner_ = new AblationBanner(engine, this);
   layout->addWidget(ablationBanner_);
+  compareBanner_ = new CompareBanner(engine, Job::Classify, this);
+  layout->addWidget(compareBanner_);
   layout->addWidget(text_);
   layout->addWidget(pair_);
   layout->addWidget(addSaliency(ExplainTask::Classify));
@@ -60,33 +63,47 @@ ClassifyPage::ClassifyPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   connect(labelTable_, &QTableView::clicked, this, [this](const QModelIndex& index) { explainLabel(index.row()); });
   labelTable_->setToolTip(tr("With saliency on, click a label to explain it"));
   connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
+  connect(engine, &EngineClient::compareChanged, this, [this] { refresh(); });   // model B answers too, or no more
   onReply(&EngineClient::classified, [this](const Ptr<ClassifyReply>& reply) {
     message()->clearMessage();
     // With heads switched off: each probability's change against the full model, a changed top label flagged.
     const Ablation* ablation = this->engine()->ablation(Job::Classify, latestRequest());
-    QStringList topChanges;
-    const auto show = [&](ResultTableModel* table, const QString& first, QVector<QVector<QVariant>> rows, const Comparison* comparison) {
+    // While comparing: model B's probability of each label (by name) and its change from A's.
+    const ModelBAnswer* b = this->engine()->comparison(Job::Classify, latestRequest());
+    const bool lined_up = b && b->aligned && b->problem.isEmpty();
+    QStringList topChanges, topChangesB;
+    const auto show = [&](ResultTableModel* table, const QString& first, QVector<QVector<QVariant>> rows, const Comparison* comparison,
+                          const ModelBColumns* columnsB) {
       QStringList headers{first, tr("Probability")};
       add_change_column(headers, rows, comparison);
+      add_model_b_columns(headers, rows, columnsB, table);
       if (comparison) topChanges << comparison->topChange;
+      if (columnsB) topChangesB << columnsB->topChange;
       if (headers.size() != table->columnCount()) table->setHeaders(headers);
       table->setRows(rows);
     };
     QVector<QVector<QVariant>> rows;
     Comparison comparison;
+    ModelBColumns columnsB;
+    const bool labelsB = lined_up && reply->classification && b->classification;
     if (reply->classification) {
       for (const LabelScore& s : reply->classification->scores) rows.push_back({QString::fromStdString(s.label), s.score});
       if (ablation && ablation->full->classification) comparison = compare_labels(*reply->classification, *ablation->full->classification);
+      if (labelsB) columnsB = compare_labels_b(*reply->classification, *b->classification);
     }
-    show(labels_, tr("Label"), rows, ablation && reply->classification ? &comparison : nullptr);
+    show(labels_, tr("Label"), rows, ablation && reply->classification ? &comparison : nullptr, labelsB ? &columnsB : nullptr);
     rows.clear();
     comparison = {};
+    columnsB = {};
+    const bool nspB = lined_up && reply->nsp && b->nsp;
     if (reply->nsp) {
       rows = {{tr("B follows A (IsNext)"), reply->nsp->is_next}, {tr("B is random (NotNext)"), 1.0 - reply->nsp->is_next}};
       if (ablation && ablation->full->nsp) comparison = compare_next_sentence(*reply->nsp, *ablation->full->nsp);
+      if (nspB) columnsB = compare_next_sentence_b(*reply->nsp, *b->nsp);
     }
-    show(nsp_, tr("Relation"), rows, ablation && reply->nsp ? &comparison : nullptr);
+    show(nsp_, tr("Relation"), rows, ablation && reply->nsp ? &comparison : nullptr, nspB ? &columnsB : nullptr);
     ablationBanner_->showReply(ablation, topChanges);
+    compareBanner_->showReply(b, topChangesB);
     if (model_ && model_->nsp && !reply->nsp) message()->showNotice(tr("Add a second sentence to see next-sentence prediction."));
     labelTable_->resizeColumnToContents(0);
     nspTable_->resizeColumnToContents(0);

@@ -9,6 +9,7 @@ class QTableView;
 namespace bertscope::gui {
 
 class AblationBanner;
+class CompareBanner;
 class ResultTableModel;
 
 class ClassifyPage : public TaskPage {
@@ -24,6 +25,7 @@ class ClassifyPage : public TaskPage {
   ResultTableModel* labels() const { return labels_; }
   ResultTableModel* nextSentence() const { return nsp_; }
   AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
+  CompareBanner* compareBanner() const { return compareBanner_; }     // both models' names, while comparing
 
  private:
   QPlainTextEdit* text_;
@@ -34,6 +36,7 @@ class ClassifyPage : public TaskPage {
   ResultTableModel* nsp_;
   Ptr<LoadedModel> model_;
   AblationBanner* ablationBanner_;
+  CompareBanner* compareBanner_;
 };
 
 }  // namespace bertscope::gui

@@ -25,6 +25,7 @@ QString job_name(Job job) {
     case Job::AttentionFlow: return QStringLiteral("Computing attention rollout/flow");
     case Job::Neurons: return QStringLiteral("Computing query and key vectors");
     case Job::Explain: return QStringLiteral("Explaining the prediction");
+    case Job::Compare: return QStringLiteral("Opening the model to compare with");
   }
   return {};
 }
@@ -66,6 +67,32 @@ PredictedWord predicted_word(const Tokenizer& tokenizer, Encoding encoding, int 
   return word;
 }
 
+// What the UI knows about `session`'s model.
+std::shared_ptr<LoadedModel> loaded_model(Session& session, const BackendRequest& backend) {
+  auto out = std::make_shared<LoadedModel>();
+  out->info = session.info();
+  out->mlm = session.model().has_mlm_head();
+  out->nsp = session.model().has_nsp_head();
+  out->classifier = session.model().has_classifier();
+  out->qa = session.model().has_qa_head();
+  out->token_classifier = session.model().has_token_classifier();
+  if (out->token_classifier)
+    for (int i = 0; i < session.model().num_token_labels(); ++i)
+      out->token_labels << QString::fromStdString(session.config().id2label.at(i));
+  // RoBERTa keeps a one-row type embedding: every token has type 0, so there is nothing to show.
+  out->token_types = session.config().has_token_types() && session.config().type_vocab_size > 1;
+  out->max_tokens = session.config().max_tokens();
+  out->layers = session.config().num_hidden_layers;
+  out->heads = session.config().num_attention_heads;
+  const Tokenizer& tokenizer = session.tokenizer();
+  out->mask_token = QString::fromStdString(tokenizer.mask_token());
+  out->cls_token = QString::fromStdString(tokenizer.token(tokenizer.cls_id()));
+  out->sep_token = QString::fromStdString(tokenizer.token(tokenizer.sep_id()));
+  out->backend = backend;
+  out->on_gpu = session.backend().is_gpu();
+  return out;
+}
+
 }  // namespace
 
 ShownEncoding shown_encoding(const Tokenizer& tokenizer, Encoding encoding) {
@@ -88,7 +115,10 @@ EngineClient::EngineClient(QObject* parent) : QObject(parent) {
 EngineClient::~EngineClient() {
   closing_ = true;  // queued jobs are skipped; the one in flight finishes
   // The session's GPU objects are released on the thread that made and used them.
-  QMetaObject::invokeMethod(worker_, [this] { session_.reset(); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(worker_, [this] {
+    sessionB_.reset();
+    session_.reset();
+  }, Qt::QueuedConnection);
   thread_.quit();
   thread_.wait();
 }
@@ -169,38 +199,87 @@ Ablation EngineClient::fullModel(Session& session, Job job, const std::string& k
   return {mask.heads_off(), cached.answer};
 }
 
+bool EngineClient::same_vocabulary(const Session& a, const Session& b) {
+  const Tokenizer& x = a.tokenizer();
+  const Tokenizer& y = b.tokenizer();
+  if (x.vocab_size() != y.vocab_size() || x.marks_continuations() != y.marks_continuations() || x.mask_id() != y.mask_id() ||
+      x.cls_id() != y.cls_id() || x.sep_id() != y.sep_id())
+    return false;
+  for (size_t i = 0; i < x.vocab_size(); ++i)
+    if (x.token(std::int32_t(i)) != y.token(std::int32_t(i))) return false;
+  return true;
+}
+
+Ptr<ModelBAnswer> EngineClient::answerB(const std::function<void(Session& b, ModelBAnswer& answer)>& compute) {
+  if (!sessionB_) return nullptr;
+  auto answer = std::make_shared<ModelBAnswer>();
+  answer->aligned = sameVocabularyWorker_;
+  try {
+    compute(*sessionB_, *answer);
+  } catch (const std::exception& e) {  // model B failing must not take model A's answer with it
+    answer->problem = QString::fromUtf8(e.what());
+  }
+  return answer;
+}
+
+const ModelBAnswer* EngineClient::comparison(Job job, quint64 id) const {
+  const auto& [latest, answer] = comparisons_[static_cast<size_t>(job)];
+  return comparing() && id != 0 && latest == id && answer ? answer.get() : nullptr;
+}
+
+quint64 EngineClient::compareWith(const QString& model) {
+  const std::string argument = model.toStdString();
+  const BackendRequest backend = model_ ? model_->backend : BackendRequest{};
+  return post(Job::Compare, [this, argument, backend](std::unique_ptr<Session>& session) -> Delivery {
+    if (!session) throw Error("open a model first: it is model A, the one model B is compared with");
+    auto fresh = std::make_unique<Session>(resolveGuiModel(argument), backend);
+    auto loaded = loaded_model(*fresh, backend);
+    const bool same = same_vocabulary(*session, *fresh);
+    sessionB_ = std::move(fresh);
+    sameVocabularyWorker_ = same;
+    return [this, loaded, same](quint64 id) {
+      if (latest_[static_cast<size_t>(Job::Compare)] != id) return;  // stopCompare() came after it
+      modelB_ = loaded;
+      sameVocabulary_ = same;
+      comparisons_ = {};
+      emit compareChanged();
+    };
+  });
+}
+
+void EngineClient::stopCompare() {
+  const bool was = comparing();
+  post(Job::Compare, [this](std::unique_ptr<Session>&) -> Delivery {
+    sessionB_.reset();
+    sameVocabularyWorker_ = false;
+    return {};
+  });
+  modelB_.reset();
+  sameVocabulary_ = false;
+  comparisons_ = {};
+  if (was) emit compareChanged();
+}
+
 quint64 EngineClient::load(const QString& model, const BackendRequest& backend) {
   const std::string argument = model.toStdString();
   return post(Job::Load, [this, argument, backend](std::unique_ptr<Session>& session) -> Delivery {
     // Build the new session first: if it fails, the model in use stays loaded and usable.
     auto fresh = std::make_unique<Session>(resolveGuiModel(argument), backend);  // a Hub id: "org/name[@revision]"
-    auto loaded = std::make_shared<LoadedModel>();
-    loaded->info = fresh->info();
-    loaded->mlm = fresh->model().has_mlm_head();
-    loaded->nsp = fresh->model().has_nsp_head();
-    loaded->classifier = fresh->model().has_classifier();
-    loaded->qa = fresh->model().has_qa_head();
-    loaded->token_classifier = fresh->model().has_token_classifier();
-    if (loaded->token_classifier)
-      for (int i = 0; i < fresh->model().num_token_labels(); ++i)
-        loaded->token_labels << QString::fromStdString(fresh->config().id2label.at(i));
-    // RoBERTa keeps a one-row type embedding: every token has type 0, so there is nothing to show.
-    loaded->token_types = fresh->config().has_token_types() && fresh->config().type_vocab_size > 1;
-    loaded->max_tokens = fresh->config().max_tokens();
-    loaded->layers = fresh->config().num_hidden_layers;
-    loaded->heads = fresh->config().num_attention_heads;
-    const Tokenizer& tokenizer = fresh->tokenizer();
-    loaded->mask_token = QString::fromStdString(tokenizer.mask_token());
-    loaded->cls_token = QString::fromStdString(tokenizer.token(tokenizer.cls_id()));
-    loaded->sep_token = QString::fromStdString(tokenizer.token(tokenizer.sep_id()));
-    loaded->backend = backend;
-    loaded->on_gpu = fresh->backend().is_gpu();
+    auto loaded = loaded_model(*fresh, backend);
+    // Compare mode: model B's answers line up with the new model's only if they still share a vocabulary.
+    if (sessionB_) sameVocabularyWorker_ = same_vocabulary(*fresh, *sessionB_);
+    const bool same = sameVocabularyWorker_;
     session = std::move(fresh);
     fullCache_ = {};  // the full model's answers were the old model's
-    return [this, loaded](quint64 id) {
+    return [this, loaded, same](quint64 id) {
       model_ = loaded;
       if (!headMask_.empty()) setHeadMask({});  // a new model starts with every head on
       emit this->loaded(id, loaded);
+      if (comparing()) {
+        sameVocabulary_ = same;
+        comparisons_ = {};
+        emit compareChanged();
+      }
     };
   });
 }
@@ -252,12 +331,37 @@ quint64 EngineClient::fillMask(const QString& text, int topK) {
         }
         return full;
       });
+    Ptr<ModelBAnswer> b;
+    if (reply->problem.isEmpty())
+      b = answerB([&](Session& sb, ModelBAnswer& out) {
+        if (!sb.model().has_mlm_head()) throw Error("model B has no masked-language-model head");
+        // Model B's own mask token in place of model A's ("[MASK]" -> "<mask>" across families).
+        std::string inputB = input;
+        const std::string maskA = s.tokenizer().mask_token(), maskB = sb.tokenizer().mask_token();
+        if (!maskA.empty() && !maskB.empty() && maskA != maskB)
+          for (size_t at = inputB.find(maskA); at != std::string::npos; at = inputB.find(maskA, at + maskB.size()))
+            inputB.replace(at, maskA.size(), maskB);
+        const FillMaskResult own = fill_mask(sb.model(), sb.tokenizer(), inputB, topK);
+        out.fill_mask_top = own.predictions;
+        // Lined up only when B reads exactly A's tokens: then every word A shows has a probability under B.
+        out.aligned = out.aligned && own.encoding.ids() == reply->result.encoding.ids();
+        if (!out.aligned) return;
+        const EncoderOutput encoded = sb.model().encode(single_batch(own.encoding));
+        const std::vector<float> logits = sb.model().mlm_logits(encoded.hidden, own.mask_positions);  // (masks, V)
+        const size_t V = static_cast<size_t>(sb.config().vocab_size);
+        for (size_t m = 0; m < own.mask_positions.size(); ++m) {
+          out.fill_mask.push_back(softmax(logits.data() + m * V, V));
+          const auto& p = out.fill_mask.back();
+          out.fill_mask_best.push_back(sb.tokenizer().readable(static_cast<std::int32_t>(std::max_element(p.begin(), p.end()) - p.begin())));
+        }
+      });
     ShownEncoding shown = shown_encoding(s.tokenizer(), std::move(reply->result.encoding));
     reply->result.encoding = std::move(shown.encoding);
     reply->continues = std::move(shown.continues);
     Ptr<FillMaskReply> result = reply;
-    return [this, result, ablation](quint64 id) {
+    return [this, result, ablation, b](quint64 id) {
       ablations_[static_cast<size_t>(Job::FillMask)] = {id, ablation};
+      comparisons_[static_cast<size_t>(Job::FillMask)] = {id, b};
       emit filled(id, result);
     };
   });
@@ -273,8 +377,17 @@ quint64 EngineClient::attention(const QString& text, const QString& pair) {
     if (second) pair_view = *second;
     auto attention = bertscope::attention(s.model(), s.tokenizer(), first, pair_view);
     make_readable(s.tokenizer(), attention.encoding);
+    const Ptr<ModelBAnswer> b = answerB([&](Session& sb, ModelBAnswer& out) {
+      auto own = bertscope::attention(sb.model(), sb.tokenizer(), first, pair_view);
+      make_readable(sb.tokenizer(), own.encoding);
+      out.aligned = out.aligned && own.encoding.ids() == attention.encoding.ids();
+      out.attention = std::make_shared<const AttentionResult>(std::move(own));
+    });
     auto result = std::make_shared<const AttentionResult>(std::move(attention));
-    return [this, result](quint64 id) { emit attended(id, result); };
+    return [this, result, b](quint64 id) {
+      comparisons_[static_cast<size_t>(Job::Attention)] = {id, b};
+      emit attended(id, result);
+    };
   });
 }
 
@@ -291,9 +404,14 @@ quint64 EngineClient::answer(const QString& question, const QString& context, in
       full.qa = answer_question(s.model(), s.tokenizer(), q, c, options);
       return full;
     });
+    const Ptr<ModelBAnswer> b = answerB([&](Session& sb, ModelBAnswer& out) {
+      if (!sb.model().has_qa_head()) throw Error("model B has no question-answering head");
+      out.qa = answer_question(sb.model(), sb.tokenizer(), q, c, options);
+    });
     auto result = std::make_shared<const QaResult>(std::move(answers));
-    return [this, result, ablation](quint64 id) {
+    return [this, result, ablation, b](quint64 id) {
       ablations_[static_cast<size_t>(Job::Answer)] = {id, ablation};
+      comparisons_[static_cast<size_t>(Job::Answer)] = {id, b};
       emit answered(id, result);
     };
   });
@@ -318,9 +436,16 @@ quint64 EngineClient::classify(const QString& text, const QString& pair) {
       if (s.model().has_nsp_head() && second) full.nsp = next_sentence(s.model(), s.tokenizer(), first, *second);
       return full;
     });
+    const Ptr<ModelBAnswer> b = answerB([&](Session& sb, ModelBAnswer& out) {
+      if (!sb.model().has_classifier() && !sb.model().has_nsp_head())
+        throw Error("model B has neither a classification head nor a next-sentence head");
+      if (sb.model().has_classifier()) out.classification = bertscope::classify(sb.model(), sb.tokenizer(), first, pair_view);
+      if (sb.model().has_nsp_head() && second) out.nsp = next_sentence(sb.model(), sb.tokenizer(), first, *second);
+    });
     Ptr<ClassifyReply> result = reply;
-    return [this, result, ablation](quint64 id) {
+    return [this, result, ablation, b](quint64 id) {
       ablations_[static_cast<size_t>(Job::Classify)] = {id, ablation};
+      comparisons_[static_cast<size_t>(Job::Classify)] = {id, b};
       emit classified(id, result);
     };
   });
@@ -348,9 +473,14 @@ quint64 EngineClient::entities(const QString& text, Aggregation aggregation) {
       full.entities = recognize_entities(s.model(), s.tokenizer(), input, options);
       return full;
     });
+    const Ptr<ModelBAnswer> b = answerB([&](Session& sb, ModelBAnswer& out) {
+      if (!sb.model().has_token_classifier()) throw Error("model B has no token-classification head");
+      out.entities = recognize_entities(sb.model(), sb.tokenizer(), input, options);
+    });
     Ptr<EntitiesReply> result = reply;
-    return [this, result, ablation](quint64 id) {
+    return [this, result, ablation, b](quint64 id) {
       ablations_[static_cast<size_t>(Job::Entities)] = {id, ablation};
+      comparisons_[static_cast<size_t>(Job::Entities)] = {id, b};
       emit entitiesFound(id, result);
     };
   });

@@ -20,8 +20,8 @@
 
 namespace bertscope::gui {
 
-enum class Job { Load, Tokenize, FillMask, Attention, Answer, Classify, Entities, RankHeads, AttentionFlow, Explain, Neurons };
-constexpr int kJobCount = 11;
+enum class Job { Load, Tokenize, FillMask, Attention, Answer, Classify, Entities, RankHeads, AttentionFlow, Explain, Neurons, Compare };
+constexpr int kJobCount = 12;
 QString job_name(Job job);
 
 // What the UI knows about the loaded model (a copy: the Session itself stays on the worker thread).
@@ -98,6 +98,23 @@ struct Ablation {
   Ptr<FullModelAnswer> full;
 };
 
+// While a second model (model B) is open for comparison (EngineClient::compareWith), each fill-mask, classify, QA,
+// entities and attention request is answered by model B too. Only the part of the request's task is filled in.
+struct ModelBAnswer {
+  // Model B reads the text as the same tokens with the same vocabulary: its numbers line up with model A's (per
+  // word id, label, span). Otherwise they are shown on their own, with a notice.
+  bool aligned = false;
+  QString problem;  // why model B has no answer for this task (no such head, an error); empty when it has one
+  std::vector<std::vector<double>> fill_mask;              // aligned: per mask of A's text, (V) B's probabilities
+  std::vector<std::string> fill_mask_best;                 // per mask: B's top word, readable
+  std::vector<std::vector<MaskPrediction>> fill_mask_top;  // B's own top k per mask (readable words)
+  std::optional<ClassifyResult> classification;
+  std::optional<NspResult> nsp;
+  std::optional<QaResult> qa;
+  std::optional<EntityResult> entities;
+  std::shared_ptr<const AttentionResult> attention;        // token texts readable
+};
+
 // Each head's importance for one input's output, by switching it off in turn (explain/explain.h rank_heads).
 struct RankHeadsReply {
   HeadRanking ranking;
@@ -163,6 +180,19 @@ class EngineClient : public QObject {
   const Ablation* ablation(Job job, quint64 id) const;
 
   const Ptr<LoadedModel>& model() const { return model_; }  // null until a load succeeds
+
+  // Compare mode: `model` (a folder or Hub id) is opened as model B on model A's backend; from then on the task
+  // requests are also answered by it (comparison()). Model A stays as it is; a failure leaves compare mode as it
+  // was. stopCompare() closes model B.
+  quint64 compareWith(const QString& model);
+  void stopCompare();
+  const Ptr<LoadedModel>& modelB() const { return modelB_; }  // null while not comparing
+  bool comparing() const { return modelB_ != nullptr; }
+  // Whether models A and B share one vocabulary (every token, in the same order, split the same way), so their
+  // answers can be lined up. Rechecked when either model changes.
+  bool sameVocabulary() const { return sameVocabulary_; }
+  // Model B's answer to request `id` of `job`; null when not comparing (or `id` is not the latest reply of `job`).
+  const ModelBAnswer* comparison(Job job, quint64 id) const;
   bool busy() const { return pending_ > 0; }
 
  signals:
@@ -178,6 +208,7 @@ class EngineClient : public QObject {
   void flowComputed(quint64 id, bertscope::gui::Ptr<bertscope::AttentionResult> result);
   void neuronsComputed(quint64 id, bertscope::gui::Ptr<bertscope::gui::NeuronVectors> result);
   void headMaskChanged();  // setHeadMask, toggleHead, or a new model
+  void compareChanged();   // model B opened, closed, or its vocabulary check redone (model A changed)
   void failed(quint64 id, bertscope::gui::Job job, const QString& message);
   // After failed(), when the GPU itself failed (VK_ERROR_DEVICE_LOST, out of device memory): the model can only
   // work again once it is reloaded, on the CPU if the user agrees (MainWindow asks).
@@ -197,9 +228,16 @@ class EngineClient : public QObject {
   // cached, and what the delivery records as ablations_[job].
   Ablation fullModel(Session& session, Job job, const std::string& key, const std::function<FullModelAnswer()>& compute);
 
+  // Worker thread: model B's answer, by `compute` on model B (null when not comparing). Errors become its problem.
+  Ptr<ModelBAnswer> answerB(const std::function<void(Session& b, ModelBAnswer& answer)>& compute);
+  // Worker thread: whether `a` and `b` tokenize alike (same vocabulary, same kind of tokenizer).
+  static bool same_vocabulary(const Session& a, const Session& b);
+
   QThread thread_;
   QObject* worker_ = nullptr;          // lives on thread_; owns nothing, only gives lambdas a thread
   std::unique_ptr<Session> session_;   // touched only on the worker thread
+  std::unique_ptr<Session> sessionB_;  // model B while comparing; worker thread only
+  bool sameVocabularyWorker_ = false;  // worker thread's copy of sameVocabulary_
   static constexpr int kExplainLanes = 4;  // one per ExplainTask
   std::array<std::atomic<quint64>, kJobCount + kExplainLanes> latest_{};  // per lane: the latest request
   std::atomic<quint64> next_id_{1};
@@ -213,6 +251,9 @@ class EngineClient : public QObject {
   };
   std::array<FullCacheEntry, kJobCount> fullCache_;  // worker thread only; cleared by a load
   std::array<std::pair<quint64, Ablation>, kJobCount> ablations_{};  // UI thread: the latest reply's, per job
+  Ptr<LoadedModel> modelB_;
+  bool sameVocabulary_ = false;
+  std::array<std::pair<quint64, Ptr<ModelBAnswer>>, kJobCount> comparisons_{};  // UI thread: the latest reply's
 };
 
 }  // namespace bertscope::gui

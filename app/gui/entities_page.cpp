@@ -12,6 +12,7 @@
 #include <QVBoxLayout>
 
 #include "head_ablation.h"
+#include "model_compare.h"
 #include "item_models.h"
 #include "page_support.h"
 #include "saliency_panel.h"
@@ -110,12 +111,15 @@ EntitiesPage::EntitiesPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   layout->addWidget(message());
   ablationBanner_ = new AblationBanner(engine, this);
   layout->addWidget(ablationBanner_);
+  compareBanner_ = new CompareBanner(engine, Job::Entities, this);
+  layout->addWidget(compareBanner_);
   layout->addWidget(text_);
   layout->addLayout(options);
   layout->addWidget(addSaliency(ExplainTask::TokenClassification));
   layout->addWidget(wrapResults(results), 1);
 
   connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
+  connect(engine, &EngineClient::compareChanged, this, [this] { refresh(); });   // model B answers too, or no more
   connect(text_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(aggregation_, &QComboBox::activated, this, [this] { refresh(); });
   connect(view_, &QTextBrowser::highlighted, this, [this](const QUrl& link) {
@@ -241,6 +245,12 @@ void EntitiesPage::showResult() {
   QStringList headers{tr("Type"), tr("Text"), tr("Score"), tr("Start"), tr("End")};
   add_change_column(headers, rows, ablation ? &comparison : nullptr);
   ablationBanner_->showReply(ablation, {comparison.topChange});
+  // While comparing: model B's score for the same span and type and its change from A's.
+  const ModelBAnswer* b = engine()->comparison(Job::Entities, latestRequest());
+  const bool lined_up = b && b->aligned && b->problem.isEmpty() && b->entities;
+  const ModelBColumns columnsB = lined_up ? compare_entities_b(result, *b->entities) : ModelBColumns{};
+  add_model_b_columns(headers, rows, lined_up ? &columnsB : nullptr, entities_);
+  compareBanner_->showReply(b, {columnsB.topChange});
   if (headers.size() != entities_->columnCount()) entities_->setHeaders(headers);
   entities_->setRows(rows);
   labels_->setReply(shown_);

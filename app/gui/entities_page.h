@@ -18,6 +18,7 @@ class QTextBrowser;
 namespace bertscope::gui {
 
 class AblationBanner;
+class CompareBanner;
 class ResultTableModel;
 
 class EntitiesPage : public TaskPage {
@@ -54,6 +55,7 @@ class EntitiesPage : public TaskPage {
   // The highlighted view's document range of entity `entity`'s text, [from, to).
   std::pair<int, int> entityDocumentRange(int entity) const;
   AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
+  CompareBanner* compareBanner() const { return compareBanner_; }     // both models' names, while comparing
 
  private:
   void showResult();
@@ -82,6 +84,7 @@ class EntitiesPage : public TaskPage {
   std::vector<std::pair<int, int>> spans_;  // per entity: its text's range in view_'s document
   int hovered_ = -1;
   AblationBanner* ablationBanner_;
+  CompareBanner* compareBanner_;
 };
 
 }  // namespace bertscope::gui

@@ -70,16 +70,32 @@ QColor nth_color(int n) {
   if (n < kColorCount) return kColors[n];
   return QColor::fromHsv((n * 47) % 360, 70, 255);
 }
+
+// The usual entity types keep one colour whatever order a model lists its labels in, so that PER is the same blue in
+// every model and view (CoNLL-2003's four, and OntoNotes' names for the same kinds).
+int fixed_slot(const QString& type) {
+  static const QHash<QString, int> slot_of_type{{"PER", 0}, {"PERSON", 0}, {"ORG", 1}, {"ORGANIZATION", 1},
+                                         {"LOC", 2}, {"LOCATION", 2}, {"GPE", 2}, {"MISC", 3}};
+  return slot_of_type.value(type.toUpper(), -1);
+}
 }  // namespace
 
 void EntityPalette::reset(const QStringList& labels) {
   types_.clear();
   colors_.clear();
-  for (const QString& label : labels) {
+  for (const QString& label : labels) {  // the legend's order: the labels'
     const QString type = entity_type(label);
-    if (label == QLatin1String("O") || types_.contains(type)) continue;
-    colors_.insert(type, nth_color(int(types_.size())));
-    types_ << type;
+    if (label != QLatin1String("O") && !types_.contains(type)) types_ << type;
+  }
+  QSet<int> taken;
+  for (const QString& type : types_)  // the usual types in their own colours
+    if (const int slot = fixed_slot(type); slot >= 0) colors_.insert(type, nth_color(slot)), taken.insert(slot);
+  int next = 0;
+  for (const QString& type : types_) {  // the others in the colours left, in label order
+    if (colors_.contains(type)) continue;
+    while (taken.contains(next)) ++next;
+    colors_.insert(type, nth_color(next));
+    taken.insert(next);
   }
 }
 

@@ -14,9 +14,11 @@
 
 #include "head_ablation.h"
 #include "item_models.h"
+#include "model_compare.h"
 #include "page_support.h"
 #include "saliency_panel.h"
 #include "token_strip.h"
+#include "training_job.h"
 
 namespace bertscope::gui {
 
@@ -91,6 +93,26 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   shown->setContentsMargins(0, 0, 0, 0);
   shown->addWidget(strip_);
   shown->addWidget(table_, 1);
+  // Before and after adapting to the user's text: only once the Fine-tune view has such a model.
+  adaptedBox_ = new QWidget(results);
+  adaptedBox_->setObjectName(QStringLiteral("adaptedComparison"));
+  adaptedNote_ = new QLabel(adaptedBox_);
+  adaptedNote_->setWordWrap(true);
+  adapted_ = new ResultTableModel({tr("Mask"), tr("Adapted model"), tr("Probability"), tr("Before adapting"), tr("Probability")},
+                                  QList<int>{2, 4}, this);
+  auto* adaptedTable = new QTableView(adaptedBox_);
+  adaptedTable->setModel(adapted_);
+  adaptedTable->setItemDelegateForColumn(2, new ProbabilityDelegate(adaptedTable));
+  adaptedTable->setItemDelegateForColumn(4, new ProbabilityDelegate(adaptedTable));
+  adaptedTable->verticalHeader()->hide();
+  adaptedTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  adaptedTable->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  auto* adaptedLayout = new QVBoxLayout(adaptedBox_);
+  adaptedLayout->setContentsMargins(0, 0, 0, 0);
+  adaptedLayout->addWidget(adaptedNote_);
+  adaptedLayout->addWidget(adaptedTable, 1);
+  adaptedBox_->hide();
+  shown->addWidget(adaptedBox_, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(input);
   layout->addWidget(hint_);
@@ -98,8 +120,11 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   layout->addWidget(addSaliency(ExplainTask::FillMask));
   ablationBanner_ = new AblationBanner(engine, this);
   layout->addWidget(ablationBanner_);
+  compareBanner_ = new CompareBanner(engine, Job::FillMask, this);
+  layout->addWidget(compareBanner_);
   layout->addWidget(wrapResults(results), 1);
   connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
+  connect(engine, &EngineClient::compareChanged, this, [this] { refresh(); });   // model B answers too, or no more
 
   connect(text_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(text_, &QLineEdit::textChanged, this, [this](const QString& text) {
@@ -120,8 +145,13 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   });
   onReply(&EngineClient::filled, [this](const Ptr<FillMaskReply>& result) {
     // A problem (no mask, NaN outputs) still comes with this text's tokens: the chips never show an older text.
-    if (result->problem.isEmpty()) message()->clearMessage();
-    else message()->showError(result->problem);  // the engine's messages name this model's own mask token
+    if (!result->problem.isEmpty())
+      message()->showError(result->problem);  // the engine's messages name this model's own mask token
+    else if (const int cut = result->result.encoding.truncated_tokens; cut > 0)
+      message()->showNotice(tr("The text is longer than this model reads: its last %n token(s) were left out, and a "
+                               "mask there is not predicted.", nullptr, cut));
+    else
+      message()->clearMessage();
     shownText_ = requestedText_;
     shown_ = result;
     showResult(*result);
@@ -183,7 +213,44 @@ void FillMaskPage::refresh() {
     return;
   }
   track(engine()->fillMask(requestedText_, topK_->value()));
+  askAdapted();
   saliency()->explain({ExplainTask::FillMask, requestedText_});  // the first mask's top word until one is clicked
+}
+
+void FillMaskPage::showAdaptationOf(TrainingJob* job) {
+  adaptation_ = job;
+  connect(job, &TrainingJob::started, this, [this] {  // the adapted model is being replaced
+    adaptedBox_->hide();
+    adapted_->clear();
+  });
+  connect(job, &TrainingJob::finished, this, [this] {
+    const bool adapted = adaptation_ && adaptation_->hasModel() && adaptation_->task() == FineTuneTask::MaskedLanguageModel;
+    adaptedBox_->setVisible(adapted);
+    if (adapted) askAdapted();
+  });
+  connect(job, &TrainingJob::triedMask, this, [this](quint64 id, const MaskGuesses& after, const MaskGuesses& before) {
+    if (id == adaptedId_) showAdapted(after, before);
+  });
+}
+
+void FillMaskPage::askAdapted() {
+  if (!adaptation_ || !adaptation_->hasModel() || adaptation_->task() != FineTuneTask::MaskedLanguageModel) return;
+  if (text_->text().trimmed().isEmpty()) return adapted_->clear();
+  adaptation_->tryMask(++adaptedId_, text_->text(), topK_->value());
+}
+
+void FillMaskPage::showAdapted(const MaskGuesses& after, const MaskGuesses& before) {
+  QVector<QVector<QVariant>> rows;
+  for (int m = 0; m < after.words.size() && m < before.words.size(); ++m) {
+    const int ranks = int(std::max(after.words[m].size(), before.words[m].size()));
+    for (int r = 0; r < ranks; ++r)
+      rows.push_back({after.words.size() > 1 ? tr("mask %1").arg(m + 1) : mask_, after.words[m].value(r),
+                      after.scores[m].value(r), before.words[m].value(r), before.scores[m].value(r)});
+  }
+  adapted_->setRows(rows);
+  const QString problem = !after.problem.isEmpty() ? after.problem : before.problem;
+  const QString title = tr("The model adapted to your text (Fine-tune view) beside the model before adapting");
+  adaptedNote_->setText(problem.isEmpty() ? title + QLatin1Char(':') : title + QStringLiteral(": ") + problem);
 }
 
 void FillMaskPage::showMaskHints() {
@@ -215,12 +282,18 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
   const Comparison comparison = ablation ? compare_fill_mask(reply, *ablation->full) : Comparison{};
   add_change_column(headers, rows, ablation ? &comparison : nullptr);
   ablationBanner_->showReply(ablation, {comparison.topChange});
-  if (headers.size() != predictions_->columnCount()) predictions_->setHeaders(headers);
+  // While comparing: model B's probability of each word and its change from A's (when their tokens line up).
+  const ModelBAnswer* b = engine()->comparison(Job::FillMask, latestRequest());
+  const bool lined_up = b && b->aligned && b->problem.isEmpty();
+  const ModelBColumns columnsB = lined_up ? compare_fill_mask_b(reply, *b) : ModelBColumns{};
+  add_model_b_columns(headers, rows, lined_up ? &columnsB : nullptr, predictions_);
+  compareBanner_->showReply(b, {columnsB.topChange});
+  if (headers.size() != predictions_->columnCount()) predictions_->setHeaders(headers);  // counts differ: 4, +1, +2
   predictions_->setRows(rows, payloads);
   table_->resizeColumnToContents(0);
   table_->resizeColumnToContents(1);
   table_->setColumnWidth(2, 180);
-  if (ablation) table_->setColumnWidth(3, 320);  // the change column takes the rest
+  if (ablation || lined_up) table_->setColumnWidth(3, 320);  // the change columns take the rest
 }
 
 std::pair<int, int> FillMaskPage::insertedRange(int row) const {

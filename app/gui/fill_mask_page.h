@@ -2,6 +2,10 @@
 // Masked-word playground: a sentence with the model's mask token ([MASK], RoBERTa's <mask>); the top-k words for
 // each mask, with probability bars, update as you type. The chips always show the current text's tokens: click a
 // word to mask it, click a mask to put back the word it replaced; click a prediction to put it into the sentence.
+// After the Fine-tune view adapted a model to the user's text (masked LM), a second table puts the adapted model's
+// words beside those of the model it started from, for the same sentence.
+#include <QPointer>
+
 #include "task_page.h"
 
 class QLabel;
@@ -12,8 +16,11 @@ class QTableView;
 namespace bertscope::gui {
 
 class AblationBanner;
+class CompareBanner;
 class ResultTableModel;
 class TokenStrip;
+class TrainingJob;
+struct MaskGuesses;
 
 // The example sentence for a model whose mask token is `mask` ("The [MASK] sat on the mat.").
 QString sampleSentence(const QString& mask);
@@ -31,11 +38,18 @@ class FillMaskPage : public TaskPage {
   void applyPrediction(int mask, int rank);   // fills mask number `mask` (0-based) with its prediction `rank`
   void explainPrediction(int mask, int rank); // the saliency strip explains that prediction
   QString maskText() const { return mask_; }  // the model's mask token, "[MASK]" or "<mask>"
+  // The Fine-tune view's job: once a "Masked LM on my text" run has an adapted model, the second table shows it
+  // beside the model it started from.
+  void showAdaptationOf(TrainingJob* job);
+  // Mask, adapted model's word, its probability, the word before adapting, its probability.
+  ResultTableModel* adaptedComparison() const { return adapted_; }
+  QWidget* adaptedBox() const { return adaptedBox_; }  // hidden until a run has an adapted model
 
   // For tests and screenshots.
   ResultTableModel* predictions() const { return predictions_; }
   TokenStrip* strip() const { return strip_; }
   AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
+  CompareBanner* compareBanner() const { return compareBanner_; }     // both models' names, while comparing
   // The Sentence column's inserted word in row `row`: its UTF-16 range [from, to) in that row's sentence.
   std::pair<int, int> insertedRange(int row) const;
 
@@ -43,6 +57,8 @@ class FillMaskPage : public TaskPage {
   void showResult(const FillMaskReply& reply);
   void showFailure(const QString& error) override;
   void showMaskHints();  // placeholder, hint and notice name the model's mask token
+  void askAdapted();     // the adapted model and the one it started from, on the current text
+  void showAdapted(const MaskGuesses& after, const MaskGuesses& before);
   // The shown text with mask `mask` filled by its prediction `rank`, and where the inserted word is in it.
   struct Filled {
     QString text;
@@ -72,6 +88,12 @@ class FillMaskPage : public TaskPage {
   std::vector<std::pair<int, int>> inserted_;        // per prediction row: the inserted word in its sentence
   QLabel* hint_;
   AblationBanner* ablationBanner_;
+  QPointer<TrainingJob> adaptation_;
+  QWidget* adaptedBox_;
+  QLabel* adaptedNote_;
+  ResultTableModel* adapted_;
+  quint64 adaptedId_ = 0;
+  CompareBanner* compareBanner_;
 };
 
 }  // namespace bertscope::gui

@@ -36,6 +36,7 @@
 #include "qa_try_panel.h"
 #include "tagged_data_panel.h"
 #include "tagged_try_view.h"
+#include "text_data_panel.h"
 #include "train/seqeval.h"
 #include "train/training_defaults.h"
 
@@ -83,11 +84,14 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
                  int(FineTuneTask::TokenClassification));
   task_->addItem(tr("Question answering: SQuAD questions on paragraphs (JSON, JSON lines)"),
                  int(FineTuneTask::QuestionAnswering));
+  task_->addItem(tr("Masked LM on my text: adapt the model to your text files (continued pre-training)"),
+                 int(FineTuneTask::MaskedLanguageModel));
   task_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);  // long names must not widen the page
   task_->setMinimumContentsLength(16);
   csv_ = new CsvDataPanel(this);
   tagged_ = new TaggedDataPanel(this);
   qa_ = new QaDataPanel(this);
+  text_ = new TextDataPanel(this);
 
   epochs_ = spin(1, 200, 3, this);
   batch_ = spin(1, 256, 16, this);
@@ -185,6 +189,7 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   dataPages_->addWidget(csv_);  // index = FineTuneTask
   dataPages_->addWidget(tagged_);
   dataPages_->addWidget(qa_);
+  dataPages_->addWidget(text_);
   auto* dataBox = new QGroupBox(tr("Data"), this);
   auto* dataBoxLayout = new QVBoxLayout(dataBox);
   dataBoxLayout->addWidget(task_);
@@ -254,6 +259,16 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   connect(qa_, &QaDataPanel::changed, this, [this] {
     if (qa_->hasData()) message_->clearMessage();
   });
+  connect(text_, &TextDataPanel::failed, message_, &MessageLine::showError);
+  connect(text_, &TextDataPanel::changed, this, [this] {
+    if (text_->hasData()) message_->clearMessage();
+  });
+  connect(job_, &TrainingJob::heldoutScored, this, &FineTunePage::showHeldout);
+  connect(job_, &TrainingJob::runStopped, this, [this](const QString& folder, int step, int total) {
+    runStopped_ = step < total ? tr("Stopped at step %1 of %2; the run's checkpoint is in %3, and Start resumes it "
+                                    "from there. The model you started from is unchanged.").arg(step).arg(total).arg(folder)
+                               : tr("The run (step %1) is in %2.").arg(step).arg(folder);
+  });
   connect(qaTry_, &QaTryPanel::asked, this, &FineTunePage::tryQuestion);
   connect(job_, &TrainingJob::triedAnswer, this, [this](quint64 id, const TriedAnswer& after, const TriedAnswer& before) {
     if (id == tryId_) qaTry_->showAnswers(after, before);
@@ -276,8 +291,10 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
     progress_->setValue(p.step);
     // The bar's text stays short (it does not wrap); the rest goes to the status line, which does.
     progress_->setFormat(tr("step %1 of %2").arg(p.step).arg(p.total_steps));
-    status_->setText(tr("epoch %1/%2 · %3 left · loss %4 · learning rate %5 · %6 sentences/s")
-                         .arg(p.epoch).arg(p.epochs).arg(duration(p.eta_seconds)).arg(p.loss, 0, 'f', 4)
+    const QString line = trainedTask_ == FineTuneTask::MaskedLanguageModel
+                             ? tr("epoch %1/%2 · %3 left · loss %4 · learning rate %5 · %6 sequences/s")
+                             : tr("epoch %1/%2 · %3 left · loss %4 · learning rate %5 · %6 sentences/s");
+    status_->setText(line.arg(p.epoch).arg(p.epochs).arg(duration(p.eta_seconds)).arg(p.loss, 0, 'f', 4)
                          .arg(p.learning_rate, 0, 'g', 3).arg(p.sentences_per_second, 0, 'f', 1));
     // An exponential moving average of the batch losses (over every step, kept by the loop), as training dashboards
     // show them; the axis follows the running maximum.
@@ -293,8 +310,18 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   });
   connect(job_, &TrainingJob::finished, this, [this](bool cancelled, const QString& error) {
     setRunning(false);
+    const bool text = trainedTask_ == FineTuneTask::MaskedLanguageModel;
     if (!error.isEmpty()) message_->showError(tr("Training stopped: %1").arg(error));
-    else if (cancelled) message_->showNotice(tr("Training cancelled. Nothing was saved; the model you started from is unchanged."));
+    else if (text && cancelled) message_->showNotice(tr("Training cancelled. %1").arg(runStopped_));
+    else if (text) {
+      const QString scores = heldoutBefore_ && heldoutLast_
+                                 ? tr(" Held-out top-1 accuracy %1 → %2, top-5 %3 → %4.")
+                                       .arg(heldoutBefore_->top1, 0, 'f', 3).arg(heldoutLast_->top1, 0, 'f', 3)
+                                       .arg(heldoutBefore_->top5, 0, 'f', 3).arg(heldoutLast_->top5, 0, 'f', 3)
+                                 : QString();
+      message_->showNotice(tr("Adapted to your text.%1 Compare it with the model before adapting in the Fill-mask "
+                              "view, or save it. %2").arg(scores, runStopped_));
+    } else if (cancelled) message_->showNotice(tr("Training cancelled. Nothing was saved; the model you started from is unchanged."));
     else message_->showNotice(tr("Training finished. Try sentences below, or save the model."));
     save_->setEnabled(job_->hasModel());
     tryText_->setEnabled(job_->hasModel());
@@ -347,7 +374,8 @@ void FineTunePage::fitDefaults() {
   // Does the checkpoint already have this task's head? (The run itself also compares the labels.)
   shape.pretrained_head = task() == FineTuneTask::SentenceClassification ? model_->classifier
                           : task() == FineTuneTask::TokenClassification  ? model_->token_classifier
-                                                                         : model_->qa;
+                          : task() == FineTuneTask::QuestionAnswering    ? model_->qa
+                                                                         : model_->mlm;
   const TrainingDefaults fitted = training_defaults(shape);
   if (epochs_->value() == fittedEpochs_) epochs_->setValue(fitted.epochs);
   if (batch_->value() == fittedBatch_) batch_->setValue(fitted.batch_size);
@@ -383,6 +411,13 @@ bool FineTunePage::loadCsv(const QString& path) {
 void FineTunePage::setColumns(const QString& text, const QString& label) { csv_->setColumns(text, label); }
 
 void FineTunePage::setEpochs(int epochs) { epochs_->setValue(epochs); }
+void FineTunePage::setMaxLength(int tokens) { maxLength_->setValue(tokens); }
+
+bool FineTunePage::loadTextFiles(const QStringList& paths) {
+  if (job_->running()) return false;
+  setTask(FineTuneTask::MaskedLanguageModel);
+  return text_->loadFiles(paths);
+}
 void FineTunePage::setLearningRate(double rate) { learningRate_->setValue(rate); }
 
 bool FineTunePage::setLabelName(int label, const QString& name) { return csv_->setLabelName(label, name); }
@@ -393,15 +428,21 @@ void FineTunePage::setRunning(bool running) {
   for (QWidget* w : std::initializer_list<QWidget*>{epochs_, batch_, maxLength_, seed_, freeze_, learningRate_, patience_, validation_,
                                                      dropout_, task_})
     w->setEnabled(!running);
+  // Continued pre-training trains every layer and has no validation score to stop early on.
+  const bool text = task() == FineTuneTask::MaskedLanguageModel;
+  freeze_->setEnabled(!running && !text);
+  patience_->setEnabled(!running && !text);
   csv_->setEditable(!running);
   tagged_->setEditable(!running);
   qa_->setEditable(!running);
+  text_->setEditable(!running);
 }
 
 void FineTunePage::setTask(FineTuneTask task) {
   if (job_->running()) return;  // the run's task and data stay what is shown
   task_->setCurrentIndex(task_->findData(int(task)));
   dataPages_->setCurrentIndex(int(task));
+  setRunning(false);  // the boxes that apply to this task
   message_->clearMessage();
   fitDefaults();  // a head the checkpoint has for one task may be new for another
 }
@@ -434,10 +475,12 @@ QString FineTunePage::suggestedSaveFolder() const {
   // Beside the data the model learned from, not in the process's working folder (a source tree, or "/").
   const QString data = task() == FineTuneTask::TokenClassification ? tagged_->trainingPath()
                        : task() == FineTuneTask::QuestionAnswering ? qa_->trainingPath()
+                       : task() == FineTuneTask::MaskedLanguageModel ? text_->paths().value(0)
                                                                     : csv_->path();
   const QFileInfo file(data);
   const QDir dir = !data.isEmpty() && file.absoluteDir().exists() ? file.absoluteDir() : QDir::home();
-  return fresh_folder(dir, QStringLiteral("fine-tuned-model"));
+  return fresh_folder(dir, task() == FineTuneTask::MaskedLanguageModel ? QStringLiteral("adapted-model")
+                                                                       : QStringLiteral("fine-tuned-model"));
 }
 
 void FineTunePage::start() {
@@ -445,6 +488,7 @@ void FineTunePage::start() {
   if (!model_) return message_->showError(tr("Load a model first."));
   if (task() == FineTuneTask::TokenClassification) return runTagger();
   if (task() == FineTuneTask::QuestionAnswering) return runQa();
+  if (task() == FineTuneTask::MaskedLanguageModel) return runText();
   const LabelledData* data = csv_->data();
   if (!data) return message_->showError(tr("Choose a CSV file of labelled sentences and its text and label columns."));
   QString error;
@@ -501,6 +545,41 @@ void FineTunePage::runQa() {
   startRun(std::move(setup));
 }
 
+void FineTunePage::runText() {
+  if (!model_->mlm)
+    return message_->showError(tr("Adapting to your text needs a model with its masked-language-model head (e.g. "
+                                  "BertForMaskedLM); this one is a %1. Open a masked-LM model first.")
+                                   .arg(QString::fromStdString(model_->info.architecture)));
+  TrainingSetup setup;
+  setup.task = FineTuneTask::MaskedLanguageModel;
+  QString error;
+  if (!text_->split(validation_->value(), uint32_t(seed_->value()), setup.text_train, setup.text_heldout, error))
+    return message_->showError(error);
+  const QString folder = text_->runFolder();
+  if (const QString problem = TextDataPanel::runFolderProblem(folder); !problem.isEmpty()) return message_->showError(problem);
+  text_->setRunFolder(folder);  // shown, and kept: Start again resumes this run
+  setup.run_folder = folder.toStdString();
+  startRun(std::move(setup));
+}
+
+void FineTunePage::showHeldout(double epoch, const MlmEvalResult& r) {
+  if (trainedTask_ != FineTuneTask::MaskedLanguageModel) return;
+  (epoch == 0 ? heldoutBefore_ : heldoutLast_) = r;
+  accuracy_->append(epoch, r.top1);
+  f1_->append(epoch, r.top5);
+  const int row = confusion_->rowCount();
+  confusion_->insertRow(row);
+  const bool whole = std::abs(epoch - std::round(epoch)) < 1e-9;
+  confusion_->setVerticalHeaderItem(row, new QTableWidgetItem(epoch == 0 ? tr("Before training")
+                                                              : whole ? tr("Epoch %1").arg(std::lround(epoch))
+                                                                      : tr("Epoch %1").arg(epoch, 0, 'f', 2)));
+  const QStringList cells{QString::number(r.top1, 'f', 4), QString::number(r.top5, 'f', 4), QString::number(r.loss, 'f', 4),
+                          QString::number(r.baseline_top1, 'f', 4), QString::number(r.masked)};
+  for (int c = 0; c < cells.size(); ++c) confusion_->setItem(row, c, new QTableWidgetItem(cells[c]));
+  status_->setText(epoch == 0 ? tr("before training: held-out top-1 %1, top-5 %2").arg(r.top1, 0, 'f', 4).arg(r.top5, 0, 'f', 4)
+                              : tr("epoch %1: held-out top-1 %2, top-5 %3").arg(epoch, 0, 'g', 3).arg(r.top1, 0, 'f', 4).arg(r.top5, 0, 'f', 4));
+}
+
 void FineTunePage::startRun(TrainingSetup setup) {
   if (job_->running() || !model_) return;
   setup.model = model_->info.folder;
@@ -523,16 +602,19 @@ void FineTunePage::startRun(TrainingSetup setup) {
   const bool tokens = setup.task == FineTuneTask::TokenClassification;
   const bool entities = tokens && is_entity_tag_set(setup.labels);
   const bool qa = setup.task == FineTuneTask::QuestionAnswering;
+  const bool text = setup.task == FineTuneTask::MaskedLanguageModel;
   if (qa) setup.qa = qa_training_options(setup.options.max_length);
-  accuracy_->setName(qa ? tr("exact match") : tr("accuracy"));  // of words, for token classification (the status line says so)
-  f1_->setName(!tokens ? tr("F1") : entities ? tr("entity F1") : tr("mean F1"));
+  accuracy_->setName(text ? tr("held-out top-1") : qa ? tr("exact match") : tr("accuracy"));  // of words, for token classification (the status line says so)
+  f1_->setName(text ? tr("held-out top-5") : !tokens ? tr("F1") : entities ? tr("entity F1") : tr("mean F1"));
   // Scores per type fill the table's width; a confusion matrix keeps square-ish cells.
   confusion_->horizontalHeader()->setSectionResizeMode(tokens ? QHeaderView::Stretch : QHeaderView::Interactive);
   details_->setTabText(0, qa ? tr("SQuAD scores") : tokens ? (entities ? tr("Scores per entity type") : tr("Scores per tag"))
                                                           : tr("Confusion matrix"));
   details_->setTabText(1, tr("Misclassified"));
-  details_->setTabVisible(1, !qa);  // a question's answer is scored, not right or wrong: the scores tell
-  if (qa) confusion_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  details_->setTabVisible(1, !qa && !text);  // a question's answer is scored, not right or wrong: the scores tell
+  if (qa || text) confusion_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  if (text) details_->setTabText(0, tr("Held-out masked-token accuracy"));
+  accuracyChart_->chart()->setTitle(text ? tr("Held-out masked tokens") : tr("Validation"));
   mistakes_->setHeaders(tokens ? QStringList{tr("Sentence"), tr("Gold (wrong words)"), tr("Predicted")}
                                : QStringList{tr("Sentence"), tr("Gold"), tr("Predicted"), tr("Confidence")});
   // The try table shows probabilities per label (sentences) or a tag per word (tokens).
@@ -543,8 +625,9 @@ void FineTunePage::startRun(TrainingSetup setup) {
                                       : tr("Try a sentence on the fine-tuned model"));
   tryTags_->clear();
   // Question answering is tried with a question and a context; entity tags also show the sentence highlighted.
-  tryText_->setVisible(!qa);
-  tryTable_->setVisible(!qa);
+  // Masked LM is tried in the Fill-mask view, the adapted model beside the one it started from.
+  tryText_->setVisible(!qa && !text);
+  tryTable_->setVisible(!qa && !text);
   qaTry_->setVisible(qa);
   qaTry_->setEnabled(false);
   qaTry_->clear();
@@ -555,6 +638,17 @@ void FineTunePage::startRun(TrainingSetup setup) {
   accuracy_->clear();
   f1_->clear();
   confusion_->clear();
+  confusion_->setRowCount(0);
+  confusion_->setColumnCount(0);
+  if (text) {
+    confusion_->setColumnCount(5);
+    confusion_->setHorizontalHeaderLabels({tr("Top-1"), tr("Top-5"), tr("Loss"), tr("Unigram"), tr("Masked")});
+    confusion_->horizontalHeaderItem(3)->setToolTip(tr("Top-1 of always guessing the held-out text's most frequent token"));
+    confusion_->horizontalHeaderItem(4)->setToolTip(tr("Held-out tokens masked and predicted (the same ones each time)"));
+  }
+  heldoutBefore_.reset();
+  heldoutLast_.reset();
+  runStopped_.clear();
   tryResults_->clear();
   save_->setEnabled(false);
   openSaved_->setEnabled(false);
@@ -563,6 +657,16 @@ void FineTunePage::startRun(TrainingSetup setup) {
   progress_->setFormat(tr("starting…"));
   // Room right of the last epoch and around 0 and 1: the markers there are not cut in half.
   fit_axes(accuracyChart_, epochs_->value() + 0.4, -0.05, 1.05);
+  if (text) {
+    message_->showNotice(tr("Adapting %1 to %2 paragraphs (%3 held out to measure masked-token accuracy); the run is "
+                            "in %4.")
+                             .arg(QString::fromStdString(model_->info.folder.filename().string()))
+                             .arg(setup.text_train.size()).arg(setup.text_heldout.size())
+                             .arg(QString::fromStdString(setup.run_folder.string())));
+    setRunning(true);
+    job_->start(setup);
+    return;
+  }
   const size_t train = qa ? setup.qa_train.examples.size() : tokens ? setup.tagged_train.size() : setup.train.size();
   const size_t held = qa ? setup.qa_validation.examples.size() : tokens ? setup.tagged_validation.size() : setup.validation.size();
   message_->showNotice((qa ? tr("Fine-tuning %1 on %2 questions (%3 held out for validation).")

@@ -1,7 +1,8 @@
 #pragma once
 // Fine-tune view: choose the task, then its data: a CSV of labelled sentences (check the preview and the detected
 // columns, name the labels); for token classification (named entities, parts of speech), a CoNLL / JSON-lines file
-// of word-tagged sentences (tagged_data_panel.h); for question answering, SQuAD questions (qa_data_panel.h). Set
+// of word-tagged sentences (tagged_data_panel.h); for question answering, SQuAD questions (qa_data_panel.h); for
+// masked LM on the user's text, text files and the pre-training run's folder (text_data_panel.h). Set
 // the hyper-parameters, then Start (and Cancel); a progress bar with ETA, live loss and validation charts
 // (fine_tune_charts.h), the confusion matrix, the scores per tag or SQuAD's scores (fine_tune_scores.h) and the
 // misclassified validation sentences follow the run; afterwards try sentences, or a question on a context (fine-tuned
@@ -41,6 +42,7 @@ class QaDataPanel;
 class QaTryPanel;
 class ResultTableModel;
 class TaggedDataPanel;
+class TextDataPanel;
 class TaggedTryView;
 
 class FineTunePage : public QWidget {
@@ -61,6 +63,12 @@ class FineTunePage : public QWidget {
   bool loadQaFile(const QString& path);
   bool loadQaValidation(const QString& path);
   QaDataPanel* qaData() const { return qa_; }
+  // Masked LM on my text: text files, one paragraph a line (the validation share of the lines is held out). False
+  // (and a message) when one cannot be used.
+  bool loadTextFiles(const QStringList& paths);
+  TextDataPanel* textData() const { return text_; }
+  // Masked LM: held-out masked-token accuracy, a row per evaluation (before training, each epoch, the end).
+  QTableWidget* heldoutScores() const { return confusion_; }
   // Sentence classification: a row per label of the file (value, sentences, name); the names, editable, become
   // config.json's id2label. False when `label` is out of range.
   QTableWidget* labelNames() const;
@@ -68,6 +76,7 @@ class FineTunePage : public QWidget {
   QString suggestedSaveFolder() const;  // a free name beside the data file (else in the home folder)
   void setColumns(const QString& text, const QString& label);
   void setEpochs(int epochs);
+  void setMaxLength(int tokens);
   void setLearningRate(double rate);
   void setPatience(int epochs);  // early stopping: epochs without a better validation score (0: off)
   QSpinBox* patience() const { return patience_; }
@@ -106,6 +115,8 @@ class FineTunePage : public QWidget {
   void run(const Split& split, const QStringList& names);
   void runTagger();
   void runQa();
+  void runText();  // masked LM on the user's text
+  void showHeldout(double epoch, const MlmEvalResult& result);
   // The fitted defaults (train/training_defaults.h) for the model and task into the boxes the user has not changed.
   void fitDefaults();
   void startRun(TrainingSetup setup);  // what both tasks share: options, cleared results, the job
@@ -120,6 +131,7 @@ class FineTunePage : public QWidget {
   CsvDataPanel* csv_;          // each disabled while training: the run's data stays the data shown
   TaggedDataPanel* tagged_;
   QaDataPanel* qa_;
+  TextDataPanel* text_;
   QSpinBox *epochs_, *batch_, *maxLength_, *seed_, *freeze_;
   QDoubleSpinBox *learningRate_, *validation_, *dropout_;
   QSpinBox* patience_;
@@ -153,6 +165,8 @@ class FineTunePage : public QWidget {
   Ptr<LoadedModel> model_;
   std::vector<std::string> trainedLabels_;
   QString savedFolder_;
+  QString runStopped_;  // masked LM: where the run stopped, for the finished message
+  std::optional<MlmEvalResult> heldoutBefore_, heldoutLast_;
   quint64 tryId_ = 0;
 };
 

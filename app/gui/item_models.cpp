@@ -112,7 +112,8 @@ QVariant ResultTableModel::data(const QModelIndex& index, int role) const {
   const auto& row = rows_[index.row()];
   const QVariant value = index.column() < row.size() ? row[index.column()] : QVariant();
   if (role == Qt::UserRole) return index.row() < payloads_.size() ? payloads_[index.row()] : QVariant();
-  if (probabilityColumns_.contains(index.column())) {
+  // A text in a probability column (a row with no probability, e.g. "no such label") shows as it is.
+  if (probabilityColumns_.contains(index.column()) && value.typeId() != QMetaType::QString) {
     if (role == Qt::DisplayRole) return percent(value.toDouble());
     if (role == Qt::EditRole) return value;  // the raw probability, for the delegate and for sorting
     if (role == Qt::ToolTipRole) return QString::number(value.toDouble(), 'g', 6);

@@ -44,6 +44,9 @@ class ResultTableModel : public QAbstractTableModel {
 
   void setRows(QVector<QVector<QVariant>> rows, QVector<QVariant> payloads = {});
   void setHeaders(QStringList headers);  // also clears the rows
+  // The columns shown as probabilities (a value in [0, 1] drawn as a percentage), e.g. when a column is added.
+  void setProbabilityColumns(QList<int> columns) { probabilityColumns_ = std::move(columns); }
+  const QList<int>& probabilityColumns() const { return probabilityColumns_; }
   void clear() { setRows({}); }
 
   int rowCount(const QModelIndex& parent = {}) const override;

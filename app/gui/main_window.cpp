@@ -69,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_->addTab(entitiesPage_, tr("Entities"));
   tabs_->addTab(fineTunePage_, tr("Fine-tune"));
   connect(fineTunePage_, &FineTunePage::openModelRequested, this, &MainWindow::openModel);
+  fillMaskPage_->showAdaptationOf(fineTunePage_->job());  // before/after adapting a model to the user's text
 
   auto* central = new QWidget(this);
   auto* layout = new QVBoxLayout(central);

@@ -10,6 +10,7 @@
 #include <QVBoxLayout>
 
 #include "about_dialog.h"
+#include "compare_menu.h"
 #include "fine_tune_page.h"
 #include "main_window.h"
 #include "model_page.h"
@@ -27,6 +28,8 @@ void MainWindow::buildMenuBar() {
   }
   file->addMenu(recentMenu_);
   if (auto* builtin = findChild<QAction*>(QStringLiteral("openDefaultModel"))) file->addAction(builtin);
+  file->addSeparator();
+  add_compare_actions(file, engine_, banner_, this);  // a second model, side by side (model_compare.h)
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);  // close(): asks first mid fine-tune
   quit->setObjectName(QStringLiteral("quit"));
@@ -87,7 +90,9 @@ void MainWindow::showHelp() {
       "Classify: label probabilities (classifier heads) and next-sentence prediction (NSP heads).\n"
       "Entities: named entities highlighted by type, with each token's label probabilities (token-classification "
       "heads).\n"
-      "Fine-tune: train a classifier from a CSV of labelled sentences, try it and save it.\n\n"
+      "Fine-tune: train a classifier from a CSV of labelled sentences, try it and save it.\n"
+      "Compare: File > Compare with another model folder… opens a second model (e.g. before fine-tuning); every view "
+      "then shows its answers beside the first model's, with the differences.\n\n"
       "Open a Hugging Face folder with File > Open model folder… (Ctrl+O) or drop it on the window; Ctrl+1 … Ctrl+8 "
       "switch views; F1 shows this help; Ctrl+Q quits."));
   box->setModal(false);

@@ -20,6 +20,7 @@
 #include <QValueAxis>
 
 #include "head_ablation.h"
+#include "model_compare.h"
 #include "item_models.h"
 #include "page_support.h"
 #include "saliency_panel.h"
@@ -71,6 +72,8 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::An
   layout->addWidget(message());
   ablationBanner_ = new AblationBanner(engine, this);
   layout->addWidget(ablationBanner_);
+  compareBanner_ = new CompareBanner(engine, Job::Answer, this);
+  layout->addWidget(compareBanner_);
   layout->addLayout(top);
   layout->addWidget(best_);
   layout->addWidget(addSaliency(ExplainTask::QuestionAnswering));
@@ -82,6 +85,7 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::An
   layout->addWidget(split, 1);
 
   connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
+  connect(engine, &EngineClient::compareChanged, this, [this] { refresh(); });   // model B answers too, or no more
   connect(question_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(context_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(topK_, &QSpinBox::valueChanged, this, [this] { refresh(); });
@@ -155,6 +159,12 @@ void QaPage::showResult(const QaResult& result) {
   QStringList headers{tr("Answer"), tr("Score"), tr("Start"), tr("End"), tr("Window")};
   add_change_column(headers, rows, ablation ? &comparison : nullptr);
   ablationBanner_->showReply(ablation, {comparison.topChange});
+  // While comparing: model B's score for the same answer span and its change from A's.
+  const ModelBAnswer* b = engine()->comparison(Job::Answer, latestRequest());
+  const bool lined_up = b && b->aligned && b->problem.isEmpty() && b->qa;
+  const ModelBColumns columnsB = lined_up ? compare_answers_b(result, *b->qa) : ModelBColumns{};
+  add_model_b_columns(headers, rows, lined_up ? &columnsB : nullptr, answers_);
+  compareBanner_->showReply(b, {columnsB.topChange});
   if (headers.size() != answers_->columnCount()) answers_->setHeaders(headers);
   answers_->setRows(rows);
   table_->resizeColumnsToContents();

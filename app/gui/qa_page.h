@@ -15,6 +15,7 @@ class QTableView;
 namespace bertscope::gui {
 
 class AblationBanner;
+class CompareBanner;
 class ResultTableModel;
 
 class QaPage : public TaskPage {
@@ -31,6 +32,7 @@ class QaPage : public TaskPage {
   ResultTableModel* answers() const { return answers_; }
   QString answerText() const;
   AblationBanner* ablationBanner() const { return ablationBanner_; }  // "N heads switched off", while any are
+  CompareBanner* compareBanner() const { return compareBanner_; }     // both models' names, while comparing
 
  private:
   void showResult(const QaResult& result);
@@ -51,6 +53,7 @@ class QaPage : public TaskPage {
   std::shared_ptr<const QaResult> explainedResult_;  // what the saliency request asked for last: an answer of this
   int explainedRank_ = -1, explainedSide_ = -1;       // result, and which side of it
   AblationBanner* ablationBanner_;
+  CompareBanner* compareBanner_;
 };
 
 }  // namespace bertscope::gui

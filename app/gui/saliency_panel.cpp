@@ -69,7 +69,8 @@ SaliencyPanel::SaliencyPanel(EngineClient* engine, ExplainTask task, MessageLine
     if (job != Job::Explain || id == 0 || id != latest_) return;
     latest_ = 0;
     showNothing();
-    message_->showError(tr("Saliency: %1").arg(error));
+    // The page's own error (e.g. every mask cut off a long text) says more than the saliency's echo of it.
+    if (!message_->isError()) message_->showError(tr("Saliency: %1").arg(error));
   });
 }
 

@@ -85,6 +85,7 @@ bool TaggedDataPanel::loadTraining(const QString& path) {
     return false;
   }
   showData();
+  warnOfUnknownValidationTags();
   return true;
 }
 
@@ -102,7 +103,15 @@ bool TaggedDataPanel::loadValidation(const QString& path) {
     }
   }
   showData();
+  warnOfUnknownValidationTags();
   return true;
+}
+
+// Said as soon as both files are in, not only at Start: a validation tag the training file lacks cannot be scored.
+void TaggedDataPanel::warnOfUnknownValidationTags() {
+  if (!train_ || !validation_) return;
+  const std::string problem = first_unknown_tag(*validation_, train_->labels, validationPath_->text().toStdString());
+  if (!problem.empty()) emit failed(QString::fromStdString(problem));
 }
 
 QString TaggedDataPanel::trainingPath() const { return train_ ? trainPath_->text() : QString(); }

@@ -46,6 +46,7 @@ class TaggedDataPanel : public QWidget {
   QPushButton *chooseTrain_, *chooseValidation_, *clearValidation_;
   QLabel* summary_;
   QTableWidget* tags_;
+  void warnOfUnknownValidationTags();
   std::optional<TaggedData> train_, validation_;
 };
 

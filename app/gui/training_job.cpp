@@ -1,10 +1,15 @@
 #include "training_job.h"
 
 #include <QMetaObject>
+#include <QTemporaryDir>
 #include <algorithm>
+#include <cmath>
+#include <fstream>
 
 #include "core/error.h"
+#include "core/json_io.h"
 #include "model/pretrained.h"
+#include "train/pretraining.h"
 #include "tasks/tasks.h"
 #include "train/qa_fine_tune.h"
 #include "train/token_fine_tune.h"
@@ -47,6 +52,35 @@ TriedAnswer answer_of(BertTrainer& trainer, const Tokenizer& tokenizer, const st
   return out;
 }
 
+// A masked-LM trainer's fill-mask answer (a text without a mask says so in `problem`).
+MaskGuesses guesses_of(BertTrainer& trainer, const Tokenizer& tokenizer, const std::string& text, int top_k) {
+  MaskGuesses out;
+  try {
+    const MaskLogitsFn logits = [&trainer](const TokenBatch& batch, const std::vector<std::int32_t>& rows) {
+      return trainer.mlm_logits(batch, rows);  // (R, V)
+    };
+    for (const std::vector<MaskPrediction>& mask : fill_mask(logits, tokenizer, text, top_k).predictions) {
+      QStringList words;
+      QVector<double> scores;
+      for (const MaskPrediction& p : mask) {
+        words << QString::fromStdString(p.token_str);
+        scores << p.score;
+      }
+      out.words << words;
+      out.scores << scores;
+    }
+  } catch (const std::exception& e) {
+    out.problem = QString::fromUtf8(e.what());
+  }
+  return out;
+}
+
+void write_lines(const std::filesystem::path& file, const std::vector<std::string>& lines) {
+  std::ofstream out(file, std::ios::binary);
+  for (const std::string& line : lines) out << line << '\n';
+  if (!out.flush()) throw Error(file.string() + ": cannot write (is the disk full?)");
+}
+
 QStringList tags_of(BertTrainer& trainer, const Tokenizer& tokenizer, const TaggedSentence& sentence, int max_length) {
   const std::vector<std::vector<std::string>> tags = predict_word_tags(trainer, tokenizer, {sentence}, max_length);
   QStringList out;
@@ -61,6 +95,8 @@ TrainingJob::TrainingJob(QObject* parent) : QObject(parent) {
   qRegisterMetaType<bertscope::gui::Mistake>();
   qRegisterMetaType<QVector<bertscope::gui::Mistake>>();
   qRegisterMetaType<bertscope::gui::TriedAnswer>();
+  qRegisterMetaType<bertscope::gui::MaskGuesses>();
+  qRegisterMetaType<bertscope::MlmEvalResult>();
   worker_ = new QObject;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -84,6 +120,8 @@ void TrainingJob::start(const TrainingSetup& setup) {
   running_ = true;
   hasModel_ = false;
   cancelled_ = false;
+  task_ = setup.task;
+  emit started();
   QMetaObject::invokeMethod(worker_, [this, setup] {
     QString error;
     bool cancelled = false;
@@ -98,15 +136,6 @@ void TrainingJob::start(const TrainingSetup& setup) {
       }
       const Pretrained model = open_pretrained(setup.model);
       tokenizer_ = model.tokenizer;
-      TrainerOptions options;
-      const bool tokens = setup.task == FineTuneTask::TokenClassification;
-      const bool qa = setup.task == FineTuneTask::QuestionAnswering;
-      options.head = qa ? TrainHead::QuestionAnswering : tokens ? TrainHead::TokenClassification : TrainHead::SequenceClassification;
-      if (!qa) options.labels = setup.labels;
-      options.dropout = setup.dropout;
-      options.frozen_layers = setup.frozen_layers;
-      options.seed = setup.options.seed;
-      trainer_ = std::make_unique<BertTrainer>(model, *backend_, options);
       FineTuneCallbacks callbacks;
       // Queued to the UI thread: about 10 a second (and each epoch's end), not one per step, which on a small model
       // is hundreds a second and would flood the event queue and the chart.
@@ -115,25 +144,10 @@ void TrainingJob::start(const TrainingSetup& setup) {
       };
       callbacks.epoch_done = [this](const EpochResult& r) { emit epochDone(r); };
       callbacks.cancelled = [this] { return cancelled_.load(); };
-      const FineTuneResult result =
-          qa ? fine_tune_qa(*trainer_, *tokenizer_,
-                            qa_train_features(*tokenizer_, setup.qa_train.examples, setup.qa.max_seq_len, setup.qa.doc_stride),
-                            setup.qa_validation, setup.options, setup.qa, callbacks)
-          : tokens ? fine_tune_tagger(*trainer_, *tokenizer_, setup.tagged_train, setup.tagged_validation, setup.options, callbacks)
-                   : fine_tune(*trainer_, *tokenizer_, setup.train, setup.validation, setup.options, callbacks);
-      cancelled = result.cancelled;
-      if (!cancelled) {  // early stopping compared scores only when there was a validation set
-        const bool compared = setup.options.patience > 0 && has_validation_score(result.epochs.back());
-        emit keptEpoch(result.kept_epoch, result.stopped_early, compared);
-      }
+      // Classification and question answering fine-tune a head; masked LM continues a pre-training run.
+      cancelled = setup.task == FineTuneTask::MaskedLanguageModel ? adaptText(setup, callbacks)
+                                                                  : fineTune(setup, model, callbacks);
       if (cancelled) trainer_.reset();
-      else {
-        try {
-          emit mistakesFound(findMistakes());
-        } catch (const std::exception&) {
-          // The list is an extra: the fine-tuned model stays usable without it.
-        }
-      }
     } catch (const std::bad_alloc&) {
       error = tr("Out of memory. Try a smaller batch size, a shorter maximum length or a smaller model.");
       trainer_.reset();
@@ -150,10 +164,132 @@ void TrainingJob::start(const TrainingSetup& setup) {
   }, Qt::QueuedConnection);
 }
 
+bool TrainingJob::fineTune(const TrainingSetup& setup, const Pretrained& model, const FineTuneCallbacks& callbacks) {
+  TrainerOptions options;
+  const bool tokens = setup.task == FineTuneTask::TokenClassification;
+  const bool qa = setup.task == FineTuneTask::QuestionAnswering;
+  options.head = qa ? TrainHead::QuestionAnswering : tokens ? TrainHead::TokenClassification : TrainHead::SequenceClassification;
+  if (!qa) options.labels = setup.labels;
+  options.dropout = setup.dropout;
+  options.frozen_layers = setup.frozen_layers;
+  options.seed = setup.options.seed;
+  trainer_ = std::make_unique<BertTrainer>(model, *backend_, options);
+  const FineTuneResult result =
+      qa ? fine_tune_qa(*trainer_, *tokenizer_,
+                        qa_train_features(*tokenizer_, setup.qa_train.examples, setup.qa.max_seq_len, setup.qa.doc_stride),
+                        setup.qa_validation, setup.options, setup.qa, callbacks)
+      : tokens ? fine_tune_tagger(*trainer_, *tokenizer_, setup.tagged_train, setup.tagged_validation, setup.options, callbacks)
+               : fine_tune(*trainer_, *tokenizer_, setup.train, setup.validation, setup.options, callbacks);
+  if (result.cancelled) return true;
+  // Early stopping compared scores only when there was a validation set.
+  const bool compared = setup.options.patience > 0 && has_validation_score(result.epochs.back());
+  emit keptEpoch(result.kept_epoch, result.stopped_early, compared);
+  try {
+    emit mistakesFound(findMistakes());
+  } catch (const std::exception&) {
+    // The list is an extra: the fine-tuned model stays usable without it.
+  }
+  return false;
+}
+
+bool TrainingJob::adaptText(const TrainingSetup& setup, const FineTuneCallbacks& callbacks) {
+  namespace fs = std::filesystem;
+  check_pretraining_run_folder(setup.run_folder);  // a new or empty folder, or a run to resume: before any work
+  // The model as it starts, kept for the held-out accuracy before training and the Fill-mask view's before/after.
+  TrainerOptions inference;  // no dropout: scoring, fill-mask and saving
+  inference.head = TrainHead::MaskedLM;
+  inference.dropout = 0;
+  before_ = std::make_unique<BertTrainer>(setup.model, *backend_, inference);
+  // A run that resumes keeps the sequence length and batch size it started with (its options.json).
+  PretrainOptions o;
+  o.seq_len = setup.options.max_length;
+  o.batch_size = setup.options.batch_size;
+  const fs::path run_options = setup.run_folder / "options.json";
+  const bool resuming = fs::exists(setup.run_folder / "checkpoint" / "state.json") && fs::exists(run_options);
+  if (resuming) {
+    const auto saved = read_json_file(run_options);
+    o.seq_len = saved.value("seq_len", o.seq_len);
+    o.batch_size = saved.value("batch_size", o.batch_size);
+  }
+  // Packed as pre-training packs the corpus: every line's tokens in one stream, cut into sequences of seq_len - 2.
+  std::int64_t tokens = 0;
+  for (const std::string& line : setup.text_train) tokens += std::int64_t(tokenizer_->tokenize(line).size());
+  const std::int64_t sequences = tokens / (o.seq_len - 2);
+  if (sequences < 1)
+    throw Error(tr("the training text has %1 tokens, less than one sequence of %2; add text or lower Max tokens")
+                    .arg(tokens).arg(o.seq_len).toStdString());
+  if (!resuming) o.batch_size = int(std::min<std::int64_t>(o.batch_size, sequences));  // a short text still fills a batch
+  const int perEpoch = int((sequences + o.batch_size - 1) / o.batch_size);  // steps
+  o.init_from = setup.model.string();
+  o.total_steps = perEpoch * setup.options.epochs;
+  o.warmup_steps = int(std::lround(setup.options.warmup_ratio * o.total_steps));
+  o.learning_rate = setup.options.learning_rate;
+  o.weight_decay = setup.options.weight_decay;
+  o.dropout = setup.dropout;
+  o.seed = setup.options.seed;
+  o.log_every = 1;  // every step's loss; what reaches the chart is throttled
+  o.eval_every = perEpoch;
+  o.checkpoint_every = std::min(perEpoch, 200);  // a checkpoint holds the model and its AdamW moments: not every step
+
+  constexpr std::int64_t kHeldoutMasks = 3000;  // as pre-training evaluates
+  const auto score = [&](BertTrainer& model) {
+    const MlmLogitsFn logits = [&model](const TokenBatch& b, const std::vector<std::int32_t>& rows) { return model.mlm_logits(b, rows); };
+    return evaluate_mlm(logits, *tokenizer_, setup.text_heldout, o.seq_len, 0, kHeldoutMasks);
+  };
+  if (!setup.text_heldout.empty()) {
+    try {
+      emit heldoutScored(0, score(*before_));
+    } catch (const Error& e) {
+      throw Error(tr("the held-out text cannot be scored (%1); raise the held-out share or add text")
+                      .arg(QString::fromUtf8(e.what())).toStdString());
+    }
+  }
+
+  // The paragraphs as files for the pre-training run (it reads the corpus once, into its tokens.bin).
+  QTemporaryDir texts;
+  if (!texts.isValid()) throw Error("cannot make a temporary folder for the text");
+  const fs::path corpus = fs::path(texts.path().toStdString()) / "train.txt";
+  const fs::path heldout = setup.text_heldout.empty() ? fs::path() : fs::path(texts.path().toStdString()) / "heldout.txt";
+  write_lines(corpus, setup.text_train);
+  if (!heldout.empty()) write_lines(heldout, setup.text_heldout);
+
+  double smoothed = -1;
+  int scoredStep = -1;
+  PretrainCallbacks cb;
+  cb.stop = callbacks.cancelled;
+  cb.progress = [&](const PretrainProgress& p) {
+    smoothed = smoothed < 0 ? p.loss : 0.9 * smoothed + 0.1 * p.loss;  // as the fine-tuning loop smooths its loss
+    TrainProgress t;
+    t.step = p.step;
+    t.total_steps = p.total_steps;
+    t.epochs = (p.total_steps + perEpoch - 1) / perEpoch;
+    t.epoch = std::min(t.epochs, (p.step + perEpoch - 1) / perEpoch);
+    t.loss = t.step_loss = p.loss;
+    t.smoothed_loss = smoothed;
+    t.learning_rate = p.learning_rate;
+    t.sentences_per_second = p.tokens_per_second / o.seq_len;  // sequences
+    t.eta_seconds = p.eta_seconds;
+    callbacks.progress(t);
+    if (p.heldout) {
+      scoredStep = p.step;
+      emit heldoutScored(double(p.step) / perEpoch, *p.heldout);
+    }
+  };
+  const int step = pretrain(setup.run_folder, corpus, {}, heldout, *backend_, o, cb);
+  const int total = read_json_file(run_options).value("total_steps", o.total_steps);  // a run may have been extended
+  emit runStopped(QString::fromStdString(setup.run_folder.string()), step, total);
+  if (step < total) return true;  // cancelled: the checkpoint stays, and Start resumes from it
+
+  trainer_ = std::make_unique<BertTrainer>(setup.run_folder / "checkpoint", *backend_, inference);
+  if (!setup.text_heldout.empty() && scoredStep != step) emit heldoutScored(double(step) / perEpoch, score(*trainer_));
+  return false;
+}
+
 void TrainingJob::tryText(quint64 id, const QString& text) {
   const std::string input = text.toStdString();
   QMetaObject::invokeMethod(worker_, [this, id, input] {
-    if (!trainer_ || input.find_first_not_of(" \t\r\n") == std::string::npos) return;
+    if (!trainer_ || setup_.task == FineTuneTask::MaskedLanguageModel) return;  // masked LM: tryMask
+    if (input.find_first_not_of(" \t\r\n") == std::string::npos) return;
     try {
       makeBefore();
       const int max_length = setup_.options.max_length;
@@ -171,6 +307,14 @@ void TrainingJob::tryText(quint64 id, const QString& text) {
     } catch (const std::exception&) {
       // A sentence that cannot be scored (e.g. the model vanished) simply shows nothing new.
     }
+  }, Qt::QueuedConnection);
+}
+
+void TrainingJob::tryMask(quint64 id, const QString& text, int top_k) {
+  const std::string input = text.toStdString();
+  QMetaObject::invokeMethod(worker_, [this, id, input, top_k] {
+    if (!trainer_ || !before_ || setup_.task != FineTuneTask::MaskedLanguageModel) return;
+    emit triedMask(id, guesses_of(*trainer_, *tokenizer_, input, top_k), guesses_of(*before_, *tokenizer_, input, top_k));
   }, Qt::QueuedConnection);
 }
 

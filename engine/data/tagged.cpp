@@ -42,7 +42,7 @@ void read_conll(const std::string& path, std::string_view text, TaggedData& data
     }
     if (columns.size() < 2)
       throw Error(where(path, number) + ": \"" + line.substr(0, 80) + "\" has a word but no tag (CoNLL lines are: word ... tag)");
-    if (current.words.empty()) current.line = number;
+    if (current.words.empty()) current.line = number, current.line_step = 1;
     current.words.push_back(columns.front());
     current.tags.push_back(columns.back());
   }
@@ -79,7 +79,38 @@ void read_jsonl(const std::string& path, std::string_view text, TaggedData& data
   }
 }
 
+bool entity_prefixed(const std::string& tag) {
+  return tag.size() > 2 && tag[1] == '-' && std::string_view("BIES").find(tag[0]) != std::string_view::npos;
+}
+
+// In a file whose tagged words are mostly entity tags (B-PER, I-LOC, ...), a tag that is neither O nor prefixed is a
+// mistake, most often a stray line whose last word was read as its tag. Part-of-speech files (no prefixes, or a few
+// tags that happen to look prefixed) are left alone.
+void refuse_stray_tags(const TaggedData& data, const std::string& path) {
+  long long prefixed = 0, plain = 0;  // words, O not counted
+  for (const TaggedSentence& s : data.sentences)
+    for (const std::string& t : s.tags)
+      if (t != "O") (entity_prefixed(t) ? prefixed : plain) += 1;
+  if (plain >= prefixed) return;  // not mostly an entity file
+  for (const TaggedSentence& s : data.sentences)
+    for (size_t i = 0; i < s.tags.size(); ++i)
+      if (s.tags[i] != "O" && !entity_prefixed(s.tags[i]))
+        throw Error(path + " line " + std::to_string(s.line_of(i)) + ": tag \"" + s.tags[i].substr(0, 40) +
+                    "\" is neither O nor B-/I-/E-/S- with a type, while the file's other tags are entity tags; fix "
+                    "or remove that line");
+}
+
 }  // namespace
+
+std::string first_unknown_tag(const TaggedData& data, const std::vector<std::string>& labels, const std::string& source) {
+  const std::set<std::string> known(labels.begin(), labels.end());
+  for (const TaggedSentence& s : data.sentences)
+    for (size_t i = 0; i < s.tags.size(); ++i)
+      if (!known.count(s.tags[i]))
+        return source + " line " + std::to_string(s.line_of(i)) + ": tag \"" + s.tags[i].substr(0, 40) +
+               "\" is not one of the model's labels (the training data's tags)";
+  return {};
+}
 
 int iob1_to_iob2(std::vector<std::string>& tags) {
   int changed = 0;
@@ -112,6 +143,7 @@ TaggedData parse_tagged(std::string_view text, const std::string& path) {
     read_conll(path, text, data);
   }
   if (data.sentences.empty()) throw Error(path + ": no tagged sentences");
+  refuse_stray_tags(data, path);
   std::set<std::string> labels;
   for (TaggedSentence& s : data.sentences) {
     data.iob1_fixes += iob1_to_iob2(s.tags);

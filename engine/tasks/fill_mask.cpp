@@ -8,6 +8,14 @@ namespace bertscope {
 
 FillMaskResult fill_mask(BertModel& model, const Tokenizer& tokenizer, std::string_view text, int top_k) {
   if (!model.has_mlm_head()) throw Error("this model has no masked-LM head, so it cannot fill masks");
+  const MaskLogitsFn logits = [&model](const TokenBatch& batch, const std::vector<std::int32_t>& rows) {
+    EncoderOutput out = model.encode(batch);
+    return model.mlm_logits(out.hidden, rows);
+  };
+  return fill_mask(logits, tokenizer, text, top_k);
+}
+
+FillMaskResult fill_mask(const MaskLogitsFn& logits_of, const Tokenizer& tokenizer, std::string_view text, int top_k) {
   if (tokenizer.mask_id() < 0) throw Error("the vocabulary has no mask token, so nothing can be masked");
   const std::string mask = tokenizer.mask_token();  // "[MASK]", "<mask>": what the user types
   FillMaskResult result;
@@ -25,9 +33,9 @@ FillMaskResult fill_mask(BertModel& model, const Tokenizer& tokenizer, std::stri
   if (result.mask_positions.size() * static_cast<size_t>(top_k) > max_predictions)
     throw Error(std::to_string(result.mask_positions.size()) + " masks x top_k " + std::to_string(top_k) + " is more than " +
                 std::to_string(max_predictions) + " predictions; use fewer " + mask + "s or a smaller top_k");
-  EncoderOutput out = model.encode(single_batch(result.encoding));
-  const std::vector<float> logits = model.mlm_logits(out.hidden, result.mask_positions);  // (masks, V)
-  const size_t V = static_cast<size_t>(model.config().vocab_size);
+  const std::vector<std::int32_t> rows(result.mask_positions.begin(), result.mask_positions.end());
+  const std::vector<float> logits = logits_of(single_batch(result.encoding), rows);  // (masks, V)
+  const size_t V = logits.size() / rows.size();
   const size_t k = std::min(static_cast<size_t>(top_k), V);
   for (size_t m = 0; m < result.mask_positions.size(); ++m) {
     std::vector<double> p = softmax(logits.data() + m * V, V);

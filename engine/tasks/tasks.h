@@ -27,6 +27,10 @@ struct FillMaskResult {
 };
 
 FillMaskResult fill_mask(BertModel& model, const Tokenizer& tokenizer, std::string_view text, int top_k = 5);
+// The same from any masked-LM head: `logits` gives (R, V) vocabulary logits at `rows` (token indices of the batch's
+// one sequence), e.g. a BertTrainer's, so a model being trained can be asked too.
+using MaskLogitsFn = std::function<std::vector<float>(const TokenBatch& batch, const std::vector<std::int32_t>& rows)>;
+FillMaskResult fill_mask(const MaskLogitsFn& logits, const Tokenizer& tokenizer, std::string_view text, int top_k = 5);
 
 // ---- question answering ----
 struct QaOptions {

@@ -19,10 +19,10 @@ TrainBatch tagged_batch(const Tokenizer& tokenizer, const std::vector<const Tagg
   std::vector<std::vector<std::int32_t>> labels;  // per sentence: (T_s)
   for (const TaggedSentence* s : sentences) {
     std::vector<int> word_labels;
-    for (const std::string& tag : s->tags) {
-      const auto it = label_ids.find(tag);
+    for (size_t i = 0; i < s->tags.size(); ++i) {
+      const auto it = label_ids.find(s->tags[i]);
       if (it == label_ids.end())
-        throw Error(source + " line " + std::to_string(s->line) + ": tag \"" + tag +
+        throw Error(source + " line " + std::to_string(s->line_of(i)) + ": tag \"" + s->tags[i] +
                     "\" is not one of the model's labels (the training data's tags)");
       word_labels.push_back(it->second);
     }

@@ -1,0 +1,369 @@
+// Two models side by side (issue 17), driven offscreen: File > Compare with another model opens model B next to
+// model A. With one vocabulary, fill-mask, classify, entities and QA show B's probability for each of A's rows (equal
+// to what the engine gives for model B directly), the change from A's, and a changed top-1 flagged; the banner in
+// each view names both models. With another vocabulary, B's answer is shown on its own with a notice. Stopping
+// compare brings the normal views back.
+#include <QAction>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "attention_page.h"
+#include "attention_views.h"
+#include "classify_page.h"
+#include "explain/explain.h"
+#include "entities_page.h"
+#include "fill_mask_page.h"
+#include "head_ablation.h"
+#include "item_models.h"
+#include "main_window.h"
+#include "model_compare.h"
+#include "qa_page.h"
+#include "session.h"
+#include "tasks/tasks.h"
+#include "test_support.h"
+
+using namespace bertscope;
+using namespace bertscope::gui;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr int kWait = 30000;  // ms
+const QString kMasked = QStringLiteral("the [MASK] sat on the mat .");
+const QString kSentence = QStringLiteral("the film was good and the music was fine .");
+const QString kTagged = QStringLiteral("the cat sat on the mat by the door in the house .");
+const QString kQuestion = QStringLiteral("where did the cat sit ?");
+const QString kContext = QStringLiteral("the cat sat on the mat by the door , and the dog slept in the garden .");
+}  // namespace
+
+class TestGuiCompare : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  std::unique_ptr<MainWindow> window_;
+  std::unique_ptr<Session> a_, b_;  // the engine, asked directly, for models A and B
+
+  EngineClient* engine() { return window_->engine(); }
+  bool settled() { return QTest::qWaitFor([&] { return !engine()->busy(); }, kWait); }
+
+  fs::path folder(const std::string& name) { return fs::path(dir_.path().toStdString()) / name; }
+
+  // Writes a tiny 2-layer model (seeded; `head` picks its head and vocabulary) unless it exists.
+  fs::path tiny(const std::string& name, unsigned seed, const std::function<void(RandomModelSpec&)>& head = {}) {
+    const fs::path out = folder(name);
+    if (fs::exists(out)) return out;
+    RandomModelSpec spec = test::tiny_model_spec(dir_);
+    spec.layers = 2;
+    spec.init_std = 0.5f;  // peaked predictions: two seeds disagree
+    spec.seed = seed;
+    if (head) head(spec);
+    write_random_model(out, spec);
+    return out;
+  }
+
+  // Opens `a` as model A (in the window and a_) and `b` as model B (in the window's compare mode and b_).
+  bool openPair(const fs::path& a, const fs::path& b) {
+    a_ = std::make_unique<Session>(a, BackendRequest{BackendKind::Cpu});
+    b_ = std::make_unique<Session>(b, BackendRequest{BackendKind::Cpu});
+    QSignalSpy loaded(engine(), &EngineClient::loaded);
+    window_->openModel(QString::fromStdString(a.string()));
+    if (!(loaded.wait(kWait) || loaded.count() > 0) || !settled()) return false;
+    QSignalSpy compared(engine(), &EngineClient::compareChanged);
+    engine()->compareWith(QString::fromStdString(b.string()));
+    return QTest::qWaitFor([&] { return engine()->comparing() && compared.count() > 0; }, kWait) && settled();
+  }
+
+  // `page`'s table settled with `columns` columns and at least one row.
+  bool tableShows(TaskPage* page, ResultTableModel* table, int columns) {
+    return QTest::qWaitFor([&] {
+      return !engine()->busy() && !page->waiting() && table->rowCount() > 0 && table->columnCount() == columns;
+    }, kWait);
+  }
+
+  // Model B's probability of word `token` at the first mask of kMasked, from the engine directly.
+  double probabilityB(std::int32_t token) {
+    const Encoding encoding = b_->tokenizer().encode(kMasked.toStdString());
+    ExplainTarget target;
+    target.task = ExplainTask::FillMask;
+    target.position = int(std::find_if(encoding.tokens.begin(), encoding.tokens.end(), [&](const Token& t) {
+                        return t.id == b_->tokenizer().mask_id();
+                      }) - encoding.tokens.begin());
+    target.index = token;
+    return score_target(b_->model(), encoding, target).probability;
+  }
+
+  static double number(ResultTableModel* table, int row, int column) {
+    return table->data(table->index(row, column), Qt::EditRole).toDouble();
+  }
+  static QString text(ResultTableModel* table, int row, int column) {
+    return table->data(table->index(row, column), Qt::DisplayRole).toString();
+  }
+
+  // Model B's columns (value at `column`, change after it) equal b minus a for each row; the row of A's top result
+  // says "top-1 changed" exactly when `topChanged`.
+  bool checkColumns(ResultTableModel* table, int column, const std::vector<double>& a, const std::vector<double>& b,
+                    int topRow, bool topChanged) {
+    if (table->rowCount() != int(a.size()) || table->headerData(column, Qt::Horizontal, Qt::DisplayRole).toString() != model_b_column_title())
+      return false;
+    for (int row = 0; row < table->rowCount(); ++row) {
+      const double shown = number(table, row, column);
+      const QString change = text(table, row, column + 1);
+      if (std::abs(shown - b[size_t(row)]) > 1e-6 || !change.startsWith(probability_change(b[size_t(row)], a[size_t(row)])) ||
+          change.contains(QStringLiteral("top-1 changed")) != (row == topRow && topChanged)) {
+        qWarning() << "row" << row << shown << b[size_t(row)] << change;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The banner over `banner`'s view names both models' folders.
+  bool namesBoth(CompareBanner* banner, const fs::path& a, const fs::path& b) {
+    return banner->isVisible() && banner->text().contains(QString::fromStdString(a.filename().string())) &&
+           banner->text().contains(QString::fromStdString(b.filename().string()));
+  }
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QSettings().clear();
+    QVERIFY(dir_.isValid());
+    window_ = std::make_unique<MainWindow>();
+    QSettings().setValue("backend/kind", "cpu");
+    QVERIFY(window_->selectBackendChoice(BackendKind::Cpu, -1));
+    window_->resize(1280, 800);
+    window_->show();
+    window_->fillMaskPage()->setText(kMasked);
+    window_->classifyPage()->setText(kSentence);
+    window_->entitiesPage()->setText(kTagged);
+    window_->qaPage()->setInput(kQuestion, kContext);
+  }
+
+  void fillMaskLinesUpModelB() {
+    auto* actionCompare = window_->findChild<QAction*>(QStringLiteral("compareModel"));
+    auto* actionStop = window_->findChild<QAction*>(QStringLiteral("stopCompare"));
+    QVERIFY(actionCompare && actionStop);
+    QVERIFY(!actionStop->isEnabled());
+    const fs::path a = tiny("mlm_a", 5), b = tiny("mlm_b", 11);
+    QVERIFY(openPair(a, b));
+    QVERIFY(engine()->sameVocabulary());
+    QVERIFY(actionStop->isEnabled());
+    FillMaskPage* page = window_->fillMaskPage();
+    window_->tabs()->setCurrentWidget(page);
+    ResultTableModel* table = page->predictions();
+    QVERIFY(tableShows(page, table, 6));  // Mask, Word, Probability, Sentence, Model B, B vs A
+    QVERIFY(namesBoth(page->compareBanner(), a, b));
+
+    // Each of A's words: B's probability for the same word id is the engine's for model B.
+    const FillMaskResult fromA = fill_mask(a_->model(), a_->tokenizer(), kMasked.toStdString(), 5);
+    const FillMaskResult fromB = fill_mask(b_->model(), b_->tokenizer(), kMasked.toStdString(), 1);  // B's top word
+    std::vector<double> pa, pb;
+    for (const MaskPrediction& p : fromA.predictions.at(0)) {
+      pa.push_back(p.score);
+      pb.push_back(probabilityB(p.token));
+    }
+    for (int row = 0; row < table->rowCount(); ++row) QCOMPARE(text(table, row, 1), QString::fromStdString(fromA.predictions[0][size_t(row)].token_str));
+    const bool topChanged = fromA.predictions[0][0].token != fromB.predictions[0][0].token;
+    QVERIFY(checkColumns(table, 4, pa, pb, 0, topChanged));
+    QCOMPARE(page->compareBanner()->text().contains(QStringLiteral("Top-1 differs")), topChanged);
+    QVERIFY(!page->compareBanner()->unaligned());
+
+    // Heads switched off in model A: the ablation's column and B's columns show together, B's still B's own.
+    engine()->toggleHead(0, 0);
+    QVERIFY(tableShows(page, table, 7));
+    QCOMPARE(table->headerData(4, Qt::Horizontal, Qt::DisplayRole).toString(), change_column_title());
+    QCOMPARE(table->headerData(5, Qt::Horizontal, Qt::DisplayRole).toString(), model_b_column_title());
+    HeadMask mask = HeadMask::all_on(2, 2);
+    mask.at(0, 0) = 0.0f;
+    a_->model().set_head_mask(mask);
+    const FillMaskResult offA = fill_mask(a_->model(), a_->tokenizer(), kMasked.toStdString(), 5);
+    a_->model().set_head_mask({});
+    for (int row = 0; row < table->rowCount(); ++row) {
+      QCOMPARE(text(table, row, 1), QString::fromStdString(offA.predictions[0][size_t(row)].token_str));
+      QVERIFY(std::abs(number(table, row, 5) - probabilityB(offA.predictions[0][size_t(row)].token)) < 1e-6);
+    }
+    engine()->setHeadMask({});
+    QVERIFY(tableShows(page, table, 6));
+  }
+
+  void attentionShowsModelBsMapBesideA() {
+    AttentionPage* page = window_->attentionPage();
+    window_->tabs()->setCurrentWidget(page);
+    page->setText(kMasked);
+    const AttentionResult fromB = attention(b_->model(), b_->tokenizer(), kMasked.toStdString());
+    const AttentionData expected(std::make_shared<const AttentionResult>(fromB), false);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !page->dataB().empty() && page->heatmapB()->isVisible(); }, kWait));
+    QVERIFY(namesBoth(page->compareBanner(), folder("mlm_a"), folder("mlm_b")));
+    for (const auto& [layer, head] : {std::pair{0, 0}, std::pair{1, 1}, std::pair{1, -1}}) {
+      page->select(layer, head);
+      const std::vector<float> shown = page->dataB().map(layer, head), direct = expected.map(layer, head);
+      QCOMPARE(shown.size(), direct.size());
+      for (size_t i = 0; i < shown.size(); ++i) QVERIFY(std::abs(shown[i] - direct[i]) < 1e-6f);
+      QVERIFY(page->captionB()->text().contains(QStringLiteral("layer %1").arg(layer)));
+      QVERIFY(std::abs(page->heatmapB()->maxWeight() - *std::max_element(direct.begin(), direct.end())) < 1e-6f);
+    }
+  }
+
+  void classifyLinesUpLabels() {
+    const auto classifier = [](RandomModelSpec& spec) { spec.labels = {"negative", "neutral", "positive"}; };
+    const fs::path a = tiny("cls_a", 3, classifier), b = tiny("cls_b", 8, classifier);
+    QVERIFY(openPair(a, b));
+    ClassifyPage* page = window_->classifyPage();
+    window_->tabs()->setCurrentWidget(page);
+    QVERIFY(tableShows(page, page->labels(), 4));  // Label, Probability, Model B, B vs A
+    QVERIFY(namesBoth(page->compareBanner(), a, b));
+    const ClassifyResult fromA = classify(a_->model(), a_->tokenizer(), kSentence.toStdString());
+    const ClassifyResult fromB = classify(b_->model(), b_->tokenizer(), kSentence.toStdString());
+    std::vector<double> pa, pb;
+    int bestA = 0, bestB = 0;
+    for (size_t i = 0; i < fromA.scores.size(); ++i) {
+      pa.push_back(fromA.scores[i].score);
+      pb.push_back(fromB.scores[i].score);  // the same labels in the same order
+      if (fromA.scores[i].score > fromA.scores[size_t(bestA)].score) bestA = int(i);
+      if (fromB.scores[i].score > fromB.scores[size_t(bestB)].score) bestB = int(i);
+    }
+    QVERIFY(checkColumns(page->labels(), 2, pa, pb, bestA, bestA != bestB));
+  }
+
+  void entitiesLineUpBySpanAndLabel() {
+    const auto tagger = [](RandomModelSpec& spec) {
+      spec.labels = {"O", "B-PER", "I-PER", "B-LOC", "I-LOC"};
+      spec.token_classification = true;
+    };
+    const fs::path a = tiny("ner_a", 7, tagger), b = tiny("ner_b", 7, [&](RandomModelSpec& spec) {
+      tagger(spec);
+      spec.init_std = 0.45f;  // near model A: some entities the same, with other scores
+    });
+    QVERIFY(openPair(a, b));
+    EntitiesPage* page = window_->entitiesPage();
+    window_->tabs()->setCurrentWidget(page);
+    EntityOptions options;
+    options.aggregation = page->aggregation();
+    const EntityResult fromA = recognize_entities(a_->model(), a_->tokenizer(), kTagged.toStdString(), options);
+    const EntityResult fromB = recognize_entities(b_->model(), b_->tokenizer(), kTagged.toStdString(), options);
+    QVERIFY(!fromA.entities.empty());
+    QVERIFY(tableShows(page, page->entities(), 7));
+    QVERIFY(namesBoth(page->compareBanner(), a, b));
+    int matched = 0;
+    for (size_t i = 0; i < fromA.entities.size(); ++i) {
+      const Entity& e = fromA.entities[i];
+      const auto same = std::find_if(fromB.entities.begin(), fromB.entities.end(), [&](const Entity& f) {
+        return f.start == e.start && f.end == e.end && f.label == e.label;
+      });
+      const int row = int(i);
+      if (same == fromB.entities.end()) {
+        QCOMPARE(text(page->entities(), row, 5), QStringLiteral("B does not find it"));
+      } else {
+        ++matched;
+        QVERIFY(std::abs(number(page->entities(), row, 5) - same->score) < 1e-6);
+        QVERIFY(text(page->entities(), row, 6).startsWith(probability_change(same->score, e.score)));
+      }
+    }
+    qInfo() << "entities of A:" << fromA.entities.size() << "also in B:" << matched << "B's:" << fromB.entities.size();
+  }
+
+  void qaLinesUpAnswerSpans() {
+    const auto reader = [](RandomModelSpec& spec) { spec.question_answering = true; };
+    const fs::path a = tiny("qa_a", 6, reader), b = tiny("qa_b", 6, [&](RandomModelSpec& spec) {
+      reader(spec);
+      spec.init_std = 0.4f;
+    });
+    QVERIFY(openPair(a, b));
+    QaPage* page = window_->qaPage();
+    window_->tabs()->setCurrentWidget(page);
+    QaOptions options;
+    options.top_k = 5;
+    const QaResult fromA = answer_question(a_->model(), a_->tokenizer(), kQuestion.toStdString(), kContext.toStdString(), options);
+    const QaResult fromB = answer_question(b_->model(), b_->tokenizer(), kQuestion.toStdString(), kContext.toStdString(), options);
+    QVERIFY(tableShows(page, page->answers(), 7));
+    QVERIFY(namesBoth(page->compareBanner(), a, b));
+    QCOMPARE(page->answers()->rowCount(), int(fromA.answers.size()));
+    for (size_t i = 0; i < fromA.answers.size(); ++i) {
+      const QaAnswer& x = fromA.answers[i];
+      const auto same = std::find_if(fromB.answers.begin(), fromB.answers.end(), [&](const QaAnswer& y) { return y.start == x.start && y.end == x.end; });
+      if (same == fromB.answers.end()) {
+        QVERIFY(text(page->answers(), int(i), 5).startsWith(QStringLiteral("not in B's top")));
+      } else {
+        QVERIFY(std::abs(number(page->answers(), int(i), 5) - same->score) < 1e-6);
+        QVERIFY(text(page->answers(), int(i), 6).startsWith(probability_change(same->score, x.score)));
+      }
+    }
+    const bool topChanged = fromA.answers.at(0).start != fromB.answers.at(0).start || fromA.answers[0].end != fromB.answers[0].end;
+    QCOMPARE(text(page->answers(), 0, 6).contains(QStringLiteral("top-1 changed")), topChanged);
+  }
+
+  void anotherVocabularyIsShownUnaligned() {
+    // Model C: the same words with two of them swapped, so the same id means another word.
+    std::ifstream in(test::small_vocab(dir_));
+    std::vector<std::string> words;
+    for (std::string line; std::getline(in, line);) words.push_back(line);
+    std::swap(words.at(1500), words.at(1501));
+    const fs::path vocab = folder("other-vocab.txt");
+    std::ofstream(vocab) << [&] {
+      std::string all;
+      for (const std::string& w : words) all += w + "\n";
+      return all;
+    }();
+    const fs::path a = tiny("mlm_a", 5), c = tiny("mlm_c", 11, [&](RandomModelSpec& spec) { spec.vocab_file = vocab; });
+    QVERIFY(openPair(a, c));
+    QVERIFY(!engine()->sameVocabulary());
+    FillMaskPage* page = window_->fillMaskPage();
+    window_->tabs()->setCurrentWidget(page);
+    QVERIFY(tableShows(page, page->predictions(), 4));  // no B columns: the ids do not line up
+    QVERIFY(QTest::qWaitFor([&] { return page->compareBanner()->unaligned(); }, kWait));
+    const QString banner = page->compareBanner()->text();
+    QVERIFY(banner.contains(QStringLiteral("vocabularies differ")));
+    QVERIFY(namesBoth(page->compareBanner(), a, c));
+    // Model B's own top words, from the engine directly.
+    const FillMaskResult fromC = fill_mask(b_->model(), b_->tokenizer(), kMasked.toStdString(), 5);
+    for (const MaskPrediction& p : fromC.predictions.at(0))
+      QVERIFY2(banner.contains(QStringLiteral("“%1” %2").arg(QString::fromStdString(p.token_str).trimmed(), percent(p.score)).toHtmlEscaped()),
+               qPrintable(banner));
+  }
+
+  void stoppingRestoresTheNormalViews() {
+    const fs::path a = tiny("mlm_a", 5), b = tiny("mlm_b", 11);
+    QVERIFY(openPair(a, b));
+    FillMaskPage* page = window_->fillMaskPage();
+    QVERIFY(tableShows(page, page->predictions(), 6));
+    auto* stop = window_->findChild<QAction*>(QStringLiteral("stopCompare"));
+    QVERIFY(stop->isEnabled());
+    stop->trigger();
+    QVERIFY(!engine()->comparing());
+    QVERIFY(!stop->isEnabled());
+    QVERIFY(tableShows(page, page->predictions(), 4));
+    QVERIFY(page->compareBanner()->isHidden());
+    QVERIFY(window_->classifyPage()->compareBanner()->isHidden());
+    QVERIFY(window_->qaPage()->compareBanner()->isHidden());
+    QVERIFY(window_->entitiesPage()->compareBanner()->isHidden());
+    QVERIFY(window_->attentionPage()->compareBanner()->isHidden());
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !window_->attentionPage()->heatmapB()->isVisibleTo(window_->attentionPage()); }, kWait));
+    // The plain view again: A's numbers, as the engine gives them.
+    const FillMaskResult fromA = fill_mask(a_->model(), a_->tokenizer(), kMasked.toStdString(), 5);
+    for (int row = 0; row < page->predictions()->rowCount(); ++row)
+      QVERIFY(std::abs(number(page->predictions(), row, 2) - fromA.predictions[0][size_t(row)].score) < 1e-6);
+  }
+
+  void aBadModelBLeavesEverythingAsItWas() {
+    QString error;
+    connect(engine(), &EngineClient::failed, this, [&](quint64, Job job, const QString& message) {
+      if (job == Job::Compare) error = message;
+    });
+    engine()->compareWith(QString::fromStdString(folder("no-such-model").string()));
+    QVERIFY(QTest::qWaitFor([&] { return !error.isEmpty(); }, kWait));
+    qInfo() << "the error:" << error;
+    QVERIFY(!engine()->comparing());
+    QVERIFY(engine()->model() != nullptr);
+  }
+
+  void cleanupTestCase() { window_.reset(); }
+};
+
+QTEST_MAIN(TestGuiCompare)
+#include "test_gui_compare.moc"
