@@ -288,6 +288,18 @@ class TestHardening : public QObject {
 
   // --- Hostile files give an Error, not a crash -------------------------------------------------------------------
 
+  // Broken JSON is said in the user's words: where, and what the parser found, without nlohmann's internal code.
+  void brokenJsonSaysWhere() {
+    try {
+      parse_json("{\"data\": [x", "squad.json");
+      QFAIL("no error");
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      QVERIFY2(m.rfind("squad.json: not valid JSON (parse error at line 1, column 11", 0) == 0, m.c_str());
+      QVERIFY2(m.find("json.exception") == std::string::npos, m.c_str());
+    }
+  }
+
   void deeplyNestedJsonIsAnError() {
     const std::string deep = deep_array(70000);
     QVERIFY_THROWS_EXCEPTION(Error, parse_json(deep, "test"));

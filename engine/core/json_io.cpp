@@ -21,7 +21,11 @@ nlohmann::json parse_json(std::string_view text, const std::string& source) {
   } catch (const TooDeep&) {
     throw Error(source + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   } catch (const nlohmann::json::exception& e) {
-    throw Error(source + ": not valid JSON (" + e.what() + ")");
+    // nlohmann's text starts with its own code ("[json.exception.parse_error.101] parse error at line 1, ..."):
+    // the user needs the part after it.
+    std::string why = e.what();
+    if (why.rfind("[json.exception.", 0) == 0 && why.find("] ") != std::string::npos) why = why.substr(why.find("] ") + 2);
+    throw Error(source + ": not valid JSON (" + why + ")");
   }
 }
 
