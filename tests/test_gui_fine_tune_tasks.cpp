@@ -403,7 +403,7 @@ class TestGuiFineTuneTasks : public QObject {
     page->setEpochs(2);
     page->setLearningRate(1e-3);
     QVERIFY(train(page));
-    QVERIFY2(page->message()->text().contains(QStringLiteral("Training finished")), qPrintable(page->message()->text()));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Training finished. Try a question below")), qPrintable(page->message()->text()));
     const QList<QAbstractSeries*> series = page->validationChart()->chart()->series();
     auto* exact = qobject_cast<QLineSeries*>(series.at(0));
     auto* f1 = qobject_cast<QLineSeries*>(series.at(1));

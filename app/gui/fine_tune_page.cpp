@@ -322,7 +322,10 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
       message_->showNotice(tr("Adapted to your text.%1 Compare it with the model before adapting in the Fill-mask "
                               "view, or save it. %2").arg(scores, runStopped_));
     } else if (cancelled) message_->showNotice(tr("Training cancelled. Nothing was saved; the model you started from is unchanged."));
-    else message_->showNotice(tr("Training finished. Try sentences below, or save the model."));
+    else if (trainedTask_ == FineTuneTask::QuestionAnswering)
+      message_->showNotice(tr("Training finished. Try a question below, or save the model."));
+    else
+      message_->showNotice(tr("Training finished. Try sentences below, or save the model."));
     save_->setEnabled(job_->hasModel());
     tryText_->setEnabled(job_->hasModel());
     qaTry_->setEnabled(job_->hasModel());
