@@ -446,6 +446,10 @@ class TestGuiFineTuneTasks : public QObject {
     QVERIFY(Session(saved).model().has_qa_head());
     QVERIFY(load(window, saved));
     QVERIFY(window.engine()->model() && window.engine()->model()->qa);
+    // Another model is open: the run's charts and answers were the other model's, and go.
+    QCOMPARE(exact->count(), 0);
+    QCOMPARE(f1->count(), 0);
+    QCOMPARE(answers->rowCount(), 0);
   }
 
   // SQuAD files that cannot be used are said in words, and leave the other tasks and the loaded data working.

@@ -310,6 +310,8 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   });
   connect(job_, &TrainingJob::finished, this, [this](bool cancelled, const QString& error) {
     setRunning(false);
+    fitDefaults();  // for the model open now, which another may have replaced during the run
+    if (cancelled) status_->setText(tr("Cancelled."));  // not the last progress line's time left
     const bool text = trainedTask_ == FineTuneTask::MaskedLanguageModel;
     if (!error.isEmpty()) message_->showError(tr("Training stopped: %1").arg(error));
     else if (text && cancelled) message_->showNotice(tr("Training cancelled. %1").arg(runStopped_));
@@ -361,10 +363,38 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
 }
 
 void FineTunePage::setModel(const Ptr<LoadedModel>& model) {
+  const bool changed = model != model_;
   model_ = model;
-  freeze_->setMaximum(model ? model->info.layers : 0);
   start_->setEnabled(model && !job_->running());
+  if (job_->running()) return;  // the run's settings and results stay as they are; the new model's come after it
+  freeze_->setMaximum(model ? model->info.layers : 0);
+  if (changed) clearResults();
   fitDefaults();
+}
+
+// A run's results belong to the model and task it ran on: when either changes, they go, with Save and the try boxes.
+void FineTunePage::clearResults() {
+  loss_->clear();
+  accuracy_->clear();
+  f1_->clear();
+  confusion_->clear();
+  confusion_->setRowCount(0);
+  confusion_->setColumnCount(0);
+  mistakes_->setRows({});
+  tryResults_->clear();
+  tryTags_->clear();
+  qaTry_->clear();
+  tryEntities_->clear();
+  heldoutBefore_.reset();
+  heldoutLast_.reset();
+  runStopped_.clear();
+  save_->setEnabled(false);
+  openSaved_->setEnabled(false);
+  tryText_->setEnabled(false);
+  qaTry_->setEnabled(false);
+  progress_->setValue(0);
+  progress_->setFormat(tr("not started"));
+  status_->clear();
 }
 
 void FineTunePage::fitDefaults() {
@@ -443,6 +473,7 @@ void FineTunePage::setRunning(bool running) {
 
 void FineTunePage::setTask(FineTuneTask task) {
   if (job_->running()) return;  // the run's task and data stay what is shown
+  if (int(task) != dataPages_->currentIndex()) clearResults();  // the page shown is the task before this one
   task_->setCurrentIndex(task_->findData(int(task)));
   dataPages_->setCurrentIndex(int(task));
   setRunning(false);  // the boxes that apply to this task

@@ -119,6 +119,7 @@ class FineTunePage : public QWidget {
   void showHeldout(double epoch, const MlmEvalResult& result);
   // The fitted defaults (train/training_defaults.h) for the model and task into the boxes the user has not changed.
   void fitDefaults();
+  void clearResults();
   void startRun(TrainingSetup setup);  // what both tasks share: options, cleared results, the job
   void showMistakes(const QVector<Mistake>& mistakes);
   void showEpoch(const EpochResult& result);
