@@ -10,6 +10,7 @@
 #include "core/json_io.h"
 #include "core/read_file.h"
 #include "text/unicode.h"
+#include "train/seqeval.h"
 
 namespace bertscope {
 namespace {
@@ -79,10 +80,6 @@ void read_jsonl(const std::string& path, std::string_view text, TaggedData& data
   }
 }
 
-bool entity_prefixed(const std::string& tag) {
-  return tag.size() > 2 && tag[1] == '-' && std::string_view("BIES").find(tag[0]) != std::string_view::npos;
-}
-
 // In a file whose tagged words are mostly entity tags (B-PER, I-LOC, ...), a tag that is neither O nor prefixed is a
 // mistake, most often a stray line whose last word was read as its tag. Part-of-speech files (no prefixes, or a few
 // tags that happen to look prefixed) are left alone.
@@ -90,11 +87,11 @@ void refuse_stray_tags(const TaggedData& data, const std::string& path) {
   long long prefixed = 0, plain = 0;  // words, O not counted
   for (const TaggedSentence& s : data.sentences)
     for (const std::string& t : s.tags)
-      if (t != "O") (entity_prefixed(t) ? prefixed : plain) += 1;
+      if (t != "O") (is_entity_tag(t) ? prefixed : plain) += 1;
   if (plain >= prefixed) return;  // not mostly an entity file
   for (const TaggedSentence& s : data.sentences)
     for (size_t i = 0; i < s.tags.size(); ++i)
-      if (s.tags[i] != "O" && !entity_prefixed(s.tags[i]))
+      if (s.tags[i] != "O" && !is_entity_tag(s.tags[i]))
         throw Error(path + " line " + std::to_string(s.line_of(i)) + ": tag \"" + s.tags[i].substr(0, 40) +
                     "\" is neither O nor B-/I-/E-/S- with a type, while the file's other tags are entity tags; fix "
                     "or remove that line");

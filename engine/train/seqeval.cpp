@@ -111,9 +111,11 @@ bool prefixed(const std::string& tag, const char* prefixes) {
 }
 }  // namespace
 
+bool is_entity_tag(const std::string& tag) { return prefixed(tag, "BIES"); }
+
 bool is_entity_tag_set(const std::vector<std::string>& tags) {
   for (const std::string& t : tags)
-    if (t != "O" && !prefixed(t, "BIES")) return false;
+    if (t != "O" && !is_entity_tag(t)) return false;
   return true;
 }
 

@@ -41,6 +41,8 @@ SeqevalReport seqeval(const std::vector<std::vector<std::string>>& truth,
 // as the type: "NOUN" is N + "OUN", so runs of equal tags become one chunk), so bertscope reports no entity
 // scores for them, only token accuracy and per-tag scores.
 bool is_entity_tag_set(const std::vector<std::string>& tags);
+// Whether one tag names an entity part: B-/I-/E-/S- + type (O and plain tags do not).
+bool is_entity_tag(const std::string& tag);
 // Whether every tag is O, B-X or I-X (strict IOB2 scoring applies).
 bool is_iob2_tag_set(const std::vector<std::string>& tags);
 
