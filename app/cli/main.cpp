@@ -159,7 +159,7 @@ int run_inputs(const std::string& jsonl, const Input& flags, const Recover& reco
 }  // namespace
 
 int main(int argc, char** argv) {
-  select_blas_kernels(argv);
+  prepare_cpu_runtime(argv);
   // Named, so that help says "bertscope-cli", not the path it was started by (the man page is made from it).
   CLI::App app{"bertscope-cli: run Hugging Face BERT models on Vulkan or the CPU", "bertscope-cli"};
   app.require_subcommand(1);

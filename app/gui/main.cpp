@@ -10,7 +10,7 @@
 #include "screenshot_tour.h"
 
 int main(int argc, char** argv) {
-  bertscope::select_blas_kernels(argv);
+  bertscope::prepare_cpu_runtime(argv);
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("bertscope"));
   QApplication::setApplicationName(QStringLiteral("bertscope"));

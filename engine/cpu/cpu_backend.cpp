@@ -1,5 +1,7 @@
 #include "cpu/cpu_backend.h"
 
+#include "cpu/blas_setup.h"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -80,7 +82,9 @@ CpuBackend::CpuBackend() : pool_(std::make_shared<BufferPool>()) {}
 CpuBackend::~CpuBackend() = default;
 
 std::string CpuBackend::name() const {
-  return "CPU (OpenBLAS, " + std::to_string(openblas_get_num_threads()) + " threads)";
+  // e.g. "CPU (OpenBLAS SkylakeX, 2 threads)": the kernel family tells a slow run's cause (see blas_setup.h)
+  return std::string("CPU (OpenBLAS ") + blas_kernel_name() + ", " + std::to_string(openblas_get_num_threads()) +
+         " threads)";
 }
 
 const float* CpuBackend::f32(const Tensor& t) { return static_cast<const float*>(storage_of(t).data()); }
