@@ -225,6 +225,11 @@ int main(int argc, char** argv) {
   bench->add_option("--train-batch", train_batch,
                     "time one fine-tuning step (2-label classifier, AdamW, no dropout) at this batch size instead")
       ->check(CLI::Range(0, 4096));
+  std::string bench_sentences_file;
+  int bench_batch = 32;
+  bench->add_option("--sentences", bench_sentences_file,
+                    "time batch inference (as evaluate runs it) over this file's lines instead; needs a classifier");
+  bench->add_option("--batch-size", bench_batch, "--sentences: sentences per batch")->check(CLI::Range(1, 4096))->capture_default_str();
 
   auto* random = app.add_subcommand("random-model", "write a BERT folder with seeded random weights (for trying views and tests)");
   std::string random_out, random_head = "mlm", random_labels = "NEGATIVE,POSITIVE";
@@ -469,6 +474,7 @@ int main(int argc, char** argv) {
       attention_output->commit();
       return status;
     }
+    if (*bench && !bench_sentences_file.empty()) return cli::bench_sentences(*session, bench_sentences_file, bench_batch, reps);
     if (*bench) return cli::bench_fill_mask(*session, tokens, reps);
   } catch (const DeviceError& e) {
     std::cerr << "bertscope: error: " << e.what() << "\nbertscope: the job stopped; --backend cpu runs it on the CPU\n";
