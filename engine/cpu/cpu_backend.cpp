@@ -1,6 +1,7 @@
 #include "cpu/cpu_backend.h"
 
 #include "cpu/blas_setup.h"
+#include "cpu/skinny_linear.h"
 
 #include <cblas.h>
 
@@ -191,8 +192,9 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
   const std::int64_t N = x.dim(0), K = x.dim(1), M = weight.dim(0);
   require(weight.dim(1) == K && out.dim(0) == N && out.dim(1) == M && (!bias || bias->numel() == M), "linear");
   float* Y = f32_mut(out);  // (N, M)
-  // Y = X (N, K) * W^T (K, M)
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, f32(x), K, f32(weight), K, 0.0f, Y, M);
+  // Y = X (N, K) * W^T (K, M); a few rows (a short input) by the kernel that reads the weights only once
+  if (N > kSkinnyLinearMaxRows || !skinny_linear(f32(x), f32(weight), Y, N, M, K))
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, f32(x), K, f32(weight), K, 0.0f, Y, M);
   const float* b = bias ? f32(*bias) : nullptr;
   if (!b && act == Activation::None) return;
 #pragma omp parallel for
