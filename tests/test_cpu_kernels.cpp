@@ -1,12 +1,16 @@
 // The CPU backend's own kernels against a plain double-precision reference: skinny_linear (short inputs' linear
-// layers), in every instruction set this CPU has, over shapes that leave remainders in each blocking.
+// layers), in every instruction set this CPU has, over shapes that leave remainders in each blocking; and the
+// vectorized GELU and exp (vector_math) against the scalar library functions.
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "cpu/skinny_linear.h"
+#include "cpu/vector_math.h"
 
 using namespace bertscope;
 
@@ -71,6 +75,33 @@ class TestCpuKernels : public QObject {
     if (!skinny_linear(X.data(), W.data(), Y.data(), 1, 2, 3)) QSKIP("no AVX2/AVX-512: OpenBLAS does this work");
     QCOMPARE(Y[0], 32.0f);
     QCOMPARE(Y[1], 2.0f);
+  }
+  // GELU over -10..10 in steps of 1/64 (and a length that is no multiple of a vector): within 1e-6 of
+  // 0.5 x (1 + erf(x / sqrt 2)) in double, relative to max(1, |x|).
+  void geluMatchesErf() {
+    std::vector<float> x;
+    for (int i = -640; i <= 640; ++i) x.push_back(i / 64.0f);
+    std::vector<float> y = x;
+    gelu_erf_inplace(y.data(), static_cast<std::int64_t>(y.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double want = 0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0)));
+      QVERIFY2(std::abs(y[i] - want) <= 1e-6 * std::max(1.0, std::abs(double(x[i]))),
+               qPrintable(QString("gelu(%1) = %2, want %3").arg(x[i]).arg(y[i]).arg(want)));
+    }
+  }
+  // exp(x - shift) within 1e-6 relative over softmax's range, and -infinity (a masked key) gives exactly 0.
+  void expShifted() {
+    std::vector<float> x;
+    for (int i = 0; i <= 1000; ++i) x.push_back(-i / 10.0f);
+    x.push_back(-std::numeric_limits<float>::infinity());
+    std::vector<float> y = x;
+    exp_shifted_inplace(y.data(), static_cast<std::int64_t>(y.size()), 0.5f);
+    for (size_t i = 0; i + 1 < x.size(); ++i) {
+      const double want = std::exp(double(x[i] - 0.5f));  // the difference rounds to float first, as in the kernel
+      QVERIFY2(std::abs(y[i] - want) <= 1e-6 * want + 1e-30,
+               qPrintable(QString("exp(%1 - 0.5) = %2, want %3").arg(x[i]).arg(y[i]).arg(want)));
+    }
+    QCOMPARE(y.back(), 0.0f);
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include "cpu/blas_setup.h"
 #include "cpu/skinny_linear.h"
+#include "cpu/vector_math.h"
 
 #include <cblas.h>
 
@@ -75,7 +76,6 @@ void require(bool ok, const char* what) {
   if (!ok) throw Error(std::string("internal: shape mismatch in CPU op ") + what);
 }
 
-float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * static_cast<float>(M_SQRT1_2))); }
 
 }  // namespace
 
@@ -199,12 +199,15 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
   if (!b && act == Activation::None) return;
 #pragma omp parallel for
   for (std::int64_t r = 0; r < N; ++r) {
-    for (std::int64_t c = 0; c < M; ++c) {
-      float v = Y[r * M + c] + (b ? b[c] : 0.0f);
-      if (act == Activation::Gelu) v = gelu_erf(v);
-      else if (act == Activation::Tanh) v = std::tanh(v);
-      else if (act == Activation::Relu) v = std::max(v, 0.0f);
-      Y[r * M + c] = v;
+    float* row = Y + r * M;
+    if (b)
+      for (std::int64_t c = 0; c < M; ++c) row[c] += b[c];
+    if (act == Activation::Gelu) {
+      gelu_erf_inplace(row, M);
+    } else if (act == Activation::Tanh) {
+      for (std::int64_t c = 0; c < M; ++c) row[c] = std::tanh(row[c]);
+    } else if (act == Activation::Relu) {
+      for (std::int64_t c = 0; c < M; ++c) row[c] = std::max(row[c], 0.0f);
     }
   }
 }
@@ -224,14 +227,16 @@ void CpuBackend::attention_probs(const Tensor& q, const Tensor& k, const Tensor&
 #pragma omp parallel for
       for (std::int64_t i = 0; i < T; ++i) {
         float* row = S + i * T;
-        float max = -std::numeric_limits<float>::infinity();
-        for (std::int64_t j = 0; j < T; ++j)
-          if (m[b * T + j]) max = std::max(max, row[j]);
-        float sum = 0.0f;
+        const float minus_inf = -std::numeric_limits<float>::infinity();
+        float max = minus_inf;
         for (std::int64_t j = 0; j < T; ++j) {
-          row[j] = m[b * T + j] ? std::exp(row[j] - max) : 0.0f;
-          sum += row[j];
+          if (!m[b * T + j]) row[j] = minus_inf;  // a masked key: exp gives it 0
+          max = std::max(max, row[j]);
         }
+        if (max == minus_inf) max = 0.0f;  // every key masked: all zeros, not NaN
+        exp_shifted_inplace(row, T, max);
+        float sum = 0.0f;
+        for (std::int64_t j = 0; j < T; ++j) sum += row[j];
         const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
         for (std::int64_t j = 0; j < T; ++j) row[j] *= inv;
       }

@@ -1,0 +1,27 @@
+#include "cpu/vector_math.h"
+
+// No <cmath> here: these declarations tell the compiler that glibc has vector versions of expf and erff
+// (libmvec's _ZGV... symbols), so the loops below call them 16 or 8 lanes at a time.
+extern "C" {
+#pragma omp declare simd notinbranch
+float expf(float) noexcept;
+#pragma omp declare simd notinbranch
+float erff(float) noexcept;
+}
+
+namespace bertscope {
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void gelu_erf_inplace(float* x, std::int64_t n) {
+  const float inv_sqrt2 = 0.70710678118654752f;
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * inv_sqrt2));
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void exp_shifted_inplace(float* x, std::int64_t n, float shift) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) x[i] = expf(x[i] - shift);
+}
+
+}  // namespace bertscope
