@@ -6,7 +6,8 @@
 #   - one fine-tuning step, batch 8 x 128 (2-label classifier, AdamW; bertscope `bench --train-batch 8`);
 #   - batch inference: sentences per second over SENTENCES (default the shared yelp sentences, 1,000), 32 a batch,
 #     as `evaluate` runs them, against transformers.js's text-classification (a bert-base-sized classifier);
-#   - cold start: wall time of a whole `bertscope-cli fill-mask default --text ...` process;
+#   - cold start: wall time of a whole `bertscope-cli fill-mask default --text ...` process, and the app's launch to
+#     its first fill-mask answer painted (`bertscope --time-to-first-answer`, offscreen);
 #   - peak memory (max RSS) of every process; and, with VULKAN=1, the Vulkan backend's time and the dispatches,
 #     barriers and submissions one forward pass records.
 # Needs hf-oracle (../shared/tools/hf-oracle, set up by .ci/run). Timings are only worth comparing on an idle machine:
@@ -68,6 +69,9 @@ measure pytorch_train env ${torch_blas:+OPENBLAS_CORETYPE=$torch_blas} /usr/bin/
 measure bertscope_cpu_batch "$cli" bench "$classifier" --backend cpu --sentences "$sentences" --batch-size 32 --reps "${BATCH_REPS:-3}" || true
 measure onnxruntime_batch bash -c "cd '$node_dir' && node bench_batch_hf.mjs '$classifier' '$sentences' 32 ${BATCH_REPS:-3}" || true
 measure cold_start "$cli" fill-mask default --text "The [MASK] sat on the mat." --backend cpu || true
+if [ -x "$build/app/gui/bertscope" ]; then
+  measure app_first_answer env QT_QPA_PLATFORM=offscreen "$build/app/gui/bertscope" --time-to-first-answer || true
+fi
 TORCH_BLAS=$torch_blas /usr/bin/python3 - "$out" "$lengths" <<'PY'
 import ast, json, os, sys
 out, lengths = sys.argv[1], sys.argv[2].split()
@@ -107,6 +111,9 @@ if b and o and "sentences_per_s" in b and "sentences_per_s" in o:
 c = load("cold_start")
 if c:
     print(f"| cold start (fill-mask default, whole process) | {c['wall_s'] * 1000:.0f} | - | - | - | - | {c['peak_rss_mb']:.0f} |")
+a = load("app_first_answer")
+if a and "first_answer_ms" in a:
+    print(f"| app launch to first answer painted (offscreen) | {a['first_answer_ms']:.0f} | - | - | - | - | {a['peak_rss_mb']:.0f} |")
 for n in lengths:
     v = load(f"bertscope_vulkan_{n}")
     if v and "median_ms" in v:

@@ -294,6 +294,7 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
   table_->resizeColumnToContents(1);
   table_->setColumnWidth(2, 180);
   if (ablation || lined_up) table_->setColumnWidth(3, 320);  // the change columns take the rest
+  emit answerShown();
 }
 
 std::pair<int, int> FillMaskPage::insertedRange(int row) const {

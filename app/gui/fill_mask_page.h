@@ -53,6 +53,9 @@ class FillMaskPage : public TaskPage {
   // The Sentence column's inserted word in row `row`: its UTF-16 range [from, to) in that row's sentence.
   std::pair<int, int> insertedRange(int row) const;
 
+ signals:
+  void answerShown();  // an answer is in the table (`bertscope --time-to-first-answer` waits for the first)
+
  private:
   void showResult(const FillMaskReply& reply);
   void showFailure(const QString& error) override;
