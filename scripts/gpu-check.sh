@@ -24,11 +24,14 @@ XDG_CONFIG_HOME=$(mktemp -d) BERTSCOPE_FAULT_INJECT=perturb:matmul $cli self-che
 timeout 150 build-gpu/tests/test_gpu_self_check
 timeout 150 build-gpu/tests/test_ops
 # The kernel variants the device was not given (engine/gpu/kernel_variants.h), so that each is proven on real hardware.
-for variant in "subgroups=off,tile=32" "subgroups=off,tile=64" "tile=128"; do
+# f16 (F16 weight matrices) is on by default on a GPU with 16-bit storage: forced on, it fails loudly where the device
+# lacks it; forced off, the float32 path of an inference model's weights.
+for variant in "subgroups=off,tile=32" "subgroups=off,tile=64" "tile=128" "f16=on" "f16=off"; do
   echo "gpu-check: test_ops with BERTSCOPE_VK_VARIANTS=$variant"
   BERTSCOPE_VK_VARIANTS=$variant timeout 150 build-gpu/tests/test_ops
 done
 timeout 150 build-gpu/tests/test_training_ops
+timeout 150 build-gpu/tests/test_f16_weights  # the default model with F16 weight matrices vs the CPU; their memory
 $cli random-model /tmp/bert-base --layers 12 --hidden 768 --heads 12 --intermediate 3072
 echo "gpu-check: auto after the check (expect Vulkan, gpu_self_check passed, remembered):"
 $cli info /tmp/bert-base | grep -E '"backend|gpu_self_check'
@@ -38,3 +41,5 @@ for backend in vulkan cpu; do
 done
 echo "gpu-check: Vulkan 128 tokens in each linear tile (the device's own choice is in the lines above):"
 for tile in 32 64 128; do BERTSCOPE_VK_VARIANTS=tile=$tile $cli bench /tmp/bert-base --backend vulkan --tokens 128 --reps 20; done
+echo "gpu-check: Vulkan 128 tokens with F16 and with F32 weight matrices (weights_gpu_mb: their GPU memory):"
+for f16 in on off; do BERTSCOPE_VK_VARIANTS=f16=$f16 $cli bench /tmp/bert-base --backend vulkan --tokens 128 --reps 20; done

@@ -8,7 +8,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTSCOPE_BUILD_GUI=OFF >/dev/null
-cmake --build build-gpu --target bertscope-cli test_ops test_training_ops test_gpu_self_check
+cmake --build build-gpu --target bertscope-cli test_ops test_training_ops test_gpu_self_check test_f16_weights
 mkdir -p .gpu /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 apt-get $o update -qq

@@ -8,6 +8,10 @@
 #include <QComboBox>
 #include <QLineSeries>
 #include <QPlainTextEdit>
+#include <QFileDialog>
+#include <QProcess>
+#include <QPushButton>
+#include <QTimer>
 #include <QFile>
 #include <QGroupBox>
 #include <QScrollArea>
@@ -42,6 +46,7 @@
 #include "test_support.h"
 #include "text_data_panel.h"
 #include "fill_mask_page.h"
+#include "fine_tune_charts.h"
 
 using namespace bertscope;
 using namespace bertscope::gui;
@@ -148,6 +153,32 @@ QString paragraphs(const QTemporaryDir& dir, const QString& name, const QString&
   for (int i = 0; i < lines; ++i)
     text += QStringLiteral("the %1 %2 the %3 .\n").arg(animals[i % 4], verb, places[(i / 4) % 4]).toUtf8();
   return write_file(dir, name, text);
+}
+
+// The JOB literal of an exported training script, as JSON (null when python3 cannot read it); `compiled` tells whether
+// `python3 -m py_compile` accepts the whole script.
+nlohmann::json python_job(const QString& script, bool* compiled) {
+  QProcess compile;
+  compile.start(QStringLiteral("/usr/bin/python3"), {QStringLiteral("-m"), QStringLiteral("py_compile"), script});
+  *compiled = compile.waitForFinished(60000) && compile.exitCode() == 0;
+  QProcess p;
+  p.start(QStringLiteral("/usr/bin/python3"), {QStringLiteral("-c"), QStringLiteral(
+      "import importlib.util, json, sys\n"
+      "spec = importlib.util.spec_from_file_location('job', sys.argv[1])\n"
+      "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+      "print(json.dumps(m.JOB))"), script});
+  if (!p.waitForFinished(60000) || p.exitCode() != 0) return nullptr;
+  return nlohmann::json::parse(p.readAllStandardOutput().toStdString(), nullptr, false);
+}
+
+// Each of `expected`'s fields as the job has it (the job has more: warm-up, weight decay, ...).
+QString job_differences(const nlohmann::json& job, const nlohmann::json& expected) {
+  QStringList wrong;
+  for (const auto& [key, value] : expected.items())
+    if (!job.is_object() || !job.contains(key) || job[key] != value)
+      wrong << QString::fromStdString(key + ": " + (job.is_object() && job.contains(key) ? job[key].dump() : "missing") +
+                                      ", expected " + value.dump());
+  return wrong.join(QStringLiteral("; "));
 }
 
 fs::path save(FineTunePage* page, const QTemporaryDir& dir, const QString& name) {
@@ -411,14 +442,20 @@ class TestGuiFineTuneTasks : public QObject {
     QCOMPARE(f1->name(), QStringLiteral("F1"));
     QCOMPARE(exact->count(), 2);
     QCOMPARE(f1->count(), 2);
+    // In percent, as the official script and the scores table give them (walkthrough finding: the table said percent
+    // beside a chart from 0 to 1), on an axis from 0 to 100.
     for (QLineSeries* s : {exact, f1})
-      for (const QPointF& p : s->points()) QVERIFY(p.y() >= 0 && p.y() <= 1);
+      for (const QPointF& p : s->points()) QVERIFY(p.y() >= 0 && p.y() <= 100);
     QVERIFY(f1->at(1).y() >= exact->at(1).y());  // a token F1 is never below the exact match
+    auto* percent = qobject_cast<QValueAxis*>(page->validationChart()->chart()->axes(Qt::Vertical).value(0));
+    QVERIFY(percent && percent->min() < 0 && percent->min() > -10 && percent->max() > 100 && percent->max() < 110);
+    QCOMPARE(page->validationChart()->chart()->title(), QStringLiteral("Validation (percent)"));
     // The scores table: the official v2.0 script's scores (the training file has unanswerable questions).
     QTableWidget* scores = page->confusion();
     QCOMPARE(scores->horizontalHeaderItem(0)->text(), QStringLiteral("SQuAD v2.0 (percent)"));
     QCOMPARE(scores->verticalHeaderItem(0)->text(), QStringLiteral("Exact match"));
-    QCOMPARE(scores->item(0, 0)->text().toDouble(), std::round(exact->at(1).y() * 10000) / 100);
+    QCOMPARE(scores->item(0, 0)->text().toDouble(), std::round(exact->at(1).y() * 100) / 100);
+    QCOMPARE(scores->item(1, 0)->text().toDouble(), std::round(f1->at(1).y() * 100) / 100);
     QCOMPARE(scores->item(2, 0)->text(), QStringLiteral("3"));  // questions
     QVERIFY(scores->rowCount() > 3);                            // HasAns, NoAns, best thresholds
 
@@ -650,6 +687,174 @@ class TestGuiFineTuneTasks : public QObject {
     QTemporaryDir tagged;
     QVERIFY(page->loadTaggedFile(conll(tagged, QStringLiteral("t.conll"), 4)));
     QCOMPARE(page->suggestedSaveFolder(), tagged.filePath(QStringLiteral("fine-tuned-model")));
+  }
+
+  // Export training script (issue 16): the button writes the job set up in the view as `bertscope-cli train
+  // --export-script` does, for each task: Python that py_compile accepts, whose JOB carries the task, the model, the
+  // data files, the columns and label names, the hyper-parameters and the seed. A job without its training file says
+  // what is missing and writes nothing.
+  void exportTrainingScript() {
+    if (!QFileInfo::exists(QStringLiteral("/usr/bin/python3"))) QSKIP("no /usr/bin/python3");
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    QTemporaryDir out, data;
+    const std::string model = fs::absolute(mlm_).lexically_normal().string();
+    auto path = [](const QString& p) { return QFileInfo(p).absoluteFilePath().toStdString(); };
+    bool compiled = false;
+
+    page->setTask(FineTuneTask::TokenClassification);
+    const QString none = out.filePath(QStringLiteral("none.py"));
+    QVERIFY(!page->exportScript(none));
+    QVERIFY(!QFileInfo::exists(none));
+    QVERIFY(page->message()->isError());
+    QVERIFY2(page->message()->text().contains(QStringLiteral("no training file yet; choose a CoNLL")), qPrintable(page->message()->text()));
+
+    // Sentence classification with renamed labels, through the button and its Save dialog (train.py beside the data).
+    const QString csv = numbered_reviews(data, 10);
+    QVERIFY(page->loadCsv(csv));
+    QVERIFY(page->setLabelName(0, QStringLiteral("negative")));
+    QVERIFY(page->setLabelName(1, QStringLiteral("positive")));
+    page->setEpochs(4);
+    page->setLearningRate(3e-5);
+    page->setMaxLength(64);
+    page->setPatience(2);
+    auto* seed = page->findChild<QSpinBox*>(QStringLiteral("seed"));
+    QVERIFY(seed);
+    seed->setValue(7);
+    const QString byButton = data.filePath(QStringLiteral("train.py"));  // the suggestion, taken
+    QString suggested;
+    QTimer answer;  // the dialog is modal: answer it from inside its own event loop
+    connect(&answer, &QTimer::timeout, this, [&] {
+      for (QWidget* w : QApplication::topLevelWidgets())
+        if (auto* dialog = qobject_cast<QFileDialog*>(w); dialog && dialog->isVisible()) {
+          answer.stop();
+          suggested = dialog->selectedFiles().value(0);
+          static_cast<QDialog*>(dialog)->accept();  // QFileDialog::accept() checks the name, asks about replacing
+        }
+    });
+    answer.start(50);
+    QVERIFY(page->exportScriptButton()->isEnabled());
+    page->exportScriptButton()->click();
+    answer.stop();
+    QCOMPARE(suggested, byButton);
+    QVERIFY2(QFileInfo::exists(byButton), qPrintable(page->message()->text()));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Wrote ") + byButton), qPrintable(page->message()->text()));
+    nlohmann::json job = python_job(byButton, &compiled);
+    QVERIFY(compiled);
+    QString wrong = job_differences(job, {{"task", "classification"}, {"model", model}, {"revision", ""},
+                                          {"train_file", path(csv)}, {"validation_file", ""}, {"validation_share", 0.2},
+                                          {"text_column", "text"}, {"label_column", "label"}, {"delimiter", ","},
+                                          {"has_header", true}, {"labels", {"0", "1"}}, {"label_names", {"negative", "positive"}},
+                                          {"out", path(data.filePath(QStringLiteral("fine-tuned-model")))},
+                                          {"epochs", 4}, {"learning_rate", 3e-5}, {"max_length", 64}, {"seed", 7}, {"patience", 2}});
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    // Token classification with a validation file.
+    const QString train = conll(data, QStringLiteral("export.conll"), 10), dev = conll(data, QStringLiteral("export-dev.conll"), 4, 10);
+    QVERIFY(page->loadTaggedFile(train));
+    QVERIFY(page->loadTaggedValidation(dev));
+    const QString ner = out.filePath(QStringLiteral("ner.py"));
+    QVERIFY2(page->exportScript(ner), qPrintable(page->message()->text()));
+    job = python_job(ner, &compiled);
+    QVERIFY(compiled);
+    wrong = job_differences(job, {{"task", "ner"}, {"model", model}, {"train_file", path(train)}, {"validation_file", path(dev)},
+                                  {"validation_share", 0}, {"labels", {"B-LOC", "B-PER", "I-PER", "O"}}, {"epochs", 4},
+                                  {"max_length", 64}, {"seed", 7}, {"patience", 2}});
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    // Question answering: the windows a run here uses.
+    const QString squad = squad_file(data, QStringLiteral("export-squad.json"), 6, 0, 1);
+    QVERIFY(page->loadQaFile(squad));
+    const QString qa = out.filePath(QStringLiteral("qa.py"));
+    QVERIFY2(page->exportScript(qa), qPrintable(page->message()->text()));
+    job = python_job(qa, &compiled);
+    QVERIFY(compiled);
+    const QaOptions windows = qa_training_options(std::min(64, window.engine()->model()->max_tokens));
+    wrong = job_differences(job, {{"task", "qa"}, {"train_file", path(squad)}, {"validation_share", 0.2},
+                                  {"max_length", windows.max_seq_len}, {"doc_stride", windows.doc_stride}, {"seed", 7}});
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    // Masked LM on my text: the text files; no early stopping (the view has none for it).
+    const QString a = paragraphs(data, QStringLiteral("export-a.txt"), QStringLiteral("sat on"), 6),
+                  b = paragraphs(data, QStringLiteral("export-b.txt"), QStringLiteral("likes"), 6);
+    QVERIFY(page->loadTextFiles({a, b}));
+    const QString mlm = out.filePath(QStringLiteral("mlm.py"));
+    QVERIFY2(page->exportScript(mlm), qPrintable(page->message()->text()));
+    job = python_job(mlm, &compiled);
+    QVERIFY(compiled);
+    wrong = job_differences(job, {{"task", "mlm"}, {"model", model}, {"text_files", {path(a), path(b)}},
+                                  {"validation_share", 0.2}, {"epochs", 4}, {"learning_rate", 3e-5}, {"max_length", 64},
+                                  {"patience", 0}, {"out", path(data.filePath(QStringLiteral("adapted-model")))}});
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+
+    // A model from the Hub's cache is named by its id and the commit it was at, which any machine can download.
+    const fs::path snapshot = fs::path(out.path().toStdString()) / "hub" / "models--someone--tiny-bert" / "snapshots" / "0123abcd";
+    fs::create_directories(snapshot.parent_path());
+    fs::copy(mlm_, snapshot, fs::copy_options::recursive);
+    QVERIFY(load(window, snapshot));
+    const QString hub = out.filePath(QStringLiteral("hub.py"));
+    QVERIFY2(page->exportScript(hub), qPrintable(page->message()->text()));
+    job = python_job(hub, &compiled);
+    QVERIFY(compiled);
+    wrong = job_differences(job, {{"task", "mlm"}, {"model", "someone/tiny-bert"}, {"revision", "0123abcd"}});
+    QVERIFY2(wrong.isEmpty(), qPrintable(wrong));
+  }
+
+  // Walkthrough findings: with a token-classification run's results on screen (charts, scores per entity type, a
+  // tried sentence highlighted) and the message line's banner above them, the view still fits 1024 x 700: no scroll
+  // bar; the Validation chart's y axis has room for each tick's label (labels elide to "…" when ticks are closer than
+  // a line of text), and its markers are small.
+  void nerResultsFit1024x700() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    window.resize(1024, 700);
+    window.show();
+    window.tabs()->setCurrentWidget(page);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("fit-ner.conll"), 30)));
+    page->setEpochs(2);
+    page->setLearningRate(2e-3);
+    QVERIFY(train(page));
+    page->trySentence(QStringLiteral("Ada Smith lives in Oslo ."));
+    QTRY_COMPARE_WITH_TIMEOUT(page->tryTags()->rowCount(), 6, 30000);
+    QVERIFY(page->tryEntities()->isVisibleTo(page));
+    QVERIFY(page->message()->isVisible() && !page->message()->text().isEmpty());  // the banner above the charts
+    window.resize(1024, 700);
+    for (int i = 0; i < 5; ++i) QCoreApplication::processEvents();
+    QCOMPARE(window.size(), QSize(1024, 700));
+    QScrollArea* scroll = page->scrollArea();
+    QVERIFY2(!scroll->verticalScrollBar()->isVisible() && !scroll->horizontalScrollBar()->isVisible(),
+             qPrintable(QStringLiteral("content needs %1 x %2, the view has %3 x %4")
+                            .arg(scroll->widget()->minimumSizeHint().width()).arg(scroll->widget()->minimumSizeHint().height())
+                            .arg(scroll->viewport()->width()).arg(scroll->viewport()->height())));
+    QChart* chart = page->validationChart()->chart();
+    auto* y = qobject_cast<QValueAxis*>(chart->axes(Qt::Vertical).value(0));
+    QVERIFY(y);
+    const double pixelsPerTick = chart->plotArea().height() * y->tickInterval() / (y->max() - y->min());
+    const int lineHeight = QFontMetrics(y->labelsFont()).height();
+    QVERIFY2(pixelsPerTick >= lineHeight, qPrintable(QStringLiteral("%1 px between ticks, labels %2 px high").arg(pixelsPerTick).arg(lineHeight)));
+    for (QAbstractSeries* series : chart->series()) {
+      auto* line = qobject_cast<QLineSeries*>(series);
+      QVERIFY(line && line->pointsVisible());
+      QVERIFY2(line->markerSize() <= 6, qPrintable(line->name()));
+    }
+    // A chart at its smallest keeps its labels too: fewer ticks, not elided ones.
+    QLineSeries scores;
+    QChartView* small = chart_view(QStringLiteral("Validation"), {&scores}, QStringLiteral("epoch"), nullptr);
+    small->resize(small->minimumSize());
+    small->show();
+    QVERIFY(QTest::qWaitForWindowExposed(small));
+    fit_axes(small, 3.4, -0.05, 1.05);
+    for (int i = 0; i < 5; ++i) QCoreApplication::processEvents();
+    auto* smallY = qobject_cast<QValueAxis*>(small->chart()->axes(Qt::Vertical).value(0));
+    const double smallPixels = small->chart()->plotArea().height() * smallY->tickInterval() / (smallY->max() - smallY->min());
+    QVERIFY2(smallPixels >= lineHeight, qPrintable(QStringLiteral("%1 px between ticks at the smallest").arg(smallPixels)));
+    QCOMPARE(smallY->min(), -0.05);
+    QCOMPARE(smallY->max(), 1.05);
+    small->chart()->removeSeries(&scores);
+    delete small;
   }
 
   // Every task's view fits 1024 x 700 without scroll bars, and scroll (rather than squeeze) at 800 x 600.

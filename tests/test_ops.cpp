@@ -1,6 +1,7 @@
 // Every Vulkan op against the CPU backend (the reference), on sizes that are not multiples of any tile or
 // workgroup size, with validation layers on: any validation message fails the suite.
 #include <QtTest>
+#include <cmath>
 #include <random>
 
 #include "cpu/cpu_backend.h"
@@ -8,6 +9,7 @@
 #include "gpu/kernel_variants.h"
 #include "gpu/vulkan_backend.h"
 #include "gpu/vulkan_context.h"
+#include "model/tensor_file.h"
 #include "test_support.h"
 
 using namespace bertscope;
@@ -49,14 +51,20 @@ class TestOps : public QObject {
     device.subgroups = true;
     device.subgroup_size = 32;
     device.linear_tile = 128;
-    const auto forced = gpu::apply_variant_overrides(device, "subgroups=off,tile=32", true);
+    device.f16 = true;
+    const gpu::DeviceSupport full{true, true};
+    const auto forced = gpu::apply_variant_overrides(device, "subgroups=off,tile=32,f16=off", full);
     QCOMPARE(forced.subgroups, false);
     QCOMPARE(forced.linear_tile, 32u);
-    QCOMPARE(gpu::apply_variant_overrides(device, "", true).linear_tile, 128u);  // nothing forced: the device's
-    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "tile=99", true));
-    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "subgroup=on", true));
-    // Subgroups cannot be forced onto a device without them.
-    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "subgroups=on", false));
+    QCOMPARE(forced.f16, false);
+    QCOMPARE(gpu::apply_variant_overrides(device, "", full).linear_tile, 128u);  // nothing forced: the device's
+    QCOMPARE(gpu::apply_variant_overrides(forced, "f16=on", full).f16, true);
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "tile=99", full));
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "subgroup=on", full));
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "f16=yes", full));
+    // Subgroups and f16 cannot be forced onto a device without them.
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "subgroups=on", {false, true}));
+    QVERIFY_THROWS_EXCEPTION(Error, gpu::apply_variant_overrides(device, "f16=on", {true, false}));
   }
 
   void linear_data() {
@@ -81,6 +89,67 @@ class TestOps : public QObject {
     cpu_.linear(cpu_.upload(x, {n, k}), cpu_.upload(w, {m, k}), bias ? &bc : nullptr, Activation(act), out_c);
     gpu_->linear(gpu_->upload(x, {n, k}), gpu_->upload(w, {m, k}), bias ? &bg : nullptr, Activation(act), out_g);
     compare(host(cpu_, out_c), host(*gpu_, out_g), 1e-5, "linear");
+  }
+
+  // An inference weight (Backend::upload_inference_weight) through `linear`: F16 with the f16 variant (then
+  // tests/CMakeLists.txt's f16=on run and the default run on lavapipe), F32 without (the f16=off run).
+  void linear_inference_weight_data() { linear_data(); }
+  void linear_inference_weight() {
+    QFETCH(int, n); QFETCH(int, k); QFETCH(int, m); QFETCH(int, act); QFETCH(bool, bias);
+    auto x = random(std::int64_t(n) * k), w = random(std::int64_t(m) * k, 0.3f), b = random(m);
+    const bool f16 = dynamic_cast<gpu::VulkanBackend&>(*gpu_).kernel_variants().f16;
+    Tensor wg = gpu_->upload_inference_weight(w, {m, k}, nullptr);
+    QCOMPARE(wg.dtype(), f16 ? DType::F16 : DType::F32);
+    // What the GPU holds: w rounded to F16 (round to nearest even), or w itself.
+    std::vector<float> stored = w;
+    if (f16)
+      for (float& v : stored) v = half_to_float(float_to_half(v));
+    QCOMPARE(host(*gpu_, wg), stored);  // a download gives the stored values back as float32
+    Tensor out_g = gpu_->empty({n, m}), bg = gpu_->upload(b, {m}), xg = gpu_->upload(x, {n, k});
+    gpu_->linear(xg, wg, bias ? &bg : nullptr, Activation(act), out_g);
+    const auto got = host(*gpu_, out_g);
+    auto reference = [&](const std::vector<float>& weights) {
+      Tensor out_c = cpu_.empty({n, m}), bc = cpu_.upload(b, {m});
+      cpu_.linear(cpu_.upload(x, {n, k}), cpu_.upload(weights, {m, k}), bias ? &bc : nullptr, Activation(act), out_c);
+      return host(cpu_, out_c);
+    };
+    // Against the CPU with the same (rounded) weights: only the order of the float32 sums differs, as for `linear`.
+    compare(reference(stored), got, 1e-5, "linear, stored weights");
+    // Against the CPU with the full-precision weights, output by output: rounding to F16 moves a weight by at most
+    // 2^-11 = 4.9e-4 of itself (2^-25 absolutely, below F16's normal range), so a sum moves by at most 2^-11 of
+    // sum_k |x_k w_k| (+ 2^-25 sum_k |x_k|), and the activation by at most 1.13 times that (GELU's steepest slope;
+    // tanh and ReLU: 1). On top, 1e-5 of the terms' size for float32 sums in another order.
+    const auto want = reference(w);
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < m; ++c) {
+        double terms = 0, inputs = 0;
+        for (int j = 0; j < k; ++j) {
+          terms += std::fabs(double(x[size_t(r) * k + j]) * w[size_t(c) * k + j]);
+          inputs += std::fabs(x[size_t(r) * k + j]);
+        }
+        const double scale = terms + (bias ? std::fabs(b[size_t(c)]) : 0.0);
+        const double rounding = f16 ? 1.13 * (std::ldexp(terms, -11) + std::ldexp(inputs, -25)) : 0.0;
+        const double bound = rounding + 1e-5 * std::max(1.0, scale);
+        const double err = std::fabs(double(got[size_t(r) * m + c]) - want[size_t(r) * m + c]);
+        if (err > bound)
+          QFAIL(qPrintable(QString("linear, full-precision weights: output (%1, %2) off by %3 > %4")
+                               .arg(r).arg(c).arg(err).arg(bound)));
+      }
+
+    // Backward through the same weight (saliency does, on an inference model): dx = dy w, accumulated once.
+    auto dy = random(std::int64_t(n) * m);
+    Tensor dxg = gpu_->empty({n, k}), dxc = cpu_.empty({n, k});
+    gpu_->fill(dxg, 0.5f);
+    cpu_.fill(dxc, 0.5f);
+    gpu_->linear_backward_input(gpu_->upload(dy, {n, m}), wg, true, dxg);
+    cpu_.linear_backward_input(cpu_.upload(dy, {n, m}), cpu_.upload(stored, {m, k}), true, dxc);
+    compare(host(cpu_, dxc), host(*gpu_, dxg), 1e-5, "linear_backward_input, stored weights");
+    // No other op takes an F16 tensor: a mistake is an error, not a silent misread.
+    if (f16) {
+      Tensor rows = gpu_->upload(std::span<const std::int32_t>(std::vector<std::int32_t>{0}), {1});
+      Tensor out = gpu_->empty({1, k});
+      QVERIFY_THROWS_EXCEPTION(Error, gpu_->gather_rows(wg, rows, out));
+    }
   }
 
   void layer_norm_data() {

@@ -209,6 +209,33 @@ class TestTraining : public QObject {
     QVERIFY(fs::exists(documents / "thesis.txt"));
   }
 
+  // config.json's numbers as a person reads them: a value that went through a float (bertscope's default model was
+  // written so: 0.10000000149011612) is saved as its short decimal, 0.1; a number that is not a float's stays.
+  void savedConfigWritesShortDecimals() {
+    const fs::path model = makeClassifier("float-config");
+    nlohmann::json config = read_json_file(model / "config.json");
+    QVERIFY(config.dump().find("9.999999960041972e-13") == std::string::npos);  // a made model's layer_norm_eps 1e-12f
+    config["hidden_dropout_prob"] = double(0.1f);
+    config["attention_probs_dropout_prob"] = double(0.1f);
+    config["initializer_range"] = 0.02;       // a double, not a float's: kept
+    config["some_tool_value"] = 0.123456789012345;
+    std::ofstream(model / "config.json") << config.dump(2);
+    QVERIFY(config.dump().find("0.10000000149011612") != std::string::npos);
+    TrainerOptions options;
+    options.labels = {"negative", "positive"};
+    const fs::path out = fs::path(dir_.path().toStdString()) / "float-config-out";
+    BertTrainer(model, cpu_, options).save(out);
+    std::ifstream in(out / "config.json");
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    QVERIFY2(text.find("\"hidden_dropout_prob\": 0.1,") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("\"attention_probs_dropout_prob\": 0.1,") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("\"layer_norm_eps\": 1e-12,") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("\"initializer_range\": 0.02,") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("\"some_tool_value\": 0.123456789012345,") != std::string::npos, text.c_str());
+    QVERIFY(text.find("0000000") == std::string::npos);
+    QCOMPARE(ModelConfig::load(out / "config.json").layer_norm_eps, 1e-12f);
+  }
+
   void savedModelMatchesHuggingFace() {
     // Fine-tune a few steps, save, and ask Hugging Face (transformers.js on hf-oracle's re-export) to classify.
     const fs::path model = makeClassifier("for-hf");

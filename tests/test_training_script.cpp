@@ -1,6 +1,7 @@
 // Export training script: the script for Hugging Face's Trainer is valid Python (py_compile), carries the job exactly
 // (its JOB literal equals the job), and its data readers, which run without transformers, read the training files
-// as bertscope's own readers do: CSV columns, CoNLL with IOB1 tags, SQuAD v2.0. Running the whole script needs
+// as bertscope's own readers do: CSV columns, CoNLL with IOB1 tags, SQuAD v2.0, text files a paragraph a line (the
+// masked-LM job). Running the whole script needs
 // transformers, which Debian does not package; that part is not run here.
 #include <QProcess>
 #include <QTemporaryDir>
@@ -54,9 +55,11 @@ class TestTrainingScript : public QObject {
   }
 
   void everyTaskCompilesAndCarriesTheJob() {
-    for (const char* task : {"classification", "ner", "qa"}) {
+    for (const char* task : {"classification", "ner", "qa", "mlm"}) {
       TrainingJob job;
       job.task = task;
+      if (job.task == "mlm") job.text_files = {(dir_ / "a.txt").string(), (dir_ / "b \xc3\xa9.txt").string()};
+      if (job.task == "classification") job.label_names = {"negative", "positive"};
       job.model = "dslim/bert-base-NER";
       job.train_file = (dir_ / "train.data").string();
       job.labels = {"O", "B-PER", "I-PER"};
@@ -93,14 +96,14 @@ class TestTrainingScript : public QObject {
              nlohmann::json({{"revision", "a1b2c3d"}}));
     QCOMPARE(nlohmann::json::parse(python(dir_, "import json, hub_job as m; print(json.dumps([m.JOB['revision'], m.JOB['patience']]))").toStdString()),
              nlohmann::json({"a1b2c3d", 3}));
-    // Every from_pretrained call (tokenizer and the three model classes) takes those options.
+    // Every from_pretrained call (tokenizer and the four model classes) takes those options.
     const std::string call = ".from_pretrained(job[\"model\"]", with_options = call + ", **hub";
     size_t calls = 0, with_revision = 0;
     for (size_t at = text.find(call); at != std::string::npos; at = text.find(call, at + 1)) {
       ++calls;
       with_revision += text.compare(at, with_options.size(), with_options) == 0;
     }
-    QCOMPARE(calls, size_t(4));
+    QCOMPARE(calls, size_t(5));
     QCOMPARE(with_revision, calls);
     job.revision.clear();
     write(dir_ / "folder_job.py", training_script(job));
@@ -151,6 +154,32 @@ class TestTrainingScript : public QObject {
     QCOMPARE(r[0][0][0].get<std::string>(), std::string("good, very good"));
     QCOMPARE(r[0].size(), size_t(4));
     QCOMPARE(r[1], nlohmann::json({"neg", "pos"}));
+  }
+
+  // The masked-LM job: its text files read as the Fine-tune view reads them (every non-blank line, trimmed, files in
+  // order, a Windows \r\n too), a seeded share held out; Hugging Face's masked-LM collator at BERT's 15%; patience
+  // compares the validation loss (lower is better).
+  void maskedLmJobReadsParagraphs() {
+    TrainingJob job;
+    job.task = "mlm";
+    job.text_files = {(dir_ / "notes-a.txt").string(), (dir_ / "notes-b.txt").string()};
+    job.validation_share = 0.25;
+    job.patience = 2;
+    const std::string text = training_script(job);
+    write(dir_ / "mlm_job.py", text);
+    write(dir_ / "notes-a.txt", "The cat sat.\r\n\n   \n  Caf\xc3\xa9 opens at nine.  \n");
+    write(dir_ / "notes-b.txt", "Dogs bark.\nBirds sing.\n");
+    const auto read = nlohmann::json::parse(python(dir_,
+        "import json, mlm_job as m\n"
+        "rows = m.read_paragraphs(m.JOB['text_files'])\n"
+        "train, held = m.split_validation(rows, lambda r: '', m.JOB['validation_share'], m.JOB['seed'])\n"
+        "print(json.dumps([rows, len(train), len(held)]))").toStdString());
+    QCOMPARE(read[0], nlohmann::json({"The cat sat.", "Caf\xc3\xa9 opens at nine.", "Dogs bark.", "Birds sing."}));
+    QCOMPARE(read[1].get<int>(), 3);
+    QCOMPARE(read[2].get<int>(), 1);
+    QVERIFY(text.find("DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)") != std::string::npos);
+    QVERIFY(text.find("AutoModelForMaskedLM.from_pretrained(job[\"model\"], **hub)") != std::string::npos);
+    QVERIFY(text.find("greater_is_better=False, metric_for_best_model=\"loss\"") != std::string::npos);
   }
 };
 

@@ -103,6 +103,8 @@ bool CsvDataPanel::load(const QString& path) {
 }
 
 QString CsvDataPanel::path() const { return path_->text(); }
+int CsvDataPanel::textColumn() const { return textColumn_->currentIndex(); }
+int CsvDataPanel::labelColumn() const { return labelColumn_->currentIndex(); }
 
 QString CsvDataPanel::summary() const { return summary_->text() + QLatin1Char(' ') + labels_->text(); }
 

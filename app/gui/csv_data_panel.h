@@ -30,6 +30,9 @@ class CsvDataPanel : public QWidget {
   void setColumns(const QString& text, const QString& label);
   QString path() const;
   const LabelledData* data() const { return data_ ? &*data_ : nullptr; }  // null until the columns give examples
+  const CsvTable* table() const { return table_ ? &*table_ : nullptr; }  // as read: its delimiter, header, columns
+  int textColumn() const;   // 0-based, into table()->columns; -1: none chosen
+  int labelColumn() const;
   QString summary() const;  // rows, delimiter, header; the labels and their counts
   ResultTableModel* preview() const { return preview_; }
   QPlainTextEdit* skippedRows() const { return skipped_; }  // hidden when no row was skipped

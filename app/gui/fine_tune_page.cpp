@@ -97,6 +97,7 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   batch_ = spin(1, 256, 16, this);
   maxLength_ = spin(8, 512, 128, this);
   seed_ = spin(0, 1000000, 0, this);
+  seed_->setObjectName(QStringLiteral("seed"));
   freeze_ = spin(0, 0, 0, this);
   learningRate_ = dspin(1e-6, 1e-2, 5e-5, 6, 1e-5, this);
   validation_ = dspin(0.0, 0.5, 0.2, 2, 0.05, this);
@@ -132,6 +133,10 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   cancel_ = new QPushButton(tr("Cancel"), this);
   save_ = new QPushButton(tr("Save…"), this);
   openSaved_ = new QPushButton(tr("Open saved model"), this);
+  exportScript_ = new QPushButton(tr("Export training script…"), this);
+  exportScript_->setObjectName(QStringLiteral("exportTrainingScript"));
+  exportScript_->setToolTip(tr("Write this job (task, model, data files, labels, hyper-parameters and seed) as a Python "
+                               "script for Hugging Face's Trainer, to run it on a GPU machine or a cluster."));
   cancel_->setEnabled(false);
   save_->setEnabled(false);
   openSaved_->setEnabled(false);
@@ -150,8 +155,8 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   lossChart_ = chart_view(tr("Training loss (smoothed)"), {loss_}, tr("step"), this);
   lossChart_->chart()->legend()->hide();  // one series: the title names it
   accuracyChart_ = chart_view(tr("Validation"), {accuracy_, f1_}, tr("epoch"), this);
-  style_series(accuracy_, Qt::SolidLine, 9);
-  style_series(f1_, Qt::DashLine, 6);
+  style_series(accuracy_, Qt::SolidLine, 6);
+  style_series(f1_, Qt::DashLine, 4);
   confusion_ = new QTableWidget(this);
   confusion_->setMinimumHeight(80);
   confusion_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -201,6 +206,7 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   buttons->addWidget(start_);
   buttons->addWidget(cancel_);
   runLayout->addLayout(buttons);
+  runLayout->addWidget(exportScript_);
   runLayout->addWidget(progress_);
   runLayout->addWidget(status_);
   auto* saveRow = new QHBoxLayout;
@@ -224,9 +230,13 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   qaTry_ = new QaTryPanel(resultsBox);
   qaTry_->setEnabled(false);
   qaTry_->hide();  // until a question-answering run
+  // Entity tags: the sentence highlighted beside its tag per word, not above it, so that a run's results fit a
+  // 1024 x 700 window; the other tasks' try table has the row to itself.
+  auto* tryRow = new QHBoxLayout;
+  tryRow->addWidget(tryEntities_, 1, Qt::AlignTop);
+  tryRow->addWidget(tryTable, 1);
   resultsLayout->addWidget(tryText_);
-  resultsLayout->addWidget(tryEntities_);
-  resultsLayout->addWidget(tryTable, 1);
+  resultsLayout->addLayout(tryRow, 1);
   resultsLayout->addWidget(qaTry_, 1);
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(dataBox);
@@ -283,6 +293,13 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
     if (!folder.isEmpty()) saveTo(folder);
   });
   connect(openSaved_, &QPushButton::clicked, this, [this] { emit openModelRequested(savedFolder_); });
+  connect(exportScript_, &QPushButton::clicked, this, [this] {
+    // Beside the data, like the Save folder; the dialog asks before replacing a file.
+    const QString suggested = QFileInfo(suggestedSaveFolder()).dir().filePath(QStringLiteral("train.py"));
+    const QString file = QFileDialog::getSaveFileName(this, tr("Export training script"), suggested,
+                                                      tr("Python scripts (*.py)"));
+    if (!file.isEmpty()) exportScript(file);
+  });
   auto* tryDebounce = make_debounce(this, 200, [this] { trySentence(tryText_->text()); });
   connect(tryText_, &QLineEdit::textChanged, tryDebounce, qOverload<>(&QTimer::start));
 
@@ -648,7 +665,7 @@ void FineTunePage::startRun(TrainingSetup setup) {
   details_->setTabVisible(1, !qa && !text);  // a question's answer is scored, not right or wrong: the scores tell
   if (qa || text) confusion_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
   if (text) details_->setTabText(0, tr("Held-out masked-token accuracy"));
-  accuracyChart_->chart()->setTitle(text ? tr("Held-out masked tokens") : tr("Validation"));
+  accuracyChart_->chart()->setTitle(text ? tr("Held-out masked tokens") : qa ? tr("Validation (percent)") : tr("Validation"));
   mistakes_->setHeaders(tokens ? QStringList{tr("Sentence"), tr("Gold (wrong words)"), tr("Predicted")}
                                : QStringList{tr("Sentence"), tr("Gold"), tr("Predicted"), tr("Confidence")});
   // The try table shows probabilities per label (sentences) or a tag per word (tokens).
@@ -689,8 +706,9 @@ void FineTunePage::startRun(TrainingSetup setup) {
   tryText_->setEnabled(false);
   progress_->setValue(0);
   progress_->setFormat(tr("starting…"));
-  // Room right of the last epoch and around 0 and 1: the markers there are not cut in half.
-  fit_axes(accuracyChart_, epochs_->value() + 0.4, -0.05, 1.05);
+  // Room right of the last epoch and around 0 and 1 (SQuAD's percent: 0 and 100): the markers there are not cut.
+  if (qa) fit_axes(accuracyChart_, epochs_->value() + 0.4, -5, 105);
+  else fit_axes(accuracyChart_, epochs_->value() + 0.4, -0.05, 1.05);
   if (text) {
     message_->showNotice(tr("Adapting %1 to %2 paragraphs (%3 held out to measure masked-token accuracy); the run is "
                             "in %4.")
@@ -756,8 +774,8 @@ void FineTunePage::showTaggingEpoch(const EpochResult& r) {
 void FineTunePage::showQaEpoch(const EpochResult& r) {
   const SquadScores& s = r.squad;
   if (s.total == 0) return;
-  accuracy_->append(r.epoch, s.exact / 100);  // the chart's scale is 0 to 1, as the other tasks'
-  f1_->append(r.epoch, s.f1 / 100);
+  accuracy_->append(r.epoch, s.exact);  // percent, as the official script and the scores table give them
+  f1_->append(r.epoch, s.f1);
   show_squad_scores(confusion_, s);
   status_->setText(tr("epoch %1: validation exact match %2, F1 %3 (%4 questions)")
                        .arg(r.epoch).arg(s.exact, 0, 'f', 2).arg(s.f1, 0, 'f', 2).arg(s.total));

@@ -6,7 +6,8 @@
 // the hyper-parameters, then Start (and Cancel); a progress bar with ETA, live loss and validation charts
 // (fine_tune_charts.h), the confusion matrix, the scores per tag or SQuAD's scores (fine_tune_scores.h) and the
 // misclassified validation sentences follow the run; afterwards try sentences, or a question on a context (fine-tuned
-// vs as it started: entities highlighted by tagged_try_view.h, answers by qa_try_panel.h) and Save the model.
+// vs as it started: entities highlighted by tagged_try_view.h, answers by qa_try_panel.h) and Save the model. Export
+// training script writes the job set up here as a Hugging Face Trainer script (fine_tune_script.h).
 #include <QPointer>
 #include <QWidget>
 #include <optional>
@@ -37,6 +38,7 @@ class QTableWidget;
 namespace bertscope::gui {
 
 class CsvDataPanel;
+class FineTuneScript;
 class MessageLine;
 class QaDataPanel;
 class QaTryPanel;
@@ -89,6 +91,13 @@ class FineTunePage : public QWidget {
   void trySentence(const QString& text);
   void tryQuestion(const QString& question, const QString& context);  // question answering
   void saveTo(const QString& folder);
+  // Export training script: the job set up here (task, model, data files, columns, label names, hyper-parameters
+  // and seed) written to `file` as a Python script for Hugging Face's Trainer, the script `bertscope-cli train
+  // --export-script` writes (fine_tune_script.h). Written atomically; over an existing file only because the Save
+  // dialog asked first. False, with the reason in the message line, when the job is not complete (no training file,
+  // ...) or the file cannot be written.
+  bool exportScript(const QString& file);
+  QPushButton* exportScriptButton() const { return exportScript_; }
 
   TrainingJob* job() const { return job_; }
   ResultTableModel* preview() const;
@@ -111,6 +120,7 @@ class FineTunePage : public QWidget {
   void openModelRequested(const QString& folder);  // "Open the saved model"
 
  private:
+  friend class FineTuneScript;  // reads the boxes and panels into the engine's TrainingJob
   void setRunning(bool running);
   void run(const Split& split, const QStringList& names);
   void runTagger();
@@ -140,7 +150,7 @@ class FineTunePage : public QWidget {
   // The values fitDefaults last put in the boxes: a box holding another value was set by the user and is kept.
   int fittedEpochs_ = 0, fittedBatch_ = 0;
   double fittedRate_ = 0;
-  QPushButton *start_, *cancel_, *save_, *openSaved_;
+  QPushButton *start_, *cancel_, *save_, *openSaved_, *exportScript_;
   QProgressBar* progress_;
   QLabel* status_;
   QLineSeries* loss_;

@@ -122,6 +122,7 @@ bool QaDataPanel::loadValidation(const QString& path) {
 }
 
 QString QaDataPanel::trainingPath() const { return train_ ? trainPath_->text() : QString(); }
+QString QaDataPanel::validationPath() const { return validation_ ? validationPath_->text() : QString(); }
 
 QString QaDataPanel::summary() const { return summary_->text(); }
 

@@ -31,6 +31,7 @@ class QaDataPanel : public QWidget {
   bool loadValidation(const QString& path);
   bool hasData() const { return train_.has_value(); }
   QString trainingPath() const;
+  QString validationPath() const;  // empty: the validation share is held out
   QString summary() const;
   QPlainTextEdit* skippedEntries() const { return skipped_; }  // "id: why" per skipped entry; hidden when none
 

@@ -115,6 +115,7 @@ void TaggedDataPanel::warnOfUnknownValidationTags() {
 }
 
 QString TaggedDataPanel::trainingPath() const { return train_ ? trainPath_->text() : QString(); }
+QString TaggedDataPanel::validationPath() const { return validation_ ? validationPath_->text() : QString(); }
 
 QString TaggedDataPanel::summary() const { return summary_->text(); }
 

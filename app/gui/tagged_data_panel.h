@@ -25,6 +25,7 @@ class TaggedDataPanel : public QWidget {
   bool loadValidation(const QString& path);
   bool hasData() const { return train_.has_value(); }
   QString trainingPath() const;
+  QString validationPath() const;  // empty: the validation share is held out
   QString summary() const;
   QTableWidget* tags() const { return tags_; }
 

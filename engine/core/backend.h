@@ -53,6 +53,14 @@ class Backend {
   virtual Tensor adopt(std::span<const float> data, const Shape& shape, std::shared_ptr<const void> keep_alive) {
     return upload(data, shape);
   }
+  // Like adopt, for a linear layer's weight (M, K) of a model used only for inference (never trained: no F32
+  // master copy is needed): the backend may store it at lower precision (the Vulkan backend's f16 variant,
+  // gpu/kernel_variants.h: DType::F16). Such a tensor may be the `weight` of linear and linear_backward_input, and
+  // downloaded (as float32); no other op takes it.
+  virtual Tensor upload_inference_weight(std::span<const float> data, const Shape& shape,
+                                         std::shared_ptr<const void> keep_alive) {
+    return adopt(data, shape, std::move(keep_alive));
+  }
   virtual void download(const Tensor& tensor, std::span<float> out) = 0;
 
   // --- ops (shapes: B batch, T tokens, H hidden, A heads, D = H/A, V vocabulary, N rows, K in, M out) ---

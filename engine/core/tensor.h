@@ -1,6 +1,7 @@
 #pragma once
-// Tensor: a float32 or int32 array living on one backend (host memory for the CPU backend, a VkBuffer for
-// Vulkan). One owner (move-only); ops take `const Tensor&` views. Shapes are row-major, last dimension contiguous.
+// Tensor: a float32 or int32 (or float16, see DType) array living on one backend (host memory for the CPU backend,
+// a VkBuffer for Vulkan). One owner (move-only); ops take `const Tensor&` views. Shapes are row-major, last
+// dimension contiguous.
 #include <cstdint>
 #include <memory>
 #include <numeric>
@@ -9,7 +10,9 @@
 
 namespace bertscope {
 
-enum class DType { F32, I32 };
+// F16: weight matrices of a model opened for inference, on a backend that keeps them at half precision (the
+// Vulkan backend's f16 variant, gpu/kernel_variants.h); ops read them as float32.
+enum class DType { F32, I32, F16 };
 
 using Shape = std::vector<std::int64_t>;
 

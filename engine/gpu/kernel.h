@@ -19,6 +19,7 @@ struct KernelSpec {
   std::uint32_t push_bytes;  // size of the push-constant block
   std::uint32_t workgroup;   // value of specialization constant 0 (local_size_x_id), 0 when the shader fixes it
   bool tiled = false;        // specialization constant 1 is the per-thread tile (KernelVariants::linear_tile / 16)
+  std::uint32_t f16_mask = 0;  // bit i set: binding i holds F16 values (DType::F16); every other binding holds none
 };
 
 class Kernel {

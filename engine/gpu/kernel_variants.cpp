@@ -45,23 +45,28 @@ std::string KernelVariants::describe() const {
     s << "subgroups (size " << subgroup_size << ")";
   else
     s << "no subgroups";
-  s << ", linear tile " << linear_tile;
+  s << ", linear tile " << linear_tile << (f16 ? ", f16 weights" : ", f32 weights");
   return s.str();
 }
 
 KernelVariants apply_variant_overrides(KernelVariants variants, const std::string& overrides,
-                                       bool device_has_subgroups) {
+                                       DeviceSupport device) {
   std::istringstream in(overrides);
   std::string item;
-  const std::string usage = " (BERTSCOPE_VK_VARIANTS takes comma-separated subgroups=on|off and tile=32|64|128)";
+  const std::string usage =
+      " (BERTSCOPE_VK_VARIANTS takes comma-separated subgroups=on|off, tile=32|64|128 and f16=on|off)";
   while (std::getline(in, item, ',')) {
     if (item.empty()) continue;
     const auto eq = item.find('=');
     const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
     if (key == "subgroups" && (value == "on" || value == "off")) {
-      if (value == "on" && !device_has_subgroups)
+      if (value == "on" && !device.subgroups)
         throw Error("BERTSCOPE_VK_VARIANTS asks for subgroups, but this Vulkan device has no compute subgroup arithmetic");
       variants.subgroups = value == "on";
+    } else if (key == "f16" && (value == "on" || value == "off")) {
+      if (value == "on" && !device.f16_storage)
+        throw Error("BERTSCOPE_VK_VARIANTS asks for f16, but this Vulkan device has no 16-bit storage buffer access");
+      variants.f16 = value == "on";
     } else if (key == "tile" && (value == "32" || value == "64" || value == "128")) {
       variants.linear_tile = static_cast<std::uint32_t>(std::stoul(value));
     } else {
@@ -77,8 +82,13 @@ KernelVariants choose_kernel_variants(const VulkanContext& context) {
   variants.subgroups = subgroup.arithmetic;
   variants.subgroup_size = subgroup.size;
   variants.linear_tile = linear_tile_for(context);
+  // F16 weights where the device can read them, except on a CPU driver (lavapipe): there the weights sit in the
+  // same RAM the "GPU" computes from, so halving them buys little speed for a conversion per weight per pass, and
+  // such a device is where outputs are checked against Hugging Face at 1e-4, tighter than F16 weights allow.
+  variants.f16 = context.storage_buffer_16bit() && !context.info().software();
   const char* overrides = std::getenv("BERTSCOPE_VK_VARIANTS");
-  return overrides ? apply_variant_overrides(variants, overrides, subgroup.arithmetic) : variants;
+  const DeviceSupport device{subgroup.arithmetic, context.storage_buffer_16bit()};
+  return overrides ? apply_variant_overrides(variants, overrides, device) : variants;
 }
 
 }  // namespace bertscope::gpu

@@ -8,14 +8,20 @@
 
 #include "core/error.h"
 #include "gpu/shader_registry.h"
+#include "model/tensor_file.h"  // float_to_half, half_to_float
 
 namespace bertscope::gpu {
 
 namespace {
 
 struct VulkanStorage final : TensorStorage {
-  VulkanStorage(VulkanBackend& owner, Buffer&& b) : backend(&owner), buffer(std::move(b)) {}
-  ~VulkanStorage() override { backend->retire(std::move(buffer)); }
+  VulkanStorage(VulkanBackend& owner, Buffer&& b) : backend(&owner), buffer(std::move(b)) {
+    backend->count_tensor_bytes(static_cast<std::int64_t>(buffer.size()));
+  }
+  ~VulkanStorage() override {
+    backend->count_tensor_bytes(-static_cast<std::int64_t>(buffer.size()));
+    backend->retire(std::move(buffer));
+  }
   VulkanBackend* backend;
   Buffer buffer;
 };
@@ -57,6 +63,19 @@ const KernelSpec kSpecs[] = {
     {"adamw", 4, 1u | (1u << 2) | (1u << 3), 36, kWide},
 };
 
+// The f16 variant's kernels (gpu/kernel_variants.h), built only where the device has 16-bit storage: their SPIR-V
+// declares it. linear_f16 is `linear` with the weight (binding 1) stored as F16.
+const KernelSpec kF16Specs[] = {
+    {"linear_f16", 4, 1u << 3, 20, 0, /*tiled=*/true, /*f16_mask=*/1u << 1},
+    {"widen_f16", 2, 1u << 1, 4, kWide, false, /*f16_mask=*/1u},
+};
+
+// Bytes a tensor of `count` elements takes: F16 two each (rounded up to whole 4-byte words), F32 and I32 four.
+VkDeviceSize storage_bytes(std::int64_t count, DType dtype) {
+  if (dtype == DType::F16) return static_cast<VkDeviceSize>((count * 2 + 3) / 4 * 4);
+  return static_cast<VkDeviceSize>(count) * 4;
+}
+
 }  // namespace
 
 std::string kernel_fingerprint() {
@@ -64,9 +83,13 @@ std::string kernel_fingerprint() {
   auto mix = [&](std::uint32_t word) {
     for (int i = 0; i < 4; ++i) h = (h ^ ((word >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
   };
-  for (const KernelSpec& spec : kSpecs) {
+  std::vector<KernelSpec> specs(std::begin(kSpecs), std::end(kSpecs));
+  specs.insert(specs.end(), std::begin(kF16Specs), std::end(kF16Specs));
+  for (const KernelSpec& spec : specs) {
     for (const char* c = spec.name; *c; ++c) mix(static_cast<unsigned char>(*c));
-    for (std::uint32_t v : {spec.buffers, spec.write_mask, spec.push_bytes, spec.workgroup, std::uint32_t(spec.tiled)}) mix(v);
+    for (std::uint32_t v : {spec.buffers, spec.write_mask, spec.push_bytes, spec.workgroup, std::uint32_t(spec.tiled),
+                            spec.f16_mask})
+      mix(v);
     for (std::uint32_t word : shader_spirv(spec.name)) mix(word);
     for (std::uint32_t word : shader_spirv(std::string(spec.name) + "_subgroups")) mix(word);
   }
@@ -84,6 +107,8 @@ VulkanBackend::VulkanBackend(int device_index, bool validation)
     throw Error("Vulkan device '" + ctx_->info().name + "' allows fewer than 256 threads per workgroup");
   variants_ = choose_kernel_variants(*ctx_);
   for (const KernelSpec& spec : kSpecs) kernels_[spec.name] = std::make_unique<Kernel>(*ctx_, spec, variants_);
+  if (variants_.f16)
+    for (const KernelSpec& spec : kF16Specs) kernels_[spec.name] = std::make_unique<Kernel>(*ctx_, spec, variants_);
   faults_ = FaultInjection::from_environment();
   if (!faults_.perturb_kernel.empty() && !kernels_.count(faults_.perturb_kernel)) {
     std::string names;
@@ -124,7 +149,7 @@ void VulkanBackend::retire(Buffer&& buffer) {
 }
 
 Tensor VulkanBackend::make_tensor(const Shape& shape, DType dtype) {
-  const VkDeviceSize bytes = static_cast<VkDeviceSize>(element_count(shape)) * 4;
+  const VkDeviceSize bytes = storage_bytes(element_count(shape), dtype);
   return Tensor(std::make_unique<VulkanStorage>(*this, Buffer(*ctx_, bytes, MemoryUse::Device)), shape, dtype);
 }
 
@@ -151,6 +176,17 @@ Tensor VulkanBackend::upload(std::span<const float> data, const Shape& shape) {
   return t;
 }
 
+Tensor VulkanBackend::upload_inference_weight(std::span<const float> data, const Shape& shape,
+                                              std::shared_ptr<const void>) {
+  if (!variants_.f16) return upload(data, shape);
+  require(static_cast<std::int64_t>(data.size()) == element_count(shape), "upload_inference_weight");
+  std::vector<std::uint16_t> halves(data.size());  // round to nearest even, as PyTorch's .half()
+  for (std::size_t i = 0; i < data.size(); ++i) halves[i] = float_to_half(data[i]);
+  Tensor t = make_tensor(shape, DType::F16);
+  write_bytes(t, halves.data(), halves.size() * sizeof(std::uint16_t));
+  return t;
+}
+
 Tensor VulkanBackend::upload(std::span<const std::int32_t> data, const Shape& shape) {
   require(static_cast<std::int64_t>(data.size()) == element_count(shape), "upload");
   Tensor t = make_tensor(shape, DType::I32);
@@ -161,7 +197,7 @@ Tensor VulkanBackend::upload(std::span<const std::int32_t> data, const Shape& sh
 void VulkanBackend::download(const Tensor& t, std::span<float> out) {
   require(static_cast<std::int64_t>(out.size()) == t.numel(), "download");
   const Buffer& src = buffer_of(t);
-  const std::size_t bytes = out.size() * 4;
+  const std::size_t bytes = t.dtype() == DType::F16 ? out.size() * 2 : out.size() * 4;
   const void* host = src.mapped();
   std::unique_ptr<Buffer> staging;
   if (!host) {
@@ -174,6 +210,9 @@ void VulkanBackend::download(const Tensor& t, std::span<float> out) {
   flush();
   if (t.dtype() == DType::F32) {
     std::memcpy(out.data(), host, bytes);
+  } else if (t.dtype() == DType::F16) {
+    const auto* halves = static_cast<const std::uint16_t*>(host);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = half_to_float(halves[i]);
   } else {
     const auto* ints = static_cast<const std::int32_t*>(host);
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(ints[i]);
@@ -253,6 +292,9 @@ void VulkanBackend::dispatch(const Kernel& kernel, std::initializer_list<const T
   std::vector<VkBuffer> reads, writes;
   std::uint32_t i = 0;
   for (const Tensor* t : tensors) {
+    if ((t->dtype() == DType::F16) != (((spec.f16_mask >> i) & 1) != 0))
+      throw Error(std::string("internal: ") + spec.name + "'s binding " + std::to_string(i) +
+                  (t->dtype() == DType::F16 ? " got an F16 tensor" : " needs an F16 tensor"));
     const VkBuffer b = handle(*t);
     infos.push_back({b, 0, VK_WHOLE_SIZE});
     ((spec.write_mask >> i) & 1 ? writes : reads).push_back(b);
@@ -319,7 +361,10 @@ void VulkanBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* 
   const std::int64_t tile = variants_.linear_tile;
   const std::uint32_t tiles_m = static_cast<std::uint32_t>((M + tile - 1) / tile), tiles_n = static_cast<std::uint32_t>((N + tile - 1) / tile);
   if (tiles_n > 65535 || tiles_m > 65535) throw Error("linear: matrix too large for one dispatch");
-  dispatch(*kernels_["linear"], {&x, &weight, bias ? bias : &weight, &out}, &push, sizeof push, tiles_m, tiles_n);
+  // An F16 weight (the f16 variant) has its own kernel; without a bias, x is bound in its place (never read).
+  const bool f16 = weight.dtype() == DType::F16;
+  dispatch(*kernels_[f16 ? "linear_f16" : "linear"], {&x, &weight, bias ? bias : &x, &out}, &push, sizeof push,
+           tiles_m, tiles_n);
 }
 
 void VulkanBackend::attention_probs(const Tensor& q, const Tensor& k, const Tensor& mask, int heads, Tensor& probs) {

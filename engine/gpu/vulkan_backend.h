@@ -33,6 +33,9 @@ class VulkanBackend final : public Backend {
   Tensor empty(const Shape& shape, DType dtype = DType::F32) override;
   Tensor upload(std::span<const float> data, const Shape& shape) override;
   Tensor upload(std::span<const std::int32_t> data, const Shape& shape) override;
+  // F16 (DType::F16) with the f16 variant, else F32 (gpu/kernel_variants.h).
+  Tensor upload_inference_weight(std::span<const float> data, const Shape& shape,
+                                 std::shared_ptr<const void> keep_alive) override;
   void download(const Tensor& tensor, std::span<float> out) override;
 
   void embed(const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids, const Tensor& word,
@@ -73,6 +76,9 @@ class VulkanBackend final : public Backend {
   int barrier_count() const { return barriers_; }
   int dispatch_count() const { return dispatches_; }
   int submission_count() const { return submissions_; }
+  // Bytes of GPU memory held by live tensors (a model's weights, when counted right after loading it).
+  std::int64_t tensor_bytes() const { return tensor_bytes_; }
+  void count_tensor_bytes(std::int64_t delta) { tensor_bytes_ += delta; }  // by a tensor's storage
   const FaultInjection& faults() const { return faults_; }
 
  private:
@@ -106,6 +112,7 @@ class VulkanBackend final : public Backend {
   std::unordered_set<VkBuffer> written_, read_;  // since the last barrier
   std::vector<Buffer> retired_;                  // destroyed after the next completed submission
   int barriers_ = 0, dispatches_ = 0, submissions_ = 0;
+  std::int64_t tensor_bytes_ = 0;
   KernelVariants variants_;
   FaultInjection faults_;
 };

@@ -201,7 +201,18 @@ VulkanContext::VulkanContext(int device_index, bool validation) {
     qi.queueCount = 1;
     qi.pQueuePriorities = &priority;
     const char* extensions[] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+    // 16-bit storage (core in Vulkan 1.1): on where the device has it, for the f16 weight variant.
+    VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    if (info_.api_version >= VK_API_VERSION_1_1) {
+      VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+      features.pNext = &storage16;
+      vkGetPhysicalDeviceFeatures2(physical_, &features);
+    }
+    storage_buffer_16bit_ = storage16.storageBuffer16BitAccess == VK_TRUE;
+    VkPhysicalDevice16BitStorageFeatures enable16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    enable16.storageBuffer16BitAccess = VK_TRUE;  // only this one: the shaders read 16-bit values, nothing else
     VkDeviceCreateInfo di{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    if (storage_buffer_16bit_) di.pNext = &enable16;
     di.queueCreateInfoCount = 1;
     di.pQueueCreateInfos = &qi;
     di.enabledExtensionCount = 1;

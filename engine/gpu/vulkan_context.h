@@ -43,6 +43,9 @@ class VulkanContext {
   const VulkanDeviceInfo& info() const { return info_; }
   const VkPhysicalDeviceLimits& limits() const { return limits_; }
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_fn() const { return push_descriptor_; }
+  // Whether shaders may read and write 16-bit values in storage buffers (enabled at device creation where the
+  // device has it; the f16 kernel variant needs it, gpu/kernel_variants.h).
+  bool storage_buffer_16bit() const { return storage_buffer_16bit_; }
 
   // Index of a memory type with `required` flags (and `preferred` ones if possible); -1 if none.
   int find_memory_type(std::uint32_t type_bits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const;
@@ -66,6 +69,7 @@ class VulkanContext {
   VkPhysicalDeviceLimits limits_{};
   VkPhysicalDeviceMemoryProperties memory_{};
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_ = nullptr;
+  bool storage_buffer_16bit_ = false;
   std::atomic<int> validation_messages_{0};
   mutable std::mutex messages_mutex_;
   std::vector<std::string> messages_;

@@ -59,8 +59,17 @@ void VulkanBackend::dropout(const Tensor& x, float p, std::uint32_t seed, Tensor
 void VulkanBackend::linear_backward_input(const Tensor& dy, const Tensor& weight, bool accumulate, Tensor& dx) {
   const std::int64_t N = dy.dim(0), M = dy.dim(1), K = weight.dim(1);
   require(weight.dim(0) == M && dx.dim(0) == N && dx.dim(1) == K, "linear_backward_input");
+  // An F16 inference weight (the f16 variant; saliency runs backward through one) is widened to a float32 copy
+  // for this one product: matmul has no F16 form, and this path is rare enough not to need one.
+  Tensor widened;
+  if (weight.dtype() == DType::F16) {
+    widened = empty(weight.shape());  // (M, K)
+    struct { std::uint32_t count; } push{u32(weight.numel())};
+    dispatch(*kernels_["widen_f16"], {&weight, &widened}, &push, sizeof push, groups_for(weight.numel(), kWide));
+  }
+  const Tensor& w = widened.empty() ? weight : widened;
   // dx (N, K) = dy (N, M) . weight (M, K)
-  gemm(dy, weight, dx, {u32(N), u32(K), u32(M), u32(M), u32(K), u32(K), 0, 0, accumulate, 1, 0, 0, 0, 0, 0, 0}, 1);
+  gemm(dy, w, dx, {u32(N), u32(K), u32(M), u32(M), u32(K), u32(K), 0, 0, accumulate, 1, 0, 0, 0, 0, 0, 0}, 1);
 }
 
 void VulkanBackend::linear_backward_weight(const Tensor& dy, const Tensor& x, Tensor& dweight, Tensor* dbias) {

@@ -7,16 +7,20 @@
 
 namespace bertscope {
 
-Tensor BertModel::load(const Checkpoint& ckpt, const std::string& name, const Shape& shape) {
+Tensor BertModel::load(const Checkpoint& ckpt, const std::string& name, const Shape& shape, bool linear_weight) {
   std::vector<float> converted;
   std::shared_ptr<const void> keep_alive;
   auto data = ckpt.read(name, shape, converted, &keep_alive);
+  // This model is never trained (BertTrainer keeps its own F32 weights), so the matrices that only feed `linear`
+  // may be stored at lower precision (Vulkan's f16 variant). Biases, LayerNorm parameters and the embedding tables
+  // (gathered by row, and the tied masked-LM decoder) stay F32.
+  if (linear_weight) return backend_.upload_inference_weight(data, shape, std::move(keep_alive));
   if (keep_alive) return backend_.adopt(data, shape, std::move(keep_alive));
   return backend_.upload(data, shape);
 }
 
 LinearWeights BertModel::load_linear(const Checkpoint& ckpt, const std::string& prefix, int out, int in) {
-  return {load(ckpt, prefix + ".weight", {out, in}), load(ckpt, prefix + ".bias", {out})};
+  return {load(ckpt, prefix + ".weight", {out, in}, /*linear_weight=*/true), load(ckpt, prefix + ".bias", {out})};
 }
 
 LayerNormWeights BertModel::load_norm(const Checkpoint& ckpt, const std::string& prefix) {
@@ -27,7 +31,8 @@ LayerNormWeights BertModel::load_norm(const Checkpoint& ckpt, const std::string&
 BertModel::BertModel(const ModelConfig& config, const Checkpoint& ckpt, Backend& backend)
     : config_(config), backend_(backend) {
   EncoderRefs weights = lay_out_encoder(config, [&](const EncoderTensorSpec& spec) {
-    encoder_weights_.push_back(load(ckpt, spec.name, spec.shape));  // throws, naming the tensor, when missing
+    // throws, naming the tensor, when missing
+    encoder_weights_.push_back(load(ckpt, spec.name, spec.shape, spec.kind == ParamKind::Weight));
     return &encoder_weights_.back();
   });
   encoder_ = std::make_unique<Encoder>(config, backend, std::move(weights));

@@ -82,7 +82,8 @@ class BertModel {
   std::vector<float> to_host(const Tensor& t) const;
 
  private:
-  Tensor load(const Checkpoint& ckpt, const std::string& name, const Shape& shape);
+  // linear_weight: a matrix only `linear` reads (Backend::upload_inference_weight).
+  Tensor load(const Checkpoint& ckpt, const std::string& name, const Shape& shape, bool linear_weight = false);
   LinearWeights load_linear(const Checkpoint& ckpt, const std::string& prefix, int out, int in);
   LayerNormWeights load_norm(const Checkpoint& ckpt, const std::string& prefix);
   // First-token rows through the sequence head's dense layer and activation (BERT: the pooler). (B, H)

@@ -1,5 +1,7 @@
 #include "model/config.h"
 
+#include <charconv>
+#include <cmath>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -141,5 +143,27 @@ nlohmann::json ModelConfig::to_json() const {
   }
   return j;
 }
+
+namespace {
+// The value with each float-born number replaced by the shortest decimal of its float (see config_json_text).
+nlohmann::json with_short_floats(nlohmann::json value) {
+  if (value.is_structured()) {
+    for (auto& item : value) item = with_short_floats(std::move(item));
+  } else if (value.is_number_float()) {
+    const double d = value.get<double>();
+    const float f = static_cast<float>(d);
+    if (std::isfinite(d) && static_cast<double>(f) == d) {
+      char text[32];
+      const char* end = std::to_chars(text, text + sizeof text, f).ptr;  // the shortest that reads back as f
+      double shortest = d;
+      std::from_chars(text, end, shortest);  // not strtod: the locale's decimal comma must not count
+      value = shortest;
+    }
+  }
+  return value;
+}
+}  // namespace
+
+std::string config_json_text(const nlohmann::json& config) { return with_short_floats(config).dump(2) + "\n"; }
 
 }  // namespace bertscope

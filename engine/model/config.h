@@ -58,4 +58,9 @@ struct ModelConfig {
   nlohmann::json to_json() const;
 };
 
+// config.json's text as bertscope writes it (2-space indent). A number that is exactly a 32-bit float, i.e. one that
+// went through a float on its way here (0.1f read back as 0.10000000149011612), is written as that float's shortest
+// decimal (0.1), as Hugging Face's own files read; every other number as it is.
+std::string config_json_text(const nlohmann::json& config);
+
 }  // namespace bertscope

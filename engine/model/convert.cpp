@@ -20,7 +20,7 @@ void convert_model(const fs::path& in, const fs::path& out, StDType dtype) {
   for (const auto& [name, tensor] : all) tensors.push_back({name, tensor.shape, tensor.values});
   StagedFolder folder(out);  // refuses a folder that exists and is not empty
   write_safetensors(folder.path() / "model.safetensors", tensors, dtype, {{"format", "pt"}});
-  write_file_atomically(folder.path() / "config.json", model.config.raw.dump(2) + "\n");
+  write_file_atomically(folder.path() / "config.json", config_json_text(model.config.raw));
   copy_tokenizer_files(in, folder.path());
   folder.commit();
 }

@@ -99,7 +99,7 @@ void write_random_model(const fs::path& folder, const RandomModelSpec& spec) {
   write_safetensors(tmp / "model.safetensors", tensors, StDType::F32, {{"format", "pt"}});
   nlohmann::json config = c.to_json();
   if (spec.untrained_label) config["bertscope_untrained"] = true;
-  write_file_atomically(tmp / "config.json", config.dump(2) + "\n");
+  write_file_atomically(tmp / "config.json", config_json_text(config));
   write_file_atomically(tmp / "tokenizer_config.json",
       nlohmann::json{{"do_lower_case", true}, {"model_max_length", 512}, {"tokenizer_class", "BertTokenizer"}}.dump(2) + "\n");
   fs::copy_file(spec.vocab_file, tmp / "vocab.txt");

@@ -155,7 +155,7 @@ ShrinkReport shrink_model(const fs::path& in, const fs::path& out, const ShrinkO
   nlohmann::json j = read_json_file(in / "config.json");
   j["vocab_size"] = static_cast<int>(tokens.size());
   j[arch.fields.intermediate] = new_I;
-  write_file_atomically(tmp / "config.json", j.dump(2) + "\n");
+  write_file_atomically(tmp / "config.json", config_json_text(j));
   if (o.vocab_size > 0) {
     std::string vocab;
     for (auto id : tokens) vocab += tokenizer.token(id) + "\n";

@@ -243,7 +243,7 @@ void BertTrainer::save(const fs::path& out, StDType dtype, const std::function<v
   } else {
     config["architectures"] = {class_name(arch, HeadKind::MaskedLM)};
   }
-  write_file_atomically(tmp / "config.json", config.dump(2) + "\n");
+  write_file_atomically(tmp / "config.json", config_json_text(config));
   copy_tokenizer_files(source_, tmp);
   if (extra) extra(tmp);
   folder.commit();

@@ -12,7 +12,7 @@
 namespace bertscope {
 namespace {
 
-// The script's code after the JOB literal: readers for the three kinds of data (plain Python, importable without
+// The script's code after the JOB literal: readers for the four kinds of data (plain Python, importable without
 // transformers), then main(), which needs transformers, datasets and (for NER scores) seqeval.
 constexpr const char* kScriptBody = R"PY(
 
@@ -79,6 +79,15 @@ def read_squad(path):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def read_paragraphs(paths):
+    """Every non-blank line of the text files, stripped, in order: a paragraph each, as bertscope reads them."""
+    paragraphs = []
+    for path in paths:
+        with open(path, encoding="utf-8-sig") as f:
+            paragraphs += [line.strip() for line in f.read().split("\n") if line.strip()]
+    return paragraphs
+
+
 def split_validation(rows, label_of, share, seed):
     """A seeded, stratified share of the rows held out, as bertscope's --validation 0.2 does (not the same rows)."""
     by_label = {}
@@ -100,10 +109,10 @@ def pretrained_options(job):
 def main():
     import numpy as np
     from datasets import Dataset
-    from transformers import (AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
-                              AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification,
-                              DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments,
-                              default_data_collator, set_seed)
+    from transformers import (AutoModelForMaskedLM, AutoModelForQuestionAnswering, AutoModelForSequenceClassification,
+                              AutoModelForTokenClassification, AutoTokenizer, DataCollatorForLanguageModeling,
+                              DataCollatorForTokenClassification, DataCollatorWithPadding, EarlyStoppingCallback,
+                              Trainer, TrainingArguments, default_data_collator, set_seed)
 
     job = JOB
     if os.path.isdir(job["out"]) and os.listdir(job["out"]):
@@ -112,8 +121,10 @@ def main():
     hub = pretrained_options(job)
     tokenizer = AutoTokenizer.from_pretrained(job["model"], **hub)
     labels = job["labels"]
-    label_ids = {name: i for i, name in enumerate(labels)}
-    extra = {"num_labels": len(labels), "id2label": dict(enumerate(labels)), "label2id": label_ids}
+    label_ids = {name: i for i, name in enumerate(labels)}  # the file's labels
+    names = job.get("label_names") or labels  # what config.json calls them
+    extra = {"num_labels": len(labels), "id2label": dict(enumerate(names)),
+             "label2id": {name: i for i, name in enumerate(names)}}
     compute_metrics, collator = None, DataCollatorWithPadding(tokenizer)
 
     if job["task"] == "classification":
@@ -199,6 +210,21 @@ def main():
 
         model = AutoModelForQuestionAnswering.from_pretrained(job["model"], **hub)
         collator = default_data_collator
+
+    elif job["task"] == "mlm":  # continued pre-training, as run_mlm --line_by_line: a paragraph per sequence
+        rows = read_paragraphs(job["text_files"])
+        validation = []
+        if job["validation_share"] > 0:  # a seeded share of the paragraphs (not the ones bertscope held out)
+            rows, validation = split_validation(rows, lambda r: "", job["validation_share"], job["seed"])
+
+        def encode(paragraphs):
+            features = tokenizer(paragraphs, truncation=True, max_length=job["max_length"],
+                                 return_special_tokens_mask=True)
+            return Dataset.from_dict(dict(features))
+
+        model = AutoModelForMaskedLM.from_pretrained(job["model"], **hub)
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)  # BERT's 15%, 80/10/10
+        compute_metrics = None  # validation reports the masked tokens' loss
     else:
         sys.exit("unknown task %r" % job["task"])
 
@@ -212,8 +238,11 @@ def main():
         arguments["eval_strategy" if "eval_strategy" in accepted else "evaluation_strategy"] = "epoch"
     callbacks = []
     if validation and job["patience"] > 0:  # early stopping, ending with the best epoch's weights, as bertscope does
-        arguments.update(load_best_model_at_end=True, greater_is_better=True,
-                         metric_for_best_model="f1" if job["task"] == "ner" else "accuracy")
+        if job["task"] == "mlm":
+            arguments.update(load_best_model_at_end=True, greater_is_better=False, metric_for_best_model="loss")
+        else:
+            arguments.update(load_best_model_at_end=True, greater_is_better=True,
+                             metric_for_best_model="f1" if job["task"] == "ner" else "accuracy")
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=job["patience"]))
     trainer = Trainer(model=model, args=TrainingArguments(**arguments), train_dataset=encode(rows),
                       eval_dataset=encode(validation) if validation else None, data_collator=collator,
@@ -304,6 +333,8 @@ nlohmann::json training_job_json(const TrainingJob& job) {
           {"delimiter", job.delimiter},
           {"has_header", job.has_header},
           {"labels", job.labels},
+          {"label_names", job.label_names},
+          {"text_files", job.text_files},
           {"out", job.out},
           {"epochs", job.epochs},
           {"batch_size", job.batch_size},
@@ -317,10 +348,11 @@ nlohmann::json training_job_json(const TrainingJob& job) {
 }
 
 std::string training_script(const TrainingJob& job) {
-  if (job.task != "classification" && job.task != "ner" && job.task != "qa")
-    throw Error("no training script for the task \"" + job.task + "\" (classification, ner or qa)");
+  if (job.task != "classification" && job.task != "ner" && job.task != "qa" && job.task != "mlm")
+    throw Error("no training script for the task \"" + job.task + "\" (classification, ner, qa or mlm)");
   std::string s = "#!/usr/bin/env python3\n";
-  s += "# A fine-tuning job exported by bertscope " BERTSCOPE_VERSION ": " + job.task + " on " + job.model + ".\n";
+  s += std::string("# A ") + (job.task == "mlm" ? "masked-LM (continued pre-training)" : "fine-tuning") +
+       " job exported by bertscope " BERTSCOPE_VERSION ": " + job.task + " on " + job.model + ".\n";
   s += "# It trains the same model on the same data with the same settings, using Hugging Face's Trainer.\n"
        "#\n"
        "# With Python 3.9 or later (a GPU makes it fast; the CPU works too):\n"
