@@ -441,6 +441,35 @@ class TestExplain : public QObject {
     }
   }
 
+  // A ranking reports its progress after each batched pass and stops at the next pass once cancelled, marked so.
+  void rankHeadsProgressAndCancel() {
+    const fs::path folder = fs::path(BERTSCOPE_TEST_RESOURCES) / "default-model";
+    if (!fs::exists(folder / "config.json")) QSKIP("no resources/default-model");
+    const Pretrained p = open_pretrained(folder);
+    BertModel m(p.config, Checkpoint(folder), cpu_);
+    const Encoding e = p.tokenizer->encode("the cat sat on the [MASK] .");
+    const ExplainTarget target = resolve_target(m, *p.tokenizer, e, ExplainTask::FillMask);
+    const int A = p.config.num_attention_heads, heads = p.config.num_hidden_layers * A;
+    QVERIFY(p.config.num_hidden_layers > 1);  // more than one pass
+    std::vector<std::pair<int, int>> reports;
+    RankHeadsCallbacks all;
+    all.progress = [&](int done, int total) { reports.emplace_back(done, total); };
+    const HeadRanking whole = rank_heads(m, e, target, all);
+    QVERIFY(!whole.cancelled);
+    QCOMPARE(int(reports.size()), p.config.num_hidden_layers);  // a layer's heads a pass
+    QCOMPARE(reports.front(), std::make_pair(A, heads));
+    QCOMPARE(reports.back(), std::make_pair(heads, heads));
+    // Cancelled after the first pass: no second pass runs.
+    reports.clear();
+    RankHeadsCallbacks first_only = all;
+    first_only.cancelled = [&] { return !reports.empty(); };
+    const HeadRanking cut = rank_heads(m, e, target, first_only);
+    QVERIFY(cut.cancelled);
+    QCOMPARE(int(reports.size()), 1);
+    // What the first pass measured is what the whole ranking measured for those heads.
+    QCOMPARE(cut.logit_change[0], whole.logit_change[0]);
+  }
+
   // The default model with a 30-token input on the CPU: ranking its heads under 5 s, and gradient x input within 3x
   // of one training forward + backward pass (the trainer's, on the same input). Medians of 5.
   void speedOnTheDefaultModel() {

@@ -1,12 +1,14 @@
 // Head ablation, live (issue 17), driven offscreen: clicking a head in the Attention view's model grid switches it
 // off for every view; fill-mask then shows the probabilities of the model with that head off (each equal to the
-// engine's score with that head_mask, computed here) and the change against the full model; "Restore all heads"
-// brings every head back. Rank heads fills a grid whose values are the engine's ranking, and rollout and flow are
+// engine's score with that head_mask, computed here) and the change against the full model; "Reset" brings every
+// head back. Rank heads fills a grid whose values are the engine's ranking, and rollout and flow are
 // the engine's, as other sources of the maps.
+#include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QThread>
 #include <QLabel>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -169,13 +171,21 @@ class TestGuiAblation : public QObject {
     AttentionGrid* grid = attention()->grid();
     QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellCenter(1, 0));
     QCOMPARE(engine()->headsOff(), 0);
+    // The switch is a labelled checkbox whose tooltip says what switching off means; no Reset while every head is on.
+    QVERIFY(attention()->switchOffMode()->isVisible());
+    QVERIFY(!attention()->switchOffMode()->text().isEmpty());
+    QVERIFY(attention()->switchOffMode()->toolTip().contains(QStringLiteral("head_mask")));
+    QVERIFY(attention()->switchOffMode()->toolTip().contains(QStringLiteral("multiplied by 0")));
+    QVERIFY(attention()->restoreHeads()->isHidden());
     attention()->switchOffMode()->click();
     QVERIFY(attention()->switchOffMode()->isChecked());
     QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellCenter(1, 0));
     QCOMPARE(engine()->headsOff(), 1);
     QCOMPARE(engine()->headMask().at(1, 0), 0.0f);
-    QVERIFY(attention()->headsOffLabel()->text().contains(QStringLiteral("1 of 4")));
+    QCOMPARE(attention()->headsOffLabel()->text(), QStringLiteral("1 of 4 heads off —"));
     QVERIFY(attention()->restoreHeads()->isEnabled());
+    QVERIFY(attention()->restoreHeads()->isVisible());
+    QCOMPARE(attention()->restoreHeads()->text(), QStringLiteral("Reset"));
     // The banner shows at once in every task view.
     QVERIFY(!fillMask()->ablationBanner()->isHidden());
     QVERIFY(fillMask()->ablationBanner()->text().contains(QStringLiteral("1 head switched off")));
@@ -216,6 +226,8 @@ class TestGuiAblation : public QObject {
     QCOMPARE(engine()->headsOff(), 0);
     QVERIFY(engine()->headMask().empty());
     QVERIFY(!attention()->restoreHeads()->isEnabled());
+    QVERIFY(attention()->restoreHeads()->isHidden());
+    QCOMPARE(attention()->headsOffLabel()->text(), QStringLiteral("every head on"));
     QVERIFY(fillMask()->ablationBanner()->isHidden());
     QVERIFY(fillMaskShows(4));
     QVERIFY(checkFillMask(HeadMask::all_on(2, 2)) >= 0);
@@ -264,10 +276,26 @@ class TestGuiAblation : public QObject {
     attention()->setSource(AttentionPage::Source::Rollout);
     QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && attention()->data().heads() == 1; }, kWait));
     for (int l = 0; l < weights.layers; ++l) QVERIFY(test::normalised_error(attention()->data().map(l, 0), rollout[size_t(l)]) < 1e-5);
+    // The model view's one map a layer is titled as a rollout, not "head 0", and has no mean beside it.
+    AttentionGrid* grid = attention()->grid();
+    QCOMPARE(grid->columns(), 1);
+    QCOMPARE(grid->columnTitle(0), QStringLiteral("rollout"));
+    QSignalSpy picked(grid, &AttentionGrid::selected);
+    QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellCenter(1, 0));
+    QCOMPARE(picked.count(), 1);
+    QCOMPARE(picked.at(0).at(0).toInt(), 1);
     attention()->setSource(AttentionPage::Source::Flow);
     QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && attention()->data().heads() == 1; }, kWait));
     for (int l = 0; l < weights.layers; ++l)
       QVERIFY(test::normalised_error(attention()->data().map(l, 0), attention_flow(weights.maps, weights.heads, T, l)) < 1e-5);
+    QCOMPARE(grid->columns(), 1);
+    QCOMPARE(grid->columnTitle(0), QStringLiteral("flow"));
+    attention()->setSource(AttentionPage::Source::Weights);
+    QCOMPARE(grid->columns(), 3);  // head 0, head 1, mean
+    QCOMPARE(grid->columnTitle(0), QStringLiteral("head 0"));
+    QCOMPARE(grid->columnTitle(2), QStringLiteral("mean"));
+    attention()->setSource(AttentionPage::Source::Flow);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && attention()->data().heads() == 1; }, kWait));
     // Longer than flow takes: said, and rollout still works.
     QString longer;
     for (int i = 0; i < 70; ++i) longer += QStringLiteral("cat ");
@@ -423,6 +451,63 @@ class TestGuiAblation : public QObject {
     getloadavg(&load, 1);
     if (load > QThread::idealThreadCount() - 1) QSKIP(qPrintable(QStringLiteral("load average %1 on %2 cores: time not checked").arg(load).arg(QThread::idealThreadCount())));
     QVERIFY2(ms < 5000, "ranking the default model's heads took 5 s or more");
+  }
+
+  // A ranking in progress shows how far it got, and Cancel stops it within about one batched pass (a layer's heads):
+  // no reply, the grid as it was, "Cancelled.". A deep random model and a long text make each pass take a while.
+  void cancellingARankingStopsItWithinAPass() {
+    RandomModelSpec spec = test::tiny_model_spec(dir_);
+    spec.layers = 24;
+    spec.heads = 4;
+    spec.hidden = 64;
+    spec.intermediate = 256;
+    spec.seed = 11;
+    const fs::path folder = fs::path(dir_.path().toStdString()) / "deep";
+    write_random_model(folder, spec);
+    QSignalSpy loaded(engine(), &EngineClient::loaded);
+    window_->openModel(QString::fromStdString(folder.string()));
+    QVERIFY(loaded.wait(kWait) || loaded.count() > 0);
+    QVERIFY(settled());
+    // A ranking to keep on screen: the short text's.
+    QSignalSpy ranked(engine(), &EngineClient::headsRanked);
+    attention()->setText(kMasked);
+    QVERIFY(settled());
+    attention()->rankButton()->click();
+    QVERIFY(ranked.wait(kWait) || ranked.count() > 0);
+    const Ptr<RankHeadsReply> before = attention()->rankingGrid()->ranking();
+    QVERIFY(before != nullptr);
+
+    QString text = kMasked;
+    for (int i = 0; i < 30; ++i) text += QStringLiteral(" the cat sat on the mat .");
+    attention()->setText(text);
+    QTest::qWait(400);  // past the typing pause: its refresh is asked for now, not during the ranking
+    QVERIFY(settled());
+    QVERIFY(attention()->data().size() > 200);
+    ranked.clear();
+    QSignalSpy progress(engine(), &EngineClient::headsRankProgress);
+    attention()->rankButton()->click();
+    QVERIFY(attention()->cancelRankButton()->isVisible());
+    QVERIFY2(progress.wait(2 * kWait) || progress.count() > 0, qPrintable(attention()->message()->text()));
+    // The bar counts heads: a layer's 4 after the first pass, of all 96.
+    QCOMPARE(attention()->rankProgress()->maximum(), 96);
+    QCOMPARE(attention()->rankProgress()->value(), 4);
+    QElapsedTimer clock;
+    clock.start();
+    attention()->cancelRankButton()->click();
+    QCOMPARE(attention()->message()->text(), QStringLiteral("Cancelled."));
+    QVERIFY(attention()->rankProgress()->isHidden());
+    QVERIFY(attention()->cancelRankButton()->isHidden());
+    QVERIFY(attention()->rankButton()->isEnabled());
+    QVERIFY(settled());
+    const qint64 ms = clock.elapsed();
+    QCoreApplication::processEvents();  // any progress report still queued
+    const int done = progress.last().at(1).toInt();
+    qInfo("ranking cancelled after %d of 96 heads; the engine was idle %lld ms after Cancel", done, ms);
+    // A pass or two after the one reported (the UI thread may be slow to see it on a loaded machine), far from all.
+    QVERIFY2(done <= 6 * 4, qPrintable(QStringLiteral("%1 heads ablated: the cancel was not seen within a pass").arg(done)));
+    QCOMPARE(ranked.count(), 0);
+    QCOMPARE(attention()->rankingGrid()->ranking(), before);
+    QCOMPARE(attention()->message()->text(), QStringLiteral("Cancelled."));
   }
 };
 

@@ -1,9 +1,14 @@
 // Two models side by side (issue 17), driven offscreen: File > Compare with another model opens model B next to
 // model A. With one vocabulary, fill-mask, classify, entities and QA show B's probability for each of A's rows (equal
 // to what the engine gives for model B directly), the change from A's, and a changed top-1 flagged; the banner in
-// each view names both models. With another vocabulary, B's answer is shown on its own with a notice. Stopping
-// compare brings the normal views back.
+// each view names both models. Attention shows B's map beside A's, or A − B on a diverging scale; the saliency strip,
+// the head ranking and the neuron view show model B's numbers (as the engine gives them for B) beside or below A's.
+// With another vocabulary, B's answer is shown on its own with a notice. Stopping compare brings the normal views
+// back.
 #include <QAction>
+#include <QCheckBox>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -15,6 +20,7 @@
 #include <functional>
 #include <map>
 
+#include "attention_legend.h"
 #include "attention_page.h"
 #include "attention_views.h"
 #include "classify_page.h"
@@ -22,6 +28,10 @@
 #include "entities_page.h"
 #include "fill_mask_page.h"
 #include "head_ablation.h"
+#include "head_ranking_view.h"
+#include "neuron_view.h"
+#include "saliency_panel.h"
+#include "token_strip.h"
 #include "item_models.h"
 #include "main_window.h"
 #include "model_compare.h"
@@ -210,6 +220,129 @@ class TestGuiCompare : public QObject {
     }
   }
 
+  // "difference (A − B)": A's map minus B's for the shown layer and head, on a diverging scale with a legend; only
+  // for the attention weights (not rollout), the two models having the same layers, heads and tokens.
+  void attentionDifferenceIsAMinusB() {
+    AttentionPage* page = window_->attentionPage();
+    window_->tabs()->setCurrentWidget(page);
+    page->setText(kMasked);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !page->dataB().empty() && page->heatmapB()->isVisible(); }, kWait));
+    QCheckBox* option = page->differenceOption();
+    QVERIFY(option->isVisible() && option->isEnabled());
+    QVERIFY(!page->heatmapB()->showsDifference());
+    option->setChecked(true);
+    const AttentionData fromA(std::make_shared<const AttentionResult>(attention(a_->model(), a_->tokenizer(), kMasked.toStdString())), false);
+    const AttentionData fromB(std::make_shared<const AttentionResult>(attention(b_->model(), b_->tokenizer(), kMasked.toStdString())), false);
+    for (const auto& [layer, head] : {std::pair{1, 0}, std::pair{0, -1}}) {
+      page->select(layer, head);
+      QVERIFY(page->heatmapB()->showsDifference());
+      const std::vector<float>& shown = page->heatmapB()->shownMap();
+      const std::vector<float> a = fromA.map(layer, head), b = fromB.map(layer, head);
+      QCOMPARE(shown.size(), a.size());
+      float largest = 0;
+      for (size_t i = 0; i < shown.size(); ++i) {
+        QVERIFY(std::abs(shown[i] - (a[i] - b[i])) < 1e-6f);
+        largest = std::max(largest, std::abs(a[i] - b[i]));
+      }
+      QVERIFY(largest > 1e-4f);  // two seeds: the maps differ
+      QVERIFY(std::abs(page->heatmapB()->maxWeight() - largest) < 1e-6f);
+      QVERIFY(page->differenceLegend()->isVisible());
+      QVERIFY(std::abs(page->differenceLegend()->maximum() - largest) < 1e-6f);
+      QVERIFY(page->captionB()->text().contains(QStringLiteral("A − B")));
+    }
+    // Diverging, centred on 0: white at 0, red where A attends more, blue where B does.
+    QCOMPARE(difference_color(0.0f), QColor(Qt::white));
+    QVERIFY(difference_color(0.5f).red() > difference_color(0.5f).blue());
+    QVERIFY(difference_color(-0.5f).blue() > difference_color(-0.5f).red());
+    // Rollout maps are A's alone: no difference, and the option says why.
+    page->setSource(AttentionPage::Source::Rollout);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && page->data().heads() == 1; }, kWait));
+    QVERIFY(!option->isEnabled());
+    QVERIFY(option->toolTip().contains(QStringLiteral("Attention weights")));
+    QVERIFY(!page->heatmapB()->showsDifference());
+    QVERIFY(!page->differenceLegend()->isVisible());
+    page->setSource(AttentionPage::Source::Weights);
+    QVERIFY(page->heatmapB()->showsDifference());
+    option->setChecked(false);
+    QVERIFY(!page->heatmapB()->showsDifference());
+  }
+
+  // The saliency strip shows model B's strip under A's: the same output (A's word at A's mask), chip under chip,
+  // with B's scores as explain/saliency gives them for model B.
+  void saliencyShowsModelBsStripUnderA() {
+    FillMaskPage* page = window_->fillMaskPage();
+    window_->tabs()->setCurrentWidget(page);
+    SaliencyPanel* panel = page->saliency();
+    panel->setMethod(SaliencyPanel::GradientInput);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !panel->waiting() && panel->shown() && panel->shownB(); }, kWait));
+    const ExplainTarget target = panel->shown()->target;
+    QCOMPARE(panel->shownB()->target.position, target.position);
+    QCOMPARE(panel->shownB()->target.index, target.index);
+    const Encoding encoding = b_->tokenizer().encode(kMasked.toStdString());
+    const Saliency direct = saliency(b_->model(), encoding, target);
+    QVERIFY(test::normalised_error(panel->shownB()->saliency.scores, direct.scores) < 1e-4);
+    QVERIFY(!panel->stripB()->isHidden());
+    QCOMPARE(panel->stripB()->encoding().size(), encoding.size());
+    QCOMPARE(panel->stripB()->heat().size(), encoding.size());
+    for (int t = 0; t < int(encoding.size()); ++t) QCOMPARE(panel->stripB()->chipRect(t).left(), panel->strip()->chipRect(t).left());
+    QVERIFY(panel->summaryB().contains(QStringLiteral("mlm_b")));
+    QVERIFY(!panel->summaryB().contains(QStringLiteral("line up")));
+    panel->setMethod(SaliencyPanel::Off);
+    QVERIFY(panel->stripB()->isHidden());
+  }
+
+  // Rank heads ranks both models: B's grid beside A's holds rank_heads on model B (for its own top output).
+  void rankHeadsRanksBothModels() {
+    AttentionPage* page = window_->attentionPage();
+    window_->tabs()->setCurrentWidget(page);
+    page->setText(kMasked);
+    QVERIFY(settled());
+    QSignalSpy ranked(engine(), &EngineClient::headsRanked);
+    page->rankButton()->click();
+    QVERIFY(ranked.wait(kWait) || ranked.count() > 0);
+    QVERIFY(page->rankingGrid()->ranking() != nullptr);
+    HeadRankingGrid* gridB = page->rankingGridB();
+    QVERIFY(gridB->ranking() != nullptr);
+    QVERIFY(gridB->isVisibleTo(page));
+    const Encoding encoding = b_->tokenizer().encode(kMasked.toStdString());
+    const ExplainTarget target = resolve_target(b_->model(), b_->tokenizer(), encoding, ExplainTask::FillMask);
+    const HeadRanking expected = rank_heads(b_->model(), encoding, target);
+    QCOMPARE(gridB->ranking()->target.index, target.index);
+    QCOMPARE(gridB->ranking()->ranking.ranking, expected.ranking);
+    for (int l = 0; l < 2; ++l)
+      for (int h = 0; h < 2; ++h) QVERIFY(std::abs(gridB->drop(l, h) - expected.probability_change[size_t(l) * 2 + h]) < 1e-9);
+    QVERIFY(page->rankingCaptionB()->text().contains(QStringLiteral("mlm_b")));
+    // The progress counted both models' heads.
+    QCOMPARE(page->rankProgress()->maximum(), 8);
+    QCOMPARE(page->rankProgress()->value(), 8);
+  }
+
+  // The neuron view shows model B's vectors for the same layer, head and query token below A's.
+  void neuronViewShowsModelBBelowA() {
+    AttentionPage* page = window_->attentionPage();
+    window_->tabs()->setCurrentWidget(page);
+    page->setText(kMasked);
+    QVERIFY(settled());
+    page->select(1, 1);
+    page->showNeuronView();
+    NeuronView* view = page->neuronView();
+    view->setQuery(3);
+    QVERIFY(QTest::qWaitFor([&] {
+      return !engine()->busy() && view->shown() && view->shownB() && view->shown()->query == 3 && view->shownB()->query == 3 &&
+             view->shownB()->layer == 1 && view->shownB()->head == 1;
+    }, kWait));
+    const NeuronVectors direct = neuron_vectors(b_->model(), b_->tokenizer().encode(kMasked.toStdString()), 1, 1, 3);
+    const NeuronVectors& shown = *view->shownB();
+    QCOMPARE(shown.tokens, direct.tokens);
+    QVERIFY(test::normalised_error(shown.q, direct.q) < 1e-5);
+    QVERIFY(test::normalised_error(shown.keys, direct.keys) < 1e-5);
+    for (int k = 0; k < direct.tokens; ++k) QVERIFY(std::abs(shown.weights[size_t(k)] - direct.weights[size_t(k)]) < 1e-6);
+    // Not A's: the two seeds' query vectors differ.
+    QVERIFY(test::normalised_error(view->shown()->q, direct.q) > 1e-3);
+    QVERIFY(view->captionB()->isVisibleTo(view));
+    QVERIFY(view->captionB()->text().contains(QStringLiteral("mlm_b")));
+  }
+
   void classifyLinesUpLabels() {
     const auto classifier = [](RandomModelSpec& spec) { spec.labels = {"negative", "neutral", "positive"}; };
     const fs::path a = tiny("cls_a", 3, classifier), b = tiny("cls_b", 8, classifier);
@@ -325,6 +458,19 @@ class TestGuiCompare : public QObject {
     for (const MaskPrediction& p : fromC.predictions.at(0))
       QVERIFY2(banner.contains(QStringLiteral("“%1” %2").arg(QString::fromStdString(p.token_str).trimmed(), percent(p.score)).toHtmlEscaped()),
                qPrintable(banner));
+    // Saliency: B's strip on its own, with the notice.
+    SaliencyPanel* panel = page->saliency();
+    panel->setMethod(SaliencyPanel::GradientInput);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !panel->waiting() && panel->shownB(); }, kWait));
+    QVERIFY(panel->summaryB().contains(QStringLiteral("vocabularies differ")));
+    panel->setMethod(SaliencyPanel::Off);
+    // Attention: no A − B map across vocabularies.
+    AttentionPage* attentionPage = window_->attentionPage();
+    window_->tabs()->setCurrentWidget(attentionPage);
+    attentionPage->setText(kMasked);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !attentionPage->dataB().empty(); }, kWait));
+    QVERIFY(!attentionPage->differenceOption()->isEnabled());
+    QVERIFY(attentionPage->differenceOption()->toolTip().contains(QStringLiteral("vocabularies differ")));
   }
 
   void stoppingRestoresTheNormalViews() {

@@ -59,12 +59,70 @@ void paint_map_legend(QPainter& painter, const QRect& rect, float max_weight, co
   painter.restore();
 }
 
+QColor difference_color(float difference) {
+  const float t = std::sqrt(std::min(std::abs(difference), 1.0f));
+  // Red for A's larger weight, blue for B's: the same diverging pair as the saliency strip and the head ranking.
+  const QColor full = difference >= 0 ? QColor(200, 30, 40) : QColor(30, 90, 200);
+  return QColor::fromRgbF(1.0f - t * (1.0f - float(full.redF())), 1.0f - t * (1.0f - float(full.greenF())),
+                          1.0f - t * (1.0f - float(full.blueF())));
+}
+
+void paint_difference_legend(QPainter& painter, const QRect& rect, float max_difference, const QColor& text) {
+  painter.save();
+  QFont font = painter.font();
+  font.setPixelSize(11);
+  painter.setFont(font);
+  const QFontMetrics metrics(font);
+  const QString title = QObject::tr("A − B");
+  const int x0 = rect.left() + metrics.horizontalAdvance(title) + 8;
+  const int width = std::max(80, std::min(kBarWidth, rect.right() - x0 - 90));
+  const QRect bar(x0, rect.top() + 2, width, kBarHeight);
+  // Position along the bar for a difference in [-1, 1], on the square-root scale the colours use.
+  const auto at = [&](float d) {
+    const double half = (width - 1) / 2.0;
+    return bar.left() + half + (d >= 0 ? 1 : -1) * half * std::sqrt(std::min(std::abs(d), 1.0f));
+  };
+  for (int x = 0; x < width; ++x) {
+    const double u = 2.0 * x / std::max(1, width - 1) - 1.0;  // -1 .. 1 along the bar
+    painter.fillRect(QRect(bar.left() + x, bar.top(), 1, bar.height()), difference_color(float(u * std::abs(u))));
+  }
+  painter.setPen(QColor(150, 150, 150));
+  painter.drawRect(bar.adjusted(0, 0, -1, -1));
+  painter.setPen(text);
+  painter.drawText(QRect(rect.left(), bar.top() - 3, x0 - rect.left() - 6, kBarHeight + 6), Qt::AlignRight | Qt::AlignVCenter, title);
+  for (float tick : {-1.0f, -0.25f, 0.0f, 0.25f, 1.0f}) {
+    const int x = int(at(tick));
+    painter.drawLine(x, bar.bottom() + 1, x, bar.bottom() + 3);
+    if (tick == -0.25f || tick == 0.25f) continue;  // marked, not labelled: the end labels need the room
+    const QString label = tick == -1.0f ? QObject::tr("−1 B more") : tick == 1.0f ? QObject::tr("A more +1") : QStringLiteral("0");
+    const int w = metrics.horizontalAdvance(label);
+    const int left = tick == -1.0f ? x : tick == 1.0f ? x - w : x - w / 2;
+    painter.drawText(QRect(left, bar.bottom() + 4, w + 1, metrics.height()), Qt::AlignLeft | Qt::AlignTop, label);
+  }
+  if (max_difference >= 0.0f) {  // marks at ± the largest |difference|, and its value at the right
+    painter.setBrush(QColor(230, 120, 20));
+    painter.setPen(Qt::NoPen);
+    for (float d : {-max_difference, max_difference}) {
+      const double x = at(d);
+      const QPointF mark[3] = {{x, double(bar.top() - 1)}, {x - 4, double(bar.top() - 6)}, {x + 4, double(bar.top() - 6)}};
+      painter.drawPolygon(mark, 3);
+    }
+    painter.setPen(text);
+    painter.drawText(QRect(bar.right() + 8, bar.top() - 3, rect.right() - bar.right() - 8, kBarHeight + 6), Qt::AlignLeft | Qt::AlignVCenter,
+                     QObject::tr("max |A − B| %1").arg(max_difference, 0, 'f', 2));
+  }
+  painter.restore();
+}
+
 AttentionLegend::AttentionLegend(Kind kind, QWidget* parent) : QWidget(parent), kind_(kind) {
   setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
   setToolTip(kind == Kind::Map ? tr("Attention weight: how much of the query token's attention (each row sums to 1) goes to "
                                     "the key token. The mark is the largest weight in the map shown.")
-                               : tr("A line's opacity is its weight divided by the number of heads shown, so that heads "
-                                    "drawn over each other never add up to more than full colour (as bertviz draws it)."));
+             : kind == Kind::Difference
+                 ? tr("Model A's weight minus model B's for the same query and key token: red where A attends more, blue "
+                      "where B does, white where they agree. The marks are the largest difference in the map shown.")
+                 : tr("A line's opacity is its weight divided by the number of heads shown, so that heads "
+                      "drawn over each other never add up to more than full colour (as bertviz draws it)."));
 }
 
 void AttentionLegend::setMaximum(float max_weight) {
@@ -86,8 +144,9 @@ QSize AttentionLegend::minimumSizeHint() const {
   font.setPixelSize(11);  // as paintEvent draws
   const QFontMetrics metrics(font);
   // The title, the narrowest bar the painters allow, and the text right of the bar ("max 0.47"; "= weight ÷ N heads").
-  const int width = kind_ == Kind::Map ? metrics.horizontalAdvance(tr("weight")) + 8 + 60 + 70
-                                       : metrics.horizontalAdvance(tr("line opacity")) + 8 + 40 + 150;
+  const int width = kind_ == Kind::Map          ? metrics.horizontalAdvance(tr("weight")) + 8 + 60 + 70
+                    : kind_ == Kind::Difference ? metrics.horizontalAdvance(tr("A − B")) + 8 + 80 + 90
+                                                : metrics.horizontalAdvance(tr("line opacity")) + 8 + 40 + 150;
   return {width, kBarHeight + 20};
 }
 
@@ -96,6 +155,10 @@ void AttentionLegend::paintEvent(QPaintEvent*) {
   const QColor text = palette().color(QPalette::WindowText);
   if (kind_ == Kind::Map) {
     paint_map_legend(painter, rect().adjusted(0, 4, 0, 0), max_, text);
+    return;
+  }
+  if (kind_ == Kind::Difference) {
+    paint_difference_legend(painter, rect().adjusted(0, 4, 0, 0), max_, text);
     return;
   }
   // Lines: weight 0 to 1 along the bar, drawn at the opacity a line of that weight gets now.

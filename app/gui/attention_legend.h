@@ -18,13 +18,21 @@ QColor attention_color(float weight);
 // a mark at the largest weight of the map shown.
 void paint_map_legend(QPainter& painter, const QRect& rect, float max_weight, const QColor& text);
 
-// A legend widget above the views: the maps' scale, or the head view's line opacity.
+// The colour of a difference of two weights (compare mode's A − B map): white at 0, red where A's weight is the
+// larger, blue where B's is, on the maps' square-root scale of |difference| (1 is full colour).
+QColor difference_color(float difference);
+
+// The difference maps' scale in `rect`: a bar from −1 (B attends more) through 0 to +1 (A attends more);
+// `max_difference` >= 0 adds marks at ± the largest |difference| of the map shown.
+void paint_difference_legend(QPainter& painter, const QRect& rect, float max_difference, const QColor& text);
+
+// A legend widget above the views: the maps' scale, the head view's line opacity, or the difference maps' scale.
 class AttentionLegend : public QWidget {
   Q_OBJECT
  public:
-  enum class Kind { Map, Lines };
+  enum class Kind { Map, Lines, Difference };
   explicit AttentionLegend(Kind kind, QWidget* parent = nullptr);
-  void setMaximum(float max_weight);  // Map: the largest weight shown (-1: none)
+  void setMaximum(float max_weight);  // Map: the largest weight shown; Difference: the largest |A − B| (-1: none)
   void setHeadsShown(int heads);      // Lines: a line's opacity is its weight / heads shown
   float maximum() const { return max_; }
   int headsShown() const { return heads_; }

@@ -83,8 +83,14 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   boxB_ = new QWidget(map_box);
   captionB_ = new QLabel(boxB_);
   captionB_->setWordWrap(true);
+  differenceB_ = new QCheckBox(tr("difference (A − B)"), boxB_);
+  differenceB_->setObjectName(QStringLiteral("differenceAB"));
+  legendB_ = new AttentionLegend(AttentionLegend::Kind::Difference, boxB_);
+  legendB_->hide();
   auto* layoutB = new QVBoxLayout(boxB_);
   layoutB->setContentsMargins(0, 0, 0, 0);
+  layoutB->addWidget(differenceB_);
+  layoutB->addWidget(legendB_);
   layoutB->addWidget(captionB_);
   layoutB->addWidget(scrolling(heatmapB_, boxB_), 1);
   boxB_->hide();
@@ -105,14 +111,17 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
                             "each input token feeds each position after a layer, through every layer up to it, with the "
                             "residual connection; one map per layer. Flow is computed for inputs of up to %1 tokens.")
                              .arg(kAttentionFlowMaxTokens));
-  switchOff_ = new QToolButton(this);
+  // A checkbox, not a flat tool button: the walkthrough found the button too easy to miss.
+  switchOff_ = new QCheckBox(tr("Click heads to switch them off"), this);
   switchOff_->setObjectName(QStringLiteral("switchHeadsOff"));
-  switchOff_->setText(tr("Switch heads off"));
-  switchOff_->setCheckable(true);
-  switchOff_->setToolTip(tr("While pressed, a click on a head in the model view switches it off for every view (its "
-                            "attention times 0, as Hugging Face's head_mask), and a second click on again. A right-click "
-                            "does this at any time."));
-  restore_ = new QPushButton(tr("Restore all"), this);
+  switchOff_->setStyleSheet(QStringLiteral("QCheckBox { font-weight: bold; } QCheckBox:checked { color: #b00020; }"));
+  switchOff_->setToolTip(
+      tr("While checked, a click on a head in the model view (or the head ranking) switches it off, and a second click "
+         "on again; a right-click does this at any time.\n\nSwitched off is Hugging Face's head_mask: the head's "
+         "attention probabilities are multiplied by 0 after the softmax, so it adds nothing to its layer's output, and "
+         "the other heads are left as they are (not renormalised). It holds for every view and task until switched "
+         "back on, and their results then show the change against the full model."));
+  restore_ = new QPushButton(tr("Reset"), this);
   restore_->setToolTip(tr("Switch every head back on"));
   restore_->setObjectName(QStringLiteral("restoreHeads"));
   headsOff_ = new QLabel(this);
@@ -126,11 +135,14 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   rank_->setToolTip(tr("Switch each head off in turn and measure how much the chosen output's probability drops "
                        "(Michel et al. 2019)"));
   rankProgress_ = new QProgressBar(this);
-  rankProgress_->setRange(0, 0);  // one batched pass per few hundred heads: no useful fraction
-  rankProgress_->setMaximumWidth(100);
+  rankProgress_->setObjectName(QStringLiteral("rankProgress"));
+  rankProgress_->setFormat(tr("%v of %m heads"));
+  rankProgress_->setMaximumWidth(160);
   rankProgress_->hide();
   cancelRank_ = new QToolButton(this);
+  cancelRank_->setObjectName(QStringLiteral("cancelRank"));
   cancelRank_->setText(tr("Cancel"));
+  cancelRank_->setToolTip(tr("Stop ranking: the ranking stops after the pass in progress, and what is shown stays"));
   cancelRank_->hide();
   ranking_ = new HeadRankingGrid(this);
   rankingCaption_ = new QLabel(tr("Each head's importance for this input: the drop in the chosen output's probability, "
@@ -146,7 +158,22 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   rank_for->addStretch(1);
   ranking_layout->addLayout(rank_for);
   ranking_layout->addWidget(rankingCaption_);
-  ranking_layout->addWidget(scrolling(ranking_, ranking_box), 1);
+  // Model B's ranking beside A's while comparing.
+  rankingB_ = new HeadRankingGrid(this);
+  rankingB_->setObjectName(QStringLiteral("rankingB"));
+  rankingBoxB_ = new QWidget(ranking_box);
+  rankingCaptionB_ = new QLabel(rankingBoxB_);
+  rankingCaptionB_->setWordWrap(true);
+  rankingCaptionB_->setTextFormat(Qt::PlainText);
+  auto* rankingLayoutB = new QVBoxLayout(rankingBoxB_);
+  rankingLayoutB->setContentsMargins(0, 0, 0, 0);
+  rankingLayoutB->addWidget(rankingCaptionB_);
+  rankingLayoutB->addWidget(scrolling(rankingB_, rankingBoxB_), 1);
+  rankingBoxB_->hide();
+  auto* rankings = new QHBoxLayout;
+  rankings->addWidget(scrolling(ranking_, ranking_box), 1);
+  rankings->addWidget(rankingBoxB_, 1);
+  ranking_layout->addLayout(rankings, 1);
   views_->addTab(ranking_box, tr("Head ranking"));
   neuronView_ = new NeuronView(engine_, views_);
   views_->addTab(neuronView_, tr("Neuron view"));
@@ -181,8 +208,9 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   heads->addWidget(sourceBox_);
   heads->addSpacing(12);
   heads->addWidget(switchOff_);
+  heads->addWidget(headsOff_);
   heads->addWidget(restore_);
-  heads->addWidget(headsOff_, 1);
+  heads->addStretch(1);
   heads->addWidget(rank_);
   heads->addWidget(rankProgress_);
   heads->addWidget(cancelRank_);
@@ -202,7 +230,9 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   connect(meanHeads_, &QCheckBox::toggled, this, [this](bool mean) { select(layer_, mean ? -1 : std::max(0, head_)); });
   connect(cellSize_, &QSpinBox::valueChanged, heatmap_, &AttentionHeatmap::setCellSize);
   connect(cellSize_, &QSpinBox::valueChanged, heatmapB_, &AttentionHeatmap::setCellSize);
+  connect(differenceB_, &QCheckBox::toggled, this, &AttentionPage::selectB);
   connect(engine_, &EngineClient::compareChanged, this, [this] {
+    showRankingB(nullptr);  // a ranking of B comes with the next Rank heads
     resultB_.reset();
     dataB_ = AttentionData();
     selectB();
@@ -214,7 +244,7 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   });
   connect(grid_, &AttentionGrid::headToggled, engine_, &EngineClient::toggleHead);
   connect(ranking_, &HeadRankingGrid::headClicked, engine_, &EngineClient::toggleHead);
-  connect(switchOff_, &QToolButton::toggled, grid_, &AttentionGrid::setSwitchOffMode);
+  connect(switchOff_, &QCheckBox::toggled, grid_, &AttentionGrid::setSwitchOffMode);
   connect(restore_, &QPushButton::clicked, engine_, [this] { engine_->setHeadMask({}); });
   connect(engine_, &EngineClient::headMaskChanged, this, [this] {
     showHeadMask();
@@ -227,16 +257,17 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     rebuild();
   });
   connect(rank_, &QPushButton::clicked, this, &AttentionPage::rankHeads);
-  connect(cancelRank_, &QToolButton::clicked, this, [this] {
-    engine_->cancelRankHeads();  // skipped if not started; a ranking already running finishes unseen
-    rankRequest_ = 0;
-    finishRanking();
-    message_->showNotice(tr("Ranking cancelled."));
+  connect(cancelRank_, &QToolButton::clicked, this, &AttentionPage::cancelRanking);
+  connect(engine_, &EngineClient::headsRankProgress, this, [this](quint64 id, int done, int total) {
+    if (id != rankRequest_) return;
+    rankProgress_->setRange(0, total);
+    rankProgress_->setValue(done);
   });
   connect(engine_, &EngineClient::headsRanked, this, [this](quint64 id, Ptr<RankHeadsReply> reply) {
     if (id != rankRequest_) return;
     finishRanking();
     ranking_->setRanking(reply);
+    showRankingB(engine_->comparison(Job::RankHeads, id));
     const HeadRanking& r = reply->ranking;
     rankingCaption_->setText(
         tr("Heads ranked for %1: probability %2 with %3. Each cell: the drop in that probability, in percentage points, "
@@ -301,6 +332,7 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     }
   });
   heatmap_->setCellSize(cellSize_->value());
+  heatmapB_->setCellSize(cellSize_->value());
 }
 
 void AttentionPage::setModel(const Ptr<LoadedModel>& model) {
@@ -310,6 +342,7 @@ void AttentionPage::setModel(const Ptr<LoadedModel>& model) {
   derived_.reset();
   resultB_.reset();
   ranking_->setRanking(nullptr);
+  showRankingB(nullptr);
   rankTask_->clear();
   if (model) {  // the outputs this model has
     if (model->mlm) rankTask_->addItem(tr("masked word (type %1)").arg(model->mask_token), int(ExplainTask::FillMask));
@@ -330,9 +363,11 @@ void AttentionPage::showHeadMask() {
   const int off = engine_->headsOff();
   const Ptr<LoadedModel>& model = engine_->model();
   const int all = model ? model->layers * model->heads : 0;
-  headsOff_->setText(off > 0 ? tr("%1 of %2 heads switched off").arg(off).arg(all) : tr("every head on"));
+  // "3 of 144 heads off — [Reset]" while any are; the Reset button only then.
+  headsOff_->setText(off > 0 ? tr("%1 of %2 heads off —").arg(off).arg(all) : tr("every head on"));
   headsOff_->setStyleSheet(off > 0 ? QStringLiteral("color: #b00020; font-weight: bold;") : QString());
   restore_->setEnabled(off > 0);
+  restore_->setVisible(off > 0);
 }
 
 void AttentionPage::setSource(Source source) {
@@ -361,8 +396,31 @@ void AttentionPage::rankHeads() {
   if (text_->text().trimmed().isEmpty()) return message_->showError(tr("Type a sentence to rank the heads for."));
   rankRequest_ = engine_->rankHeads(text_->text(), pair_->text(), ExplainTask(rankTask_->currentData().toInt()));
   rank_->setEnabled(false);
+  rankProgress_->setRange(0, 0);  // busy until the first batched pass reports
   rankProgress_->show();
   cancelRank_->show();
+}
+
+void AttentionPage::cancelRanking() {
+  if (rankRequest_ == 0) return;
+  engine_->cancelRankHeads();  // skipped if not started, else stopped after the pass in progress, without a reply
+  rankRequest_ = 0;
+  finishRanking();  // the grid keeps what it showed
+  message_->showNotice(tr("Cancelled."));
+}
+
+void AttentionPage::showRankingB(const ModelBAnswer* b) {
+  rankingB_->setRanking(b ? b->ranking : nullptr);
+  rankingBoxB_->setVisible(b != nullptr);
+  if (!b) return;
+  const QString name = model_name(*engine_->modelB());
+  if (!b->ranking) {
+    rankingCaptionB_->setText(tr("Model B (%1): %2").arg(name, b->problem.isEmpty() ? tr("not ranked") : b->problem));
+    return;
+  }
+  const HeadRanking& r = b->ranking->ranking;
+  rankingCaptionB_->setText(tr("Model B (%1), every head on: heads ranked for %2, probability %3.")
+                                .arg(name, b->ranking->target_text, percent(r.full.probability)));
 }
 
 void AttentionPage::finishRanking() {
@@ -394,6 +452,8 @@ void AttentionPage::rebuild() {
   const auto& shown = source_ == Source::Weights ? result_ : derived_;
   data_ = shown ? AttentionData(shown, hideSpecial_->isChecked()) : AttentionData();
   grid_->setTogglable(source_ == Source::Weights);  // a rollout map is no single head
+  // One rollout or flow map a layer, titled as what it is rather than "head 0".
+  grid_->setMapName(source_ == Source::Rollout ? tr("rollout") : source_ == Source::Flow ? tr("flow") : QString());
   if (!data_.empty()) {
     layer_ = std::clamp(layer_, 0, data_.layers() - 1);
     head_ = std::clamp(head_, -1, data_.heads() - 1);
@@ -405,11 +465,43 @@ void AttentionPage::rebuild() {
   select(layer_, head_);
 }
 
+QString AttentionPage::differenceProblem() const {
+  if (source_ != Source::Weights) return tr("the difference is of the attention weights: choose Attention weights above");
+  if (!result_ || !resultB_) return tr("there are no maps of both models yet");
+  if (!engine_->sameVocabulary()) return tr("the two models' vocabularies differ");
+  if (resultB_->layers != result_->layers || resultB_->heads != result_->heads)
+    return tr("model B has %1 layers × %2 heads, model A %3 × %4").arg(resultB_->layers).arg(resultB_->heads).arg(result_->layers).arg(result_->heads);
+  if (resultB_->encoding.ids() != result_->encoding.ids()) return tr("model B reads this text as other tokens");
+  return {};
+}
+
 void AttentionPage::selectB() {
-  boxB_->setVisible(engine_->comparing() && !dataB_.empty());
+  // Not isVisible(): that is false while another tab is in front, and the map must still follow.
+  const bool shown = engine_->comparing() && !dataB_.empty();
+  boxB_->setVisible(shown);
   heatmapB_->setData(nullptr, 0, 0);
-  if (!boxB_->isVisible()) return;
+  legendB_->hide();
+  if (!shown) return;
   const QString name = model_name(*engine_->modelB());
+  // A − B needs the two maps cell for cell: the same layers, heads and tokens.
+  const QString problem = differenceProblem();
+  differenceB_->setEnabled(problem.isEmpty());
+  differenceB_->setToolTip(problem.isEmpty() ? tr("Show model A's map minus model B's, on a scale centred on 0")
+                                             : tr("No difference map: %1.").arg(problem));
+  if (differenceB_->isChecked() && problem.isEmpty()) {
+    heatmapB_->setDifference(&data_, &dataB_, layer_, head_);
+    legendB_->setMaximum(heatmapB_->maxWeight());
+    legendB_->show();
+    captionB_->setText(tr("A − B (%1): layer %2, %3 · red: A attends more, blue: B attends more")
+                           .arg(name).arg(layer_)
+                           .arg(head_ < 0 ? tr("mean of %1 heads").arg(dataB_.heads()) : tr("head %1").arg(head_)));
+    return;
+  }
+  if (differenceB_->isChecked()) {
+    captionB_->setText(tr("Model B (%1): no difference map, %2. Its own map:").arg(name, problem));
+    if (source_ == Source::Weights && layer_ < dataB_.layers() && head_ < dataB_.heads()) heatmapB_->setData(&dataB_, layer_, head_);
+    return;
+  }
   if (source_ != Source::Weights) {
     captionB_->setText(tr("Model B (%1): its attention weights only (choose Attention weights above)").arg(name));
   } else if (layer_ >= dataB_.layers() || head_ >= dataB_.heads()) {

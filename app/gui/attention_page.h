@@ -3,8 +3,9 @@
 // with token labels, or every head of its layer as bertviz's head view; mean over heads; a colour scale on every
 // map; the added special tokens ([CLS]/[SEP], <s>/</s>) hidden on request; export of the map shown as PNG and CSV,
 // and of every layer and head as JSON or .npy. Heads can be switched off (for every view: EngineClient::setHeadMask)
-// by clicking them, and ranked by how much the input's output needs each. Rollout and flow (Abnar & Zuidema) are
-// other sources for the maps and the head view.
+// by clicking them, and ranked by how much the input's output needs each (with progress, and a Cancel that stops
+// within one batched pass). Rollout and flow (Abnar & Zuidema) are other sources for the maps and the head view.
+// While comparing, model B's map (or A − B), head ranking and neuron view show beside or below model A's.
 #include <QWidget>
 
 #include "attention_views.h"
@@ -64,15 +65,24 @@ class AttentionPage : public QWidget {
   AttentionHeatmap* heatmapB() const { return heatmapB_; }
   const AttentionData& dataB() const { return dataB_; }
   QLabel* captionB() const { return captionB_; }
-  QToolButton* switchOffMode() const { return switchOff_; }
+  // "difference (A − B)": model B's place shows A's map minus B's, with a diverging legend, when the two have the
+  // same layers, heads and tokens (disabled otherwise, its tooltip saying why).
+  QCheckBox* differenceOption() const { return differenceB_; }
+  AttentionLegend* differenceLegend() const { return legendB_; }
+  QCheckBox* switchOffMode() const { return switchOff_; }  // checked: a click on a head switches it off or on
   QPushButton* restoreHeads() const { return restore_; }
   QLabel* headsOffLabel() const { return headsOff_; }
   QPushButton* rankButton() const { return rank_; }
   QComboBox* rankTask() const { return rankTask_; }
   HeadRankingGrid* rankingGrid() const { return ranking_; }
+  HeadRankingGrid* rankingGridB() const { return rankingB_; }  // model B's, beside A's while comparing
+  QLabel* rankingCaptionB() const { return rankingCaptionB_; }
   NeuronView* neuronView() const { return neuronView_; }
   void showNeuronView();  // its tab
   void rankHeads();  // for the current text and the chosen task's top output
+  void cancelRanking();  // the ranking in progress stops within one batched pass; the view stays as it was
+  QToolButton* cancelRankButton() const { return cancelRank_; }
+  QProgressBar* rankProgress() const { return rankProgress_; }
 
  private:
   void rebuild();  // after a new result or a change of what is shown
@@ -81,6 +91,7 @@ class AttentionPage : public QWidget {
   void showHeadMask();  // after the engine's head mask changed
   void requestSource();  // rollout or flow of the current result, or the weights themselves
   void finishRanking();
+  void showRankingB(const ModelBAnswer* b);  // null: hidden
 
   EngineClient* engine_;
   QLineEdit* text_;
@@ -107,7 +118,7 @@ class AttentionPage : public QWidget {
   Source source_ = Source::Weights;
   quint64 sourceRequest_ = 0, rankRequest_ = 0;
   QComboBox* sourceBox_;
-  QToolButton* switchOff_;
+  QCheckBox* switchOff_;
   QPushButton* restore_;
   QLabel* headsOff_;
   QComboBox* rankTask_;
@@ -116,6 +127,9 @@ class AttentionPage : public QWidget {
   QToolButton* cancelRank_;
   HeadRankingGrid* ranking_;
   QLabel* rankingCaption_;
+  HeadRankingGrid* rankingB_;
+  QWidget* rankingBoxB_;
+  QLabel* rankingCaptionB_;
   NeuronView* neuronView_;
   AttentionData data_;
   int layer_ = 0, head_ = 0;
@@ -125,7 +139,10 @@ class AttentionPage : public QWidget {
   QLabel* captionB_;
   std::shared_ptr<const AttentionResult> resultB_;  // model B's weights for the shown text
   AttentionData dataB_;
-  void selectB();  // model B's map for layer_ and head_, or why there is none
+  void selectB();  // model B's map (or A − B) for layer_ and head_, or why there is none
+  QString differenceProblem() const;  // why A − B cannot be shown; empty when it can
+  QCheckBox* differenceB_;
+  AttentionLegend* legendB_;
 };
 
 }  // namespace bertscope::gui

@@ -81,9 +81,21 @@ void AttentionGrid::setData(const AttentionData* data) {
   images_.clear();
   if (data_ && !data_->empty())
     for (int l = 0; l < data_->layers(); ++l)
-      for (int h = 0; h <= data_->heads(); ++h) images_.push_back(data_->image(l, h == data_->heads() ? -1 : h));
+      for (int h = 0; h < columns(); ++h) images_.push_back(data_->image(l, h == data_->heads() ? -1 : h));
   updateGeometry();
   update();
+}
+
+void AttentionGrid::setMapName(const QString& name) { mapName_ = name; }
+
+int AttentionGrid::columns() const {
+  if (!data_ || data_->empty()) return 0;
+  return hasMean() ? data_->heads() + 1 : 1;  // a rollout or flow result has one "head" a layer: no mean to add
+}
+
+QString AttentionGrid::columnTitle(int column) const {
+  if (!hasMean()) return mapName_;
+  return data_ && column == data_->heads() ? tr("mean") : tr("head %1").arg(column);
 }
 
 void AttentionGrid::setSelected(int layer, int head) {
@@ -110,37 +122,37 @@ void AttentionGrid::setSwitchOffMode(bool on) {
 void AttentionGrid::setTogglable(bool togglable) { togglable_ = togglable; }
 
 QPoint AttentionGrid::cellCenter(int layer, int head) const {
+  if (!hasMean()) return cellRect(layer, 0).center();  // the one map of the layer
   return cellRect(layer, head < 0 && data_ ? data_->heads() : head).center();
 }
 
 QRect AttentionGrid::cellRect(int layer, int column) const {
-  const int extra = data_ && column == data_->heads() ? kGridGap * 2 : 0;  // set the mean column apart
+  const int extra = hasMean() && data_ && column == data_->heads() ? kGridGap * 2 : 0;  // set the mean column apart
   return {kGridHeader + 8 + column * (kGridCell + kGridGap) + extra, kGridHeader + layer * (kGridCell + kGridGap),
           kGridCell, kGridCell};
 }
 
 QSize AttentionGrid::sizeHint() const {
   if (!data_ || data_->empty()) return {200, 100};
-  const QRect last = cellRect(data_->layers() - 1, data_->heads());
+  const QRect last = cellRect(data_->layers() - 1, columns() - 1);
   return {last.right() + 4, last.bottom() + 4};
 }
 
 void AttentionGrid::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   if (!data_ || data_->empty()) return;
-  const int heads = data_->heads(), n = data_->size();
+  const int heads = data_->heads(), n = data_->size(), columns = this->columns();
   painter.setPen(palette().color(QPalette::WindowText));
-  for (int h = 0; h <= heads; ++h) {
+  for (int h = 0; h < columns; ++h) {
     const QRect r = cellRect(0, h);
-    painter.drawText(QRect(r.left(), 0, r.width(), kGridHeader), Qt::AlignCenter,
-                     h == heads ? tr("mean") : tr("head %1").arg(h));
+    painter.drawText(QRect(r.left(), 0, r.width(), kGridHeader), Qt::AlignCenter, columnTitle(h));
   }
   for (int l = 0; l < data_->layers(); ++l) {
     const QRect r = cellRect(l, 0);
     painter.drawText(QRect(0, r.top(), kGridHeader + 4, r.height()), Qt::AlignCenter, QString::number(l));
-    for (int h = 0; h <= heads; ++h) {
+    for (int h = 0; h < columns; ++h) {
       const QRect cell = cellRect(l, h);
-      painter.drawImage(cell, images_[size_t(l * (heads + 1) + h)]);
+      painter.drawImage(cell, images_[size_t(l * columns + h)]);
       if (hovered_ >= 0 && hovered_ < n) {  // the hovered token's row and column
         const double step = double(kGridCell) / n;
         painter.fillRect(QRectF(cell.left(), cell.top() + hovered_ * step, cell.width(), std::max(1.0, step)), QColor(230, 120, 20, 90));
@@ -155,7 +167,7 @@ void AttentionGrid::paintEvent(QPaintEvent*) {
         painter.setPen(Qt::white);
         painter.drawText(cell, Qt::AlignCenter, tr("off"));
       }
-      const bool selected = l == layer_ && (h == heads ? head_ < 0 : h == head_);
+      const bool selected = l == layer_ && (!hasMean() || (h == heads ? head_ < 0 : h == head_));
       painter.setPen(selected ? QPen(kHover, 3) : QPen(Qt::gray, 1));
       painter.setBrush(Qt::NoBrush);
       painter.drawRect(cell.adjusted(-1, -1, 0, 0));
@@ -167,9 +179,9 @@ void AttentionGrid::paintEvent(QPaintEvent*) {
 void AttentionGrid::mousePressEvent(QMouseEvent* event) {
   if (!data_ || data_->empty()) return;
   for (int l = 0; l < data_->layers(); ++l)
-    for (int h = 0; h <= data_->heads(); ++h)
+    for (int h = 0; h < columns(); ++h)
       if (cellRect(l, h).contains(event->position().toPoint())) {
-        const int head = h == data_->heads() ? -1 : h;
+        const int head = hasMean() && h == data_->heads() ? -1 : h;
         const bool toggle = switchOff_ ? event->button() == Qt::LeftButton : event->button() == Qt::RightButton;
         if (toggle && togglable_ && head >= 0) {
           emit headToggled(l, head);
@@ -191,9 +203,25 @@ void AttentionHeatmap::setData(const AttentionData* data, int layer, int head) {
   head_ = head;
   image_ = data_ && !data_->empty() ? data_->image(layer, head) : QImage();
   map_ = data_ && !data_->empty() ? data_->map(layer, head) : std::vector<float>();
+  difference_ = false;
   hovered_ = -1;
   updateGeometry();
   resize(sizeHint());
+  update();
+}
+
+void AttentionHeatmap::setDifference(const AttentionData* a, const AttentionData* b, int layer, int head) {
+  setData(a, layer, head);
+  if (!a || a->empty() || !b || b->size() != a->size()) return;
+  const std::vector<float> other = b->map(layer, head);  // (size, size)
+  for (size_t i = 0; i < map_.size(); ++i) map_[i] -= other[i];
+  const int n = a->size();
+  image_ = QImage(n, n, QImage::Format_RGB32);
+  for (int q = 0; q < n; ++q) {
+    auto* line = reinterpret_cast<QRgb*>(image_.scanLine(q));
+    for (int k = 0; k < n; ++k) line[k] = difference_color(map_[size_t(q) * n + k]).rgb();
+  }
+  difference_ = true;
   update();
 }
 
@@ -271,12 +299,18 @@ QImage AttentionHeatmap::render() const {
   QPainter painter(&image);
   painter.setFont(font());
   copy.paint(painter);
-  paint_map_legend(painter, QRect(4, map.height() + 8, image.width() - 8, kLegend - 8), maxWeight(), Qt::black);
+  const QRect legend(4, map.height() + 8, image.width() - 8, kLegend - 8);
+  if (difference_) paint_difference_legend(painter, legend, maxWeight(), Qt::black);
+  else paint_map_legend(painter, legend, maxWeight(), Qt::black);
   return image;
 }
 
 float AttentionHeatmap::maxWeight() const {
-  return map_.empty() ? -1.0f : *std::max_element(map_.begin(), map_.end());
+  if (map_.empty()) return -1.0f;
+  if (!difference_) return *std::max_element(map_.begin(), map_.end());
+  float largest = 0.0f;
+  for (float d : map_) largest = std::max(largest, std::abs(d));
+  return largest;
 }
 
 void AttentionHeatmap::mouseMoveEvent(QMouseEvent* event) {
@@ -287,7 +321,9 @@ void AttentionHeatmap::mouseMoveEvent(QMouseEvent* event) {
   if (q >= 0 && q < n && k >= 0 && k < n) {
     const float w = map_[size_t(q) * n + k];
     QToolTip::showText(event->globalPosition().toPoint(),
-                       Qt::convertFromPlainText(tr("%1 → %2: %3").arg(data_->label(q), data_->label(k)).arg(w, 0, 'f', 4)), this);
+                       Qt::convertFromPlainText(difference_ ? tr("%1 → %2: A − B %3").arg(data_->label(q), data_->label(k)).arg(QString::asprintf("%+.4f", w))
+                                                            : tr("%1 → %2: %3").arg(data_->label(q), data_->label(k)).arg(w, 0, 'f', 4)),
+                       this);
     setHoveredToken(q);
     emit tokenHovered(q);
   } else if (q >= 0 && q < n && p.x() < 0) {  // over a row label

@@ -55,6 +55,11 @@ class AttentionGrid : public QWidget {
   void setHeadMask(const HeadMask& mask);   // the heads to show as switched off (empty: none)
   void setSwitchOffMode(bool on);           // a left click toggles a head instead of selecting it
   void setTogglable(bool togglable);        // false: clicks only select (maps that are not single heads)
+  // Maps that are not heads but one per layer (rollout, flow): a single column titled `name` ("rollout"), with no
+  // mean column. Empty (the default): a column per head, and their mean. Call before setData.
+  void setMapName(const QString& name);
+  int columns() const;                      // maps a layer shows: the heads and their mean, or the one map
+  QString columnTitle(int column) const;    // "head 2", "mean", "rollout"
   QPoint cellCenter(int layer, int head) const;  // where to click map (layer, head); head -1: the mean
   QSize sizeHint() const override;
 
@@ -69,7 +74,9 @@ class AttentionGrid : public QWidget {
  private:
   QRect cellRect(int layer, int column) const;
   const AttentionData* data_ = nullptr;
-  std::vector<QImage> images_;  // per layer, per column (heads + mean)
+  bool hasMean() const { return mapName_.isEmpty(); }
+  std::vector<QImage> images_;  // per layer, per column (heads + mean, or the one map)
+  QString mapName_;
   int layer_ = 0, head_ = 0, hovered_ = -1;
   HeadMask mask_;
   bool switchOff_ = false, togglable_ = true;
@@ -81,10 +88,15 @@ class AttentionHeatmap : public QWidget {
  public:
   explicit AttentionHeatmap(QWidget* parent = nullptr);
   void setData(const AttentionData* data, int layer, int head);
+  // Compare mode: model A's map minus model B's (the same layers, heads and tokens), coloured from blue (B attends
+  // more) through white (0) to red (A more); labels from `a`. Both not owned.
+  void setDifference(const AttentionData* a, const AttentionData* b, int layer, int head);
+  bool showsDifference() const { return difference_; }
+  const std::vector<float>& shownMap() const { return map_; }  // (size, size) the weights, or the differences
   void setCellSize(int pixels);
   void setHoveredToken(int token);
   QImage render() const;  // the whole map with labels and its colour scale, for export
-  float maxWeight() const;  // the largest weight in the map shown (-1 when none)
+  float maxWeight() const;  // the largest weight in the map shown, or |difference| (-1 when none)
   QSize sizeHint() const override;
 
  signals:
@@ -100,7 +112,8 @@ class AttentionHeatmap : public QWidget {
   int labelWidth() const;
   const AttentionData* data_ = nullptr;
   QImage image_;
-  std::vector<float> map_;  // (size, size) the weights shown
+  std::vector<float> map_;  // (size, size) the weights shown, or A − B
+  bool difference_ = false;
   int layer_ = 0, head_ = 0, cell_ = 16, hovered_ = -1;
 };
 

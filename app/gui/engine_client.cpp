@@ -516,11 +516,43 @@ quint64 EngineClient::rankHeads(const QString& text, const QString& pair, Explai
     const Encoding encoding = s.tokenizer().encode(first, pair_view);
     auto reply = std::make_shared<RankHeadsReply>();
     reply->target = resolve_target(s.model(), s.tokenizer(), encoding, task);
-    reply->ranking = rank_heads(s.model(), encoding, reply->target);
+    // This request is the latest as it starts; a cancel or a newer ranking makes it not, and it stops at the next pass.
+    const quint64 mine = latest_[static_cast<size_t>(Job::RankHeads)];
+    const auto report = [this, mine](int done, int total) {
+      QMetaObject::invokeMethod(this, [this, mine, done, total] { emit headsRankProgress(mine, done, total); }, Qt::QueuedConnection);
+    };
+    // Model B's heads (every one on) come after A's: the progress counts both.
+    const int headsB = sessionB_ ? sessionB_->config().num_hidden_layers * sessionB_->config().num_attention_heads : 0;
+    int headsA = 0;
+    RankHeadsCallbacks callbacks;
+    callbacks.cancelled = [this, mine] { return closing_ || latest_[static_cast<size_t>(Job::RankHeads)] != mine; };
+    callbacks.progress = [&](int done, int total) {
+      headsA = total;
+      report(done, total + headsB);
+    };
+    reply->ranking = rank_heads(s.model(), encoding, reply->target, callbacks);
+    if (reply->ranking.cancelled) return {};  // nothing to deliver: the page already went back to how it was
     reply->target_text = target_text(s, encoding, reply->target);
     reply->heads_off = s.model().head_mask().empty() ? 0 : s.model().head_mask().heads_off();
+    bool cancelledB = false;
+    const Ptr<ModelBAnswer> b = answerB([&](Session& sb, ModelBAnswer& out) {
+      const Encoding encodingB = sb.tokenizer().encode(first, pair_view);
+      out.aligned = out.aligned && encodingB.ids() == encoding.ids();
+      auto rankedB = std::make_shared<RankHeadsReply>();
+      rankedB->target = resolve_target(sb.model(), sb.tokenizer(), encodingB, task);
+      RankHeadsCallbacks callbacksB = callbacks;
+      callbacksB.progress = [&](int done, int total) { report(headsA + done, headsA + total); };
+      rankedB->ranking = rank_heads(sb.model(), encodingB, rankedB->target, callbacksB);
+      cancelledB = rankedB->ranking.cancelled;
+      rankedB->target_text = target_text(sb, encodingB, rankedB->target);
+      out.ranking = rankedB;
+    });
+    if (cancelledB) return {};
     Ptr<RankHeadsReply> result = reply;
-    return [this, result](quint64 id) { emit headsRanked(id, result); };
+    return [this, result, b](quint64 id) {
+      comparisons_[static_cast<size_t>(Job::RankHeads)] = {id, b};
+      emit headsRanked(id, result);
+    };
   });
 }
 
@@ -535,8 +567,18 @@ quint64 EngineClient::neurons(const QString& text, const QString& pair, int laye
     const int last = int(encoding.size()) - 1;  // a shorter text than the last one: its last token
     auto vectors = neuron_vectors(s.model(), encoding, layer, head, std::clamp(query, 0, last));
     make_readable(s.tokenizer(), vectors.encoding);
+    const Ptr<ModelBAnswer> b = answerB([&](Session& sb, ModelBAnswer& out) {
+      const Encoding encodingB = sb.tokenizer().encode(first, pair_view);
+      out.aligned = out.aligned && encodingB.ids() == encoding.ids();
+      auto own = neuron_vectors(sb.model(), encodingB, layer, head, std::clamp(query, 0, int(encodingB.size()) - 1));
+      make_readable(sb.tokenizer(), own.encoding);
+      out.neurons = std::make_shared<const NeuronVectors>(std::move(own));
+    });
     auto result = std::make_shared<const NeuronVectors>(std::move(vectors));
-    return [this, result](quint64 id) { emit neuronsComputed(id, result); };
+    return [this, result, b](quint64 id) {
+      comparisons_[static_cast<size_t>(Job::Neurons)] = {id, b};
+      emit neuronsComputed(id, result);
+    };
   });
 }
 
@@ -597,10 +639,58 @@ quint64 EngineClient::explain(const ExplainRequest& request) {
     reply->saliency = bertscope::saliency(s.model(), encoding, reply->target, request.options);
     reply->method = request.options.method;
     reply->target_text = target_text(s, encoding, reply->target);
+    const Ptr<ModelBAnswer> b = answerB([&](Session& sb, ModelBAnswer& out) {
+      out.saliency = saliency_b(s, sb, request, encoding, reply->target, out.aligned);
+    });
     reply->encoding = shown_encoding(tokenizer, std::move(encoding));
     Ptr<SaliencyReply> result = reply;
-    return [this, result](quint64 id) { emit explained(id, result); };
+    return [this, result, b](quint64 id) {
+      comparisons_[static_cast<size_t>(Job::Explain)] = {id, b};
+      emit explained(id, result);
+    };
   }, lane);
+}
+
+Ptr<SaliencyReply> EngineClient::saliency_b(const Session& a, Session& b, const ExplainRequest& request,
+                                            const Encoding& encodingA, const ExplainTarget& targetA, bool& aligned) {
+  // B reads A's tokens when it shares A's vocabulary (a QA window included), else the text as it tokenizes it.
+  Encoding encoding;
+  if (aligned) {
+    encoding = encodingA;
+  } else {
+    const std::string text = request.text.toStdString();
+    const auto pair = optional_text(request.pair);
+    std::optional<std::string_view> pair_view;
+    if (pair) pair_view = *pair;
+    encoding = b.tokenizer().encode(text, pair_view);
+  }
+  aligned = aligned && encoding.ids() == encodingA.ids();
+  // The same output where the two line up: A's position, and A's word (one vocabulary) or label (by name).
+  int position = -1, index = targetA.task == ExplainTask::QuestionAnswering ? targetA.index : -1;
+  const bool labels = targetA.task == ExplainTask::Classify || targetA.task == ExplainTask::TokenClassification;
+  if (labels && (aligned || targetA.task == ExplainTask::Classify)) {  // a sentence's label needs no token to match
+    const std::string& label = a.config().id2label.at(targetA.index);
+    for (const auto& [id, name] : b.config().id2label)
+      if (name == label) index = id;
+  }
+  if (aligned) {
+    position = targetA.position;
+    if (targetA.task == ExplainTask::FillMask) index = targetA.index;
+  } else if (request.offset >= 0) {  // the same word of the text: B's token starting where A's does
+    for (size_t i = 0; i < encoding.size(); ++i)
+      if (!encoding.tokens[i].special && encoding.tokens[i].sequence == 0 && encoding.tokens[i].start == request.offset) {
+        position = int(i);
+        break;
+      }
+  }
+  auto reply = std::make_shared<SaliencyReply>();
+  reply->target = resolve_target(b.model(), b.tokenizer(), encoding, request.task, position, index);
+  reply->score = score_target(b.model(), encoding, reply->target);
+  reply->saliency = bertscope::saliency(b.model(), encoding, reply->target, request.options);
+  reply->method = request.options.method;
+  reply->target_text = target_text(b, encoding, reply->target);
+  reply->encoding = shown_encoding(b.tokenizer(), std::move(encoding));
+  return reply;
 }
 
 }  // namespace bertscope::gui

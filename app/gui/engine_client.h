@@ -81,6 +81,8 @@ template <typename T>
 using Ptr = std::shared_ptr<const T>;
 
 struct NeuronVectors;  // neuron_view.h
+struct RankHeadsReply;
+struct SaliencyReply;
 
 // While heads are switched off (EngineClient::setHeadMask), each task request is answered twice: with those heads
 // off (the reply) and by the full model (this), so a page can show what switching them off changed. Only the part
@@ -113,6 +115,12 @@ struct ModelBAnswer {
   std::optional<QaResult> qa;
   std::optional<EntityResult> entities;
   std::shared_ptr<const AttentionResult> attention;        // token texts readable
+  // Explaining: B's saliency of the same output when aligned (the same position, word or label name), else of its
+  // own top choice; rank heads: B's heads ranked for its own top output of the task; the neuron view: B's vectors
+  // for the same layer, head and query token.
+  Ptr<SaliencyReply> saliency;
+  Ptr<RankHeadsReply> ranking;
+  Ptr<NeuronVectors> neurons;
 };
 
 // Each head's importance for one input's output, by switching it off in turn (explain/explain.h rank_heads).
@@ -159,8 +167,12 @@ class EngineClient : public QObject {
   quint64 classify(const QString& text, const QString& pair);
   quint64 entities(const QString& text, Aggregation aggregation);
   // Ranks the heads for `text` (and `pair`) by ablation; the target is the model's own top output for `task`.
+  // While comparing, model B's heads are ranked after A's (comparison(Job::RankHeads, id)), and the progress counts
+  // both.
   quint64 rankHeads(const QString& text, const QString& pair, ExplainTask task);
-  void cancelRankHeads();  // the ranking asked for last is skipped, or its reply dropped
+  // The ranking asked for last is skipped, or stops within one batched pass (explain.h RankHeadsCallbacks) without
+  // a reply; headsRankProgress says how far a ranking has got.
+  void cancelRankHeads();
   // Attention rollout (flow false) or attention flow of an attention result: an AttentionResult with one "head" per
   // layer, the layer's rollout or flow (explain/attention_flow.h). Flow refuses more than 64 tokens.
   quint64 attentionFlow(Ptr<AttentionResult> attention, bool flow);
@@ -204,6 +216,7 @@ class EngineClient : public QObject {
   void classified(quint64 id, bertscope::gui::Ptr<bertscope::gui::ClassifyReply> result);
   void entitiesFound(quint64 id, bertscope::gui::Ptr<bertscope::gui::EntitiesReply> result);
   void headsRanked(quint64 id, bertscope::gui::Ptr<bertscope::gui::RankHeadsReply> result);
+  void headsRankProgress(quint64 id, int done, int total);  // heads ablated so far by ranking `id`
   void explained(quint64 id, bertscope::gui::Ptr<bertscope::gui::SaliencyReply> result);
   void flowComputed(quint64 id, bertscope::gui::Ptr<bertscope::AttentionResult> result);
   void neuronsComputed(quint64 id, bertscope::gui::Ptr<bertscope::gui::NeuronVectors> result);
@@ -230,6 +243,10 @@ class EngineClient : public QObject {
 
   // Worker thread: model B's answer, by `compute` on model B (null when not comparing). Errors become its problem.
   Ptr<ModelBAnswer> answerB(const std::function<void(Session& b, ModelBAnswer& answer)>& compute);
+  // Worker thread: model B's saliency for an explain request that model A answered with `targetA` on `encodingA`
+  // (encoding texts raw). `aligned` comes in as "one vocabulary" and goes out as "B read the same tokens".
+  static Ptr<SaliencyReply> saliency_b(const Session& a, Session& b, const ExplainRequest& request,
+                                       const Encoding& encodingA, const ExplainTarget& targetA, bool& aligned);
   // Worker thread: whether `a` and `b` tokenize alike (same vocabulary, same kind of tokenizer).
   static bool same_vocabulary(const Session& a, const Session& b);
 

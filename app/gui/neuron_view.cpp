@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "model_compare.h"
 
 namespace bertscope::gui {
 
@@ -155,9 +156,26 @@ NeuronView::NeuronView(EngineClient* engine, QWidget* parent) : QWidget(parent),
   caption_ = new QLabel(tr("For the map chosen in the model view: how the query token's weights come about. Bars: "
                            "blue positive, orange negative."), this);
   caption_->setWordWrap(true);
-  canvas_ = new Canvas(this);
+  // Model A's bars, and model B's below them while comparing, in one scrolled column.
+  auto* column = new QWidget(this);
+  captionB_ = new QLabel(column);
+  captionB_->setWordWrap(true);
+  captionB_->setTextFormat(Qt::PlainText);
+  captionB_->setStyleSheet(QStringLiteral("color: #0b3a6f; font-weight: bold;"));  // the compare banner's blue
+  captionB_->hide();
+  canvas_ = new Canvas(column);
+  canvasB_ = new Canvas(column);
+  canvasB_->hide();
+  for (Canvas* canvas : {canvas_, canvasB_}) canvas->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
+  auto* columnLayout = new QVBoxLayout(column);
+  columnLayout->setContentsMargins(0, 0, 0, 0);
+  columnLayout->setSizeConstraint(QLayout::SetMinAndMaxSize);  // the column grows with its canvases
+  columnLayout->addWidget(canvas_);
+  columnLayout->addWidget(captionB_);
+  columnLayout->addWidget(canvasB_);
+  columnLayout->addStretch(1);
   auto* area = new QScrollArea(this);
-  area->setWidget(canvas_);
+  area->setWidget(column);
   area->setWidgetResizable(false);
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Query token:"), this));
@@ -178,10 +196,33 @@ NeuronView::NeuronView(EngineClient* engine, QWidget* parent) : QWidget(parent),
     for (int i = 0; i < v->tokens; ++i)
       query_->addItem(QStringLiteral("%1 %2").arg(i).arg(QString::fromStdString(v->encoding.tokens[size_t(i)].text).trimmed()), i);
     query_->setCurrentIndex(std::clamp(keep, 0, v->tokens - 1));
+    showB(engine_->comparison(Job::Neurons, id));
+  });
+  connect(engine_, &EngineClient::compareChanged, this, [this] {
+    showB(nullptr);
+    stale_ = true;  // model B's bars come with the next request
+    if (isVisible()) request();
   });
   connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
     if (job == Job::Neurons && id == latest_) caption_->setText(error);
   });
+}
+
+void NeuronView::showB(const ModelBAnswer* b) {
+  shownB_ = b ? b->neurons : nullptr;
+  canvasB_->setVectors(shownB_);
+  canvasB_->setVisible(shownB_ != nullptr);
+  captionB_->setVisible(b != nullptr);
+  if (!b) return;
+  const QString name = model_name(*engine_->modelB());
+  if (!shownB_) {
+    captionB_->setText(tr("Model B (%1): %2").arg(name, b->problem.isEmpty() ? tr("no vectors") : b->problem));
+    return;
+  }
+  captionB_->setText(tr("Model B (%1): layer %2, head %3, query token %4 “%5”%6")
+                         .arg(name).arg(shownB_->layer).arg(shownB_->head).arg(shownB_->query)
+                         .arg(QString::fromStdString(shownB_->encoding.tokens[size_t(shownB_->query)].text).trimmed())
+                         .arg(b->aligned ? QString() : tr(" (B reads the text as other tokens: its rows do not line up with A's)")));
 }
 
 void NeuronView::setInput(const QString& text, const QString& pair, int layer, int head) {
@@ -210,6 +251,7 @@ void NeuronView::request() {
     latest_ = 0;
     shown_.reset();
     canvas_->setVectors(nullptr);
+    showB(nullptr);
     return;
   }
   latest_ = engine_->neurons(text_, pair_, layer_, head_, query_token_);

@@ -1,7 +1,8 @@
 #pragma once
 // bertviz's neuron view: for one layer, head and query token, the query vector and each key vector (this head's
 // slice, as colour bars), their elementwise product, its sum scaled by 1/sqrt(d) (the score), and the softmax over
-// the keys that gives the attention weights. It shows where a weight comes from.
+// the keys that gives the attention weights. It shows where a weight comes from. While comparing (model_compare.h),
+// model B's bars for the same layer, head and query token show below model A's.
 #include <QWidget>
 #include <vector>
 
@@ -35,12 +36,15 @@ class NeuronView : public QWidget {
   void setQuery(int token);  // an encoding index
   const Ptr<NeuronVectors>& shown() const { return shown_; }
   QComboBox* queryChoice() const { return query_; }
+  const Ptr<NeuronVectors>& shownB() const { return shownB_; }  // model B's; null while not comparing
+  QLabel* captionB() const { return captionB_; }
 
  protected:
   void showEvent(QShowEvent* event) override;
 
  private:
   void request();
+  void showB(const ModelBAnswer* b);  // null: hidden
   class Canvas;
   EngineClient* engine_;
   QComboBox* query_;
@@ -51,6 +55,9 @@ class NeuronView : public QWidget {
   quint64 latest_ = 0;
   bool stale_ = true;
   Ptr<NeuronVectors> shown_;
+  QLabel* captionB_;
+  Canvas* canvasB_;
+  Ptr<NeuronVectors> shownB_;
 };
 
 }  // namespace bertscope::gui

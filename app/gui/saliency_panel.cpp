@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "item_models.h"
+#include "model_compare.h"
 #include "page_support.h"
 #include "token_strip.h"
 
@@ -40,6 +41,16 @@ SaliencyPanel::SaliencyPanel(EngineClient* engine, ExplainTask task, MessageLine
   strip_->setShowIds(false);
   strip_->setShowTypes(false);
   strip_->hide();
+  summaryB_ = new QLabel(this);
+  summaryB_->setWordWrap(true);
+  summaryB_->setTextFormat(Qt::PlainText);
+  summaryB_->setStyleSheet(QStringLiteral("color: #0b3a6f;"));  // the compare banner's blue
+  summaryB_->hide();
+  stripB_ = new TokenStrip(this);
+  stripB_->setObjectName(QStringLiteral("saliencyStripB"));
+  stripB_->setShowIds(false);
+  stripB_->setShowTypes(false);
+  stripB_->hide();
 
   controls_ = new QHBoxLayout;
   controls_->setContentsMargins(0, 0, 0, 0);
@@ -51,6 +62,8 @@ SaliencyPanel::SaliencyPanel(EngineClient* engine, ExplainTask task, MessageLine
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(controls_);
   layout->addWidget(strip_);
+  layout->addWidget(summaryB_);
+  layout->addWidget(stripB_);
 
   connect(method_, &QComboBox::currentIndexChanged, this, [this] {
     steps_->setVisible(method() == IntegratedGradients);
@@ -64,6 +77,11 @@ SaliencyPanel::SaliencyPanel(EngineClient* engine, ExplainTask task, MessageLine
     if (id == 0 || id != latest_) return;  // an older request's: its input or output has changed since
     latest_ = 0;
     show(reply);
+    showB(engine_->comparison(Job::Explain, id));
+  });
+  connect(engine_, &EngineClient::compareChanged, this, [this] {
+    showB(nullptr);
+    if (shown_) ask();  // model B's strip comes with the next reply, or no more
   });
   connect(engine_, &EngineClient::failed, this, [this](quint64 id, Job job, const QString& error) {
     if (job != Job::Explain || id == 0 || id != latest_) return;
@@ -85,6 +103,8 @@ void SaliencyPanel::setSteps(int steps) { steps_->setValue(steps); }
 void SaliencyPanel::addControl(QWidget* control) { controls_->insertWidget(controls_->indexOf(summary_), control); }
 
 QString SaliencyPanel::summary() const { return summary_->text(); }
+
+QString SaliencyPanel::summaryB() const { return summaryB_->isHidden() ? QString() : summaryB_->text(); }
 
 QString SaliencyPanel::missingHead() const {
   const Ptr<LoadedModel>& model = engine_->model();
@@ -146,11 +166,35 @@ void SaliencyPanel::showNothing(const QString& why) {
   strip_->setEncoding({});
   strip_->hide();
   summary_->setText(why);
+  showB(nullptr);
 }
 
 void SaliencyPanel::show(const Ptr<SaliencyReply>& reply) {
   shown_ = reply;
-  const Saliency& s = reply->saliency;
+  paint(*reply, strip_, summary_, QString());
+}
+
+void SaliencyPanel::showB(const ModelBAnswer* b) {
+  shownB_ = b ? b->saliency : nullptr;
+  stripB_->setEncoding({});
+  stripB_->hide();
+  summaryB_->setVisible(b != nullptr);
+  if (!b) return;
+  const QString name = model_name(*engine_->modelB());
+  if (!b->problem.isEmpty() || !shownB_) {
+    summaryB_->setText(tr("Model B (%1): %2").arg(name, b->problem.isEmpty() ? tr("no saliency") : b->problem));
+    return;
+  }
+  // One vocabulary and the same tokens: B's chips sit under A's, token for token. Otherwise B's own tokens.
+  const QString notice = b->aligned ? QString()
+                         : engine_->sameVocabulary() ? tr(" Model B reads this text as other tokens, so its strip is not lined up with A's.")
+                                                     : tr(" The two models' vocabularies differ, so their tokens do not line up.");
+  paint(*shownB_, stripB_, summaryB_, tr("Model B (%1): ").arg(name));
+  summaryB_->setText(summaryB_->text() + notice);
+}
+
+void SaliencyPanel::paint(const SaliencyReply& reply, TokenStrip* strip, QLabel* summary, const QString& prefix) {
+  const Saliency& s = reply.saliency;
   // Colours relative to the largest attribution, so the strip reads the same for any output's scale.
   double largest = 0, sum = 0;
   for (float v : s.scores) {
@@ -163,18 +207,18 @@ void SaliencyPanel::show(const Ptr<SaliencyReply>& reply) {
     heat.push_back(largest > 0 ? float(s.scores[t] / largest) : 0.0f);
     notes.push_back(tr("attribution %1 (L2 norm %2)").arg(s.scores[t], 0, 'g', 4).arg(s.norms[t], 0, 'g', 4));
   }
-  strip_->setEncoding(reply->encoding.encoding, reply->encoding.continues);
-  strip_->setHeat(heat, notes);
-  strip_->show();
-  QString text = tr("Explaining %1: logit %2, probability %3.")
-                     .arg(reply->target_text).arg(reply->score.logit, 0, 'f', 3).arg(percent(reply->score.probability));
-  if (reply->method == SaliencyMethod::IntegratedGradients)
+  strip->setEncoding(reply.encoding.encoding, reply.encoding.continues);
+  strip->setHeat(heat, notes);
+  strip->show();
+  QString text = prefix + tr("Explaining %1: logit %2, probability %3.")
+                              .arg(reply.target_text).arg(reply.score.logit, 0, 'f', 3).arg(percent(reply.score.probability));
+  if (reply.method == SaliencyMethod::IntegratedGradients)
     text += tr(" Red raises the logit, blue lowers it. Completeness error %1: the attributions add up to %2, the logit "
                "minus the baseline's is %3 (%4 steps).")
                 .arg(s.completeness_error, 0, 'g', 3).arg(sum, 0, 'f', 4).arg(s.logit - s.baseline_logit, 0, 'f', 4).arg(s.steps);
   else
     text += tr(" The redder, the more the token counts.");
-  summary_->setText(text);
+  summary->setText(text);
 }
 
 }  // namespace bertscope::gui

@@ -4,7 +4,8 @@
 // gradients with its completeness error), and the input's tokens as a heat strip, each chip coloured by the
 // token's attribution to that output. It asks the engine on the worker thread as the pages do: only the latest
 // request's reply shows, and while off it asks nothing. Its page gives it each input it sends (explain) and the
-// output the user picks (setTarget); errors go to the page's message line.
+// output the user picks (setTarget); errors go to the page's message line. While comparing (model_compare.h), model
+// B's strip shows below A's: chip for chip when B reads the same tokens, else on its own with a notice.
 #include <QWidget>
 
 #include "engine_client.h"
@@ -49,6 +50,9 @@ class SaliencyPanel : public QWidget {
   TokenStrip* strip() const { return strip_; }
   QString summary() const;
   const Ptr<SaliencyReply>& shown() const { return shown_; }  // null while nothing is shown
+  TokenStrip* stripB() const { return stripB_; }
+  QString summaryB() const;
+  const Ptr<SaliencyReply>& shownB() const { return shownB_; }  // model B's, null while not shown
   const ExplainRequest& request() const { return request_; }
   bool waiting() const { return latest_ != 0; }
 
@@ -56,6 +60,9 @@ class SaliencyPanel : public QWidget {
   void ask();
   void show(const Ptr<SaliencyReply>& reply);
   void showNothing(const QString& why = {});
+  void showB(const ModelBAnswer* b);  // null: none (not comparing, or nothing shown)
+  // Paints `reply`'s scores on `strip` and says what they explain on `summary`.
+  void paint(const SaliencyReply& reply, TokenStrip* strip, QLabel* summary, const QString& prefix);
 
   EngineClient* engine_;
   ExplainTask task_;
@@ -69,6 +76,9 @@ class SaliencyPanel : public QWidget {
   bool hasInput_ = false;
   quint64 latest_ = 0;      // the request whose reply counts; 0: none out
   Ptr<SaliencyReply> shown_;
+  QLabel* summaryB_;
+  TokenStrip* stripB_;
+  Ptr<SaliencyReply> shownB_;
 };
 
 }  // namespace bertscope::gui

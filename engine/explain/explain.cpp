@@ -137,7 +137,8 @@ std::string head_mask_spec(const HeadMask& mask) {
   return spec;
 }
 
-HeadRanking rank_heads(BertModel& model, const Encoding& encoding, const ExplainTarget& target) {
+HeadRanking rank_heads(BertModel& model, const Encoding& encoding, const ExplainTarget& target,
+                       const RankHeadsCallbacks& callbacks) {
   const int L = model.config().num_hidden_layers, A = model.config().num_attention_heads;
   const HeadMask base = model.head_mask().empty() ? HeadMask::all_on(L, A) : model.head_mask();
   HeadRanking r;
@@ -154,13 +155,17 @@ HeadRanking rank_heads(BertModel& model, const Encoding& encoding, const Explain
       if (base.at(l, h) != 0.0f) r.ranking.emplace_back(l, h);
     }
   // The ablations side by side, a sentence each with its head off on top of the model's mask: a few batched passes
-  // instead of one pass a head. At most about 4096 tokens a pass.
+  // instead of one pass a head. At most kRankHeadsPassTokens tokens and A sentences a pass (RankHeadsCallbacks).
   const TokenBatch one = single_batch(encoding);
   const int T = one.seq_len;
   TargetHead head(model, target, T);
   const size_t C = static_cast<size_t>(head.columns()), col = static_cast<size_t>(head.column());
-  const size_t chunk = static_cast<size_t>(std::max(1, 4096 / T));
+  const size_t chunk = static_cast<size_t>(std::clamp(kRankHeadsPassTokens / T, 1, A));
   for (size_t k0 = 0; k0 < r.ranking.size(); k0 += chunk) {
+    if (callbacks.cancelled && callbacks.cancelled()) {
+      r.cancelled = true;
+      return r;
+    }
     const size_t n = std::min(chunk, r.ranking.size() - k0);
     std::vector<HeadMask> masks(n, base);
     for (size_t c = 0; c < n; ++c) masks[c].at(r.ranking[k0 + c].first, r.ranking[k0 + c].second) = 0.0f;
@@ -175,6 +180,7 @@ HeadRanking rank_heads(BertModel& model, const Encoding& encoding, const Explain
       r.logit_change[i] = r.full.logit - row[col];
       r.probability_change[i] = r.full.probability - softmax(row, C)[col];
     }
+    if (callbacks.progress) callbacks.progress(static_cast<int>(k0 + n), static_cast<int>(r.ranking.size()));
   }
   std::stable_sort(r.ranking.begin(), r.ranking.end(), [&](const auto& a, const auto& b) {
     return r.logit_change[static_cast<size_t>(a.first) * A + a.second] > r.logit_change[static_cast<size_t>(b.first) * A + b.second];

@@ -6,6 +6,7 @@
 //
 // The output explained is one logit of one head (ExplainTarget). Shapes: T tokens, H hidden, L layers, A heads.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,7 +110,16 @@ struct HeadRanking {
   std::vector<bool> already_off;            // (L, A) switched off by the model's head mask
   // (layer, head) pairs, most important first (largest logit_change); heads already off left out.
   std::vector<std::pair<int, int>> ranking;
+  bool cancelled = false;  // stopped by RankHeadsCallbacks::cancelled: the changes are incomplete, not to be shown
 };
-HeadRanking rank_heads(BertModel& model, const Encoding& encoding, const ExplainTarget& target);
+// A ranking runs as batched passes of at most one layer's worth of heads (A ablations) and kRankHeadsPassTokens
+// tokens, so progress shows layer by layer and a cancel is seen within one pass.
+struct RankHeadsCallbacks {
+  std::function<void(int done, int total)> progress;  // after each pass: heads ablated so far, of those to ablate
+  std::function<bool()> cancelled;                    // polled before each pass: true stops the ranking there
+};
+constexpr int kRankHeadsPassTokens = 4096;
+HeadRanking rank_heads(BertModel& model, const Encoding& encoding, const ExplainTarget& target,
+                       const RankHeadsCallbacks& callbacks = {});
 
 }  // namespace bertscope
