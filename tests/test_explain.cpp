@@ -16,6 +16,7 @@
 #include "cpu/cpu_backend.h"
 #include "explain/attention_flow.h"
 #include "explain/explain.h"
+#include "explain/head_gradients.h"
 #include "gpu/vulkan_backend.h"
 #include "model/bert_model.h"
 #include "model/checkpoint.h"
@@ -438,6 +439,73 @@ class TestExplain : public QObject {
       const auto [l0, h0] = r.ranking[i - 1];
       const auto [l1, h1] = r.ranking[i];
       QVERIFY(r.logit_change[size_t(l0 * 3 + h0)] >= r.logit_change[size_t(l1 * 3 + h1)]);
+    }
+  }
+
+  // Michel et al.'s gradient importance, d(logit)/d(head gate), against PyTorch autograd's gradient with respect to
+  // head_mask, with and without heads switched off (those report 0: their gate's gradient is not defined by what the
+  // pass keeps), for every family and head; and, to first order, the ablation's logit change.
+  void headGradientsMatchPyTorch_data() {
+    modelOnBothBackends({"mlm_large", "mlm_small", "cls_small", "qa_small", "bert_token", "distilbert_cls", "roberta_mlm", "roberta_qa"});
+  }
+  void headGradientsMatchPyTorch() {
+    QFETCH(QString, model);
+    QFETCH(QString, backend);
+    Opened opened;
+    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
+    const std::string name = model.toStdString();
+    BertModel& m = *opened.model;
+    const std::vector<OracleCase> cases = cases_for(name, opened.config);
+    const nlohmann::json& expected = oracle(name, cases);
+    for (size_t c = 0; c < cases.size(); ++c) {
+      m.set_head_mask(cases[c].mask);
+      const ExplainTarget target{task_of(name), cases[c].row, cases[c].index};
+      const HeadGradients g = head_gradients(m, encoding_of(cases[c]), target);
+      const std::vector<float> want = floats(expected[c]["head_mask_gradient"]);
+      QCOMPARE(g.gradient.size(), want.size());
+      double scale = 0, error = 0;
+      for (float w : want) scale = std::max(scale, std::fabs(double(w)));
+      int compared = 0;
+      for (size_t i = 0; i < want.size(); ++i) {
+        if (g.already_off[i]) {
+          QCOMPARE(g.gradient[i], 0.0);
+          continue;
+        }
+        error = std::max(error, std::fabs(g.gradient[i] - want[i]));
+        ++compared;
+      }
+      QVERIFY(compared > 0 && scale > 0);
+      QVERIFY2(error <= 1e-4 * scale, qPrintable(QString("%1 case %2: error %3 of %4").arg(model).arg(c).arg(error).arg(scale)));
+      QVERIFY(std::fabs(g.logit - double(expected[c]["logit"])) < 1e-4 * std::max(1.0, std::fabs(double(expected[c]["logit"]))));
+    }
+  }
+  // The gradient is the first-order estimate of switching a head off: on every head, (logit at gate 1 - logit at
+  // gate 1 - eps) / eps approaches it; and the ranking is by its magnitude.
+  void headGradientsAreTheGateDerivative() {
+    if (fixtures_.empty()) QSKIP(qPrintable(why_));
+    const fs::path folder = fixtures_ / "mlm_large";
+    const ModelConfig config = ModelConfig::load(folder / "config.json");
+    BertModel m(config, Checkpoint(folder), cpu_);
+    const OracleCase c = cases_for("mlm_large", config)[0];
+    const ExplainTarget target{ExplainTask::FillMask, c.row, c.index};
+    const int L = config.num_hidden_layers, A = config.num_attention_heads;
+    const HeadGradients g = head_gradients(m, encoding_of(c), target);
+    const double eps = 1e-3;  // this random model's logit curves sharply in a gate: at 1e-2 the difference is 3% off
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < A; ++h) {
+        HeadMask up = HeadMask::all_on(L, A), down = up;
+        up.at(l, h) = float(1 + eps);
+        down.at(l, h) = float(1 - eps);
+        const double fd = (score_target(m, encoding_of(c), target, &up).logit - score_target(m, encoding_of(c), target, &down).logit) / (2 * eps);
+        const double got = g.gradient[size_t(l * A + h)];
+        // Central differences carry the curvature (1e-4 of the value at this eps) and float32's rounding over 2 eps;
+        // autograd (above) is the exact check, this one that it is the gate's derivative.
+        QVERIFY2(std::fabs(got - fd) < 2e-3 * std::max(1.0, std::fabs(fd)), qPrintable(QString("layer %1 head %2: %3 vs %4").arg(l).arg(h).arg(got).arg(fd)));
+      }
+    for (size_t i = 1; i < g.ranking.size(); ++i) {
+      const auto [l0, h0] = g.ranking[i - 1];
+      const auto [l1, h1] = g.ranking[i];
+      QVERIFY(std::fabs(g.gradient[size_t(l0 * A + h0)]) >= std::fabs(g.gradient[size_t(l1 * A + h1)]));
     }
   }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "explain/explain.h"
+#include "explain/head_gradients.h"
 
 using nlohmann::json;
 
@@ -35,7 +36,8 @@ CLI::App* add_explain_command(CLI::App& app, ExplainArgs& a) {
       ->capture_default_str();
   cmd->add_option("--head-mask", a.head_mask, "heads to switch off first, LAYER:HEAD,... (0-based)");
   cmd->add_flag("--rank-heads", a.rank_heads,
-                "instead of saliency: every head's importance, the target logit's drop when it alone is switched off");
+                "instead of saliency: every head's importance, the target logit's drop when it alone is switched off, "
+                "and its gradient with respect to the head's gate (Michel et al. 2019)");
   return cmd;
 }
 
@@ -116,6 +118,19 @@ json run_explain(BertModel& model, const Tokenizer& tokenizer, const ExplainArgs
     out["importance"] = grid;  // (layers, heads): the logit's drop without the head; null for heads already off
     out["probability_change"] = grid_p;
     out["ranking"] = ranking;
+    // Michel et al.'s gradient importance, from one backward pass: d(logit)/d(head gate), the first-order estimate
+    // of "importance" above.
+    const HeadGradients g = head_gradients(model, e, target);
+    json gradient = json::array();
+    for (int l = 0; l < L; ++l) {
+      json row = json::array();
+      for (int h = 0; h < A; ++h) {
+        const size_t i = static_cast<size_t>(l) * A + h;
+        row.push_back(g.already_off[i] ? json(nullptr) : json(g.gradient[i]));
+      }
+      gradient.push_back(row);
+    }
+    out["gradient"] = gradient;
   } else {
     SaliencyOptions o;
     o.method = a.method == "ig" ? SaliencyMethod::IntegratedGradients : SaliencyMethod::GradientInput;

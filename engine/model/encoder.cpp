@@ -326,6 +326,7 @@ void Encoder::backward_to(EncoderOutput& f, Tensor& dx, const EncoderRefs& g, in
     if (dropped) backend_.dropout(dsum1, p, seed(site + 1), dproj1);
     Tensor dcontext = backend_.empty({N, H});
     backward_linear(w.attention_output, gw.attention_output, dropped ? dproj1 : dsum1, a.context, dcontext, false);
+    if (f.run.on_context_gradient) f.run.on_context_gradient(l, a.context, dcontext);
     Tensor dprobs = backend_.empty(a.probs.shape());  // (B, A, T, T)
     Tensor dq = backend_.empty({N, H}), dk = backend_.empty({N, H}), dv = backend_.empty({N, H});
     const bool masked = !a.head_scale.empty();

@@ -102,6 +102,10 @@ struct EncoderRun {
   // (N, H) word + position + type embeddings to start from instead of looking the batch's ids up (integrated
   // gradients' interpolated inputs); the pass takes it over. The batch still gives the shape and the mask.
   Tensor* embedding_sum = nullptr;
+  // Backward pass: called per layer (last first) with its attention context (N, H) (probabilities times values,
+  // after the head mask, before the output projection) and that context's gradient (N, H). Per head, the sum of
+  // their product is the gradient with respect to the head's gate in head_mask (Michel et al. 2019).
+  std::function<void(int layer, const Tensor& context, const Tensor& dcontext)> on_context_gradient;
 };
 
 struct EncoderOutput {

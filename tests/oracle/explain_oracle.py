@@ -8,7 +8,8 @@ The logit: masked LM logits[r, k] (k a vocabulary id); sequence classification l
 answering start (k = 0) or end (k = 1) logit at position r; token classification logits[r, k].
 Writes [{"logit", "embedding_sum" (T*H), "gradient" (T*H), "hidden" (T*H, the last layer), "outputs" (every logit
 of the head, flattened: mlm (T*V), cls (L), qa (T*2: start, end per position), token (T*L)), "attentions" (layers*heads*T*T,
-after the head mask as Hugging Face's output_attentions)}] in case order."""
+after the head mask as Hugging Face's output_attentions), "head_mask_gradient" (layers*heads: d(logit)/d(head_mask),
+Michel et al.'s head importance)}] in case order."""
 import json, os, sys
 import torch
 
@@ -24,7 +25,11 @@ for case in json.load(open(cases_file)):
     ids = torch.tensor([case["ids"]])
     types = torch.tensor([case.get("type_ids", [0] * len(case["ids"]))])
     mask = torch.ones_like(ids)
-    head_mask = torch.tensor(case["head_mask"], dtype=torch.float64) if "head_mask" in case else None
+    # Every head's gate as a leaf, 1 where no mask is given (the same outputs as none), for d(logit)/d(gate).
+    layers = cfg.get("num_hidden_layers", cfg.get("n_layers"))  # BERT, RoBERTa; DistilBERT
+    heads = cfg.get("num_attention_heads", cfg.get("n_heads"))
+    gates = case.get("head_mask") or [[1.0] * heads for _ in range(layers)]
+    head_mask = torch.tensor(gates, dtype=torch.float64, requires_grad=True)
     types_in = None if model.family == "distilbert" else types
     emb = model.body().embeddings.sum(ids, types_in).detach().requires_grad_(True)  # (1, T, H)
     out, hidden, attns = model(ids, mask, types_in, want_all=True, head_mask=head_mask, embedding_sum=emb)
@@ -41,6 +46,7 @@ for case in json.load(open(cases_file)):
     logit.backward()
     flat = lambda t: t.detach().reshape(-1).tolist()
     results.append({"logit": logit.item(), "embedding_sum": flat(emb), "gradient": flat(emb.grad), "hidden": flat(hidden[0]),
+                    "head_mask_gradient": flat(head_mask.grad),
                     "outputs": flat(outputs), "attentions": flat(torch.stack([a[0] for a in attns]))})
 json.dump(results, open(out_file, "w"))
 print(f"{model.family} {model.head}: {len(results)} cases -> {out_file}")
