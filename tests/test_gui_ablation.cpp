@@ -27,6 +27,7 @@
 #include "qa_page.h"
 #include "explain/attention_flow.h"
 #include "explain/explain.h"
+#include "explain/head_gradients.h"
 #include "fill_mask_page.h"
 #include "head_ablation.h"
 #include "head_ranking_view.h"
@@ -259,6 +260,16 @@ class TestGuiAblation : public QObject {
         const double want = expected.probability_change[size_t(l) * 2 + h];
         QVERIFY2(std::abs(grid->drop(l, h) - want) < 1e-9, qPrintable(QStringLiteral("head %1:%2").arg(l).arg(h)));
         QCOMPARE(grid->cellText(l, h), l == 0 && h == 0 ? QStringLiteral("off") : QString::asprintf("%+.1f", 100.0 * want));
+      }
+    // The gradient importance beside it, for the same input and target and the same head mask.
+    model.set_head_mask(mask);
+    const HeadGradients gradients = head_gradients(model, encoding, target);
+    model.set_head_mask({});
+    for (int l = 0; l < 2; ++l)
+      for (int h = 0; h < 2; ++h) {
+        const size_t i = size_t(l) * 2 + h;
+        QVERIFY(std::abs(grid->ranking()->gradients.gradient.at(i) - gradients.gradient[i]) < 1e-9);
+        QCOMPARE(grid->gradientText(l, h), l == 0 && h == 0 ? QString() : QString::fromUtf8("\u2207 ") + QString::asprintf("%+.2f", gradients.gradient[i]));
       }
     // A click on a ranked head switches it off for every view.
     QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellCenter(1, 1));

@@ -13,6 +13,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <filesystem>
@@ -23,6 +24,8 @@
 #include "attention_legend.h"
 #include "attention_page.h"
 #include "attention_views.h"
+#include "compare_menu.h"
+#include "hub_download.h"
 #include "classify_page.h"
 #include "explain/explain.h"
 #include "entities_page.h"
@@ -133,6 +136,27 @@ class TestGuiCompare : public QObject {
     return true;
   }
 
+  // The table view of `page` that shows `model`.
+  static QTableView* viewOf(QWidget* page, QAbstractItemModel* model) {
+    for (QTableView* view : page->findChildren<QTableView*>())
+      if (view->model() == model) return view;
+    return nullptr;
+  }
+
+  // Model B's two columns (the last two) show whole in `view` without scrolling, and long texts are cut with "…"
+  // rather than wrapped.
+  static bool bColumnsFit(QTableView* view) {
+    const int columns = view->model()->columnCount();
+    for (int c = columns - 2; c < columns; ++c) {
+      const int left = view->columnViewportPosition(c);
+      if (left < 0 || left + view->columnWidth(c) > view->viewport()->width() + 1) {
+        qWarning() << "column" << c << "at" << left << "width" << view->columnWidth(c) << "viewport" << view->viewport()->width();
+        return false;
+      }
+    }
+    return !view->wordWrap() && view->textElideMode() == Qt::ElideRight;
+  }
+
   // The banner over `banner`'s view names both models' folders.
   bool namesBoth(CompareBanner* banner, const fs::path& a, const fs::path& b) {
     return banner->isVisible() && banner->text().contains(QString::fromStdString(a.filename().string())) &&
@@ -183,6 +207,21 @@ class TestGuiCompare : public QObject {
     QVERIFY(checkColumns(table, 4, pa, pb, 0, topChanged));
     QCOMPARE(page->compareBanner()->text().contains(QStringLiteral("Top-1 differs")), topChanged);
     QVERIFY(!page->compareBanner()->unaligned());
+    // At 1280 x 800 B's columns show without scrolling; the Sentence column is cut around the word with "…".
+    QVERIFY(bColumnsFit(viewOf(page, table)));
+    const QString sentence = QStringLiteral("This program is free software; you can redistribute it under the terms of the licence.");
+    const int from = int(sentence.indexOf(QStringLiteral("software"))), to = from + 8;
+    QFont bold = page->font();
+    bold.setBold(true);
+    const QFontMetrics plain(page->font()), marked(bold);
+    for (const int width : {120, 200, 320}) {
+      const ElidedAround cut = elide_around(sentence, from, to, plain, marked, width);
+      QCOMPARE(cut.text.mid(cut.from, cut.to - cut.from), QStringLiteral("software"));
+      QVERIFY(cut.text.endsWith(QStringLiteral("…")));
+      QVERIFY(plain.horizontalAdvance(cut.text.left(cut.from)) + marked.horizontalAdvance(QStringLiteral("software")) +
+                  plain.horizontalAdvance(cut.text.mid(cut.to)) <= std::max(width, marked.horizontalAdvance(QStringLiteral("software…"))));
+    }
+    QCOMPARE(elide_around(sentence, from, to, plain, marked, 5000).text, sentence);  // room enough: whole
 
     // Heads switched off in model A: the ablation's column and B's columns show together, B's still B's own.
     engine()->toggleHead(0, 0);
@@ -210,6 +249,12 @@ class TestGuiCompare : public QObject {
     const AttentionData expected(std::make_shared<const AttentionResult>(fromB), false);
     QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !page->dataB().empty() && page->heatmapB()->isVisible(); }, kWait));
     QVERIFY(namesBoth(page->compareBanner(), folder("mlm_a"), folder("mlm_b")));
+    // Before any click: B's map is there, painted, with its caption (the walkthrough saw it blank until a click).
+    QVERIFY(!page->heatmapB()->shownMap().empty());
+    QVERIFY(page->captionB()->text().contains(QStringLiteral("layer 0")));
+    // The banner says what this view shows of B (a map has no top-1).
+    QVERIFY(page->compareBanner()->text().contains(QStringLiteral("map for the same layer and head")));
+    QVERIFY(!page->compareBanner()->text().contains(QStringLiteral("top-1")));
     for (const auto& [layer, head] : {std::pair{0, 0}, std::pair{1, 1}, std::pair{1, -1}}) {
       page->select(layer, head);
       const std::vector<float> shown = page->dataB().map(layer, head), direct = expected.map(layer, head);
@@ -399,6 +444,15 @@ class TestGuiCompare : public QObject {
       }
     }
     qInfo() << "entities of A:" << fromA.entities.size() << "also in B:" << matched << "B's:" << fromB.entities.size();
+    // The banner's short form ("3 entities differ (…)", no "Top-1 differs"); B's columns fit at 1280 x 800 with the
+    // Text column still readable.
+    const QString banner = page->compareBanner()->text();
+    QVERIFY2(!banner.contains(QStringLiteral("Top-1")) &&
+                 (banner.contains(QStringLiteral(" differ")) || banner.contains(QStringLiteral("Both find the same entities"))),
+             qPrintable(banner));
+    QTableView* view = viewOf(page, page->entities());
+    QVERIFY(bColumnsFit(view));
+    QVERIFY(view->columnWidth(1) >= 80);
   }
 
   void qaLinesUpAnswerSpans() {
@@ -429,6 +483,25 @@ class TestGuiCompare : public QObject {
     }
     const bool topChanged = fromA.answers.at(0).start != fromB.answers.at(0).start || fromA.answers[0].end != fromB.answers[0].end;
     QCOMPARE(text(page->answers(), 0, 6).contains(QStringLiteral("top-1 changed")), topChanged);
+    QVERIFY(bColumnsFit(viewOf(page, page->answers())));  // at 1280 x 800, no scrolling to B's columns
+    // A's top answer not among B's: the change cell says only that the top changed, with no stray "·" before it.
+    QaResult mineA, mineB;
+    mineA.answers.push_back(QaAnswer{});
+    mineA.answers[0].answer = "the mat";
+    mineA.answers[0].start = 15;
+    mineA.answers[0].end = 22;
+    mineB.answers.push_back(QaAnswer{});
+    mineB.answers[0].answer = "the door";
+    mineB.answers[0].start = 30;
+    mineB.answers[0].end = 38;
+    const ModelBColumns columns = compare_answers_b(mineA, mineB);
+    QCOMPARE(columns.changes.at(0), QStringLiteral("top-1 changed (B: “the door”)"));
+    // Model B without the view's head: one sentence, not "Model B: model B has no …".
+    ModelBAnswer without;
+    without.problem = QStringLiteral("model B has no question-answering head");
+    page->compareBanner()->showReply(&without);
+    QVERIFY(page->compareBanner()->text().contains(QStringLiteral("Model B has no question-answering head.")));
+    QVERIFY(!page->compareBanner()->text().contains(QStringLiteral("Model B: model B")));
   }
 
   void anotherVocabularyIsShownUnaligned() {
@@ -506,6 +579,87 @@ class TestGuiCompare : public QObject {
     qInfo() << "the error:" << error;
     QVERIFY(!engine()->comparing());
     QVERIFY(engine()->model() != nullptr);
+  }
+
+  // The A − B legend: its labels never overlap and "max |A − B| 0.00" always has its room, down to the narrowest
+  // the legend gets, as in a 1024 x 700 window.
+  void differenceLegendFits() {
+    AttentionLegend legend(AttentionLegend::Kind::Difference);
+    QFont font = legend.font();
+    font.setPixelSize(11);
+    const QFontMetrics metrics(font);
+    const int valueWidth = metrics.horizontalAdvance(QStringLiteral("max |A − B| 0.00"));
+    for (int width = legend.minimumSizeHint().width(); width <= 460; width += 5) {
+      const QRect rect(0, 4, width, 26);
+      const DifferenceLegendLayout layout = difference_legend_layout(rect, metrics);
+      QCOMPARE(layout.labels.size(), 3);
+      for (int i = 0; i < 3; ++i) {
+        QVERIFY(layout.labelRects[i].left() >= rect.left() && layout.labelRects[i].right() <= rect.right());
+        for (int j = i + 1; j < 3; ++j) QVERIFY2(!layout.labelRects[i].intersects(layout.labelRects[j]), qPrintable(layout.labels.join(' ')));
+      }
+      QVERIFY(layout.value.width() >= valueWidth && layout.value.right() <= rect.right());
+      if (width >= 400) QCOMPARE(layout.labels.first(), QStringLiteral("−1 B more"));  // words where they fit
+    }
+    // In a 1024 x 700 window the legend gets at least its minimum width.
+    QVERIFY(openPair(tiny("mlm_a", 5), tiny("mlm_b", 11)));
+    AttentionPage* page = window_->attentionPage();
+    window_->tabs()->setCurrentWidget(page);
+    page->findChild<QTabWidget*>()->setCurrentIndex(0);  // the Map tab (another test left the head ranking in front)
+    window_->resize(1024, 700);
+    page->setText(kMasked);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && !page->dataB().empty() && page->data().size() == page->dataB().size(); }, kWait));
+    page->differenceOption()->setChecked(true);
+    QVERIFY(QTest::qWaitFor([&] { return page->differenceLegend()->isVisible(); }, kWait));
+    QTest::qWait(50);  // laid out
+    QVERIFY2(page->differenceLegend()->width() >= page->differenceLegend()->minimumSizeHint().width(),
+             qPrintable(QStringLiteral("%1 < %2").arg(page->differenceLegend()->width()).arg(page->differenceLegend()->minimumSizeHint().width())));
+    page->differenceOption()->setChecked(false);
+    window_->resize(1280, 800);
+  }
+
+  // Model B with fewer layers: for a layer it lacks, its place says what B has instead of an empty map.
+  void attentionSaysWhatModelBLacks() {
+    const fs::path a = tiny("mlm_a", 5), small = tiny("mlm_b_1layer", 11, [](RandomModelSpec& spec) { spec.layers = 1; });
+    QVERIFY(openPair(a, small));
+    AttentionPage* page = window_->attentionPage();
+    window_->tabs()->setCurrentWidget(page);
+    page->setText(kSentence);
+    QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && page->dataB().layers() == 1 && page->data().layers() == 2; }, kWait));
+    const int heads = page->dataB().heads();
+    const QString has = QStringLiteral("B has only 1 layer × %1 heads").arg(heads);
+    for (const bool difference : {false, true}) {
+      page->differenceOption()->setChecked(difference);
+      page->select(1, 0);
+      QVERIFY2(page->captionB()->text().contains(has), qPrintable(page->captionB()->text()));
+      QVERIFY(!page->captionB()->text().endsWith(QStringLiteral("Its own map:")));
+      QVERIFY(page->heatmapB()->shownMap().empty());
+      page->select(0, 0);  // a layer B has: its map
+      QVERIFY(!page->heatmapB()->shownMap().empty());
+      QVERIFY(!page->captionB()->text().contains(has));
+    }
+    page->differenceOption()->setChecked(false);
+  }
+
+  // File > Compare with the default model: the built-in model as B, offered while A is another model.
+  void compareWithTheDefaultModel() {
+    auto* action = window_->findChild<QAction*>(QStringLiteral("compareDefaultModel"));
+    QVERIFY(action);
+    const fs::path a = tiny("mlm_a", 5), b = tiny("mlm_b", 11);
+    QVERIFY(openPair(a, b));
+    QVERIFY(action->isEnabled());
+    QSignalSpy compared(engine(), &EngineClient::compareChanged);
+    action->trigger();
+    QVERIFY(QTest::qWaitFor([&] { return compared.count() > 0; }, kWait) && settled());
+    QVERIFY(engine()->comparing());
+    QVERIFY(fs::equivalent(engine()->modelB()->info.folder, resolveGuiModel("default")));
+    QVERIFY(is_default_model(*engine()->modelB()));
+    QVERIFY(!is_default_model(*engine()->model()));
+    // The default model as A: nothing to compare it with by this action.
+    engine()->stopCompare();
+    QSignalSpy loaded(engine(), &EngineClient::loaded);
+    window_->openModel(QStringLiteral("default"));
+    QVERIFY((loaded.wait(kWait) || loaded.count() > 0) && settled());
+    QVERIFY(!action->isEnabled());
   }
 
   void cleanupTestCase() { window_.reset(); }

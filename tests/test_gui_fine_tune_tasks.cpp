@@ -8,6 +8,9 @@
 #include <QComboBox>
 #include <QLineSeries>
 #include <QPlainTextEdit>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
 #include <QFileDialog>
 #include <QProcess>
 #include <QPushButton>
@@ -179,6 +182,40 @@ QString job_differences(const nlohmann::json& job, const nlohmann::json& expecte
       wrong << QString::fromStdString(key + ": " + (job.is_object() && job.contains(key) ? job[key].dump() : "missing") +
                                       ", expected " + value.dump());
   return wrong.join(QStringLiteral("; "));
+}
+
+// A small masked-LM model, "start" in `dir`, with BERT's initialisation (std 0.02): a few steps on a text already show
+// in its held-out accuracy.
+fs::path start_model(const QTemporaryDir& dir, unsigned seed) {
+  const fs::path start = fs::path(dir.path().toStdString()) / "start";
+  write_random_model(start, test::small_bert_spec(seed, 0.02f));
+  return start;
+}
+
+// The window at `size` with the Fine-tune view in front, exposed (offscreen): what the layout checks look at.
+bool show_fine_tune(MainWindow& window, QSize size) {
+  window.resize(size);
+  window.show();
+  window.tabs()->setCurrentWidget(window.fineTunePage());
+  return QTest::qWaitForWindowExposed(&window);
+}
+
+// The vertical extent, in pixels, of `series`' colour through its point `index` on the chart as drawn: the diameter
+// of the marker there (the line itself is 2 pixels thick).
+int marker_height(QChartView* view, QLineSeries* series, int index) {
+  const QImage image = view->viewport()->grab().toImage();
+  QChart* chart = view->chart();
+  const QPoint at = view->mapFromScene(chart->mapToScene(chart->mapToPosition(series->at(index), series)));
+  const QColor colour = series->color();
+  const auto near = [&](int y) {
+    if (y < 0 || y >= image.height() || at.x() < 0 || at.x() >= image.width()) return false;
+    const QColor c = image.pixelColor(at.x(), y);
+    return std::abs(c.red() - colour.red()) + std::abs(c.green() - colour.green()) + std::abs(c.blue() - colour.blue()) < 60;
+  };
+  int top = at.y(), bottom = at.y();
+  while (near(top - 1) && at.y() - top < 40) --top;
+  while (near(bottom + 1) && bottom - at.y() < 40) ++bottom;
+  return near(at.y()) ? bottom - top + 1 : 0;
 }
 
 fs::path save(FineTunePage* page, const QTemporaryDir& dir, const QString& name) {
@@ -528,18 +565,14 @@ class TestGuiFineTuneTasks : public QObject {
   void maskedLmOnMyText() {
     MainWindow window;
     QTemporaryDir texts;
-    // A small masked-LM model with BERT's initialisation (std 0.02): a few steps on the text already show in its
-    // held-out accuracy.
-    const fs::path start = fs::path(texts.path().toStdString()) / "start";
-    write_random_model(start, test::small_bert_spec(13, 0.02f));
-    QVERIFY(load(window, start));
+    QVERIFY(load(window, start_model(texts, 13)));
     FineTunePage* page = window.fineTunePage();
     const QString first = paragraphs(texts, QStringLiteral("notes.txt"), QStringLiteral("sat on"), 48);
     const QString second = paragraphs(texts, QStringLiteral("more.txt"), QStringLiteral("likes"), 32);
     QVERIFY(page->loadTextFiles({first, second}));
     QCOMPARE(page->task(), FineTuneTask::MaskedLanguageModel);
-    QVERIFY2(page->textData()->summary().contains(QStringLiteral("80 paragraph(s)")), qPrintable(page->textData()->summary()));
-    QVERIFY2(page->textData()->summary().contains(QStringLiteral("in 2 file(s)")), qPrintable(page->textData()->summary()));
+    QVERIFY2(page->textData()->summary().startsWith(QStringLiteral("80 paragraphs (")), qPrintable(page->textData()->summary()));
+    QVERIFY2(page->textData()->summary().contains(QStringLiteral(" words) in 2 files;")), qPrintable(page->textData()->summary()));
     page->setEpochs(4);
     page->setLearningRate(5e-3);
     page->setMaxLength(8);
@@ -567,8 +600,9 @@ class TestGuiFineTuneTasks : public QObject {
     const double before5 = heldout->item(0, 1)->text().toDouble(), after5 = heldout->item(4, 1)->text().toDouble();
     QVERIFY2(after5 > before5, qPrintable(QStringLiteral("top-5 %1 -> %2").arg(before5).arg(after5)));
     QVERIFY2(page->message()->text().contains(QStringLiteral("Held-out top-1 accuracy")), qPrintable(page->message()->text()));
+    QVERIFY2(page->message()->text().contains(QStringLiteral("Save stores the last epoch")), qPrintable(page->message()->text()));
     auto* top1 = qobject_cast<QLineSeries*>(page->validationChart()->chart()->series().at(0));
-    QCOMPARE(top1->name(), QStringLiteral("held-out top-1"));
+    QCOMPARE(top1->name(), QStringLiteral("top-1"));  // the chart's title says "held-out"
     QCOMPARE(top1->count(), 5);
     QCOMPARE(top1->at(0).x(), 0.0);
 
@@ -578,8 +612,11 @@ class TestGuiFineTuneTasks : public QObject {
     QVERIFY(fill->adaptedBox()->isVisibleTo(fill));
     ResultTableModel* both = fill->adaptedComparison();
     QTRY_COMPARE_WITH_TIMEOUT(both->rowCount(), 5, 30000);  // top 5
-    QCOMPARE(both->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QStringLiteral("Adapted model"));
-    QCOMPARE(both->headerData(3, Qt::Horizontal, Qt::DisplayRole).toString(), QStringLiteral("Before adapting"));
+    // Each table names its models: the open one in the main table, the run and the model it started from below.
+    QCOMPARE(both->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QStringLiteral("Adapted (notes-mlm-run): word"));
+    QCOMPARE(both->headerData(3, Qt::Horizontal, Qt::DisplayRole).toString(), QStringLiteral("Before (start): word"));
+    QTRY_COMPARE_WITH_TIMEOUT(fill->predictions()->rowCount(), 5, 30000);
+    QCOMPARE(fill->predictions()->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QStringLiteral("start: word"));
     bool differ = false;
     for (int r = 0; r < 5; ++r) {
       QVERIFY(!both->index(r, 1).data().toString().isEmpty() && !both->index(r, 3).data().toString().isEmpty());
@@ -588,6 +625,19 @@ class TestGuiFineTuneTasks : public QObject {
       differ = differ || std::abs(after - before) > 1e-6;
     }
     QVERIFY(differ);
+    // Compare mode on: the table above is A beside B, and the adapted model's table says it is another pair.
+    auto* note = fill->adaptedBox()->findChild<QLabel*>();
+    QVERIFY(note && note->text().startsWith(QStringLiteral("The model adapted to your text in notes-mlm-run")));
+    window.engine()->compareWith(q(mlm_));
+    QTRY_VERIFY_WITH_TIMEOUT(window.engine()->comparing(), 30000);
+    fill->refresh();
+    QTRY_VERIFY2_WITH_TIMEOUT(note->text().startsWith(QStringLiteral("Not A beside B: the model adapted to your text in "
+                                                                     "notes-mlm-run (Fine-tune view) beside start")),
+                              qPrintable(note->text()), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(fill->predictions()->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(),
+                              QStringLiteral("A (start): word"), 30000);
+    window.engine()->stopCompare();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.engine()->comparing(), 30000);
 
     // Saved as BertForMaskedLM, which the engine and the app open as a masked-LM model.
     const fs::path saved = save(page, dir_, QStringLiteral("adapted-model"));
@@ -620,11 +670,141 @@ class TestGuiFineTuneTasks : public QObject {
       QSignalSpy progress(page->job(), &TrainingJob::progress);
       QSignalSpy finished(page->job(), &TrainingJob::finished);
       page->start();
-      QVERIFY(progress.wait(kWait) || progress.count() > 0);
-      QVERIFY(progress.first().at(0).value<TrainProgress>().step > stopped);  // resumed, not restarted
+      QVERIFY(QTest::qWaitFor([&] { return !progress.isEmpty() && progress.last().at(0).value<TrainProgress>().step > stopped; }, kWait));
+      // Resumed, not restarted: the steps up to `stopped` are the run's history (from curve.csv), then the new ones,
+      // each once and in order.
+      int previous = 0;
+      for (const QList<QVariant>& report : progress) {
+        const int step = report.at(0).value<TrainProgress>().step;
+        QVERIFY2(step > previous, qPrintable(QStringLiteral("step %1 after %2").arg(step).arg(previous)));
+        previous = step;
+      }
       page->cancel();
       QVERIFY(finished.wait(kWait) || finished.count() > 0);
     }
+  }
+
+  // Walkthrough findings 3, 4, 13, 14, 15: before its first Start, masked LM's results show its own layout (the
+  // held-out table, no confusion matrix); a Start that fails says "failed" in the progress bar, not "starting…"; the
+  // run folder Start filled in follows the next text file chosen (one the user typed stays); counts read "1 file",
+  // not "1 file(s)"; at 1024 x 700 the task's name and the held-out chart's legend fit.
+  void maskedLmBeforeStartAndAfterAFailure() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    QVERIFY(show_fine_tune(window, QSize(1024, 700)));
+    auto* details = page->heldoutScores()->parentWidget()->parentWidget();  // the stacked widget in the tab widget
+    auto* tabs = qobject_cast<QTabWidget*>(details);
+    QVERIFY(tabs);
+    QCOMPARE(tabs->tabText(0), QStringLiteral("Confusion matrix"));  // sentence classification first
+    QTemporaryDir texts;
+    const QString oneline = write_file(texts, QStringLiteral("oneline.txt"), "the cat sat on the mat .\n");
+    QVERIFY(page->loadTextFiles({oneline}));
+    QCOMPARE(tabs->tabText(0), QStringLiteral("Held-out masked-token accuracy"));
+    QVERIFY(!tabs->isTabVisible(1));  // no misclassified sentences
+    QCOMPARE(page->heldoutScores()->columnCount(), 5);
+    QCOMPARE(page->heldoutScores()->horizontalHeaderItem(3)->text(), QStringLiteral("Baseline top-1"));
+    QVERIFY(page->heldoutScores()->horizontalHeaderItem(3)->toolTip().contains(QStringLiteral("most frequent token")));
+    QCOMPARE(page->validationChart()->chart()->title(), QStringLiteral("Held-out masked tokens"));
+    QCOMPARE(page->validationChart()->chart()->series().at(0)->name(), QStringLiteral("top-1"));
+    QVERIFY(!page->patience()->isEnabled());
+    QVERIFY2(page->patience()->toolTip().contains(QStringLiteral("Save stores the last epoch")), qPrintable(page->patience()->toolTip()));
+    // Counts in words.
+    QVERIFY2(page->textData()->summary().startsWith(QStringLiteral("1 paragraph (7 words) in 1 file;")),
+             qPrintable(page->textData()->summary()));
+    QVERIFY(!page->textData()->summary().contains(QStringLiteral("(s)")));
+    // At 1024 x 700: the task's name and the legend's two names fit.
+    for (int i = 0; i < 5; ++i) QCoreApplication::processEvents();
+    auto* combo = page->findChild<QComboBox*>(QStringLiteral("fineTuneTask"));
+    QVERIFY(combo);
+    QVERIFY2(combo->fontMetrics().horizontalAdvance(combo->currentText()) + 40 <= combo->width(),
+             qPrintable(QStringLiteral("%1 in %2 px").arg(combo->currentText()).arg(combo->width())));
+    QVERIFY(!combo->itemData(combo->currentIndex(), Qt::ToolTipRole).toString().isEmpty());  // the long description
+    QChart* chart = page->validationChart()->chart();
+    const QFontMetrics legendFont(chart->legend()->font());
+    int legend = 0;
+    for (QAbstractSeries* series : chart->series()) legend += legendFont.horizontalAdvance(series->name()) + 2 * legendFont.height() + 8;
+    QVERIFY2(legend <= chart->size().width() - 16, qPrintable(QStringLiteral("legend %1 px, chart %2 px").arg(legend).arg(chart->size().width())));
+    // A Start that fails (less than one sequence of text): the bar says so.
+    auto* bar = page->findChild<QProgressBar*>();
+    QVERIFY(bar);
+    QCOMPARE(bar->format(), QStringLiteral("not started"));
+    page->setMaxLength(128);
+    QSignalSpy finished(page->job(), &TrainingJob::finished);
+    page->start();
+    QVERIFY(finished.wait(kWait) || finished.count() > 0);
+    QVERIFY2(finished.first().at(1).toString().contains(QStringLiteral("less than one sequence")),
+             qPrintable(finished.first().at(1).toString()));
+    QCOMPARE(bar->format(), QStringLiteral("failed"));
+    // The folder Start named after oneline.txt follows the next file chosen.
+    QCOMPARE(page->textData()->runFolder(), QDir(texts.path()).filePath(QStringLiteral("oneline-mlm-run")));
+    const QString licenses = paragraphs(texts, QStringLiteral("licenses.txt"), QStringLiteral("sat on"), 12);
+    QVERIFY(page->loadTextFiles({licenses}));
+    QCOMPARE(page->textData()->runFolder(), QDir(texts.path()).filePath(QStringLiteral("licenses-mlm-run")));
+    // The same files again: the folder Start filled in stays (Start resumes that run).
+    page->textData()->fillRunFolder(QDir(texts.path()).filePath(QStringLiteral("licenses-mlm-run")));
+    QVERIFY(page->loadTextFiles({licenses}));
+    QCOMPARE(page->textData()->runFolder(), QDir(texts.path()).filePath(QStringLiteral("licenses-mlm-run")));
+    // A folder the user typed stays when other files are chosen.
+    auto* field = page->textData()->findChild<QLineEdit*>(QStringLiteral("runFolder"));
+    QVERIFY(field);
+    field->clear();
+    const QString typed = QDir(texts.path()).filePath(QStringLiteral("my-run"));
+    QTest::keyClicks(field, typed);
+    QVERIFY(page->textData()->runFolderChosen());
+    QVERIFY(page->loadTextFiles({oneline}));
+    QCOMPARE(page->textData()->runFolder(), typed);
+  }
+
+  // Walkthrough findings 2 and 16: a run cancelled after its first epoch, then resumed (Start again), shows its whole
+  // history from the run folder's curve.csv: the Epoch 1 row of the held-out table and the loss curve's first steps
+  // stay. The held-out chart's markers are small.
+  void resumedRunShowsItsWholeHistory() {
+    MainWindow window;
+    QTemporaryDir texts;
+    QVERIFY(load(window, start_model(texts, 17)));
+    FineTunePage* page = window.fineTunePage();
+    QVERIFY(show_fine_tune(window, QSize(1280, 800)));
+    QVERIFY(page->loadTextFiles({paragraphs(texts, QStringLiteral("notes.txt"), QStringLiteral("sat on"), 96)}));
+    page->setEpochs(6);
+    page->setLearningRate(5e-3);
+    page->setMaxLength(8);
+    const QString run = QDir(texts.path()).filePath(QStringLiteral("resumed-run"));
+    page->textData()->setRunFolder(run);
+    QTableWidget* heldout = page->heldoutScores();
+    {
+      QSignalSpy scored(page->job(), &TrainingJob::heldoutScored);
+      QSignalSpy finished(page->job(), &TrainingJob::finished);
+      page->start();
+      QVERIFY(QTest::qWaitFor([&] { return scored.count() >= 2 || finished.count() > 0; }, kWait));  // before, epoch 1
+      page->cancel();
+      QVERIFY(finished.wait(kWait) || finished.count() > 0);
+      QVERIFY(finished.first().at(0).toBool());
+    }
+    const int stopped = read_json(fs::path(run.toStdString()) / "checkpoint" / "state.json")["step"].get<int>();
+    const int total = read_json(fs::path(run.toStdString()) / "options.json")["total_steps"].get<int>();
+    QVERIFY2(stopped < total, "the run finished before it was cancelled");
+    QVERIFY(heldout->rowCount() >= 2);
+    QCOMPARE(heldout->verticalHeaderItem(1)->text(), QStringLiteral("Epoch 1"));
+    const QString epoch1 = heldout->item(1, 0)->text(), epoch1Masked = heldout->item(1, 4)->text();
+    auto* loss = qobject_cast<QLineSeries*>(page->lossChart()->chart()->series().at(0));
+    QVERIFY(loss->count() > 0);
+    const double firstStep = loss->at(0).x();
+
+    QVERIFY(train(page));  // resumes, to the end
+    QCOMPARE(heldout->rowCount(), 7);  // before training, epochs 1 to 6
+    for (int r = 1; r <= 6; ++r) QCOMPARE(heldout->verticalHeaderItem(r)->text(), QStringLiteral("Epoch %1").arg(r));
+    QCOMPARE(heldout->item(1, 0)->text(), epoch1);        // from curve.csv, as it was shown
+    QCOMPARE(heldout->item(1, 4)->text(), epoch1Masked);  // the held-out tokens too
+    QVERIFY(loss->count() > 0);
+    QCOMPARE(loss->at(0).x(), firstStep);  // the loss curve starts where the run started, not where it resumed
+    auto* top1 = qobject_cast<QLineSeries*>(page->validationChart()->chart()->series().at(0));
+    QCOMPARE(top1->count(), 7);
+    QCOMPARE(top1->at(1).x(), 1.0);
+    // Markers a few pixels across (Qt draws markerSize as the radius).
+    for (int i = 0; i < 5; ++i) QCoreApplication::processEvents();
+    const int marker = marker_height(page->validationChart(), top1, 3);
+    QVERIFY2(marker > 0 && marker <= 10, qPrintable(QStringLiteral("marker %1 px high").arg(marker)));
   }
 
   // Text that cannot be used, and run folders that cannot hold a run, are said in words; nothing is touched.
@@ -809,10 +989,7 @@ class TestGuiFineTuneTasks : public QObject {
     MainWindow window;
     QVERIFY(load(window, mlm_));
     FineTunePage* page = window.fineTunePage();
-    window.resize(1024, 700);
-    window.show();
-    window.tabs()->setCurrentWidget(page);
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(show_fine_tune(window, QSize(1024, 700)));
     QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("fit-ner.conll"), 30)));
     page->setEpochs(2);
     page->setLearningRate(2e-3);
@@ -862,10 +1039,7 @@ class TestGuiFineTuneTasks : public QObject {
     MainWindow window;
     QVERIFY(load(window, mlm_));
     FineTunePage* page = window.fineTunePage();
-    window.resize(1024, 700);
-    window.show();
-    window.tabs()->setCurrentWidget(page);
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(show_fine_tune(window, QSize(1024, 700)));
     auto settle = [] { for (int i = 0; i < 5; ++i) QCoreApplication::processEvents(); };
     QVERIFY(page->loadCsv(numbered_reviews(dir_, 30)));
     QVERIFY(page->loadTaggedFile(conll(dir_, QStringLiteral("fit.conll"), 10)));

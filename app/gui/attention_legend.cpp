@@ -67,21 +67,50 @@ QColor difference_color(float difference) {
                           1.0f - t * (1.0f - float(full.blueF())));
 }
 
+DifferenceLegendLayout difference_legend_layout(const QRect& rect, const QFontMetrics& metrics) {
+  DifferenceLegendLayout out;
+  out.title = QObject::tr("A − B");
+  const int x0 = rect.left() + metrics.horizontalAdvance(out.title) + 8;
+  // The value right of the bar gets the room its widest text needs, so it is never cut.
+  const int valueWidth = metrics.horizontalAdvance(QObject::tr("max |A − B| %1").arg(1.0, 0, 'f', 2)) + 8;
+  const int width = std::max(80, std::min(kBarWidth, rect.right() - x0 - valueWidth));
+  out.bar = QRect(x0, rect.top() + 2, width, kBarHeight);
+  out.value = QRect(out.bar.right() + 8, out.bar.top() - 3, std::max(valueWidth - 8, rect.right() - out.bar.right() - 8), kBarHeight + 6);
+  // Labels under −1, 0 and +1: "−1 B more" and "A more +1" where they fit beside the "0", else just "−1" and "+1"
+  // (the tooltip says which side is which model).
+  const int centre = int(difference_bar_x(out.bar, 0.0f)), left = out.bar.left(), right = int(difference_bar_x(out.bar, 1.0f));
+  const QString zero = QStringLiteral("0");
+  const int zeroWidth = metrics.horizontalAdvance(zero);
+  const QRect zeroRect(centre - zeroWidth / 2, out.bar.bottom() + 4, zeroWidth + 1, metrics.height());
+  for (const bool words : {true, false}) {
+    const QString low = words ? QObject::tr("−1 B more") : QStringLiteral("−1");
+    const QString high = words ? QObject::tr("A more +1") : QStringLiteral("+1");
+    const QRect lowRect(left, zeroRect.top(), metrics.horizontalAdvance(low) + 1, metrics.height());
+    const int highWidth = metrics.horizontalAdvance(high) + 1;
+    const QRect highRect(right - highWidth + 1, zeroRect.top(), highWidth, metrics.height());
+    constexpr int kGap = 4;
+    if (!words || (lowRect.right() + kGap < zeroRect.left() && zeroRect.right() + kGap < highRect.left())) {
+      out.labels = {low, zero, high};
+      out.labelRects = {lowRect, zeroRect, highRect};
+      break;
+    }
+  }
+  return out;
+}
+
+double difference_bar_x(const QRect& bar, float d) {
+  const double half = (bar.width() - 1) / 2.0;
+  return bar.left() + half + (d >= 0 ? 1 : -1) * half * std::sqrt(std::min(std::abs(d), 1.0f));
+}
+
 void paint_difference_legend(QPainter& painter, const QRect& rect, float max_difference, const QColor& text) {
   painter.save();
   QFont font = painter.font();
   font.setPixelSize(11);
   painter.setFont(font);
-  const QFontMetrics metrics(font);
-  const QString title = QObject::tr("A − B");
-  const int x0 = rect.left() + metrics.horizontalAdvance(title) + 8;
-  const int width = std::max(80, std::min(kBarWidth, rect.right() - x0 - 90));
-  const QRect bar(x0, rect.top() + 2, width, kBarHeight);
-  // Position along the bar for a difference in [-1, 1], on the square-root scale the colours use.
-  const auto at = [&](float d) {
-    const double half = (width - 1) / 2.0;
-    return bar.left() + half + (d >= 0 ? 1 : -1) * half * std::sqrt(std::min(std::abs(d), 1.0f));
-  };
+  const DifferenceLegendLayout layout = difference_legend_layout(rect, QFontMetrics(font));
+  const QRect& bar = layout.bar;
+  const int width = bar.width();
   for (int x = 0; x < width; ++x) {
     const double u = 2.0 * x / std::max(1, width - 1) - 1.0;  // -1 .. 1 along the bar
     painter.fillRect(QRect(bar.left() + x, bar.top(), 1, bar.height()), difference_color(float(u * std::abs(u))));
@@ -89,27 +118,23 @@ void paint_difference_legend(QPainter& painter, const QRect& rect, float max_dif
   painter.setPen(QColor(150, 150, 150));
   painter.drawRect(bar.adjusted(0, 0, -1, -1));
   painter.setPen(text);
-  painter.drawText(QRect(rect.left(), bar.top() - 3, x0 - rect.left() - 6, kBarHeight + 6), Qt::AlignRight | Qt::AlignVCenter, title);
-  for (float tick : {-1.0f, -0.25f, 0.0f, 0.25f, 1.0f}) {
-    const int x = int(at(tick));
+  painter.drawText(QRect(rect.left(), bar.top() - 3, bar.left() - rect.left() - 6, kBarHeight + 6), Qt::AlignRight | Qt::AlignVCenter, layout.title);
+  for (float tick : {-1.0f, -0.25f, 0.0f, 0.25f, 1.0f}) {  // ±0.25 marked, not labelled: the end labels need the room
+    const int x = int(difference_bar_x(bar, tick));
     painter.drawLine(x, bar.bottom() + 1, x, bar.bottom() + 3);
-    if (tick == -0.25f || tick == 0.25f) continue;  // marked, not labelled: the end labels need the room
-    const QString label = tick == -1.0f ? QObject::tr("−1 B more") : tick == 1.0f ? QObject::tr("A more +1") : QStringLiteral("0");
-    const int w = metrics.horizontalAdvance(label);
-    const int left = tick == -1.0f ? x : tick == 1.0f ? x - w : x - w / 2;
-    painter.drawText(QRect(left, bar.bottom() + 4, w + 1, metrics.height()), Qt::AlignLeft | Qt::AlignTop, label);
   }
+  for (int i = 0; i < layout.labels.size(); ++i)
+    painter.drawText(layout.labelRects[i], Qt::AlignLeft | Qt::AlignTop, layout.labels[i]);
   if (max_difference >= 0.0f) {  // marks at ± the largest |difference|, and its value at the right
     painter.setBrush(QColor(230, 120, 20));
     painter.setPen(Qt::NoPen);
     for (float d : {-max_difference, max_difference}) {
-      const double x = at(d);
+      const double x = difference_bar_x(bar, d);
       const QPointF mark[3] = {{x, double(bar.top() - 1)}, {x - 4, double(bar.top() - 6)}, {x + 4, double(bar.top() - 6)}};
       painter.drawPolygon(mark, 3);
     }
     painter.setPen(text);
-    painter.drawText(QRect(bar.right() + 8, bar.top() - 3, rect.right() - bar.right() - 8, kBarHeight + 6), Qt::AlignLeft | Qt::AlignVCenter,
-                     QObject::tr("max |A − B| %1").arg(max_difference, 0, 'f', 2));
+    painter.drawText(layout.value, Qt::AlignLeft | Qt::AlignVCenter, QObject::tr("max |A − B| %1").arg(max_difference, 0, 'f', 2));
   }
   painter.restore();
 }
@@ -145,7 +170,8 @@ QSize AttentionLegend::minimumSizeHint() const {
   const QFontMetrics metrics(font);
   // The title, the narrowest bar the painters allow, and the text right of the bar ("max 0.47"; "= weight ÷ N heads").
   const int width = kind_ == Kind::Map          ? metrics.horizontalAdvance(tr("weight")) + 8 + 60 + 70
-                    : kind_ == Kind::Difference ? metrics.horizontalAdvance(tr("A − B")) + 8 + 80 + 90
+                    : kind_ == Kind::Difference ? metrics.horizontalAdvance(tr("A − B")) + 8 + 80 + 8 +
+                                                      metrics.horizontalAdvance(tr("max |A − B| %1").arg(1.0, 0, 'f', 2)) + 8
                                                 : metrics.horizontalAdvance(tr("line opacity")) + 8 + 40 + 150;
   return {width, kBarHeight + 20};
 }

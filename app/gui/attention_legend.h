@@ -4,6 +4,10 @@
 // legend marks the largest weight of the map shown. The head view's lines get their opacity from the weight
 // divided by the number of heads shown (as bertviz draws them); its legend shows that.
 #include <QColor>
+#include <QFontMetrics>
+#include <QList>
+#include <QRect>
+#include <QStringList>
 #include <QWidget>
 
 class QPainter;
@@ -25,6 +29,19 @@ QColor difference_color(float difference);
 // The difference maps' scale in `rect`: a bar from −1 (B attends more) through 0 to +1 (A attends more);
 // `max_difference` >= 0 adds marks at ± the largest |difference| of the map shown.
 void paint_difference_legend(QPainter& painter, const QRect& rect, float max_difference, const QColor& text);
+
+// Where paint_difference_legend puts its parts in `rect` for text of `metrics`: the bar, the labels under it (that
+// never overlap: "−1 B more", "0", "A more +1", or "−1", "0", "+1" where the words do not fit) and the room for the
+// "max |A − B|" value right of the bar (always wide enough for it).
+struct DifferenceLegendLayout {
+  QString title;
+  QRect bar;
+  QStringList labels;
+  QList<QRect> labelRects;
+  QRect value;
+};
+DifferenceLegendLayout difference_legend_layout(const QRect& rect, const QFontMetrics& metrics);
+double difference_bar_x(const QRect& bar, float difference);  // where a difference in [-1, 1] sits along `bar`
 
 // A legend widget above the views: the maps' scale, the head view's line opacity, or the difference maps' scale.
 class AttentionLegend : public QWidget {

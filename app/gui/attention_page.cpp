@@ -497,24 +497,29 @@ void AttentionPage::selectB() {
                            .arg(head_ < 0 ? tr("mean of %1 heads").arg(dataB_.heads()) : tr("head %1").arg(head_)));
     return;
   }
-  if (differenceB_->isChecked()) {
-    captionB_->setText(tr("Model B (%1): no difference map, %2. Its own map:").arg(name, problem));
-    if (source_ == Source::Weights && layer_ < dataB_.layers() && head_ < dataB_.heads()) heatmapB_->setData(&dataB_, layer_, head_);
-    return;
-  }
+  // B's own map of the same layer and head, or why there is none: only its weights, and only the layers and heads
+  // it has.
+  QString own;
+  const bool hasHead = layer_ < dataB_.layers() && head_ < dataB_.heads();
   if (source_ != Source::Weights) {
-    captionB_->setText(tr("Model B (%1): its attention weights only (choose Attention weights above)").arg(name));
-  } else if (layer_ >= dataB_.layers() || head_ >= dataB_.heads()) {
-    captionB_->setText(tr("Model B (%1) has %2 layers × %3 heads: no layer %4, head %5")
-                           .arg(name).arg(dataB_.layers()).arg(dataB_.heads()).arg(layer_).arg(head_));
+    own = tr("its attention weights only (choose Attention weights above)");
+  } else if (!hasHead) {
+    own = tr("B has only %1 × %2, so no layer %3, %4")
+              .arg(dataB_.layers() == 1 ? tr("1 layer") : tr("%1 layers").arg(dataB_.layers()))
+              .arg(dataB_.heads() == 1 ? tr("1 head") : tr("%1 heads").arg(dataB_.heads()))
+              .arg(layer_)
+              .arg(head_ < 0 ? tr("mean") : tr("head %1").arg(head_));
   } else {
     heatmapB_->setData(&dataB_, layer_, head_);
-    captionB_->setText(tr("Model B (%1): layer %2, %3 · %4 tokens")
-                           .arg(name)
-                           .arg(layer_)
-                           .arg(head_ < 0 ? tr("mean of %1 heads").arg(dataB_.heads()) : tr("head %1").arg(head_))
-                           .arg(dataB_.size()));
+    own = tr("layer %1, %2 · %3 tokens")
+              .arg(layer_)
+              .arg(head_ < 0 ? tr("mean of %1 heads").arg(dataB_.heads()) : tr("head %1").arg(head_))
+              .arg(dataB_.size());
   }
+  // "Its own map:" only above a map (the option's tooltip says why there is no difference either way).
+  const bool ownShown = !heatmapB_->shownMap().empty();
+  captionB_->setText(differenceB_->isChecked() && ownShown ? tr("Model B (%1): no difference map, %2. Its own map: %3").arg(name, problem, own)
+                                                           : tr("Model B (%1): %2").arg(name, own));
 }
 
 void AttentionPage::select(int layer, int head) {

@@ -5,11 +5,22 @@
 #include <QInputDialog>
 #include <QLineEdit>
 #include <QMenu>
+#include <filesystem>
 
 #include "engine_client.h"
+#include "hub_download.h"
 #include "page_support.h"
 
 namespace bertscope::gui {
+
+bool is_default_model(const LoadedModel& model) {
+  try {
+    std::error_code error;
+    return std::filesystem::equivalent(model.info.folder, resolveGuiModel("default"), error);
+  } catch (const std::exception&) {
+    return false;  // no built-in model here: whatever is open is another one
+  }
+}
 
 void add_compare_actions(QMenu* file, EngineClient* engine, MessageLine* banner, QWidget* parent) {
   // The request asked for last, so that only its failure shows.
@@ -30,13 +41,19 @@ void add_compare_actions(QMenu* file, EngineClient* engine, MessageLine* banner,
                                              QLineEdit::Normal, QString(), &ok);
     if (ok && !id.trimmed().isEmpty()) *latest = engine->compareWith(id.trimmed());
   });
+  // The built-in model as B: no folder to find (it lives in bertscope's data folder). Not offered while it is A.
+  QAction* builtIn = file->addAction(QObject::tr("Compare with the &default model"));
+  builtIn->setObjectName(QStringLiteral("compareDefaultModel"));
+  builtIn->setToolTip(QObject::tr("Open bertscope's built-in model as model B, beside the model in use"));
+  QObject::connect(builtIn, &QAction::triggered, parent, [engine, latest] { *latest = engine->compareWith(QStringLiteral("default")); });
   QAction* stop = file->addAction(QObject::tr("&Stop comparing"), engine, &EngineClient::stopCompare);
   stop->setObjectName(QStringLiteral("stopCompare"));
   stop->setEnabled(false);
-  const auto update = [engine, folder, hub, stop] {
+  const auto update = [engine, folder, hub, builtIn, stop] {
     stop->setEnabled(engine->comparing());
     folder->setEnabled(engine->model() != nullptr);
     hub->setEnabled(engine->model() != nullptr);
+    builtIn->setEnabled(engine->model() != nullptr && !is_default_model(*engine->model()));
   };
   update();
   QObject::connect(engine, &EngineClient::compareChanged, parent, update);

@@ -532,6 +532,7 @@ quint64 EngineClient::rankHeads(const QString& text, const QString& pair, Explai
     };
     reply->ranking = rank_heads(s.model(), encoding, reply->target, callbacks);
     if (reply->ranking.cancelled) return {};  // nothing to deliver: the page already went back to how it was
+    reply->gradients = head_gradients(s.model(), encoding, reply->target);
     reply->target_text = target_text(s, encoding, reply->target);
     reply->heads_off = s.model().head_mask().empty() ? 0 : s.model().head_mask().heads_off();
     bool cancelledB = false;
@@ -544,6 +545,7 @@ quint64 EngineClient::rankHeads(const QString& text, const QString& pair, Explai
       callbacksB.progress = [&](int done, int total) { report(headsA + done, headsA + total); };
       rankedB->ranking = rank_heads(sb.model(), encodingB, rankedB->target, callbacksB);
       cancelledB = rankedB->ranking.cancelled;
+      if (!cancelledB) rankedB->gradients = head_gradients(sb.model(), encodingB, rankedB->target);
       rankedB->target_text = target_text(sb, encodingB, rankedB->target);
       out.ranking = rankedB;
     });

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "explain/explain.h"
+#include "explain/head_gradients.h"
 #include "session.h"
 #include "tasks/tasks.h"
 
@@ -126,6 +127,7 @@ struct ModelBAnswer {
 // Each head's importance for one input's output, by switching it off in turn (explain/explain.h rank_heads).
 struct RankHeadsReply {
   HeadRanking ranking;
+  HeadGradients gradients;  // Michel et al.'s gradient importance for the same input and target (one backward pass)
   ExplainTarget target;
   QString target_text;   // what was explained: "“cat” at [MASK] (token 3)", "label POSITIVE", ...
   int heads_off = 0;     // the head mask's heads, already off during the ranking

@@ -253,6 +253,21 @@ void EntitiesPage::showResult() {
   compareBanner_->showReply(b, {columnsB.topChange});
   if (headers.size() != entities_->columnCount()) entities_->setHeaders(headers);
   entities_->setRows(rows);
+  // While comparing, the Text column keeps a readable width (cut with "…", whole in its tooltip) and B's columns
+  // fit beside it; else it takes the room left.
+  table_->horizontalHeader()->setSectionResizeMode(Text, lined_up ? QHeaderView::Interactive : QHeaderView::Stretch);
+  table_->horizontalHeader()->setStretchLastSection(lined_up);
+  if (lined_up) {
+    table_->setColumnWidth(Text, 110);
+    table_->setColumnWidth(Score, 100);
+    table_->setColumnWidth(Start, 45);
+    table_->setColumnWidth(End, 45);
+  } else {
+    table_->setColumnWidth(Score, 130);
+    table_->setColumnWidth(Start, 50);
+    table_->setColumnWidth(End, 50);
+  }
+  fit_model_b_columns(table_, int(headers.size()) - 2, lined_up);
   labels_->setReply(shown_);
   heat_->setColumnWidth(0, 100);
   renderText();

@@ -1,6 +1,7 @@
 #include "fill_mask_page.h"
 
 #include <QApplication>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -25,6 +26,13 @@ namespace bertscope::gui {
 QString sampleSentence(const QString& mask) { return QStringLiteral("The %1 sat on the mat.").arg(mask); }
 
 namespace {
+// A table's column titles, to set new ones only when they change (setting them clears the rows).
+QStringList header_texts(const ResultTableModel* table) {
+  QStringList texts;
+  for (int c = 0; c < table->columnCount(); ++c) texts << table->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString();
+  return texts;
+}
+
 // The Sentence column: the sentence with the inserted word in bold on a yellow ground (the other masks stay as
 // typed). The range comes from the page, per row.
 class InsertedWordDelegate : public QStyledItemDelegate {
@@ -38,17 +46,19 @@ class InsertedWordDelegate : public QStyledItemDelegate {
     const QString text = background.text;
     background.text.clear();
     QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &background, painter);
-    auto [from, to] = range_(index.row());
-    from = std::clamp(from, 0, int(text.size()));
-    to = std::clamp(to, from, int(text.size()));
+    const auto [from, to] = range_(index.row());
+    const QRect area = option.rect.adjusted(4, 0, -4, 0);
+    // A narrow column (compare mode) cuts the sentence around the word with "…"; the tooltip has it whole.
+    QFont bold = option.font;
+    bold.setBold(true);
+    const ElidedAround shown = elide_around(text, from, to, QFontMetrics(option.font), QFontMetrics(bold), area.width() - 2);
     QTextDocument doc;
     doc.setDefaultFont(option.font);
     doc.setDocumentMargin(0);
-    doc.setHtml(text.left(from).toHtmlEscaped() +
-                QStringLiteral("<span style=\"font-weight:bold; background-color:#ffe08a;\">%1</span>").arg(text.mid(from, to - from).toHtmlEscaped()) +
-                text.mid(to).toHtmlEscaped());
+    doc.setHtml(shown.text.left(shown.from).toHtmlEscaped() +
+                QStringLiteral("<span style=\"font-weight:bold; background-color:#ffe08a;\">%1</span>").arg(shown.text.mid(shown.from, shown.to - shown.from).toHtmlEscaped()) +
+                shown.text.mid(shown.to).toHtmlEscaped());
     painter->save();
-    const QRect area = option.rect.adjusted(4, 0, -4, 0);
     painter->setClipRect(area);
     painter->translate(area.left(), area.top() + (area.height() - doc.size().height()) / 2);
     doc.drawContents(painter);
@@ -247,9 +257,18 @@ void FillMaskPage::showAdapted(const MaskGuesses& after, const MaskGuesses& befo
       rows.push_back({after.words.size() > 1 ? tr("mask %1").arg(m + 1) : mask_, after.words[m].value(r),
                       after.scores[m].value(r), before.words[m].value(r), before.scores[m].value(r)});
   }
-  adapted_->setRows(rows);
   const QString problem = !after.problem.isEmpty() ? after.problem : before.problem;
-  const QString title = tr("The model adapted to your text (Fine-tune view) beside the model before adapting");
+  // Named in the headers and the note: while comparing, the table above is A beside B, this one another pair.
+  const QString run = QFileInfo(adaptation_->runFolder()).fileName(), start = QFileInfo(adaptation_->startModel()).fileName();
+  const QStringList headers{tr("Mask"), tr("Adapted (%1): word").arg(run), tr("Probability"),
+                            tr("Before (%1): word").arg(start), tr("Probability")};
+  if (headers != header_texts(adapted_)) adapted_->setHeaders(headers);
+  adapted_->setRows(rows);
+  const QString title = engine()->comparing()
+                            ? tr("Not A beside B: the model adapted to your text in %1 (Fine-tune view) beside %2, the "
+                                 "model it started from").arg(run, start)
+                            : tr("The model adapted to your text in %1 (Fine-tune view) beside %2, the model it "
+                                 "started from").arg(run, start);
   adaptedNote_->setText(problem.isEmpty() ? title + QLatin1Char(':') : title + QStringLiteral(": ") + problem);
 }
 
@@ -277,7 +296,10 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
     }
   }
   // With heads switched off: each word's change against the full model, and a changed top word flagged.
-  QStringList headers{tr("Mask"), tr("Word"), tr("Probability"), tr("Sentence")};
+  // The Word column names its model: another model's words (model B, the adapted model's table) may show beside it.
+  const QString name = engine()->model() ? model_name(*engine()->model()) : QString();
+  const QString word = name.isEmpty() ? tr("Word") : engine()->comparing() ? tr("A (%1): word").arg(name) : tr("%1: word").arg(name);
+  QStringList headers{tr("Mask"), word, tr("Probability"), tr("Sentence")};
   const Ablation* ablation = engine()->ablation(Job::FillMask, latestRequest());
   const Comparison comparison = ablation ? compare_fill_mask(reply, *ablation->full) : Comparison{};
   add_change_column(headers, rows, ablation ? &comparison : nullptr);
@@ -288,12 +310,13 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
   const ModelBColumns columnsB = lined_up ? compare_fill_mask_b(reply, *b) : ModelBColumns{};
   add_model_b_columns(headers, rows, lined_up ? &columnsB : nullptr, predictions_);
   compareBanner_->showReply(b, {columnsB.topChange});
-  if (headers.size() != predictions_->columnCount()) predictions_->setHeaders(headers);  // counts differ: 4, +1, +2
+  if (headers != header_texts(predictions_)) predictions_->setHeaders(headers);  // 4, +1, +2 columns; model names
   predictions_->setRows(rows, payloads);
   table_->resizeColumnToContents(0);
   table_->resizeColumnToContents(1);
-  table_->setColumnWidth(2, 180);
+  table_->setColumnWidth(2, lined_up ? 140 : 180);
   if (ablation || lined_up) table_->setColumnWidth(3, 320);  // the change columns take the rest
+  fit_model_b_columns(table_, int(headers.size()) - 2, lined_up);
   emit answerShown();
 }
 

@@ -84,8 +84,9 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
                  int(FineTuneTask::TokenClassification));
   task_->addItem(tr("Question answering: SQuAD questions on paragraphs (JSON, JSON lines)"),
                  int(FineTuneTask::QuestionAnswering));
-  task_->addItem(tr("Masked LM on my text: adapt the model to your text files (continued pre-training)"),
-                 int(FineTuneTask::MaskedLanguageModel));
+  task_->addItem(tr("Masked LM on my text"), int(FineTuneTask::MaskedLanguageModel));
+  task_->setItemData(task_->count() - 1, tr("Adapt the model to your text files: continued pre-training, masked-language "
+                                            "modelling as BERT was trained"), Qt::ToolTipRole);
   task_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);  // long names must not widen the page
   task_->setMinimumContentsLength(16);
   csv_ = new CsvDataPanel(this);
@@ -116,8 +117,6 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   patience_ = spin(0, 100, 0, this);
   patience_->setObjectName(QStringLiteral("patience"));
   patience_->setSpecialValueText(tr("off"));
-  patience_->setToolTip(tr("Early stopping: stop after this many epochs without a better validation score (accuracy; "
-                           "entity F1 for named entities; F1 for questions), and keep the best epoch's weights."));
   hyper->addRow(tr("Patience"), patience_);  // early stopping's; the tooltip says what it does
   defaultsNote_ = new QLabel(this);
   defaultsNote_->setObjectName(QStringLiteral("defaultsNote"));
@@ -155,8 +154,8 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   lossChart_ = chart_view(tr("Training loss (smoothed)"), {loss_}, tr("step"), this);
   lossChart_->chart()->legend()->hide();  // one series: the title names it
   accuracyChart_ = chart_view(tr("Validation"), {accuracy_, f1_}, tr("epoch"), this);
-  style_series(accuracy_, Qt::SolidLine, 6);
-  style_series(f1_, Qt::DashLine, 4);
+  style_series(accuracy_, Qt::SolidLine, 3);
+  style_series(f1_, Qt::DashLine, 2);
   confusion_ = new QTableWidget(this);
   confusion_->setMinimumHeight(80);
   confusion_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -329,6 +328,10 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
     setRunning(false);
     fitDefaults();  // for the model open now, which another may have replaced during the run
     if (cancelled) status_->setText(tr("Cancelled."));  // not the last progress line's time left
+    // The bar's text, else "starting…" or "cancelling…" stays after a run that never got going.
+    if (!error.isEmpty()) progress_->setFormat(tr("failed"));
+    else if (cancelled) progress_->setFormat(progress_->value() > 0 ? tr("cancelled at step %1 of %2").arg(progress_->value()).arg(progress_->maximum())
+                                                                    : tr("cancelled"));
     const bool text = trainedTask_ == FineTuneTask::MaskedLanguageModel;
     if (!error.isEmpty()) message_->showError(tr("Training stopped: %1").arg(error));
     else if (text && cancelled) message_->showNotice(tr("Training cancelled. %1").arg(runStopped_));
@@ -339,7 +342,7 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
                                        .arg(heldoutBefore_->top5, 0, 'f', 3).arg(heldoutLast_->top5, 0, 'f', 3)
                                  : QString();
       message_->showNotice(tr("Adapted to your text.%1 Compare it with the model before adapting in the Fill-mask "
-                              "view, or save it. %2").arg(scores, runStopped_));
+                              "view, or save it. %2%3").arg(scores, runStopped_, lastEpochNote()));
     } else if (cancelled) message_->showNotice(tr("Training cancelled. Nothing was saved; the model you started from is unchanged."));
     else if (trainedTask_ == FineTuneTask::QuestionAnswering)
       message_->showNotice(tr("Training finished. Try a question below, or save the model."));
@@ -377,6 +380,8 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
     message_->showNotice(tr("Saved to %1 (Hugging Face layout).").arg(folder));
   });
   setModel(nullptr);
+  setRunning(false);  // the boxes and tooltips of the first task
+  showResultsLayout(task(), {});
 }
 
 void FineTunePage::setModel(const Ptr<LoadedModel>& model) {
@@ -404,6 +409,7 @@ void FineTunePage::clearResults() {
   tryEntities_->clear();
   heldoutBefore_.reset();
   heldoutLast_.reset();
+  heldoutBest_.reset();
   runStopped_.clear();
   save_->setEnabled(false);
   openSaved_->setEnabled(false);
@@ -412,6 +418,7 @@ void FineTunePage::clearResults() {
   progress_->setValue(0);
   progress_->setFormat(tr("not started"));
   status_->clear();
+  showResultsLayout(task(), {});  // the chosen task's results, before its first Start too
 }
 
 void FineTunePage::fitDefaults() {
@@ -478,10 +485,15 @@ void FineTunePage::setRunning(bool running) {
   for (QWidget* w : std::initializer_list<QWidget*>{epochs_, batch_, maxLength_, seed_, freeze_, learningRate_, patience_, validation_,
                                                      dropout_, task_})
     w->setEnabled(!running);
-  // Continued pre-training trains every layer and has no validation score to stop early on.
+  // Continued pre-training trains every layer, and its run keeps one checkpoint (the latest): no best epoch to keep.
   const bool text = task() == FineTuneTask::MaskedLanguageModel;
   freeze_->setEnabled(!running && !text);
   patience_->setEnabled(!running && !text);
+  patience_->setToolTip(text ? tr("Not for masked LM: its run keeps one checkpoint, the latest, so Save stores the last "
+                                  "epoch. The held-out table shows each epoch's scores.")
+                             : tr("Early stopping: stop after this many epochs without a better validation score "
+                                  "(accuracy; entity F1 for named entities; F1 for questions), and keep the best epoch's "
+                                  "weights."));
   csv_->setEditable(!running);
   tagged_->setEditable(!running);
   qa_->setEditable(!running);
@@ -490,9 +502,10 @@ void FineTunePage::setRunning(bool running) {
 
 void FineTunePage::setTask(FineTuneTask task) {
   if (job_->running()) return;  // the run's task and data stay what is shown
-  if (int(task) != dataPages_->currentIndex()) clearResults();  // the page shown is the task before this one
+  const bool changed = int(task) != dataPages_->currentIndex();  // the page shown is the task before this one
   task_->setCurrentIndex(task_->findData(int(task)));
   dataPages_->setCurrentIndex(int(task));
+  if (changed) clearResults();
   setRunning(false);  // the boxes that apply to this task
   message_->clearMessage();
   fitDefaults();  // a head the checkpoint has for one task may be new for another
@@ -608,7 +621,7 @@ void FineTunePage::runText() {
     return message_->showError(error);
   const QString folder = text_->runFolder();
   if (const QString problem = TextDataPanel::runFolderProblem(folder); !problem.isEmpty()) return message_->showError(problem);
-  text_->setRunFolder(folder);  // shown, and kept: Start again resumes this run
+  text_->fillRunFolder(folder);  // shown, and kept: Start again resumes this run (until other files are chosen)
   setup.run_folder = folder.toStdString();
   startRun(std::move(setup));
 }
@@ -616,6 +629,7 @@ void FineTunePage::runText() {
 void FineTunePage::showHeldout(double epoch, const MlmEvalResult& r) {
   if (trainedTask_ != FineTuneTask::MaskedLanguageModel) return;
   (epoch == 0 ? heldoutBefore_ : heldoutLast_) = r;
+  if (epoch > 0 && (!heldoutBest_ || r.top1 > heldoutBest_->second.top1)) heldoutBest_ = std::make_pair(epoch, r);
   accuracy_->append(epoch, r.top1);
   f1_->append(epoch, r.top5);
   const int row = confusion_->rowCount();
@@ -631,32 +645,15 @@ void FineTunePage::showHeldout(double epoch, const MlmEvalResult& r) {
                               : tr("epoch %1: held-out top-1 %2, top-5 %3").arg(epoch, 0, 'g', 3).arg(r.top1, 0, 'f', 4).arg(r.top5, 0, 'f', 4));
 }
 
-void FineTunePage::startRun(TrainingSetup setup) {
-  if (job_->running() || !model_) return;
-  setup.model = model_->info.folder;
-  setup.backend = model_->backend;
-  setup.options.epochs = epochs_->value();
-  setup.options.batch_size = batch_->value();
-  setup.options.max_length = std::min(maxLength_->value(), model_->max_tokens);
-  setup.options.learning_rate = float(learningRate_->value());
-  setup.options.patience = patience_->value();
-  {
-    const TrainingDefaults fitted = training_defaults({});  // warm-up and weight decay: the same for every size
-    setup.options.warmup_ratio = fitted.warmup_ratio;
-    setup.options.weight_decay = fitted.weight_decay;
-  }
-  setup.options.seed = uint32_t(seed_->value());
-  setup.frozen_layers = freeze_->value();
-  setup.dropout = float(dropout_->value());
-  trainedLabels_ = setup.labels;
-  trainedTask_ = setup.task;
-  const bool tokens = setup.task == FineTuneTask::TokenClassification;
-  const bool entities = tokens && is_entity_tag_set(setup.labels);
-  const bool qa = setup.task == FineTuneTask::QuestionAnswering;
-  const bool text = setup.task == FineTuneTask::MaskedLanguageModel;
-  if (qa) setup.qa = qa_training_options(setup.options.max_length);
-  accuracy_->setName(text ? tr("held-out top-1") : qa ? tr("exact match") : tr("accuracy"));  // of words, for token classification (the status line says so)
-  f1_->setName(text ? tr("held-out top-5") : !tokens ? tr("F1") : entities ? tr("entity F1") : tr("mean F1"));
+// What the results show for `task`: the charts' series and titles, the table's tab and columns, the try boxes.
+// From the task's choice on, not only once a run starts. `labels`: the run's tags (entity tags are highlighted).
+void FineTunePage::showResultsLayout(FineTuneTask task, const std::vector<std::string>& labels) {
+  const bool tokens = task == FineTuneTask::TokenClassification;
+  const bool entities = tokens && is_entity_tag_set(labels);
+  const bool qa = task == FineTuneTask::QuestionAnswering;
+  const bool text = task == FineTuneTask::MaskedLanguageModel;
+  accuracy_->setName(text ? tr("top-1") : qa ? tr("exact match") : tr("accuracy"));  // of words, for token classification (the status line says so)
+  f1_->setName(text ? tr("top-5") : !tokens ? tr("F1") : entities ? tr("entity F1") : tr("mean F1"));
   // Scores per type fill the table's width; a confusion matrix keeps square-ish cells.
   confusion_->horizontalHeader()->setSectionResizeMode(tokens ? QHeaderView::Stretch : QHeaderView::Interactive);
   details_->setTabText(0, qa ? tr("SQuAD scores") : tokens ? (entities ? tr("Scores per entity type") : tr("Scores per tag"))
@@ -683,22 +680,69 @@ void FineTunePage::startRun(TrainingSetup setup) {
   qaTry_->setEnabled(false);
   qaTry_->clear();
   tryEntities_->setVisible(entities);
-  tryEntities_->setLabels(setup.labels);
-  loss_->clear();
-  lossTop_ = 0.1;
-  accuracy_->clear();
-  f1_->clear();
+  tryEntities_->setLabels(labels);
   confusion_->clear();
   confusion_->setRowCount(0);
   confusion_->setColumnCount(0);
   if (text) {
     confusion_->setColumnCount(5);
-    confusion_->setHorizontalHeaderLabels({tr("Top-1"), tr("Top-5"), tr("Loss"), tr("Unigram"), tr("Masked")});
-    confusion_->horizontalHeaderItem(3)->setToolTip(tr("Top-1 of always guessing the held-out text's most frequent token"));
+    confusion_->setHorizontalHeaderLabels({tr("Top-1"), tr("Top-5"), tr("Loss"), tr("Baseline top-1"), tr("Masked")});
+    confusion_->horizontalHeaderItem(3)->setToolTip(tr("The unigram baseline: top-1 of always guessing the held-out "
+                                                       "text's most frequent token. Above it, the model uses the context."));
     confusion_->horizontalHeaderItem(4)->setToolTip(tr("Held-out tokens masked and predicted (the same ones each time)"));
   }
+  // Masked LM keeps no best epoch (its run keeps one checkpoint, the latest): Save says which model it stores.
+  save_->setToolTip(text ? tr("Save the model as the run left it: the last epoch's weights (not the best epoch's; "
+                              "the held-out table shows each epoch's scores).")
+                         : QString());
+}
+
+// Masked LM: Save stores the run's last epoch (the run keeps one checkpoint, the latest); said, with an earlier epoch
+// that scored better on the held-out text.
+QString FineTunePage::lastEpochNote() const {
+  if (!heldoutLast_) return tr(" Save stores the model as the run left it (its last epoch).");
+  if (!heldoutBest_ || heldoutBest_->second.top1 <= heldoutLast_->top1)
+    return tr(" Save stores the last epoch, which is also the best on held-out top-1.");
+  const double best = heldoutBest_->first;
+  const bool whole = std::abs(best - std::round(best)) < 1e-9;
+  return tr(" Save stores the last epoch (held-out top-1 %1), not the best: epoch %2 scored %3. Masked LM does not keep "
+            "the best epoch; for fewer epochs, start a new run with that many.")
+      .arg(heldoutLast_->top1, 0, 'f', 3)
+      .arg(whole ? QString::number(std::lround(best)) : QString::number(best, 'f', 2))
+      .arg(heldoutBest_->second.top1, 0, 'f', 3);
+}
+
+void FineTunePage::startRun(TrainingSetup setup) {
+  if (job_->running() || !model_) return;
+  setup.model = model_->info.folder;
+  setup.backend = model_->backend;
+  setup.options.epochs = epochs_->value();
+  setup.options.batch_size = batch_->value();
+  setup.options.max_length = std::min(maxLength_->value(), model_->max_tokens);
+  setup.options.learning_rate = float(learningRate_->value());
+  setup.options.patience = patience_->value();
+  {
+    const TrainingDefaults fitted = training_defaults({});  // warm-up and weight decay: the same for every size
+    setup.options.warmup_ratio = fitted.warmup_ratio;
+    setup.options.weight_decay = fitted.weight_decay;
+  }
+  setup.options.seed = uint32_t(seed_->value());
+  setup.frozen_layers = freeze_->value();
+  setup.dropout = float(dropout_->value());
+  trainedLabels_ = setup.labels;
+  trainedTask_ = setup.task;
+  const bool tokens = setup.task == FineTuneTask::TokenClassification;
+  const bool qa = setup.task == FineTuneTask::QuestionAnswering;
+  const bool text = setup.task == FineTuneTask::MaskedLanguageModel;
+  if (qa) setup.qa = qa_training_options(setup.options.max_length);
+  showResultsLayout(setup.task, setup.labels);
+  loss_->clear();
+  lossTop_ = 0.1;
+  accuracy_->clear();
+  f1_->clear();
   heldoutBefore_.reset();
   heldoutLast_.reset();
+  heldoutBest_.reset();
   runStopped_.clear();
   tryResults_->clear();
   save_->setEnabled(false);

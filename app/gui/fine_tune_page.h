@@ -127,6 +127,8 @@ class FineTunePage : public QWidget {
   void runQa();
   void runText();  // masked LM on the user's text
   void showHeldout(double epoch, const MlmEvalResult& result);
+  QString lastEpochNote() const;  // masked LM: which epoch Save stores
+  void showResultsLayout(FineTuneTask task, const std::vector<std::string>& labels);
   // The fitted defaults (train/training_defaults.h) for the model and task into the boxes the user has not changed.
   void fitDefaults();
   void clearResults();
@@ -178,6 +180,7 @@ class FineTunePage : public QWidget {
   QString savedFolder_;
   QString runStopped_;  // masked LM: where the run stopped, for the finished message
   std::optional<MlmEvalResult> heldoutBefore_, heldoutLast_;
+  std::optional<std::pair<double, MlmEvalResult>> heldoutBest_;  // the epoch with the best held-out top-1, and its scores
   quint64 tryId_ = 0;
 };
 

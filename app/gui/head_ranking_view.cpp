@@ -10,7 +10,7 @@
 namespace bertscope::gui {
 
 namespace {
-constexpr int kCell = 52, kGap = 4, kHeader = 20;
+constexpr int kCell = 60, kGap = 4, kHeader = 20;  // a cell holds three lines: drop, rank, gradient
 }
 
 HeadRankingGrid::HeadRankingGrid(QWidget* parent) : QWidget(parent) {}
@@ -36,6 +36,13 @@ double HeadRankingGrid::drop(int layer, int head) const {
 QString HeadRankingGrid::cellText(int layer, int head) const {
   if (ranking_->ranking.already_off.at(size_t(layer) * ranking_->ranking.heads + head)) return tr("off");
   return QString::asprintf("%+.1f", 100.0 * drop(layer, head));  // percentage points
+}
+
+QString HeadRankingGrid::gradientText(int layer, int head) const {
+  const HeadGradients& g = ranking_->gradients;
+  const size_t i = size_t(layer) * ranking_->ranking.heads + head;
+  if (g.gradient.size() <= i || ranking_->ranking.already_off.at(i)) return {};
+  return QString::fromUtf8("\u2207 ") + QString::asprintf("%+.2f", g.gradient[i]);
 }
 
 QRect HeadRankingGrid::cellRect(int layer, int head) const {
@@ -95,7 +102,9 @@ void HeadRankingGrid::paintEvent(QPaintEvent*) {
       painter.setPen(QPen(Qt::gray, 1));
       painter.drawRect(cell.adjusted(0, 0, -1, -1));
       painter.setPen(t > 0.55 || r.already_off[i] ? Qt::white : Qt::black);
-      painter.drawText(cell, Qt::AlignCenter, cellText(l, h) + (rank_[i] > 0 ? QStringLiteral("\n#%1").arg(rank_[i]) : QString()));
+      QString lines = cellText(l, h) + (rank_[i] > 0 ? QStringLiteral("\n#%1").arg(rank_[i]) : QString());
+      if (const QString gradient = gradientText(l, h); !gradient.isEmpty()) lines += QLatin1Char('\n') + gradient;
+      painter.drawText(cell, Qt::AlignCenter, lines);
     }
   }
 }
@@ -115,11 +124,14 @@ bool HeadRankingGrid::event(QEvent* event) {
       QToolTip::showText(help->globalPos(),
                          r.already_off[i] ? tr("Layer %1, head %2: already switched off").arg(layer).arg(head)
                                           : tr("Layer %1, head %2: rank %3 of %4\nWithout it, %5's probability changes by %6 "
-                                               "(logit %7). Click to switch it off or on.")
+                                               "(logit %7).\nGradient importance (Michel et al. 2019), %8: the logit's "
+                                               "derivative with respect to the head's gate, the first-order estimate of "
+                                               "the logit's drop.\nClick to switch it off or on.")
                                                 .arg(layer).arg(head).arg(rank_[i]).arg(r.ranking.size())
                                                 .arg(ranking_->target_text)
                                                 .arg(QString::asprintf("%+.2f pts", -100.0 * r.probability_change[i]))
-                                                .arg(QString::asprintf("%+.3f", -r.logit_change[i])),
+                                                .arg(QString::asprintf("%+.3f", -r.logit_change[i]))
+                                                .arg(gradientText(layer, head)),
                          this);
     } else {
       QToolTip::hideText();

@@ -1,8 +1,9 @@
 #pragma once
 // The heads ranked for one input's output (EngineClient::rankHeads): a layer x head grid whose colour is the drop
 // in the target's probability when that head alone is switched off (red: the output needs the head; blue: it does
-// better without it), with the drop written in each cell and the rank in its tooltip. Click a cell to switch the
-// head off (or back on) for every view.
+// better without it), with the drop, the rank and Michel et al.'s gradient importance (d logit / d head gate, the
+// first-order estimate of the logit's change) written in each cell. Click a cell to switch the head off (or back
+// on) for every view.
 #include <QWidget>
 
 #include "engine_client.h"
@@ -18,6 +19,7 @@ class HeadRankingGrid : public QWidget {
   // What cell (layer, head) shows: the target's probability with every head on minus with that head off too.
   double drop(int layer, int head) const;
   QString cellText(int layer, int head) const;  // the number written in the cell
+  QString gradientText(int layer, int head) const;  // its third line: "∇ +0.33", the gradient importance
   QPoint cellCenter(int layer, int head) const;
   QSize sizeHint() const override;
 

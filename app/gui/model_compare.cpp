@@ -1,5 +1,7 @@
 #include "model_compare.h"
 
+#include <QSplitter>
+#include <QTableView>
 #include <algorithm>
 
 #include "head_ablation.h"
@@ -15,7 +17,12 @@ int best_of(const std::vector<LabelScore>& scores) {
   return int(std::max_element(scores.begin(), scores.end(), [](const auto& a, const auto& b) { return a.score < b.score; }) - scores.begin());
 }
 
-QString top_changed(const QString& b) { return QObject::tr(" · top-1 changed (B: %1)").arg(b); }
+// Adds "top-1 changed (B: …)" to a change cell, after " · " only when the cell has a change already (B may have
+// no value for A's top row: then the cell says just this).
+void add_top_changed(QString& cell, const QString& b) {
+  const QString note = QObject::tr("top-1 changed (B: %1)").arg(b);
+  cell = cell.isEmpty() ? note : cell + QStringLiteral(" · ") + note;
+}
 }  // namespace
 
 QString model_name(const LoadedModel& model) {
@@ -43,7 +50,7 @@ ModelBColumns compare_fill_mask_b(const FillMaskReply& a, const ModelBAnswer& b)
       QString change = probability_change(probabilityB, p.score);
       const QString bestB = QString::fromStdString(b.fill_mask_best[m]).trimmed();
       if (rank == 0 && bestB != QString::fromStdString(p.token_str).trimmed()) {
-        change += top_changed(quoted(bestB));
+        add_top_changed(change, quoted(bestB));
         changes << (predictions.size() > 1 ? QObject::tr("mask %1: A %2, B %3").arg(m + 1) : QObject::tr("A %1, B %2"))
                        .arg(quoted(p.token_str), quoted(bestB));
       }
@@ -70,7 +77,7 @@ ModelBColumns compare_labels_b(const ClassifyResult& a, const ClassifyResult& b)
   const int bestA = best_of(a.scores);
   const std::string& labelB = b.scores[size_t(best_of(b.scores))].label;
   if (labelB != a.scores[size_t(bestA)].label) {
-    out.changes[bestA] += top_changed(QString::fromStdString(labelB));
+    add_top_changed(out.changes[bestA], QString::fromStdString(labelB));
     out.topChange = QObject::tr("A %1, B %2").arg(QString::fromStdString(a.scores[size_t(bestA)].label), QString::fromStdString(labelB));
   }
   return out;
@@ -82,7 +89,7 @@ ModelBColumns compare_next_sentence_b(const NspResult& a, const NspResult& b) {
   out.changes << probability_change(b.is_next, a.is_next) << probability_change(1.0 - b.is_next, 1.0 - a.is_next);
   if ((a.is_next >= 0.5) != (b.is_next >= 0.5)) {
     const QString relationB = b.is_next >= 0.5 ? QStringLiteral("IsNext") : QStringLiteral("NotNext");
-    out.changes[a.is_next >= 0.5 ? 0 : 1] += top_changed(relationB);
+    add_top_changed(out.changes[a.is_next >= 0.5 ? 0 : 1], relationB);
     out.topChange = QObject::tr("A %1, B %2").arg(a.is_next >= 0.5 ? QStringLiteral("IsNext") : QStringLiteral("NotNext"), relationB);
   }
   return out;
@@ -103,7 +110,7 @@ ModelBColumns compare_answers_b(const QaResult& a, const QaResult& b) {
   }
   if (!a.answers.empty() && !b.answers.empty() &&
       (a.answers[0].start != b.answers[0].start || a.answers[0].end != b.answers[0].end)) {
-    out.changes[0] += top_changed(quoted(b.answers[0].answer));
+    add_top_changed(out.changes[0], quoted(b.answers[0].answer));
     out.topChange = QObject::tr("A %1, B %2").arg(quoted(a.answers[0].answer), quoted(b.answers[0].answer));
   }
   return out;
@@ -128,7 +135,11 @@ ModelBColumns compare_entities_b(const EntityResult& a, const EntityResult& b) {
   int onlyB = 0;
   for (const Entity& y : b.entities)
     onlyB += std::none_of(a.entities.begin(), a.entities.end(), [&](const Entity& x) { return same_entity(x, y); });
-  if (missing > 0 || onlyB > 0) out.topChange = QObject::tr("entities: %1 of A's not in B, %2 only in B").arg(missing).arg(onlyB);
+  // The banner's short form: how many differ, then which way.
+  if (missing > 0 || onlyB > 0)
+    out.topChange = QObject::tr("%1 (%2 of A's not found by B, %3 found only by B)")
+                        .arg(missing + onlyB == 1 ? QObject::tr("1 entity differs") : QObject::tr("%1 entities differ").arg(missing + onlyB))
+                        .arg(missing).arg(onlyB);
   return out;
 }
 
@@ -146,6 +157,74 @@ void add_model_b_columns(QStringList& headers, QVector<QVector<QVariant>>& rows,
     rows[r].push_back(r < columns->values.size() ? columns->values[r] : QVariant());
     rows[r].push_back(r < columns->changes.size() ? columns->changes[r] : QString());
   }
+}
+
+void fit_model_b_columns(QTableView* table, int firstB, bool comparing) {
+  // The splitter pane holding the table, and the splitter.
+  QWidget* pane = table;
+  auto* splitter = qobject_cast<QSplitter*>(pane->parentWidget());
+  while (pane->parentWidget() && !splitter) {
+    pane = pane->parentWidget();
+    splitter = qobject_cast<QSplitter*>(pane->parentWidget());
+  }
+  const bool was = table->property("comparingLayout").toBool();
+  table->setProperty("comparingLayout", comparing);
+  const bool horizontal = splitter && splitter->orientation() == Qt::Horizontal && splitter->count() == 2;
+  const int index = horizontal ? splitter->indexOf(pane) : -1;
+  if (!comparing) {
+    if (was) {  // back to the layout from before comparing
+      table->setWordWrap(true);
+      if (index >= 0) {
+        splitter->setStretchFactor(index, table->property("stretchBefore").toInt());
+        splitter->setStretchFactor(1 - index, table->property("otherStretchBefore").toInt());
+        splitter->restoreState(table->property("splitterBefore").toByteArray());
+      }
+    }
+    return;
+  }
+  table->setWordWrap(false);
+  table->setTextElideMode(Qt::ElideRight);
+  if (firstB + 1 < table->model()->columnCount()) {
+    table->resizeColumnToContents(firstB);
+    table->setColumnWidth(firstB, std::min(table->columnWidth(firstB), 160));
+    table->resizeColumnToContents(firstB + 1);
+    table->setColumnWidth(firstB + 1, std::min(table->columnWidth(firstB + 1), 200));
+  }
+  if (!was && index >= 0) {  // once, as comparing starts: the user's own dragging is kept after that
+    table->setProperty("splitterBefore", splitter->saveState());
+    table->setProperty("stretchBefore", splitter->widget(index)->sizePolicy().horizontalStretch());
+    table->setProperty("otherStretchBefore", splitter->widget(1 - index)->sizePolicy().horizontalStretch());
+    // 60 : 40 now, and (the page may not be laid out yet) as the splitter grows to its width.
+    QList<int> sizes{0, 0};
+    const int total = std::max(1000, splitter->sizes().value(0) + splitter->sizes().value(1));
+    sizes[index] = total * 6 / 10;
+    sizes[1 - index] = total - sizes[index];
+    splitter->setSizes(sizes);
+    splitter->setStretchFactor(index, 3);
+    splitter->setStretchFactor(1 - index, 2);
+  }
+}
+
+ElidedAround elide_around(const QString& text, int from, int to, const QFontMetrics& plain, const QFontMetrics& marked,
+                          int width) {
+  from = std::clamp(from, 0, int(text.size()));
+  to = std::clamp(to, from, int(text.size()));
+  QString left = text.left(from), right = text.mid(to);
+  const QString kept = text.mid(from, to - from);
+  const int keptWidth = marked.horizontalAdvance(kept);
+  if (plain.horizontalAdvance(left) + keptWidth + plain.horizontalAdvance(right) > width) {
+    // Cut the text after the word first, then (with "…" left for it) the text before.
+    const int ellipsis = plain.horizontalAdvance(QStringLiteral("…"));
+    const int leftWidth = plain.horizontalAdvance(left);
+    if (leftWidth + keptWidth + ellipsis <= width) {
+      right = plain.elidedText(right, Qt::ElideRight, width - leftWidth - keptWidth);
+      if (plain.horizontalAdvance(right) > width - leftWidth - keptWidth) right = QStringLiteral("…");
+    } else {
+      if (!right.isEmpty()) right = QStringLiteral("…");
+      left = plain.elidedText(left, Qt::ElideLeft, std::max(0, width - keptWidth - (right.isEmpty() ? 0 : ellipsis)));
+    }
+  }
+  return {left + kept + right, int(left.size()), int(left.size() + kept.size())};
 }
 
 QString model_b_summary(Job job, const ModelBAnswer& b) {
@@ -202,7 +281,11 @@ void CompareBanner::showReply(const ModelBAnswer* b, const QStringList& topChang
   QString html = tr("<b>Comparing</b> A: <b>%1</b> with B: <b>%2</b>.")
                      .arg(model_name(*engine_->model()).toHtmlEscaped(), model_name(*engine_->modelB()).toHtmlEscaped());
   if (b && !b->problem.isEmpty()) {
-    html += QStringLiteral(" ") + tr("Model B: %1.").arg(b->problem.toHtmlEscaped());
+    // "model B has no question-answering head" reads as a sentence of its own; other errors get "Model B:".
+    QString problem = b->problem;
+    if (problem.startsWith(QLatin1String("model B"))) problem[0] = QLatin1Char('M');
+    else problem = tr("Model B: %1").arg(problem);
+    html += QStringLiteral(" ") + problem.toHtmlEscaped() + (problem.endsWith(QLatin1Char('.')) ? QString() : QStringLiteral("."));
   } else if (b && !b->aligned) {
     unaligned_ = true;
     html += QStringLiteral(" ") +
@@ -213,7 +296,13 @@ void CompareBanner::showReply(const ModelBAnswer* b, const QStringList& topChang
     QStringList changes;
     for (const QString& c : topChanges)
       if (!c.isEmpty()) changes << c.toHtmlEscaped();
-    html += changes.isEmpty() ? tr(" Same top-1.") : tr(" <b>Top-1 differs:</b> %1.").arg(changes.join(QStringLiteral("; ")));
+    // What the view shows of B, in its own terms: a map has no top-1, entities differ in number.
+    if (job_ == Job::Attention)
+      html += tr(" Model B's map for the same layer and head is beside A's.");
+    else if (job_ == Job::Entities)
+      html += changes.isEmpty() ? tr(" Both find the same entities.") : QStringLiteral(" <b>%1</b>.").arg(changes.join(QStringLiteral("; ")));
+    else
+      html += changes.isEmpty() ? tr(" Same top-1.") : tr(" <b>Top-1 differs:</b> %1.").arg(changes.join(QStringLiteral("; ")));
   } else if (!engine_->sameVocabulary()) {
     unaligned_ = true;
     html += tr(" The two models' vocabularies differ: model B's answers are shown unaligned.");

@@ -4,12 +4,15 @@
 // probability for the same word, label, answer span or entity, and its change from A's; a changed top-1 is flagged.
 // With different vocabularies the tokens do not line up: B's answer is shown on its own, with a notice.
 // The columns come after the ablation's "vs all heads" column (head_ablation.h), so both can show at once.
+#include <QFontMetrics>
 #include <QLabel>
 #include <QStringList>
 #include <QVariant>
 #include <QVector>
 
 #include "engine_client.h"
+
+class QTableView;
 
 namespace bertscope::gui {
 
@@ -40,6 +43,21 @@ ModelBColumns compare_entities_b(const EntityResult& a, const EntityResult& b); 
 // a probability column of `table`; leaves them as they are when `columns` is null.
 void add_model_b_columns(QStringList& headers, QVector<QVector<QVariant>>& rows, const ModelBColumns* columns,
                          ResultTableModel* table);
+
+// Compare mode's layout of a results table whose model B columns start at `firstB` (comparing false: the table as
+// it is without them). While comparing, long texts are cut with "…" rather than wrapped (the tooltip has them
+// whole), B's value column is as wide as its entries, its change column at most 200 px, and the table's side of the
+// splitter it is in gets 60 % of the width, so that B's columns show in a 1280-px window without scrolling.
+void fit_model_b_columns(QTableView* table, int firstB, bool comparing);
+
+// `text` with the characters [from, to) kept whole and the text around them cut with "…" so that it fits `width`
+// pixels (the kept part measured with `marked`, the rest with `plain`); from and to are moved to match.
+struct ElidedAround {
+  QString text;
+  int from = 0, to = 0;
+};
+ElidedAround elide_around(const QString& text, int from, int to, const QFontMetrics& plain, const QFontMetrics& marked,
+                          int width);
 
 // Model B's own answer to `job` in words, for when it cannot be lined up with A's ("mask 1: “cat” 31.2 %, …").
 QString model_b_summary(Job job, const ModelBAnswer& b);

@@ -168,8 +168,10 @@ void QaPage::showResult(const QaResult& result) {
   if (headers.size() != answers_->columnCount()) answers_->setHeaders(headers);
   answers_->setRows(rows);
   table_->resizeColumnsToContents();
-  table_->setColumnWidth(0, std::min(table_->columnWidth(0), 260));
-  table_->setColumnWidth(1, 150);
+  // While comparing, A's columns narrower (a long answer cut with "…", whole in its tooltip) so that B's fit.
+  table_->setColumnWidth(0, std::min(table_->columnWidth(0), lined_up ? 170 : 260));
+  table_->setColumnWidth(1, lined_up ? 100 : 150);
+  fit_model_b_columns(table_, int(headers.size()) - 2, lined_up);
   if (result.answers.empty()) {
     saliency()->clear();
     best_->setText(tr("No answer span found."));

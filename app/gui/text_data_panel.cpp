@@ -8,11 +8,11 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QLocale>
 #include <QPushButton>
 #include <QStringDecoder>
 #include <QVBoxLayout>
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -44,6 +44,11 @@ std::vector<std::string> read_paragraphs(const QString& path) {
   }
   if (lines.empty()) throw Error(QObject::tr("%1 is empty: it has no text (one paragraph a line)").arg(name).toStdString());
   return lines;
+}
+
+// "1 file", "2 files", "4,023 words": the count in the locale's digits, the noun as English needs it.
+QString counted(qint64 n, const QString& one, const QString& many) {
+  return QStringLiteral("%1 %2").arg(QLocale().toString(n), n == 1 ? one : many);
 }
 }  // namespace
 
@@ -88,9 +93,11 @@ TextDataPanel::TextDataPanel(QWidget* parent) : QWidget(parent) {
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Run folder: empty, or an earlier run"), start);
     if (!folder.isEmpty()) setRunFolder(folder);
   });
+  connect(runFolder_, &QLineEdit::textEdited, this, [this](const QString& text) { runFolderChosen_ = !text.trimmed().isEmpty(); });
 }
 
 bool TextDataPanel::loadFiles(const QStringList& paths) {
+  const QStringList paths_before = paths_;
   paths_.clear();
   paragraphs_.clear();
   words_ = 0;
@@ -106,6 +113,8 @@ bool TextDataPanel::loadFiles(const QStringList& paths) {
     emit failed(QString::fromUtf8(e.what()));
     return false;
   }
+  // A run folder Start named after the other files goes: the default follows these files (a folder the user chose stays).
+  if (!runFolderChosen_ && paths != paths_before) runFolder_->clear();
   paths_ = paths;
   paragraphs_ = std::move(all);
   for (const std::string& p : paragraphs_)
@@ -122,10 +131,10 @@ void TextDataPanel::showData() {
   if (!paths_.isEmpty()) files_->setToolTip(paths_.join(QLatin1Char('\n')));
   if (paragraphs_.empty()) summary_->clear();
   else
-    summary_->setText(tr("%n paragraph(s)", nullptr, int(paragraphs_.size())) +
-                      tr(" (%n word(s))", nullptr, int(std::min<qint64>(words_, INT_MAX))) +
-                      tr(" in %n file(s); the validation share of the paragraphs is held out to measure masked-token "
-                         "accuracy.", nullptr, int(paths_.size())));
+    summary_->setText(tr("%1 (%2) in %3; the validation share of the paragraphs is held out to measure masked-token "
+                         "accuracy.")
+                          .arg(counted(qint64(paragraphs_.size()), tr("paragraph"), tr("paragraphs")),
+                               counted(words_, tr("word"), tr("words")), counted(paths_.size(), tr("file"), tr("files"))));
   emit changed();
 }
 
@@ -161,7 +170,14 @@ QString TextDataPanel::runFolder() const {
   return dir.filePath(name);
 }
 
-void TextDataPanel::setRunFolder(const QString& folder) { runFolder_->setText(folder); }
+void TextDataPanel::setRunFolder(const QString& folder) {
+  runFolder_->setText(folder);
+  runFolderChosen_ = !folder.trimmed().isEmpty();
+}
+
+void TextDataPanel::fillRunFolder(const QString& folder) {
+  if (runFolder_->text().trimmed() != folder.trimmed()) runFolder_->setText(folder);  // else the user's choice stays theirs
+}
 
 QString TextDataPanel::runFolderProblem(const QString& folder) {
   if (folder.trimmed().isEmpty()) return tr("Choose a run folder.");

@@ -31,7 +31,12 @@ class TextDataPanel : public QWidget {
              QString& error) const;
   // The run folder: the one given, else a free name beside the first text file ("notes-mlm-run", "-2", ...).
   QString runFolder() const;
-  void setRunFolder(const QString& folder);  // Start fills it in, so that a second Start resumes the same run
+  // The user's choice of run folder (empty: the default again); kept when other files are chosen.
+  void setRunFolder(const QString& folder);
+  // Start fills in the default it used, so that a second Start resumes the same run; unlike the user's choice, it
+  // follows the files: choosing other files names a folder after them again.
+  void fillRunFolder(const QString& folder);
+  bool runFolderChosen() const { return runFolderChosen_; }
   // Empty when `folder` can hold the run (a new or empty folder, or a run to resume); else why not, in words.
   static QString runFolderProblem(const QString& folder);
   void setEditable(bool editable);  // off while a run trains on this data
@@ -50,6 +55,7 @@ class TextDataPanel : public QWidget {
   QStringList paths_;
   std::vector<std::string> paragraphs_;  // every non-blank line of every file, in order
   qint64 words_ = 0;
+  bool runFolderChosen_ = false;  // the run folder was typed or chosen by the user, not filled in by Start
 };
 
 }  // namespace bertscope::gui

@@ -121,6 +121,8 @@ void TrainingJob::start(const TrainingSetup& setup) {
   hasModel_ = false;
   cancelled_ = false;
   task_ = setup.task;
+  startModel_ = QString::fromStdString(setup.model.string());
+  runFolder_ = QString::fromStdString(setup.run_folder.string());
   emit started();
   QMetaObject::invokeMethod(worker_, [this, setup] {
     QString error;
@@ -255,9 +257,7 @@ bool TrainingJob::adaptText(const TrainingSetup& setup, const FineTuneCallbacks&
 
   double smoothed = -1;
   int scoredStep = -1;
-  PretrainCallbacks cb;
-  cb.stop = callbacks.cancelled;
-  cb.progress = [&](const PretrainProgress& p) {
+  const auto train_progress = [&](const PretrainProgress& p) {  // the fine-tuning loop's report of a step
     smoothed = smoothed < 0 ? p.loss : 0.9 * smoothed + 0.1 * p.loss;  // as the fine-tuning loop smooths its loss
     TrainProgress t;
     t.step = p.step;
@@ -269,7 +269,24 @@ bool TrainingJob::adaptText(const TrainingSetup& setup, const FineTuneCallbacks&
     t.learning_rate = p.learning_rate;
     t.sentences_per_second = p.tokens_per_second / o.seq_len;  // sequences
     t.eta_seconds = p.eta_seconds;
-    callbacks.progress(t);
+    return t;
+  };
+  // A resumed run's history: its steps so far from curve.csv, so the charts and the held-out table show the whole
+  // run, not only the steps after the resume. At most about 500 loss points (the chart's width); every held-out row.
+  if (resuming) {
+    const int checkpointStep = read_json_file(setup.run_folder / "checkpoint" / "state.json").value("step", 0);
+    const std::vector<PretrainProgress> history = read_pretraining_curve(setup.run_folder, checkpointStep);
+    const size_t every = history.size() / 500 + 1;
+    for (size_t i = 0; i < history.size(); ++i) {
+      const TrainProgress t = train_progress(history[i]);
+      if (i % every == 0 || i + 1 == history.size()) emit progress(t);
+      if (history[i].heldout) emit heldoutScored(double(history[i].step) / perEpoch, *history[i].heldout);
+    }
+  }
+  PretrainCallbacks cb;
+  cb.stop = callbacks.cancelled;
+  cb.progress = [&](const PretrainProgress& p) {
+    callbacks.progress(train_progress(p));
     if (p.heldout) {
       scoredStep = p.step;
       emit heldoutScored(double(p.step) / perEpoch, *p.heldout);

@@ -84,6 +84,9 @@ class TrainingJob : public QObject {
   // (triedMask).
   void tryMask(quint64 id, const QString& text, int top_k);
   FineTuneTask task() const { return task_; }  // of the last run started
+  // Of the last run started: the folder of the model it started from, and (masked LM) its run folder.
+  QString startModel() const { return startModel_; }
+  QString runFolder() const { return runFolder_; }
   void save(const QString& folder);
 
  signals:
@@ -113,6 +116,7 @@ class TrainingJob : public QObject {
   std::atomic<bool> cancelled_{false};
   bool running_ = false, hasModel_ = false;
   FineTuneTask task_ = FineTuneTask::SentenceClassification;
+  QString startModel_, runFolder_;
   QVector<Mistake> findMistakes();  // on the worker thread, after training
   // Touched only on the worker thread:
   TrainingSetup setup_;

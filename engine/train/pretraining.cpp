@@ -120,6 +120,45 @@ void trim_curve(const fs::path& curve, int step) {
 
 }  // namespace
 
+std::vector<PretrainProgress> read_pretraining_curve(const fs::path& run_dir, int last_step) {
+  std::vector<PretrainProgress> rows;
+  std::ifstream in(run_dir / "curve.csv");
+  int total_steps = 0;
+  if (const fs::path options = run_dir / "options.json"; fs::exists(options))
+    total_steps = read_json_file(options).value("total_steps", 0);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || !std::isdigit(static_cast<unsigned char>(line[0]))) continue;  // the header
+    std::vector<std::string> cells;
+    for (size_t start = 0;; ) {
+      const size_t comma = line.find(',', start);
+      cells.push_back(line.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (cells.size() < 8) continue;  // cut short
+    const auto number = [&cells](size_t i) { return i < cells.size() ? std::strtod(cells[i].c_str(), nullptr) : 0.0; };
+    PretrainProgress p;
+    p.step = std::atoi(cells[0].c_str());
+    if (p.step > last_step) break;
+    p.total_steps = total_steps;
+    p.loss = number(1);
+    p.learning_rate = number(2);
+    p.tokens_per_second = number(3);
+    p.elapsed_seconds = number(4);
+    if (!cells[5].empty()) {  // an evaluation step
+      MlmEvalResult h;
+      h.top1 = number(5);
+      h.top5 = number(6);
+      h.baseline_top1 = number(7);
+      h.loss = number(8);
+      h.masked = static_cast<std::int64_t>(number(9));
+      p.heldout = h;
+    }
+    rows.push_back(p);
+  }
+  return rows;
+}
+
 void check_pretraining_run_folder(const fs::path& run_dir) {
   const fs::path folder = output_path(run_dir);
   if (fs::exists(folder / "options.json") && fs::exists(folder / "checkpoint" / "state.json")) return;  // resumes
@@ -286,7 +325,8 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - started).count(); };
   std::ofstream curve(run_dir / "curve.csv", std::ios::app);
   if (fs::file_size(run_dir / "curve.csv") == 0)
-    curve << "step,loss,learning_rate,tokens_per_second,elapsed_seconds,heldout_top1,heldout_top5,heldout_baseline_top1\n";
+    curve << "step,loss,learning_rate,tokens_per_second,elapsed_seconds,heldout_top1,heldout_top5,heldout_baseline_top1,"
+             "heldout_loss,heldout_masked\n";
   double loss_sum = 0;
   int loss_steps = 0;
   auto window_start = clock::now();
@@ -320,8 +360,10 @@ int pretrain(const fs::path& run_dir, const fs::path& corpus, const fs::path& vo
         }, tokenizer, heldout, o.seq_len, 0, 3000);
       }
       curve << step << "," << p.loss << "," << p.learning_rate << "," << p.tokens_per_second << "," << p.elapsed_seconds << ",";
-      if (p.heldout) curve << p.heldout->top1 << "," << p.heldout->top5 << "," << p.heldout->baseline_top1;
-      else curve << ",,";
+      if (p.heldout)
+        curve << p.heldout->top1 << "," << p.heldout->top5 << "," << p.heldout->baseline_top1 << "," << p.heldout->loss
+              << "," << p.heldout->masked;
+      else curve << ",,,,";
       curve << "\n" << std::flush;
       if (!curve) throw Error((run_dir / "curve.csv").string() + ": write failed (disk full?); the last checkpoint is intact");
       if (cb.progress) cb.progress(p);

@@ -9,9 +9,11 @@
 //   tokens.bin     the corpus as token ids (int32), made once
 //   checkpoint/    a Hugging Face folder (BertForMaskedLM) + optimizer.safetensors + state.json, replaced atomically
 //   curve.csv      the learning curve: step, loss, learning rate, speed, and held-out accuracy now and then
+//                  (top-1, top-5, the unigram baseline's top-1, the held-out loss and the tokens masked)
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "core/backend.h"
 #include "train/mlm_eval.h"
@@ -50,6 +52,11 @@ struct PretrainCallbacks {
 // Throws Error unless `run_dir` is a run to resume (options.json and checkpoint/state.json) or a new or empty
 // folder. Called before any work, so a bad folder costs nothing.
 void check_pretraining_run_folder(const std::filesystem::path& run_dir);
+
+// The rows of `run_dir`'s curve.csv up to `last_step` (a resumed run logs the steps after its checkpoint again), in
+// order: what a resumed run's charts show of the steps before it. Empty when there is no curve; rows that cannot be
+// read are skipped (a line cut by a kill). Files from before the held-out loss was logged read it as 0.
+std::vector<PretrainProgress> read_pretraining_curve(const std::filesystem::path& run_dir, int last_step);
 
 // Starts or resumes the run in `run_dir`; `options` are used only when it starts (its reporting intervals always).
 // corpus: one paragraph a line; vocab: vocab.txt (unused with init_from); heldout (optional): text to evaluate on. Returns the step reached.
