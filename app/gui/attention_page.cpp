@@ -271,8 +271,10 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     const HeadRanking& r = reply->ranking;
     rankingCaption_->setText(
         tr("Heads ranked for %1: probability %2 with %3. Each cell: the drop in that probability, in percentage points, "
-           "when the head alone is switched off too (red: the output needs it; blue: better without it), and its rank. "
-           "Click a cell to switch that head off or on.")
+           "when the head alone is switched off too (red: the output needs it; blue: better without it); its rank, by the "
+           "drop in the logit (the probability's drop can order heads differently); and \u2207, its gradient importance "
+           "(Michel et al.), the logit's derivative with respect to the head's gate. Click a cell to switch that head "
+           "off or on.")
             .arg(reply->target_text, percent(r.full.probability),
                  reply->heads_off == 1   ? tr("1 head already off")
                  : reply->heads_off > 1 ? tr("%1 heads already off").arg(reply->heads_off)
