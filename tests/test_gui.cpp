@@ -360,7 +360,7 @@ class TestGui : public QObject {
     QVERIFY2(page->dataSummary().contains("40 rows"), qPrintable(page->dataSummary()));
     QVERIFY(page->dataSummary().contains("comma-separated"));
     QVERIFY(page->dataSummary().contains("header row"));
-    QVERIFY(page->dataSummary().contains("1 row(s) skipped"));
+    QVERIFY(page->dataSummary().contains("1 row skipped"));
     QVERIFY(page->dataSummary().contains("negative (20), positive (20)"));
     QCOMPARE(page->preview()->columnCount(), 2);
     QVERIFY(page->preview()->index(1, 0).data().toString().contains("\nreally \"")); // newline and quotes kept
@@ -411,7 +411,7 @@ class TestGui : public QObject {
     f.write("text,label\ngood food,1\nbad food,0\n\"never closed,1\n");
     f.close();
     QVERIFY(page->loadCsv(broken));
-    QVERIFY2(page->dataSummary().contains("1 row(s) skipped"), qPrintable(page->dataSummary()));
+    QVERIFY2(page->dataSummary().contains("1 row skipped"), qPrintable(page->dataSummary()));
     // Cancel: the run stops between steps and nothing is kept.
     QVERIFY(page->loadCsv(writeReviews("many.csv", 200, false)));
     page->setEpochs(50);

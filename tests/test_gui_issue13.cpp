@@ -267,7 +267,7 @@ class TestGuiIssue13 : public QObject {
     QVERIFY(page->loadCsv(write_file(dir_, "quote.csv", "\"text,label\ngood food,1\nbad food,0\n")));
     QString said = page->message()->text();
     QVERIFY2(!page->message()->isError(), qPrintable(said));
-    QVERIFY2(page->dataSummary().contains("2 label(s)"), qPrintable(page->dataSummary()));
+    QVERIFY2(page->dataSummary().contains("2 labels"), qPrintable(page->dataSummary()));
     auto* skipped = page->findChild<QPlainTextEdit*>(QStringLiteral("skippedRows"));
     QVERIFY2(skipped, "skipped rows should be listed in view, not in a tooltip");
     QVERIFY2(skipped->isVisible() && skipped->toPlainText().contains("line 1: a quoted field is never closed"),
@@ -302,10 +302,10 @@ class TestGuiIssue13 : public QObject {
     show(window, page);
     QVERIFY(page->loadCsv(write_file(dir_, "tiny.csv", "text,label\ngood food,1\nbad food,0\nfine place,1\n")));
     QVERIFY2(page->dataSummary().contains("3 rows") && !page->dataSummary().contains("no header"), qPrintable(page->dataSummary()));
-    QVERIFY2(page->dataSummary().contains("2 label(s): 0 (1), 1 (2)"), qPrintable(page->dataSummary()));
+    QVERIFY2(page->dataSummary().contains("2 labels: 0 (1), 1 (2)"), qPrintable(page->dataSummary()));
     // Words as labels, too: "label" never occurs below the first row.
     QVERIFY(page->loadCsv(write_file(dir_, "tiny-words.csv", "text,label\ngood food,positive\nbad food,negative\nfine place,positive\n")));
-    QVERIFY2(page->dataSummary().contains("3 rows") && page->dataSummary().contains("2 label(s)"), qPrintable(page->dataSummary()));
+    QVERIFY2(page->dataSummary().contains("3 rows") && page->dataSummary().contains("2 labels"), qPrintable(page->dataSummary()));
     // Without a header, the first row stays data.
     QVERIFY(page->loadCsv(write_file(dir_, "no-header.csv", "good food,1\nbad food,0\nfine place,1\n")));
     QVERIFY2(page->dataSummary().contains("3 rows") && page->dataSummary().contains("no header"), qPrintable(page->dataSummary()));

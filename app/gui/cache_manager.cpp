@@ -1,5 +1,7 @@
 #include "cache_manager.h"
 
+#include "page_support.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -100,8 +102,9 @@ void CacheManager::refresh() {
     total += m.bytes;
   }
   table_->resizeColumnsToContents();
-  status_->setText(tr("%n model(s), %1, in %2", nullptr, table_->rowCount())
-                       .arg(QString::fromStdString(describe_bytes(total)), QString::fromStdString(cache.root().string())));
+  status_->setText(tr("%1, %2, in %3")
+                       .arg(counted(table_->rowCount(), tr("model"), tr("models")),
+                            QString::fromStdString(describe_bytes(total)), QString::fromStdString(cache.root().string())));
   open_->setEnabled(false);
   delete_->setEnabled(false);
 }

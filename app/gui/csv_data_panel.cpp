@@ -1,5 +1,7 @@
 #include "csv_data_panel.h"
 
+#include "page_support.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
@@ -148,7 +150,7 @@ void CsvDataPanel::reload() {
   preview_->setRows(rows);
   QString text = tr("%1 rows · %2-separated · %3").arg(t.rows.size()).arg(QString::fromStdString(delimiter_name(t.delimiter)))
                      .arg(t.has_header ? tr("header row") : tr("no header row"));
-  if (!t.problems.empty()) text += tr(" · %n row(s) skipped (listed below)", nullptr, int(t.problems.size()));
+  if (!t.problems.empty()) text += tr(" · %1 skipped (listed below)").arg(counted(qint64(t.problems.size()), tr("row"), tr("rows")));
   summary_->setText(text);
   showSkipped();
   if (t.columns.size() < 2) {  // not "the text and the label must be different columns"
@@ -210,7 +212,7 @@ void CsvDataPanel::readColumns() {
   } catch (const std::exception& e) {
     QString error = QString::fromUtf8(e.what());
     if (!table_->problems.empty())
-      error += tr(" (%n row(s) of the file could not be read: they are listed below)", nullptr, int(table_->problems.size()));
+      error += tr(" (%1 of the file could not be read: they are listed below)").arg(counted(qint64(table_->problems.size()), tr("row"), tr("rows")));
     emit failed(error);
     return;
   }
@@ -220,8 +222,8 @@ void CsvDataPanel::readColumns() {
   for (const Example& e : data_->examples) ++counts[size_t(e.label)];
   QStringList parts;
   for (size_t i = 0; i < counts.size(); ++i) parts << tr("%1 (%2)").arg(QString::fromStdString(data_->labels[i])).arg(counts[i]);
-  QString text = tr("%n label(s): ", nullptr, int(counts.size())) + parts.join(QStringLiteral(", "));
-  if (!data_->problems.empty()) text += tr("; %n row(s) without text or label skipped", nullptr, int(data_->problems.size()));
+  QString text = counted(qint64(counts.size()), tr("label"), tr("labels")) + QStringLiteral(": ") + parts.join(QStringLiteral(", "));
+  if (!data_->problems.empty()) text += tr("; %1 without text or label skipped").arg(counted(qint64(data_->problems.size()), tr("row"), tr("rows")));
   labels_->setText(text);
   showLabelNames();
 }

@@ -158,8 +158,8 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
     if (!result->problem.isEmpty())
       message()->showError(result->problem);  // the engine's messages name this model's own mask token
     else if (const int cut = result->result.encoding.truncated_tokens; cut > 0)
-      message()->showNotice(tr("The text is longer than this model reads: its last %n token(s) were left out, and a "
-                               "mask there is not predicted.", nullptr, cut));
+      message()->showNotice(tr("The text is longer than this model reads: its last %1 left out, and a mask there is "
+                               "not predicted.").arg(counted(cut, tr("token was"), tr("tokens were"))));
     else
       message()->clearMessage();
     shownText_ = requestedText_;

@@ -1,5 +1,7 @@
 #include "page_support.h"
 
+#include <QLocale>
+
 #include <QTextBlock>
 #include <QToolButton>
 
@@ -92,6 +94,10 @@ void highlight_range(QPlainTextEdit* editor, int from, int to, const QColor& col
     selections << selection;
   }
   editor->setExtraSelections(selections);
+}
+
+QString counted(qint64 n, const QString& one, const QString& many) {
+  return QStringLiteral("%1 %2").arg(QLocale().toString(n), n == 1 ? one : many);
 }
 
 }  // namespace bertscope::gui

@@ -43,4 +43,8 @@ std::pair<int, int> token_range(const QString& text, const Token& token);
 // Highlights [from, to) in `editor` with `color` (an extra selection; the user's own selection is untouched).
 void highlight_range(QPlainTextEdit* editor, int from, int to, const QColor& color);
 
+// "1 file", "2 files", "4,023 words": the count in the locale's digits, the noun as English needs it. (Qt's "%n
+// file(s)" plurals need a translation file to read well; the app ships none.)
+QString counted(qint64 n, const QString& one, const QString& many);
+
 }  // namespace bertscope::gui

@@ -1,5 +1,7 @@
 #include "text_data_panel.h"
 
+#include "page_support.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -46,10 +48,6 @@ std::vector<std::string> read_paragraphs(const QString& path) {
   return lines;
 }
 
-// "1 file", "2 files", "4,023 words": the count in the locale's digits, the noun as English needs it.
-QString counted(qint64 n, const QString& one, const QString& many) {
-  return QStringLiteral("%1 %2").arg(QLocale().toString(n), n == 1 ? one : many);
-}
 }  // namespace
 
 TextDataPanel::TextDataPanel(QWidget* parent) : QWidget(parent) {
