@@ -478,6 +478,7 @@ class TestExplain : public QObject {
       QVERIFY2(error <= 1e-4 * scale, qPrintable(QString("%1 case %2: error %3 of %4").arg(model).arg(c).arg(error).arg(scale)));
       QVERIFY(std::fabs(g.logit - double(expected[c]["logit"])) < 1e-4 * std::max(1.0, std::fabs(double(expected[c]["logit"]))));
     }
+    if (backend == "vulkan") QVERIFY2(test::validation_messages(*gpu_) == 0, test::validation_report(*gpu_).c_str());
   }
   // The gradient is the first-order estimate of switching a head off: on every head, (logit at gate 1 - logit at
   // gate 1 - eps) / eps approaches it; and the ranking is by its magnitude.
