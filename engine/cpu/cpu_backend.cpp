@@ -202,13 +202,7 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
     float* row = Y + r * M;
     if (b)
       for (std::int64_t c = 0; c < M; ++c) row[c] += b[c];
-    if (act == Activation::Gelu) {
-      gelu_erf_inplace(row, M);
-    } else if (act == Activation::Tanh) {
-      for (std::int64_t c = 0; c < M; ++c) row[c] = std::tanh(row[c]);
-    } else if (act == Activation::Relu) {
-      for (std::int64_t c = 0; c < M; ++c) row[c] = std::max(row[c], 0.0f);
-    }
+    if (act != Activation::None) activate_in_place(row, M, act);
   }
 }
 

@@ -7,6 +7,10 @@ namespace bertscope {
 
 class BufferPool;
 
+// x = act(x) for n values, in place: GELU through the vectorized erf (vector_math.h), the others one by one. The
+// forward activation of both `linear` (fused after its bias) and `activate` (cpu_training_ops.cpp).
+void activate_in_place(float* x, std::int64_t n, Activation act);
+
 class CpuBackend final : public Backend {
  public:
   CpuBackend();

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/vector_math.h"
 
 namespace bertscope {
 namespace {
@@ -46,12 +47,25 @@ float activation_slope(float x, Activation act) {
 
 }  // namespace
 
+void activate_in_place(float* x, std::int64_t n, Activation act) {
+  if (act == Activation::Gelu) {
+    gelu_erf_inplace(x, n);  // vectorized: the scalar erff was 5-11% of a pass
+    return;
+  }
+  for (std::int64_t i = 0; i < n; ++i) x[i] = activation_value(x[i], act);
+}
+
 void CpuBackend::activate(const Tensor& x, Activation act, Tensor& out) {
   require(x.numel() == out.numel(), "activate");
   const float* in = f32(x);
   float* o = f32_mut(out);
+  const std::int64_t n = x.numel(), chunk = 4096;
 #pragma omp parallel for
-  for (std::int64_t i = 0; i < x.numel(); ++i) o[i] = activation_value(in[i], act);
+  for (std::int64_t start = 0; start < n; start += chunk) {
+    const std::int64_t count = std::min(chunk, n - start);
+    if (o != in) std::copy(in + start, in + start + count, o + start);
+    activate_in_place(o + start, count, act);
+  }
 }
 
 void CpuBackend::activation_backward(const Tensor& x, const Tensor& dy, Activation act, Tensor& dx) {
