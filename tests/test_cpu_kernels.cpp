@@ -1,6 +1,7 @@
 // The CPU backend's own kernels against a plain double-precision reference: skinny_linear (short inputs' linear
-// layers), in every instruction set this CPU has, over shapes that leave remainders in each blocking; and the
-// vectorized GELU and exp (vector_math) against the scalar library functions.
+// layers) and packed_linear (inference weights packed once), in every instruction set this CPU has, over shapes
+// that leave remainders in each blocking; and the vectorized GELU and exp (vector_math) against the scalar library
+// functions.
 #include <QtTest>
 
 #include <algorithm>
@@ -9,6 +10,9 @@
 #include <random>
 #include <vector>
 
+#include "core/error.h"
+#include "cpu/cpu_backend.h"
+#include "cpu/packed_linear.h"
 #include "cpu/skinny_linear.h"
 #include "cpu/vector_math.h"
 
@@ -53,6 +57,39 @@ double worst_error(Kernel kernel) {
   return worst;
 }
 
+// Largest |packed_linear - reference| (relative as above) over shapes on and off its blocks: row tiles of 14 or 6,
+// 512-row chunks, panels of 32 or 16 columns, 384 steps of k. With a bias every other shape; packing and unpacking
+// must give the weights back exactly.
+double worst_packed_error(int panel) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  double worst = 0;
+  int shape = 0;
+  for (int N : {1, 2, 6, 7, 13, 14, 15, 29, 100, 530})
+    for (int M : {1, 15, 16, 31, 32, 33, 70})
+      for (int K : {1, 5, 383, 385, 800}) {
+        if (std::int64_t(N) * M * K > 3000000) continue;  // keep the double-precision reference quick
+        std::vector<float> X(static_cast<size_t>(N) * K), W(static_cast<size_t>(M) * K), bias(M);
+        for (float& v : X) v = normal(rng);
+        for (float& v : W) v = normal(rng);
+        for (float& v : bias) v = normal(rng);
+        const bool with_bias = ++shape % 2 == 0;
+        const PackedWeight packed = pack_weight(W.data(), M, K, panel);
+        std::vector<float> back(W.size(), std::nanf(""));
+        unpack_weight(packed, back.data());
+        if (back != W) return INFINITY;
+        std::vector<float> Y(static_cast<size_t>(N) * M, std::nanf(""));  // every element must be written
+        packed_linear(X.data(), N, packed, with_bias ? bias.data() : nullptr, Y.data());
+        auto want = reference(X, W, N, M, K);
+        for (size_t j = 0; j < Y.size(); ++j) {
+          if (with_bias) want[j] += bias[j % M];
+          const double err = std::abs(double(Y[j]) - want[j]) / std::sqrt(double(K));
+          if (!(err <= worst)) worst = std::isnan(err) ? INFINITY : err;
+        }
+      }
+  return worst;
+}
+
 }  // namespace
 
 class TestCpuKernels : public QObject {
@@ -67,6 +104,56 @@ class TestCpuKernels : public QObject {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) QSKIP("this CPU has no AVX2 + FMA");
     QVERIFY2(worst_error(skinny_linear_avx2) < 1e-5, qPrintable(QString::number(worst_error(skinny_linear_avx2))));
+  }
+  void packedLinearAvx512() {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f")) QSKIP("this CPU has no AVX-512");
+    const double err = worst_packed_error(32);
+    QVERIFY2(err < 1e-5, qPrintable(QString::number(err)));
+  }
+  void packedLinearAvx2() {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) QSKIP("this CPU has no AVX2 + FMA");
+    const double err = worst_packed_error(16);
+    QVERIFY2(err < 1e-5, qPrintable(QString::number(err)));
+  }
+  // Through the backend: an inference weight is packed on upload (where the CPU has AVX2 or AVX-512), converted
+  // (kept only packed) or borrowed (the caller's memory kept alive, its pages handed back while packing), and every
+  // op allowed on it gives what the plain F32 weight gives: linear, linear_backward_input and download.
+  void inferenceWeightThroughBackend() {
+    CpuBackend cpu;
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const int N = 20, M = 70, K = 1030;  // K spans several pages, so the borrowed case hands some back
+    auto fill = [&](size_t n) {
+      std::vector<float> v(n);
+      for (float& x : v) x = normal(rng);
+      return v;
+    };
+    const auto x = fill(size_t(N) * K), b = fill(M), dy = fill(size_t(N) * M);
+    auto borrowed = std::make_shared<std::vector<float>>(fill(size_t(M) * K));
+    const std::vector<float> w = *borrowed;
+    Tensor plain = cpu.upload(w, {M, K});
+    for (bool keep : {false, true}) {
+      Tensor packed = keep ? cpu.upload_inference_weight(*borrowed, {M, K}, borrowed)
+                           : cpu.upload_inference_weight(w, {M, K}, nullptr);
+      std::vector<float> back(w.size());
+      cpu.download(packed, back);
+      QCOMPARE(back, w);
+      QVERIFY_THROWS_EXCEPTION(Error, CpuBackend::f32_mut(packed));  // read-only
+      Tensor X = cpu.upload(x, {N, K}), B = cpu.upload(b, {M});
+      Tensor want = cpu.empty({N, M}), got = cpu.empty({N, M});
+      cpu.linear(X, plain, &B, Activation::Gelu, want);
+      cpu.linear(X, packed, &B, Activation::Gelu, got);
+      for (std::int64_t i = 0; i < want.numel(); ++i)
+        QVERIFY(std::abs(CpuBackend::f32(got)[i] - CpuBackend::f32(want)[i]) < 1e-4f);
+      Tensor DY = cpu.upload(dy, {N, M}), dx_want = cpu.empty({N, K}), dx_got = cpu.empty({N, K});
+      cpu.linear_backward_input(DY, plain, false, dx_want);
+      cpu.linear_backward_input(DY, packed, false, dx_got);
+      for (std::int64_t i = 0; i < dx_want.numel(); ++i)
+        QCOMPARE(CpuBackend::f32(dx_got)[i], CpuBackend::f32(dx_want)[i]);  // the same product on the same values
+    }
+    QCOMPARE(*borrowed, w);  // handing pages back never changes what they hold
   }
   // The dispatcher either computes (a CPU with either set) or says it did not, leaving the caller to OpenBLAS.
   void skinnyLinearDispatch() {

@@ -421,7 +421,10 @@ class TestQaTraining : public QObject {
     BertModel model(saved.config, Checkpoint(out), cpu_);
     QVERIFY(model.has_qa_head() && !model.has_token_classifier());
     const TrainBatch batch = piece_batch(*saved.tokenizer);
-    QCOMPARE(test::normalised_error(model.qa_logits(model.encode(batch.tokens).hidden), trainer.qa_logits(batch.tokens)), 0.0);
+    // The saved model's weights are the trainer's; only the order of float32 sums differs (a loaded model's linear
+    // layers run the packed kernel, packed_linear.h, the trainer's OpenBLAS).
+    const double err = test::normalised_error(model.qa_logits(model.encode(batch.tokens).hidden), trainer.qa_logits(batch.tokens));
+    QVERIFY2(err < 1e-5, qPrintable(QString::number(err)));
   }
 
   // run_qa's postprocessing on logits set by hand: spans start and end among the n_best highest logits, inside the

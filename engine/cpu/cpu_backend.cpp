@@ -1,10 +1,13 @@
 #include "cpu/cpu_backend.h"
 
 #include "cpu/blas_setup.h"
+#include "cpu/packed_linear.h"
 #include "cpu/skinny_linear.h"
 #include "cpu/vector_math.h"
 
 #include <cblas.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -59,9 +62,13 @@ struct CpuStorage final : TensorStorage {
   std::vector<std::int32_t> owned_i32;
   const void* borrowed = nullptr;
   std::shared_ptr<const void> keep_alive;
+  // upload_inference_weight's linear weight in packed_linear's layout; then `borrowed` is the weights as the
+  // file stores them, or null where they were converted (and only this copy is kept).
+  std::unique_ptr<PackedWeight> packed;
 
   const void* data() const {
     if (borrowed) return borrowed;
+    if (packed) throw Error("internal: an op other than linear read a packed inference weight");
     return owned_f32.empty() ? static_cast<const void*>(owned_i32.data()) : owned_f32.data();
   }
 };
@@ -91,7 +98,7 @@ std::string CpuBackend::name() const {
 const float* CpuBackend::f32(const Tensor& t) { return static_cast<const float*>(storage_of(t).data()); }
 float* CpuBackend::f32_mut(Tensor& t) {
   auto& s = storage_of(t);
-  if (s.borrowed) throw Error("internal: writing to a read-only (memory-mapped) tensor");
+  if (s.borrowed || s.packed) throw Error("internal: writing to a read-only (memory-mapped or packed) tensor");
   return s.owned_f32.data();
 }
 const std::int32_t* CpuBackend::i32(const Tensor& t) { return static_cast<const std::int32_t*>(storage_of(t).data()); }
@@ -133,9 +140,45 @@ Tensor CpuBackend::adopt(std::span<const float> data, const Shape& shape, std::s
   return Tensor(std::move(s), shape, DType::F32);
 }
 
+Tensor CpuBackend::upload_inference_weight(std::span<const float> data, const Shape& shape,
+                                          std::shared_ptr<const void> keep_alive) {
+  if (shape.size() != 2 || packed_panel_width() == 0)
+    return adopt(data, shape, std::move(keep_alive));
+  require(static_cast<std::int64_t>(data.size()) == element_count(shape), "upload_inference_weight");
+  auto s = std::make_unique<CpuStorage>();
+  const std::int64_t M = shape[0], K = shape[1];
+  const bool mapped = keep_alive && reinterpret_cast<std::uintptr_t>(data.data()) % alignof(float) == 0;
+  // From a memory-mapped file, the rows already copied are handed back to the kernel as we go (MADV_PAGEOUT
+  // drops clean file pages and never changes what the memory holds): the packed copy then replaces them in
+  // memory instead of doubling it. They are read again from the file only if backward or download needs them.
+  auto release = [&](std::int64_t first, std::int64_t end) {
+    if (!mapped) return;
+    const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    const std::uintptr_t from = (reinterpret_cast<std::uintptr_t>(data.data() + first * K) + page - 1) / page * page;
+    const std::uintptr_t to = reinterpret_cast<std::uintptr_t>(data.data() + end * K) / page * page;
+    if (from < to) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_PAGEOUT);
+  };
+  s->packed = std::make_unique<PackedWeight>(pack_weight(data.data(), M, K, packed_panel_width(), release));
+  if (mapped) {
+    s->borrowed = data.data();
+    s->keep_alive = std::move(keep_alive);
+  }
+  return Tensor(std::move(s), shape, DType::F32);
+}
+
+const float* CpuBackend::weight_rows(const Tensor& w, std::vector<float>& copy) {
+  const CpuStorage& s = storage_of(w);
+  if (!s.packed || s.borrowed) return f32(w);
+  copy.resize(static_cast<size_t>(w.numel()));
+  unpack_weight(*s.packed, copy.data());
+  return copy.data();
+}
+
 void CpuBackend::download(const Tensor& t, std::span<float> out) {
   require(static_cast<std::int64_t>(out.size()) == t.numel(), "download");
-  if (t.dtype() == DType::F32) {
+  if (const auto& packed = storage_of(t).packed; packed && !storage_of(t).borrowed) {
+    unpack_weight(*packed, out.data());
+  } else if (t.dtype() == DType::F32) {
     std::memcpy(out.data(), f32(t), out.size() * sizeof(float));
   } else {
     const std::int32_t* src = i32(t);
@@ -192,10 +235,14 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
   const std::int64_t N = x.dim(0), K = x.dim(1), M = weight.dim(0);
   require(weight.dim(1) == K && out.dim(0) == N && out.dim(1) == M && (!bias || bias->numel() == M), "linear");
   float* Y = f32_mut(out);  // (N, M)
-  // Y = X (N, K) * W^T (K, M); a few rows (a short input) by the kernel that reads the weights only once
-  if (N > kSkinnyLinearMaxRows || !skinny_linear(f32(x), f32(weight), Y, N, M, K))
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, f32(x), K, f32(weight), K, 0.0f, Y, M);
   const float* b = bias ? f32(*bias) : nullptr;
+  if (const PackedWeight* packed = storage_of(weight).packed.get()) {
+    packed_linear(f32(x), N, *packed, b, Y);  // adds the bias too
+    b = nullptr;
+  } else if (N > kSkinnyLinearMaxRows || !skinny_linear(f32(x), f32(weight), Y, N, M, K)) {
+    // Y = X (N, K) * W^T (K, M); a few rows (a short input) by the kernel that reads the weights only once
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, f32(x), K, f32(weight), K, 0.0f, Y, M);
+  }
   if (!b && act == Activation::None) return;
 #pragma omp parallel for
   for (std::int64_t r = 0; r < N; ++r) {
@@ -206,34 +253,42 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
   }
 }
 
+// Attention runs one (sentence, head) pair per OpenMP task, each with its own single-threaded sgemm (OpenBLAS
+// runs on one thread inside a parallel region): one fork and join per layer instead of three per head, which at
+// 128 tokens were most of attention's time.
+
 void CpuBackend::attention_probs(const Tensor& q, const Tensor& k, const Tensor& mask, int heads, Tensor& probs) {
   const std::int64_t B = mask.dim(0), T = mask.dim(1), H = q.dim(1), D = H / heads;
   require(q.dim(0) == B * T && k.numel() == q.numel() && probs.numel() == B * heads * T * T, "attention_probs");
   const float scale = 1.0f / std::sqrt(static_cast<float>(D));
   const std::int32_t* m = i32(mask);  // (B, T)
   float* P = f32_mut(probs);          // (B, A, T, T)
-  for (std::int64_t b = 0; b < B; ++b) {
-    for (std::int64_t a = 0; a < heads; ++a) {
-      float* S = P + (b * heads + a) * T * T;  // (T, T) scores for this head
-      const float* Q = f32(q) + b * T * H + a * D;
-      const float* Kh = f32(k) + b * T * H + a * D;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, Q, H, Kh, H, 0.0f, S, T);
-#pragma omp parallel for
-      for (std::int64_t i = 0; i < T; ++i) {
-        float* row = S + i * T;
-        const float minus_inf = -std::numeric_limits<float>::infinity();
-        float max = minus_inf;
-        for (std::int64_t j = 0; j < T; ++j) {
-          if (!m[b * T + j]) row[j] = minus_inf;  // a masked key: exp gives it 0
-          max = std::max(max, row[j]);
-        }
-        if (max == minus_inf) max = 0.0f;  // every key masked: all zeros, not NaN
-        exp_shifted_inplace(row, T, max);
-        float sum = 0.0f;
-        for (std::int64_t j = 0; j < T; ++j) sum += row[j];
-        const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
-        for (std::int64_t j = 0; j < T; ++j) row[j] *= inv;
+  const float *Qall = f32(q), *Kall = f32(k);
+  const float minus_inf = -std::numeric_limits<float>::infinity();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t pair = 0; pair < B * heads; ++pair) {
+    const std::int64_t b = pair / heads, a = pair % heads;
+    float* S = P + pair * T * T;  // (T, T) scores for this head
+    const float* Q = Qall + b * T * H + a * D;
+    const float* Kh = Kall + b * T * H + a * D;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, Q, H, Kh, H, 0.0f, S, T);
+    const std::int32_t* keep = m + b * T;  // (T) 0 for a masked key (padding)
+    for (std::int64_t i = 0; i < T; ++i) {
+      float* row = S + i * T;
+      float max = minus_inf;
+#pragma omp simd reduction(max : max)
+      for (std::int64_t j = 0; j < T; ++j) {
+        row[j] = keep[j] ? row[j] : minus_inf;  // a masked key: exp gives it 0
+        max = std::max(max, row[j]);
       }
+      if (max == minus_inf) max = 0.0f;  // every key masked: all zeros, not NaN
+      exp_shifted_inplace(row, T, max);
+      float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+      for (std::int64_t j = 0; j < T; ++j) sum += row[j];
+      const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+#pragma omp simd
+      for (std::int64_t j = 0; j < T; ++j) row[j] *= inv;
     }
   }
 }
@@ -242,13 +297,13 @@ void CpuBackend::attention_context(const Tensor& probs, const Tensor& v, int hea
   const std::int64_t H = v.dim(1), D = H / heads, T = probs.dim(3), B = probs.dim(0);
   require(v.dim(0) == B * T && context.numel() == v.numel(), "attention_context");
   float* C = f32_mut(context);  // (B*T, H)
-  for (std::int64_t b = 0; b < B; ++b) {
-    for (std::int64_t a = 0; a < heads; ++a) {
-      const float* P = f32(probs) + (b * heads + a) * T * T;  // (T, T)
-      const float* V = f32(v) + b * T * H + a * D;            // (T, D), row stride H
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, P, T, V, H, 0.0f,
-                  C + b * T * H + a * D, H);
-    }
+  const float *Pall = f32(probs), *Vall = f32(v);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t pair = 0; pair < B * heads; ++pair) {
+    const std::int64_t b = pair / heads, a = pair % heads;
+    const float* P = Pall + pair * T * T;     // (T, T)
+    const float* V = Vall + b * T * H + a * D;  // (T, D), row stride H
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, P, T, V, H, 0.0f, C + b * T * H + a * D, H);
   }
 }
 

@@ -3,6 +3,8 @@
 // matrix products, OpenMP over rows. Every Vulkan kernel is tested against it.
 #include "core/backend.h"
 
+#include <vector>
+
 namespace bertscope {
 
 class BufferPool;
@@ -22,6 +24,9 @@ class CpuBackend final : public Backend {
   Tensor upload(std::span<const float> data, const Shape& shape) override;
   Tensor upload(std::span<const std::int32_t> data, const Shape& shape) override;
   Tensor adopt(std::span<const float> data, const Shape& shape, std::shared_ptr<const void> keep_alive) override;
+  // Packs the weight once for packed_linear (where the CPU has AVX2 or AVX-512), see packed_linear.h.
+  Tensor upload_inference_weight(std::span<const float> data, const Shape& shape,
+                                 std::shared_ptr<const void> keep_alive) override;
   void download(const Tensor& tensor, std::span<float> out) override;
 
   void embed(const Tensor& ids, const Tensor& position_ids, const Tensor& type_ids, const Tensor& word,
@@ -59,6 +64,9 @@ class CpuBackend final : public Backend {
   static const float* f32(const Tensor& t);
   static float* f32_mut(Tensor& t);
   static const std::int32_t* i32(const Tensor& t);
+  // A linear weight (M, K) row-major: the tensor's own memory or, for an inference weight kept only in
+  // packed_linear's layout, an unpacked copy made in `copy`.
+  static const float* weight_rows(const Tensor& w, std::vector<float>& copy);
 
  private:
   std::shared_ptr<BufferPool> pool_;  // shared with the storages, which may outlive the backend

@@ -95,7 +95,8 @@ void CpuBackend::linear_backward_input(const Tensor& dy, const Tensor& weight, b
   const std::int64_t N = dy.dim(0), M = dy.dim(1), K = weight.dim(1);
   require(weight.dim(0) == M && dx.dim(0) == N && dx.dim(1) == K, "linear_backward_input");
   // dx (N, K) = dy (N, M) . weight (M, K)
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, M, 1.0f, f32(dy), M, f32(weight), K,
+  std::vector<float> unpacked;  // (M, K) only for an inference weight kept packed
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, M, 1.0f, f32(dy), M, weight_rows(weight, unpacked), K,
               accumulate ? 1.0f : 0.0f, f32_mut(dx), K);
 }
 

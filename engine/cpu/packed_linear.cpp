@@ -1,0 +1,80 @@
+#include "cpu/packed_linear.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+namespace bertscope {
+
+int packed_panel_width() {
+  static const int width = [] {
+    // BERTSCOPE_PACKED_WEIGHTS=0 keeps OpenBLAS for every product, to measure what packing buys
+    if (const char* env = std::getenv("BERTSCOPE_PACKED_WEIGHTS"); env && std::string(env) == "0") return 0;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return 32;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 16;
+    return 0;
+  }();
+  return width;
+}
+
+PackedWeight pack_weight(const float* W, std::int64_t M, std::int64_t K, int panel,
+                         const std::function<void(std::int64_t, std::int64_t)>& consumed) {
+  PackedWeight p;
+  p.M = M;
+  p.K = K;
+  p.panel = panel;
+  const std::int64_t P = p.panel, panels = (M + P - 1) / P;
+  p.panels.assign(panels * K * P, 0.0f);  // (panels, K, P); the last panel's missing columns stay zero
+  // A chunk of panels at a time, so that `consumed` can release the source's pages before the next chunk is read.
+  constexpr std::int64_t kChunk = 64;
+  for (std::int64_t c0 = 0; c0 < panels; c0 += kChunk) {
+    const std::int64_t c1 = std::min(panels, c0 + kChunk);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t q = c0; q < c1; ++q) {
+      float* dst = p.panels.data() + q * K * P;  // (K, P)
+      const std::int64_t rows = std::min(P, M - q * P);
+      for (std::int64_t k0 = 0; k0 < K; k0 += 64) {  // 64 x P floats of destination at a time: they stay in cache
+        const std::int64_t k1 = std::min(K, k0 + 64);
+        for (std::int64_t j = 0; j < rows; ++j) {
+          const float* row = W + (q * P + j) * K;
+          for (std::int64_t k = k0; k < k1; ++k) dst[k * P + j] = row[k];
+        }
+      }
+    }
+    if (consumed) consumed(c0 * P, std::min(M, c1 * P));
+  }
+  return p;
+}
+
+void unpack_weight(const PackedWeight& w, float* out) {
+  const std::int64_t P = w.panel, K = w.K;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t m = 0; m < w.M; ++m) {
+    const float* src = w.panels.data() + (m / P) * K * P + m % P;  // column m % P of its panel
+    for (std::int64_t k = 0; k < K; ++k) out[m * K + k] = src[k * P];
+  }
+}
+
+void packed_linear(const float* X, std::int64_t N, const PackedWeight& w, const float* bias, float* Y) {
+  const std::int64_t P = w.panel, panels = (w.M + P - 1) / P;
+  std::vector<float> padded;  // the kernel reads the bias a whole panel at a time
+  if (bias && w.M % P != 0) {
+    padded.assign(panels * P, 0.0f);
+    std::copy(bias, bias + w.M, padded.begin());
+    bias = padded.data();
+  }
+  // The inputs' k-major copy (packed_linear_kernel.h), kept between calls as every layer needs one. A batch
+  // goes kMaxChunk rows at a time, which bounds it (6 MB at K = 3,072).
+  constexpr std::int64_t kMaxChunk = 512;
+  thread_local std::vector<float> scratch;
+  const std::int64_t chunk = std::min(N, kMaxChunk);
+  if (scratch.size() < static_cast<size_t>(chunk * w.K)) scratch.resize(chunk * w.K);
+  for (std::int64_t r = 0; r < N; r += chunk) {
+    const std::int64_t n = std::min(chunk, N - r);
+    if (P == 32) packed_linear_avx512(X + r * w.K, n, w.K, w.panels.data(), w.M, bias, Y + r * w.M, scratch.data());
+    else packed_linear_avx2(X + r * w.K, n, w.K, w.panels.data(), w.M, bias, Y + r * w.M, scratch.data());
+  }
+}
+
+}  // namespace bertscope

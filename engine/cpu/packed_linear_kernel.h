@@ -1,0 +1,136 @@
+#pragma once
+// The packed_linear kernel, written once over an instruction set (Isa: a vector type V of kWidth floats with zero,
+// load, store, broadcast and fma). Included only by packed_linear_avx512.cpp and packed_linear_avx2.cpp, each
+// compiled for its instruction set, inside their anonymous namespaces; like skinny_linear_kernel.h it includes no
+// standard header, so no library function compiled for the newer instruction set can reach other CPUs.
+//
+// Layout: the weights W (M, K) are packed once into panels of kPanel = 2 * kWidth output columns, each panel
+// stored k-major: Wp[p][k][j] = W[p * kPanel + j][k] (zero past M). A tile of MR input rows times one panel keeps
+// its MR x 2 accumulators in registers while k runs: per k it loads two weight vectors and broadcasts MR inputs,
+// so every weight loaded serves MR rows and nothing is summed across a vector at the end. The inputs are copied
+// first into the same k-major order per tile (Xt[k][r]), so the broadcasts read one stream: read in place, the rows
+// of a tile lie K floats apart and with K = 3,072 all fall in one set of the first-level cache.
+
+// Y[r][j] (+)= sum over k in [k0, k1) of Xt[k][r] * Wp[k][j] for MR rows and one panel. `ahead`: weights to fetch
+// into the cache meanwhile, read at the same offsets k * kPanel (see packed_panels). `first`: start from the
+// bias (or zero) instead of what Y holds. `cols` < kPanel: the panel is the last and only `cols` outputs exist.
+template <class Isa, int MR>
+inline void packed_tile(const float* Xt, const float* Wp, const float* ahead, std::int64_t k0, std::int64_t k1,
+                        const float* bias, float* Y, std::int64_t ldy, int cols, bool first) {
+  constexpr int W = Isa::kWidth, P = 2 * W;
+  typename Isa::V acc[MR][2];
+  float edge[MR][P];  // the last panel's tile, staged so that only its `cols` outputs are read and written
+  const bool full = cols == P;
+  if (!full && !first)
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < P; ++j) edge[r][j] = j < cols ? Y[r * ldy + j] : 0.0f;
+  for (int r = 0; r < MR; ++r) {
+    for (int h = 0; h < 2; ++h) {
+      if (first) acc[r][h] = bias ? Isa::load(bias + h * W) : Isa::zero();
+      else acc[r][h] = Isa::load(full ? Y + r * ldy + h * W : edge[r] + h * W);
+    }
+  }
+  for (std::int64_t k = k0; k < k1; ++k) {
+    __builtin_prefetch(ahead + k * P);
+    __builtin_prefetch(ahead + k * P + W);
+    const typename Isa::V w0 = Isa::load(Wp + k * P), w1 = Isa::load(Wp + k * P + W);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const typename Isa::V x = Isa::broadcast(Xt + k * MR + r);
+      acc[r][0] = Isa::fma(w0, x, acc[r][0]);
+      acc[r][1] = Isa::fma(w1, x, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    for (int h = 0; h < 2; ++h) Isa::store(full ? Y + r * ldy + h * W : edge[r] + h * W, acc[r][h]);
+    if (!full)
+      for (int j = 0; j < cols; ++j) Y[r * ldy + j] = edge[r][j];
+  }
+}
+
+// One tile of `rows` (1..kMaxRows) input rows: the row count is a template argument so the accumulators stay in
+// registers.
+template <class Isa, int MR = Isa::kMaxRows>
+inline void packed_tile_rows(int rows, const float* Xt, const float* Wp, const float* ahead, std::int64_t k0,
+                             std::int64_t k1, const float* bias, float* Y, std::int64_t ldy, int cols, bool first) {
+  if constexpr (MR > 1) {
+    if (rows < MR) return packed_tile_rows<Isa, MR - 1>(rows, Xt, Wp, ahead, k0, k1, bias, Y, ldy, cols, first);
+  }
+  packed_tile<Isa, MR>(Xt, Wp, ahead, k0, k1, bias, Y, ldy, cols, first);
+}
+
+// N rows in ceil(N / kMaxRows) tiles of near-equal size (20 rows are two tiles of 10, not 14 and 6): the first
+// `count - extra` tiles have `base` rows, the rest one more.
+template <class Isa>
+struct RowTiles {
+  explicit RowTiles(std::int64_t N)
+      : count((N + Isa::kMaxRows - 1) / Isa::kMaxRows), base(N / count), extra(N % count) {}
+  std::int64_t start(std::int64_t t) const { return t * base + (t > count - extra ? t - (count - extra) : 0); }
+  int rows(std::int64_t t) const { return static_cast<int>(start(t + 1) - start(t)); }
+  std::int64_t count, base, extra;
+};
+
+// Copies tile t of X (N, K) into Xt k-major: the tile starting at row r0 with R rows holds X[r0 + r][k] at
+// Xt[r0 * K + k * R + r].
+template <class Isa>
+void pack_tile(const float* X, std::int64_t K, const RowTiles<Isa>& tiles, std::int64_t t, float* Xt) {
+  const std::int64_t r0 = tiles.start(t);
+  const int R = tiles.rows(t);
+  float* dst = Xt + r0 * K;
+  for (std::int64_t k = 0; k < K; ++k)
+    for (int r = 0; r < R; ++r) dst[k * R + r] = X[(r0 + r) * K + k];
+}
+
+// Y[:, p0 * kPanel, p1 * kPanel) = X · W^T + bias for the panels [p0, p1) of a packed weight with M outputs, from
+// the inputs as pack_tile leaves them. Blocked so that what is reused stays in cache: kKBlock steps of k at a time
+// (a panel's slice is then kKBlock x kPanel floats, a tile's kKBlock x kMaxRows), kPanelGroup panels per pass over
+// the tiles (their slices fit the second-level cache).
+//
+// Only the first tile of a group reads the weights from memory; that pass fetches kPrefetch steps ahead of itself,
+// as the hardware's prefetcher stops at each 4 KB page. The last tile, whose weights are already cached, fetches the
+// next group's, so that with few rows (two tiles) memory is busy in both passes rather than one.
+template <class Isa>
+void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
+                   const float* bias, float* Y, std::int64_t p0, std::int64_t p1) {
+  constexpr std::int64_t P = 2 * Isa::kWidth, kKBlock = 384, kPanelGroup = 8, kPrefetch = 32;
+  const RowTiles<Isa> tiles(N);
+  for (std::int64_t k0 = 0; k0 < K; k0 += kKBlock) {
+    const std::int64_t k1 = k0 + kKBlock < K ? k0 + kKBlock : K;
+    for (std::int64_t g = p0; g < p1; g += kPanelGroup) {
+      const std::int64_t g1 = g + kPanelGroup < p1 ? g + kPanelGroup : p1;
+      for (std::int64_t t = 0; t < tiles.count; ++t) {
+        const std::int64_t row = tiles.start(t);
+        const int rows = tiles.rows(t);
+        for (std::int64_t p = g; p < g1; ++p) {
+          const std::int64_t col = p * P;
+          const int cols = static_cast<int>(M - col < P ? M - col : P);
+          const float* panel = Wp + p * K * P;
+          const bool next_group = t == tiles.count - 1 && t > 0 && p + kPanelGroup < p1;
+          const float* ahead = next_group ? panel + kPanelGroup * K * P : panel + kPrefetch * P;
+          // bias + col is read as a whole panel: the caller pads the bias to a multiple of kPanel
+          packed_tile_rows<Isa>(rows, Xt + row * K, panel, ahead, k0, k1, bias ? bias + col : nullptr,
+                                Y + row * M + col, M, cols, k0 == 0);
+        }
+      }
+    }
+  }
+}
+
+// The whole product on OpenMP threads: together they copy the inputs into Xt (N * K floats of scratch), then
+// each computes a contiguous share of the panels, whose weights it alone reads.
+template <class Isa>
+void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
+                           const float* bias, float* Y, float* Xt) {
+  constexpr std::int64_t P = 2 * Isa::kWidth;
+  const std::int64_t panels = (M + P - 1) / P;
+#pragma omp parallel
+  {
+    const RowTiles<Isa> tiles(N);
+#pragma omp for schedule(static)
+    for (std::int64_t t = 0; t < tiles.count; ++t) pack_tile<Isa>(X, K, tiles, t, Xt);
+    // (the loop's end waits for every thread: each thread then reads all of Xt)
+    const std::int64_t threads = omp_get_num_threads(), me = omp_get_thread_num();
+    const std::int64_t p0 = panels * me / threads, p1 = panels * (me + 1) / threads;
+    if (p0 < p1) packed_panels<Isa>(Xt, N, K, Wp, M, bias, Y, p0, p1);
+  }
+}
