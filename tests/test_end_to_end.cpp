@@ -66,6 +66,35 @@ class TestEndToEnd : public QObject {
     no_validation_messages(*s);
   }
 
+  // Fill-mask runs the last layer past its attention on the masked rows only (EncoderRun::output_rows): those rows
+  // come out as a whole pass gives them, in the order asked for, on both backends. Not for a pass that keeps
+  // hidden states.
+  void output_rows_are_the_whole_pass_rows_data() { fill_mask_matches_hugging_face_data(); }
+  void output_rows_are_the_whole_pass_rows() {
+    if (fixtures_.empty()) QSKIP(qPrintable(why_));
+    QFETCH(QString, backend);
+    QFETCH(QString, model);
+    auto s = open(fixtures_ / ("mlm_" + model.toStdString()), backend);
+    if (!s) QSKIP("no Vulkan device");
+    const TokenBatch batch = single_batch(s->tokenizer().encode("the quick brown fox jumps over the lazy dog"));
+    const std::vector<std::int32_t> rows{4, 1, 7};
+    EncoderRun run;
+    run.output_rows = &rows;
+    const EncoderOutput part = s->model().encode(batch, run);
+    const EncoderOutput whole = s->model().encode(batch);
+    const int H = s->model().config().hidden_size;
+    QCOMPARE(part.hidden.dim(0), std::int64_t(rows.size()));
+    const std::vector<float> got = s->model().to_host(part.hidden), all = s->model().to_host(whole.hidden);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const std::vector<float> a(got.begin() + i * H, got.begin() + (i + 1) * H);
+      const std::vector<float> b(all.begin() + rows[i] * H, all.begin() + (rows[i] + 1) * H);
+      QVERIFY2(test::normalised_error(a, b) < 1e-6, qPrintable(QString("row %1").arg(rows[i])));
+    }
+    run.keep_hidden_states = true;
+    QVERIFY_THROWS_EXCEPTION(Error, s->model().encode(batch, run));
+    no_validation_messages(*s);
+  }
+
   void classification_matches_hugging_face_data() {
     QTest::addColumn<QString>("backend");
     QTest::newRow("cpu") << "cpu";

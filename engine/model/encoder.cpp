@@ -133,6 +133,9 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
   if (run.dropout > 0 && (!training || !run.dropout_seed)) throw Error("internal: dropout runs only when training");
   if (training && (run.keep_attentions || run.keep_hidden_states))
     throw Error("internal: a training pass keeps its activations in `layers`");
+  const std::vector<std::int32_t>* output_rows = run.output_rows && !run.output_rows->empty() ? run.output_rows : nullptr;
+  if (output_rows && (training || run.keep_hidden_states))
+    throw Error("internal: output rows are for inference without hidden states");
   const HeadMask* head_mask = run.head_mask && !run.head_mask->empty() ? run.head_mask : nullptr;
   const std::vector<HeadMask>* sentence_masks = run.sentence_head_masks;
   auto check_mask = [&](const HeadMask& m) {
@@ -210,9 +213,20 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
     }
     ensure(a.context, {N, H});
     backend_.attention_context(*used, a.v, A, a.context);
-    ensure(a.sum1, {N, H});  // the attention output; training adds the residual to it in place
+    std::int64_t rows = N;  // the rows the rest of the layer computes
+    if (output_rows && l + 1 == w.layers.size()) {
+      rows = static_cast<std::int64_t>(output_rows->size());
+      Tensor index = backend_.upload(std::span<const std::int32_t>(*output_rows), {rows});
+      Tensor context = backend_.empty({rows, H}), input = backend_.empty({rows, H});  // (R, H) each
+      backend_.gather_rows(a.context, index, context);
+      backend_.gather_rows(a.input, index, input);
+      a.context = std::move(context);
+      a.input = std::move(input);
+      for (Tensor* t : {&a.sum1, &a.x1, &a.inner, &a.sum2}) *t = Tensor();  // N rows: new ones of R below
+    }
+    ensure(a.sum1, {rows, H});  // the attention output; training adds the residual to it in place
     backend_.linear(a.context, *lw.attention_output.weight, lw.attention_output.bias, Activation::None, a.sum1);
-    ensure(a.x1, {N, H});
+    ensure(a.x1, {rows, H});
     if (training) {
       if (attention_output_dropout) drop(a.sum1, site + 1);
       backend_.add(a.sum1, a.input, a.sum1);
@@ -221,7 +235,7 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
       backend_.layer_norm(a.sum1, &a.input, *lw.attention_norm.gamma, *lw.attention_norm.beta, eps, a.x1);
     }
     // Feed-forward.
-    ensure(a.inner, {N, I});
+    ensure(a.inner, {rows, I});
     if (training) {
       ensure(a.inner_pre, {N, I});
       backend_.linear(a.x1, *lw.intermediate.weight, lw.intermediate.bias, Activation::None, a.inner_pre);
@@ -229,7 +243,7 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
     } else {
       backend_.linear(a.x1, *lw.intermediate.weight, lw.intermediate.bias, config_.activation(), a.inner);
     }
-    ensure(a.sum2, {N, H});  // the feed-forward output; training adds the residual to it in place
+    ensure(a.sum2, {rows, H});  // the feed-forward output; training adds the residual to it in place
     backend_.linear(a.inner, *lw.output.weight, lw.output.bias, Activation::None, a.sum2);
     // The layer's output goes to a fresh tensor where the input is kept; otherwise over the input.
     Tensor next = training || run.keep_hidden_states ? backend_.empty({N, H}) : std::move(a.input);

@@ -106,10 +106,14 @@ struct EncoderRun {
   // after the head mask, before the output projection) and that context's gradient (N, H). Per head, the sum of
   // their product is the gradient with respect to the head's gate in head_mask (Michel et al. 2019).
   std::function<void(int layer, const Tensor& context, const Tensor& dcontext)> on_context_gradient;
+  // Inference that reads only these rows of the output (fill-mask's masked tokens): after the last layer's
+  // attention, which every row feeds, the rest of that layer runs on these rows alone, and `hidden` is (R, H) in
+  // this order. Not with keep_hidden_states (the last layer's input is kept whole there) or for_backward.
+  const std::vector<std::int32_t>* output_rows = nullptr;
 };
 
 struct EncoderOutput {
-  Tensor hidden;                      // (N, H) last layer
+  Tensor hidden;                      // (N, H) last layer; (R, H) with EncoderRun::output_rows
   std::vector<Tensor> attentions;     // per layer (B, A, T, T), when asked for
   // When asked for: the embedding output and the output of every layer but the last (which is `hidden`).
   std::vector<Tensor> hidden_states;  // each (N, H)

@@ -9,8 +9,12 @@ namespace bertscope {
 FillMaskResult fill_mask(BertModel& model, const Tokenizer& tokenizer, std::string_view text, int top_k) {
   if (!model.has_mlm_head()) throw Error("this model has no masked-LM head, so it cannot fill masks");
   const MaskLogitsFn logits = [&model](const TokenBatch& batch, const std::vector<std::int32_t>& rows) {
-    EncoderOutput out = model.encode(batch);
-    return model.mlm_logits(out.hidden, rows);
+    EncoderRun run;
+    run.output_rows = &rows;  // the last layer past its attention only for the masked tokens
+    EncoderOutput out = model.encode(batch, run);
+    std::vector<std::int32_t> picked(rows.size());  // out.hidden holds just those rows, in order
+    std::iota(picked.begin(), picked.end(), 0);
+    return model.mlm_logits(out.hidden, picked);
   };
   return fill_mask(logits, tokenizer, text, top_k);
 }
