@@ -4,10 +4,13 @@
 #include <QtTest>
 #include <algorithm>
 #include <cctype>
+#include <set>
+#include <sstream>
 
 #include "core/error.h"
 #include "session.h"
 #include "tasks/tasks.h"
+#include "train/fine_tune.h"
 #include "test_support.h"
 
 using namespace bertscope;
@@ -116,6 +119,36 @@ class TestEndToEnd : public QObject {
       }
     }
     no_validation_messages(*s);
+  }
+
+  // predict (evaluate's batches: grouped by length, the last layer on each sentence's first token only) labels every
+  // sentence as classify, checked against Hugging Face above, labels it alone; in the examples' order.
+  void batched_predictions_are_each_sentence_alone() {
+    if (fixtures_.empty()) QSKIP(qPrintable(why_));
+    auto s = open(fixtures_ / "cls_small", "cpu");
+    // The oracle's sentences (which this random model labels both ways) and pieces of them, of many lengths.
+    std::vector<std::string> words;
+    for (const auto& input : test::read_jsonl(fixtures_ / "cls_inputs.jsonl")) {
+      std::istringstream in(input["text"].get<std::string>());
+      for (std::string w; in >> w;) words.push_back(w);
+    }
+    std::vector<Example> examples;
+    for (int i = 0; i < 40; ++i) {
+      std::string text;
+      for (int w = 0; w < 1 + (i * 7) % 17; ++w) text += words[(i * 5 + w) % words.size()] + " ";
+      examples.push_back({text, 0, i + 1});
+    }
+    const std::vector<int> got = predict(s->model(), s->tokenizer(), examples, 128, 4);
+    QCOMPARE(got.size(), examples.size());
+    std::set<int> seen;
+    for (size_t i = 0; i < examples.size(); ++i) {
+      const ClassifyResult alone = classify(s->model(), s->tokenizer(), examples[i].text);
+      const auto best = std::max_element(alone.scores.begin(), alone.scores.end(),
+                                         [](auto& a, auto& b) { return a.score < b.score; });
+      QCOMPARE(s->model().config().id2label.at(got[i]), best->label);
+      seen.insert(got[i]);
+    }
+    QCOMPARE(seen.size(), size_t(2));  // both labels occur: a mix-up of the order would show
   }
 
   void question_answering_matches_hugging_face_data() { classification_matches_hugging_face_data(); }

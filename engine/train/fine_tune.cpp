@@ -14,17 +14,26 @@ namespace bertscope {
 namespace {
 int argmax(const float* v, int n) { return static_cast<int>(std::max_element(v, v + n) - v); }
 
+// Batches are formed in order of length (Hugging Face's group_by_length), so that each pads its sentences to a
+// similar length instead of all to the longest of a random mix; the predictions come back in the examples' order.
 template <typename LogitsFn>
 std::vector<int> predict_with(LogitsFn logits_of, const Tokenizer& tokenizer, const std::vector<Example>& examples,
                               int max_length, int batch_size, int labels) {
-  std::vector<int> out;
-  for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(batch_size)) {
-    std::vector<const Example*> chunk;
-    for (size_t i = start; i < std::min(examples.size(), start + static_cast<size_t>(batch_size)); ++i) chunk.push_back(&examples[i]);
-    const TokenBatch batch = sentence_batch(tokenizer, chunk, max_length);
+  std::vector<Encoding> encodings;
+  for (const Example& e : examples) encodings.push_back(tokenizer.encode(e.text, std::nullopt, max_length));
+  std::vector<size_t> order(examples.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return encodings[a].size() < encodings[b].size(); });
+  std::vector<int> out(examples.size());
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(order.size(), start + static_cast<size_t>(batch_size));
+    std::vector<const Encoding*> chunk;
+    for (size_t i = start; i < end; ++i) chunk.push_back(&encodings[order[i]]);
+    const TokenBatch batch = tokenizer.pad_batch(chunk);
     const std::vector<float> logits = logits_of(batch);  // (B, L)
     check_finite(logits.data(), logits.size());  // NaN logits would be silently counted as label 0
-    for (int b = 0; b < batch.batch; ++b) out.push_back(argmax(logits.data() + static_cast<size_t>(b) * labels, labels));
+    for (int b = 0; b < batch.batch; ++b)
+      out[order[start + b]] = argmax(logits.data() + static_cast<size_t>(b) * labels, labels);
   }
   return out;
 }
@@ -50,8 +59,12 @@ std::vector<int> predict(BertModel& model, const Tokenizer& tokenizer, const std
   if (!model.has_classifier()) throw Error("this model has no sequence-classification head (classifier)");
   const int labels = static_cast<int>(model.config().id2label.size());
   return predict_with([&](const TokenBatch& b) {
-    EncoderOutput out = model.encode(b);
-    return model.classifier_logits(out.hidden, b.batch, b.seq_len);
+    std::vector<std::int32_t> first(b.batch);  // each sentence's first token: all the sequence head reads
+    for (int i = 0; i < b.batch; ++i) first[i] = i * b.seq_len;
+    EncoderRun run;
+    run.output_rows = &first;
+    EncoderOutput out = model.encode(b, run);
+    return model.classifier_logits(out.hidden, b.batch, 1);  // hidden: (B, H), one row a sentence
   }, tokenizer, examples, max_length, batch_size, labels);
 }
 
