@@ -1,7 +1,7 @@
 // The CPU backend's own kernels against a plain double-precision reference: skinny_linear (short inputs' linear
 // layers) and packed_linear (inference weights packed once), in every instruction set this CPU has, over shapes
-// that leave remainders in each blocking; and the vectorized GELU and exp (vector_math) against the scalar library
-// functions.
+// that leave remainders in each blocking; and the vectorized GELU, exp and softmax (vector_math) against the scalar
+// library functions.
 #include <QtTest>
 
 #include <algorithm>
@@ -189,6 +189,35 @@ class TestCpuKernels : public QObject {
                qPrintable(QString("exp(%1 - 0.5) = %2, want %3").arg(x[i]).arg(y[i]).arg(want)));
     }
     QCOMPARE(y.back(), 0.0f);
+  }
+  // Softmax with masked keys against double precision: masked entries exactly 0, the rest within 1e-6 relative
+  // (lengths off the vector width); a row with every key masked is all zeros.
+  void maskedSoftmax() {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.0f, 4.0f);
+    for (int n : {1, 7, 16, 33, 512}) {
+      std::vector<float> x(n);
+      std::vector<std::int32_t> keep(n);
+      for (int i = 0; i < n; ++i) {
+        x[i] = normal(rng);
+        keep[i] = i == 0 || rng() % 4 != 0;
+      }
+      std::vector<float> y = x;
+      masked_softmax_inplace(y.data(), keep.data(), n);
+      double max = -INFINITY, sum = 0;
+      for (int i = 0; i < n; ++i)
+        if (keep[i]) max = std::max(max, double(x[i]));
+      for (int i = 0; i < n; ++i)
+        if (keep[i]) sum += std::exp(double(x[i]) - max);
+      for (int i = 0; i < n; ++i) {
+        const double want = keep[i] ? std::exp(double(x[i]) - max) / sum : 0.0;
+        QVERIFY2(keep[i] ? std::abs(y[i] - want) <= 1e-6 * want + 1e-12 : y[i] == 0.0f,
+                 qPrintable(QString("n %1, i %2: %3 vs %4").arg(n).arg(i).arg(y[i]).arg(want)));
+      }
+      std::vector<std::int32_t> none(n, 0);
+      masked_softmax_inplace(y.data(), none.data(), n);
+      QCOMPARE(y, std::vector<float>(n, 0.0f));
+    }
   }
 };
 

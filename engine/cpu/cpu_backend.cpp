@@ -264,7 +264,6 @@ void CpuBackend::attention_probs(const Tensor& q, const Tensor& k, const Tensor&
   const std::int32_t* m = i32(mask);  // (B, T)
   float* P = f32_mut(probs);          // (B, A, T, T)
   const float *Qall = f32(q), *Kall = f32(k);
-  const float minus_inf = -std::numeric_limits<float>::infinity();
 #pragma omp parallel for schedule(static)
   for (std::int64_t pair = 0; pair < B * heads; ++pair) {
     const std::int64_t b = pair / heads, a = pair % heads;
@@ -273,23 +272,7 @@ void CpuBackend::attention_probs(const Tensor& q, const Tensor& k, const Tensor&
     const float* Kh = Kall + b * T * H + a * D;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, Q, H, Kh, H, 0.0f, S, T);
     const std::int32_t* keep = m + b * T;  // (T) 0 for a masked key (padding)
-    for (std::int64_t i = 0; i < T; ++i) {
-      float* row = S + i * T;
-      float max = minus_inf;
-#pragma omp simd reduction(max : max)
-      for (std::int64_t j = 0; j < T; ++j) {
-        row[j] = keep[j] ? row[j] : minus_inf;  // a masked key: exp gives it 0
-        max = std::max(max, row[j]);
-      }
-      if (max == minus_inf) max = 0.0f;  // every key masked: all zeros, not NaN
-      exp_shifted_inplace(row, T, max);
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (std::int64_t j = 0; j < T; ++j) sum += row[j];
-      const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
-#pragma omp simd
-      for (std::int64_t j = 0; j < T; ++j) row[j] *= inv;
-    }
+    for (std::int64_t i = 0; i < T; ++i) masked_softmax_inplace(S + i * T, keep, T);
   }
 }
 

@@ -24,4 +24,24 @@ void exp_shifted_inplace(float* x, std::int64_t n, float shift) {
   for (std::int64_t i = 0; i < n; ++i) x[i] = expf(x[i] - shift);
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void masked_softmax_inplace(float* x, const std::int32_t* keep, std::int64_t n) {
+  const float minus_inf = -__builtin_inff();
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) x[i] = keep[i] ? x[i] : minus_inf;  // a masked key: exp gives it 0
+  float max = minus_inf;
+#pragma omp simd reduction(max : max)
+  for (std::int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
+  if (max == minus_inf) max = 0.0f;  // every key masked: all zeros, not NaN
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (std::int64_t i = 0; i < n; ++i) {
+    x[i] = expf(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
 }  // namespace bertscope

@@ -14,4 +14,7 @@ void gelu_erf_inplace(float* x, std::int64_t n);
 // x = exp(x - shift); an element of -infinity becomes 0.
 void exp_shifted_inplace(float* x, std::int64_t n, float shift);
 
+// Softmax over x in place, the elements where keep is 0 left out (0 in the result); all zeros when every one is.
+void masked_softmax_inplace(float* x, const std::int32_t* keep, std::int64_t n);
+
 }  // namespace bertscope
