@@ -223,4 +223,13 @@ inline fs::path save(FineTunePage* page, const QTemporaryDir& dir, const QString
   if (!(saved.wait(30000) || saved.count() > 0) || !saved.first().at(1).toString().isEmpty()) return {};
   return fs::path(folder.toStdString());
 }
+// Each suite's initTestCase: QSettings in test mode and empty, and a small random masked-LM model in `dir` (its path).
+inline fs::path prepare_test_case(const QTemporaryDir& dir) {
+  QStandardPaths::setTestModeEnabled(true);
+  QSettings().clear();
+  const fs::path mlm = fs::path(dir.path().toStdString()) / "mlm";
+  write_random_model(mlm, test::small_bert_spec(11, 0.5f));
+  return mlm;
+}
+
 }  // namespace fine_tune_test

@@ -15,12 +15,8 @@ class TestGuiFineTuneTasks : public QObject {
 
  private slots:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QSettings().clear();
     QVERIFY(dir_.isValid());
-    RandomModelSpec spec = test::small_bert_spec(11, 0.5f);
-    mlm_ = fs::path(dir_.path().toStdString()) / "mlm";
-    write_random_model(mlm_, spec);
+    mlm_ = prepare_test_case(dir_);
   }
 
   // Issue 13: name the labels (0 -> negative) before training; the names are config.json's id2label and label2id,

@@ -13,12 +13,8 @@ class TestGuiMaskedLm : public QObject {
 
  private slots:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QSettings().clear();
     QVERIFY(dir_.isValid());
-    RandomModelSpec spec = test::small_bert_spec(11, 0.5f);
-    mlm_ = fs::path(dir_.path().toStdString()) / "mlm";
-    write_random_model(mlm_, spec);
+    mlm_ = prepare_test_case(dir_);
   }
   // "Masked LM on my text": text files (one paragraph a line) continue the open model's pre-training in a run folder
   // beside the first file. Held-out masked-token accuracy before and after each epoch, the loss curve, the Fill-mask
