@@ -3,6 +3,8 @@
 # packages only, and cleans it (scripts/clean_corpus.py). Writes into OUT_DIR:
 #   train.txt            one paragraph a line: the training corpus (second edition: every source below, dictionary
 #                        text capped at 20% of the words, no sentence of a test text in it)
+#   train-prose.txt      third edition: train.txt weighted toward narrative and general prose (fiction x4, essays
+#                        and news x2, technical and dictionary text 1 in 2), each copy a pass of its own
 #   train-general.txt    phases 1-4's corpus: the first eight sources (unchanged)
 #   train-v5.txt         phase 5's corpus: those and the technical sources (python3.11-doc, manpages, gnu-standards);
 #                        what train.txt was before the second edition (unchanged)
