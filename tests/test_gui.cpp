@@ -174,7 +174,7 @@ class TestGui : public QObject {
       if (!word.isEmpty()) word_ids.insert(word);
     }
     QCOMPARE(word_ids.size(), 5);
-    QVERIFY2(tokens->summary().contains(QStringLiteral(" · 5 word(s)")), qPrintable(tokens->summary()));
+    QVERIFY2(tokens->summary().contains(QStringLiteral(" · 5 words")), qPrintable(tokens->summary()));
     // The Type column is hidden: RoBERTa takes no token type ids.
     QVERIFY(tokens->findChild<QTableView*>()->isColumnHidden(TokenTableModel::TypeId));
   }

@@ -125,9 +125,9 @@ class TestGuiFineTuneTasks : public QObject {
     QCOMPARE(tags->rowCount(), 4);  // B-LOC B-PER I-PER O
     QCOMPARE(tags->item(3, 0)->text(), QStringLiteral("O"));
     QCOMPARE(tags->item(3, 1)->text(), QStringLiteral("120"));
-    QVERIFY2(page->taggedData()->summary().contains(QStringLiteral("40 sentence(s)")), qPrintable(page->taggedData()->summary()));
+    QVERIFY2(page->taggedData()->summary().contains(QStringLiteral("40 sentences")), qPrintable(page->taggedData()->summary()));
     QVERIFY(page->loadTaggedValidation(conll(dir_, QStringLiteral("dev.conll"), 10, 40)));
-    QVERIFY(page->taggedData()->summary().contains(QStringLiteral("validation: 10 sentence(s) from the file")));
+    QVERIFY(page->taggedData()->summary().contains(QStringLiteral("validation: 10 sentences from the file")));
     page->setEpochs(3);
     page->setLearningRate(2e-3);
     QVERIFY(train(page));
@@ -229,7 +229,7 @@ class TestGuiFineTuneTasks : public QObject {
     QVERIFY(page->loadQaFile(squad_file(dir_, QStringLiteral("squad-train.json"), 24, 0, 2)));
     QCOMPARE(page->task(), FineTuneTask::QuestionAnswering);
     const QString summary = page->qaData()->summary();
-    QVERIFY2(summary.contains(QStringLiteral("50 question(s) on 24 paragraph(s), 2 unanswerable")), qPrintable(summary));
+    QVERIFY2(summary.contains(QStringLiteral("50 questions on 24 paragraphs, 2 unanswerable")), qPrintable(summary));
     QVERIFY2(summary.contains(QStringLiteral("SQuAD v2.0")), qPrintable(summary));
     QPlainTextEdit* skipped = page->qaData()->skippedEntries();
     QVERIFY(skipped->isVisibleTo(page->qaData()));
@@ -243,7 +243,7 @@ class TestGuiFineTuneTasks : public QObject {
                    .arg(QLatin1String(person), context).arg(context.indexOf(QStringLiteral("Rome"))).toUtf8();
     }
     QVERIFY(page->loadQaValidation(write_file(dir_, QStringLiteral("squad-dev.jsonl"), lines)));
-    QVERIFY2(page->qaData()->summary().contains(QStringLiteral("validation: 3 question(s) on 3 paragraph(s), 0 unanswerable from the file")),
+    QVERIFY2(page->qaData()->summary().contains(QStringLiteral("validation: 3 questions on 3 paragraphs, 0 unanswerable from the file")),
              qPrintable(page->qaData()->summary()));
     page->setEpochs(2);
     page->setLearningRate(1e-3);

@@ -294,8 +294,8 @@ QStringList CsvDataPanel::warnings(const Split& split, double validationShare) c
   QStringList warnings;
   const size_t n = split.train.size() + split.validation.size();
   if (split.train.size() < kTiny)
-    warnings << tr("Only %n sentence(s) to train on: a classifier learns from many examples of each label "
-                   "(hundreds, ideally).", nullptr, int(split.train.size()));
+    warnings << tr("Only %1 to train on: a classifier learns from many examples of each label (hundreds, ideally).")
+                    .arg(counted(qint64(split.train.size()), tr("sentence"), tr("sentences")));
   std::vector<int> count(data_->labels.size(), 0), held_out(data_->labels.size(), 0), first_line(data_->labels.size(), 0);
   for (const Example& e : data_->examples) {
     if (count[size_t(e.label)]++ == 0) first_line[size_t(e.label)] = e.line;
@@ -316,7 +316,9 @@ QStringList CsvDataPanel::warnings(const Split& split, double validationShare) c
     for (size_t l = 0; l < count.size(); ++l)
       if (held_out[l] == 0) missing << QString::fromStdString(data_->labels[l]);
     if (!missing.isEmpty())
-      warnings << tr("No validation sentence has the label(s) %1: accuracy and F1 say nothing about them.")
+      warnings << (missing.size() == 1
+                       ? tr("No validation sentence has the label %1: accuracy and F1 say nothing about it.")
+                       : tr("No validation sentence has the labels %1: accuracy and F1 say nothing about them."))
                       .arg(missing.join(QStringLiteral(", ")));
   }
   return warnings;

@@ -10,6 +10,8 @@
 #include <QVBoxLayout>
 #include <set>
 
+#include "page_support.h"
+
 namespace bertscope::gui {
 
 namespace {
@@ -23,7 +25,7 @@ QHBoxLayout* file_row(QLineEdit* path, QPushButton* choose, QPushButton* extra =
   return row;
 }
 
-// "120 question(s) on 40 paragraph(s), 12 unanswerable"
+// "120 questions on 40 paragraphs, 12 unanswerable"
 QString counts(const QaData& data) {
   std::set<std::string> paragraphs;
   int unanswerable = 0;
@@ -31,9 +33,9 @@ QString counts(const QaData& data) {
     paragraphs.insert(e.context);
     unanswerable += e.answers.empty();
   }
-  return QObject::tr("%n question(s)", nullptr, int(data.examples.size())) +
-         QObject::tr(" on %n paragraph(s)", nullptr, int(paragraphs.size())) +
-         QObject::tr(", %n unanswerable", nullptr, unanswerable);
+  return counted(qint64(data.examples.size()), QObject::tr("question"), QObject::tr("questions")) + QObject::tr(" on ") +
+         counted(qint64(paragraphs.size()), QObject::tr("paragraph"), QObject::tr("paragraphs")) +
+         QObject::tr(", %1 unanswerable").arg(unanswerable);
 }
 }  // namespace
 
@@ -152,7 +154,7 @@ void QaDataPanel::showData() {
       if (lines.size() < kShown) lines << QString::fromStdString(entry);
   }
   if (skipped > 0) {
-    text += tr(" %n entry(ies) skipped (listed below).", nullptr, skipped);
+    text += tr(" %1 skipped (listed below).").arg(counted(skipped, tr("entry"), tr("entries")));
     if (skipped > kShown) lines << tr("… and %1 more").arg(skipped - kShown);
     lines.prepend(tr("Skipped entries (%1):").arg(skipped));
     skipped_->setPlainText(lines.join(QLatin1Char('\n')));

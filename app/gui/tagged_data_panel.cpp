@@ -13,6 +13,7 @@
 #include <map>
 #include <random>
 
+#include "page_support.h"
 #include "train/token_fine_tune.h"
 
 namespace bertscope::gui {
@@ -130,10 +131,11 @@ void TaggedDataPanel::showData() {
   long long total = 0;
   for (const TaggedSentence& s : train_->sentences)
     for (const std::string& tag : s.tags) ++words[tag], ++total;
-  QString text = tr("%n sentence(s), ", nullptr, int(train_->sentences.size())) + tr("%n word(s), ", nullptr, int(total)) +
-                 tr("%n tag(s)", nullptr, int(words.size()));
-  if (train_->iob1_fixes) text += tr(" (IOB1: %n I- tag(s) that open an entity read as B-)", nullptr, train_->iob1_fixes);
-  text += validation_ ? tr("; validation: %n sentence(s) from the file", nullptr, int(validation_->sentences.size()))
+  QString text = counted(qint64(train_->sentences.size()), tr("sentence"), tr("sentences")) + tr(", ") +
+                 counted(total, tr("word"), tr("words")) + tr(", ") + counted(qint64(words.size()), tr("tag"), tr("tags"));
+  if (train_->iob1_fixes)
+    text += tr(" (IOB1: %1 that open an entity read as B-)").arg(counted(train_->iob1_fixes, tr("I- tag"), tr("I- tags")));
+  text += validation_ ? tr("; validation: %1 from the file").arg(counted(qint64(validation_->sentences.size()), tr("sentence"), tr("sentences")))
                       : tr("; validation: the validation share of these sentences");
   const std::vector<std::string> tags = [&] {
     std::vector<std::string> all;

@@ -114,11 +114,14 @@ void TokenizePage::showEncoding(const ShownEncoding& shown) {
     if (t.word >= 0 && seen.insert({t.sequence, t.word}).second) ++words;
     if (model_->continuesWord(int(i))) ++pieces;
   }
-  QString text = tr("%n token(s)", nullptr, int(encoding.size())) + tr(" · %n word(s)", nullptr, words) +
-                 tr(" · %n continuation piece(s)", nullptr, pieces);
-  if (unknown) text += tr(" · %n unknown", nullptr, unknown);
-  if (encoding.truncated_tokens)
-    text += tr(" · %n token(s) past the model's maximum length were cut", nullptr, encoding.truncated_tokens);
+  QString text = counted(qint64(encoding.size()), tr("token"), tr("tokens")) + tr(" · ") +
+                 counted(words, tr("word"), tr("words")) + tr(" · ") +
+                 counted(pieces, tr("continuation piece"), tr("continuation pieces"));
+  if (unknown) text += tr(" · %1 unknown").arg(unknown);
+  if (encoding.truncated_tokens == 1) text += tr(" · 1 token past the model's maximum length was cut");
+  else if (encoding.truncated_tokens)
+    text += tr(" · %1 past the model's maximum length were cut")
+                .arg(counted(encoding.truncated_tokens, tr("token"), tr("tokens")));
   summary_->setText(text);
 }
 
