@@ -243,9 +243,16 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
   float* Y = f32_mut(out);  // (N, M)
   const float* b = bias ? f32(*bias) : nullptr;
   if (const PackedWeight* packed = storage_of(weight).packed.get()) {
-    packed_linear(f32(x), N, *packed, b, Y);  // adds the bias too
-    b = nullptr;
-  } else if (N > kSkinnyLinearMaxRows || !skinny_linear(f32(x), f32(weight), Y, N, M, K)) {
+    // The kernel adds the bias, and its threads apply the activation to their own columns while they are in cache.
+    const FinishColumns activate = [](float* y, std::int64_t rows, std::int64_t stride, std::int64_t col,
+                                      std::int64_t cols, const void* context) {
+      const Activation a = *static_cast<const Activation*>(context);
+      for (std::int64_t r = 0; r < rows; ++r) activate_in_place(y + r * stride + col, cols, a);
+    };
+    packed_linear(f32(x), N, *packed, b, Y, act == Activation::None ? nullptr : activate, &act);
+    return;
+  }
+  if (N > kSkinnyLinearMaxRows || !skinny_linear(f32(x), f32(weight), Y, N, M, K)) {
     // Y = X (N, K) * W^T (K, M); a few rows (a short input) by the kernel that reads the weights only once
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1.0f, f32(x), K, f32(weight), K, 0.0f, Y, M);
   }

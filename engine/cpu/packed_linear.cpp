@@ -56,7 +56,8 @@ void unpack_weight(const PackedWeight& w, float* out) {
   }
 }
 
-void packed_linear(const float* X, std::int64_t N, const PackedWeight& w, const float* bias, float* Y) {
+void packed_linear(const float* X, std::int64_t N, const PackedWeight& w, const float* bias, float* Y,
+                   FinishColumns finish, const void* context) {
   const std::int64_t P = w.panel, panels = (w.M + P - 1) / P;
   std::vector<float> padded;  // the kernel reads the bias a whole panel at a time
   if (bias && w.M % P != 0) {
@@ -72,8 +73,8 @@ void packed_linear(const float* X, std::int64_t N, const PackedWeight& w, const 
   if (scratch.size() < static_cast<size_t>(chunk * w.K)) scratch.resize(chunk * w.K);
   for (std::int64_t r = 0; r < N; r += chunk) {
     const std::int64_t n = std::min(chunk, N - r);
-    if (P == 32) packed_linear_avx512(X + r * w.K, n, w.K, w.panels.data(), w.M, bias, Y + r * w.M, scratch.data());
-    else packed_linear_avx2(X + r * w.K, n, w.K, w.panels.data(), w.M, bias, Y + r * w.M, scratch.data());
+    auto kernel = P == 32 ? packed_linear_avx512 : packed_linear_avx2;
+    kernel(X + r * w.K, n, w.K, w.panels.data(), w.M, bias, Y + r * w.M, scratch.data(), finish, context);
   }
 }
 

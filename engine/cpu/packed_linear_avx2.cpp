@@ -23,8 +23,9 @@ struct Avx2 {
 }  // namespace
 
 void packed_linear_avx2(const float* X, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
-                          const float* bias, float* Y, float* scratch) {
-  packed_linear_threads<Avx2>(X, N, K, Wp, M, bias, Y, scratch);
+                            const float* bias, float* Y, float* scratch, FinishColumns finish,
+                          const void* context) {
+  packed_linear_threads<Avx2>(X, N, K, Wp, M, bias, Y, scratch, finish, context);
 }
 
 }  // namespace bertscope

@@ -116,11 +116,16 @@ void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float*
   }
 }
 
+// Called by each thread on the outputs it computed, Y[0..N) x [col, col + cols) with row stride M, while they are
+// still in its cache (packed_linear.cpp: the activation).
+using FinishColumns = void (*)(float* Y, std::int64_t N, std::int64_t M, std::int64_t col, std::int64_t cols,
+                               const void* context);
+
 // The whole product on OpenMP threads: together they copy the inputs into Xt (N * K floats of scratch), then
-// each computes a contiguous share of the panels, whose weights it alone reads.
+// each computes a contiguous share of the panels, whose weights it alone reads, and finishes those columns.
 template <class Isa>
 void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
-                           const float* bias, float* Y, float* Xt) {
+                           const float* bias, float* Y, float* Xt, FinishColumns finish, const void* context) {
   constexpr std::int64_t P = 2 * Isa::kWidth;
   const std::int64_t panels = (M + P - 1) / P;
 #pragma omp parallel
@@ -131,6 +136,10 @@ void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const
     // (the loop's end waits for every thread: each thread then reads all of Xt)
     const std::int64_t threads = omp_get_num_threads(), me = omp_get_thread_num();
     const std::int64_t p0 = panels * me / threads, p1 = panels * (me + 1) / threads;
-    if (p0 < p1) packed_panels<Isa>(Xt, N, K, Wp, M, bias, Y, p0, p1);
+    if (p0 < p1) {
+      packed_panels<Isa>(Xt, N, K, Wp, M, bias, Y, p0, p1);
+      const std::int64_t end = p1 * P < M ? p1 * P : M;
+      if (finish) finish(Y, N, M, p0 * P, end - p0 * P, context);
+    }
   }
 }
