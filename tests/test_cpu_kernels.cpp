@@ -155,6 +155,38 @@ class TestCpuKernels : public QObject {
     }
     QCOMPARE(*borrowed, w);  // handing pages back never changes what they hold
   }
+  // Inference's attention without the maps (CpuBackend::attention: a block of 64 query rows of one head at a time)
+  // gives the context attention_probs, scale_heads and attention_context give: 150 tokens (two whole blocks and a
+  // part), two sentences with padding, head factors per head, per sentence and head, or none.
+  void attentionWithoutMaps() {
+    CpuBackend cpu;
+    std::mt19937 rng(9);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const int B = 2, T = 150, A = 3, D = 8, H = A * D;
+    auto fill = [&](size_t n) {
+      std::vector<float> v(n);
+      for (float& x : v) x = normal(rng);
+      return v;
+    };
+    std::vector<std::int32_t> mask(size_t(B) * T, 1);
+    for (int j = 120; j < T; ++j) mask[size_t(T) + j] = 0;  // the second sentence is 120 tokens, padded
+    Tensor q = cpu.upload(fill(size_t(B) * T * H), {B * T, H}), k = cpu.upload(fill(size_t(B) * T * H), {B * T, H});
+    Tensor v = cpu.upload(fill(size_t(B) * T * H), {B * T, H}), m = cpu.upload(mask, {B, T});
+    const std::vector<float> per_head{1.0f, 0.0f, 0.5f}, per_sentence{1.0f, 0.0f, 1.0f, 0.25f, 1.0f, 0.0f};
+    for (int variant = 0; variant < 3; ++variant) {
+      Tensor scale = variant == 1 ? cpu.upload(per_head, {A}) : cpu.upload(per_sentence, {B, A});
+      const Tensor* factor = variant == 0 ? nullptr : &scale;
+      Tensor probs = cpu.empty({B, A, T, T}), want = cpu.empty({B * T, H}), got = cpu.empty({B * T, H});
+      cpu.attention_probs(q, k, m, A, probs);
+      if (factor) cpu.scale_heads(probs, *factor, probs);
+      cpu.attention_context(probs, v, A, want);
+      QVERIFY(cpu.attention(q, k, v, m, A, factor, got));
+      for (std::int64_t i = 0; i < want.numel(); ++i)
+        QVERIFY2(std::abs(CpuBackend::f32(got)[i] - CpuBackend::f32(want)[i]) < 1e-6f,
+                 qPrintable(QString("variant %1, element %2: %3 vs %4").arg(variant).arg(i)
+                                .arg(CpuBackend::f32(got)[i]).arg(CpuBackend::f32(want)[i])));
+    }
+  }
   // The dispatcher either computes (a CPU with either set) or says it did not, leaving the caller to OpenBLAS.
   void skinnyLinearDispatch() {
     const std::vector<float> X{1, 2, 3}, W{4, 5, 6, -1, 0, 1};  // X (1, 3), W (2, 3)

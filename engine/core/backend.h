@@ -84,6 +84,15 @@ class Backend {
   // context (B*T, H): context[b, i, a*D + c] = sum_j probs[b, a, i, j] * v[b, j, a*D + c].
   virtual void attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) = 0;
 
+  // Inference's attention without the maps: context (B*T, H) as attention_probs, scale_heads (head_scale may be
+  // null: every head at 1) and attention_context give it, but without holding all of the (B, A, T, T) maps at once
+  // (the CPU backend works through a block of one head's rows at a time). Returns false, doing nothing, where the
+  // backend has no such path: the caller then runs those three.
+  virtual bool attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, int heads,
+                         const Tensor* head_scale, Tensor& context) {
+    return false;
+  }
+
   // out (B, A, T, T) = probs * head_scale[a] (or head_scale[b, a]), each head's maps times its factor: Hugging
   // Face's head_mask (1 keeps a head, 0 switches it off). head_scale: (A), or (B, A) for a mask per sentence; F32.
   // out may be probs. Its own backward pass (on the gradients).

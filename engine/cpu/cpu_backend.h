@@ -36,6 +36,8 @@ class CpuBackend final : public Backend {
   void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Activation act, Tensor& out) override;
   void attention_probs(const Tensor& q, const Tensor& k, const Tensor& mask, int heads, Tensor& probs) override;
   void attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) override;
+  bool attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, int heads,
+                 const Tensor* head_scale, Tensor& context) override;
   void gather_rows(const Tensor& x, const Tensor& rows, Tensor& out) override;
   void scale_heads(const Tensor& probs, const Tensor& head_scale, Tensor& out) override;
 

@@ -194,25 +194,29 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
     backend_.linear(a.input, *lw.query.weight, lw.query.bias, Activation::None, a.q);
     backend_.linear(a.input, *lw.key.weight, lw.key.bias, Activation::None, a.k);
     backend_.linear(a.input, *lw.value.weight, lw.value.bias, Activation::None, a.v);
-    ensure(a.probs, {B, A, T, T});
-    backend_.attention_probs(a.q, a.k, mask, A, a.probs);
-    const Tensor* used = &a.probs;  // (B, A, T, T) what multiplies the values
-    if (p > 0) {
-      ensure(a.probs_dropped, {B, A, T, T});
-      backend_.dropout(a.probs, p, run.dropout_seed(site), a.probs_dropped);
-      used = &a.probs_dropped;
-    }
     Tensor scale = head_scale(head_mask, sentence_masks, static_cast<int>(l));  // empty unless a head here is off
-    if (!scale.empty() && training) {  // the softmax's backward needs `probs` as they were
-      ensure(a.probs_dropped, {B, A, T, T});
-      backend_.scale_heads(*used, scale, a.probs_dropped);
-      used = &a.probs_dropped;
-      a.head_scale = std::move(scale);
-    } else if (!scale.empty()) {  // in place: the maps kept are then Hugging Face's output_attentions (0 where off)
-      backend_.scale_heads(a.probs, scale, a.probs);
-    }
     ensure(a.context, {N, H});
-    backend_.attention_context(*used, a.v, A, a.context);
+    // Inference that keeps no maps: the backend's attention where it has one, which need not hold them whole.
+    if (training || run.keep_attentions ||
+        !backend_.attention(a.q, a.k, a.v, mask, A, scale.empty() ? nullptr : &scale, a.context)) {
+      ensure(a.probs, {B, A, T, T});
+      backend_.attention_probs(a.q, a.k, mask, A, a.probs);
+      const Tensor* used = &a.probs;  // (B, A, T, T) what multiplies the values
+      if (p > 0) {
+        ensure(a.probs_dropped, {B, A, T, T});
+        backend_.dropout(a.probs, p, run.dropout_seed(site), a.probs_dropped);
+        used = &a.probs_dropped;
+      }
+      if (!scale.empty() && training) {  // the softmax's backward needs `probs` as they were
+        ensure(a.probs_dropped, {B, A, T, T});
+        backend_.scale_heads(*used, scale, a.probs_dropped);
+        used = &a.probs_dropped;
+        a.head_scale = std::move(scale);
+      } else if (!scale.empty()) {  // in place: the maps kept are then Hugging Face's output_attentions (0 where off)
+        backend_.scale_heads(a.probs, scale, a.probs);
+      }
+      backend_.attention_context(*used, a.v, A, a.context);
+    }
     std::int64_t rows = N;  // the rows the rest of the layer computes
     if (output_rows && l + 1 == w.layers.size()) {
       rows = static_cast<std::int64_t>(output_rows->size());
