@@ -155,21 +155,21 @@ class TestCpuKernels : public QObject {
     }
     QCOMPARE(*borrowed, w);  // handing pages back never changes what they hold
   }
-  // Inference's attention without the maps (CpuBackend::attention: a block of 64 query rows of one head at a time)
-  // gives the context attention_probs, scale_heads and attention_context give: 150 tokens (two whole blocks and a
-  // part), two sentences with padding, head factors per head, per sentence and head, or none.
+  // Inference's attention without the maps (CpuBackend::attention: a block of 256 query rows of one head at a time)
+  // gives the context attention_probs, scale_heads and attention_context give: 300 tokens (a whole block and a part),
+  // two sentences with padding, head factors per head, per sentence and head, or none.
   void attentionWithoutMaps() {
     CpuBackend cpu;
     std::mt19937 rng(9);
     std::normal_distribution<float> normal(0.0f, 1.0f);
-    const int B = 2, T = 150, A = 3, D = 8, H = A * D;
+    const int B = 2, T = 300, A = 3, D = 8, H = A * D;
     auto fill = [&](size_t n) {
       std::vector<float> v(n);
       for (float& x : v) x = normal(rng);
       return v;
     };
     std::vector<std::int32_t> mask(size_t(B) * T, 1);
-    for (int j = 120; j < T; ++j) mask[size_t(T) + j] = 0;  // the second sentence is 120 tokens, padded
+    for (int j = 270; j < T; ++j) mask[size_t(T) + j] = 0;  // the second sentence is 270 tokens, padded
     Tensor q = cpu.upload(fill(size_t(B) * T * H), {B * T, H}), k = cpu.upload(fill(size_t(B) * T * H), {B * T, H});
     Tensor v = cpu.upload(fill(size_t(B) * T * H), {B * T, H}), m = cpu.upload(mask, {B, T});
     const std::vector<float> per_head{1.0f, 0.0f, 0.5f}, per_sentence{1.0f, 0.0f, 1.0f, 0.25f, 1.0f, 0.0f};
