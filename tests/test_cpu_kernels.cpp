@@ -155,6 +155,46 @@ class TestCpuKernels : public QObject {
     }
     QCOMPARE(*borrowed, w);  // handing pages back never changes what they hold
   }
+  // Query, key and value in one call of the packed kernel (linears_of_one_input): each output is what its own
+  // `linear` gives, bit for bit (every output is summed in the same order), with weights of different widths so the
+  // threads' shares straddle two weights; and with one weight not packed, where the call falls back to one product
+  // at a time.
+  void linearsOfOneInput() {
+    CpuBackend cpu;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    auto fill = [&](size_t n) {
+      std::vector<float> v(n);
+      for (float& x : v) x = normal(rng);
+      return v;
+    };
+    for (int N : {1, 15, 40}) {
+      const int K = 500;
+      const std::vector<int> widths = {70, 33, 128};
+      Tensor X = cpu.upload(fill(size_t(N) * K), {N, K});
+      for (bool all_packed : {true, false}) {
+        std::vector<Tensor> weights, biases, got, want;
+        for (size_t i = 0; i < widths.size(); ++i) {
+          const int M = widths[i];
+          const auto w = fill(size_t(M) * K);
+          weights.push_back(all_packed || i != 1 ? cpu.upload_inference_weight(w, {M, K}, nullptr)
+                                                  : cpu.upload(w, {M, K}));
+          biases.push_back(cpu.upload(fill(M), {M}));
+          got.push_back(cpu.empty({N, M}));
+          want.push_back(cpu.empty({N, M}));
+        }
+        std::vector<Backend::LinearInto> products;
+        for (size_t i = 0; i < widths.size(); ++i) {
+          cpu.linear(X, weights[i], i == 2 ? nullptr : &biases[i], Activation::None, want[i]);
+          products.push_back({&weights[i], i == 2 ? nullptr : &biases[i], &got[i]});
+        }
+        cpu.linears_of_one_input(X, products);
+        for (size_t i = 0; i < widths.size(); ++i)
+          for (std::int64_t e = 0; e < want[i].numel(); ++e)
+            QCOMPARE(CpuBackend::f32(got[i])[e], CpuBackend::f32(want[i])[e]);
+      }
+    }
+  }
   // Inference's attention without the maps (CpuBackend::attention: a block of 256 query rows of one head at a time)
   // gives the context attention_probs, scale_heads and attention_context give: 300 tokens (a whole block and a part),
   // two sentences with padding, head factors per head, per sentence and head, or none.

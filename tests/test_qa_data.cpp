@@ -81,7 +81,7 @@ class TestQaData : public QObject {
     QVERIFY2(d.skipped[0].rfind("line 4:", 0) == 0, d.skipped[0].c_str());
   }
   void refuses_what_is_not_qa_data() {
-    for (const std::string bad : {std::string("not json at all"), std::string("{\"data\": [{\"no\": 1}]}"),
+    for (const std::string& bad : {std::string("not json at all"), std::string("{\"data\": [{\"no\": 1}]}"),
                                   std::string("\xff\xfe{}"), std::string(""),
                                   std::string("{\"question\": \"q\", \"context\": \"c\", \"answers\": []}")}) {
       try {

@@ -77,6 +77,18 @@ class Backend {
   // out (N, M) = act(x (N, K) * weight (M, K)^T + bias (M)). bias may be null. Weight layout as in PyTorch.
   virtual void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Activation act, Tensor& out) = 0;
 
+  // Several products of one input, out_i = x · weight_i^T + bias_i (attention's query, key and value), no
+  // activation. By default one after another; the CPU backend runs them as one (one parallel region and one copy
+  // of x in its kernel's order instead of three).
+  struct LinearInto {
+    const Tensor* weight;  // (M_i, K)
+    const Tensor* bias;    // (M_i), or null
+    Tensor* out;           // (N, M_i)
+  };
+  virtual void linears_of_one_input(const Tensor& x, std::span<const LinearInto> products) {
+    for (const LinearInto& p : products) linear(x, *p.weight, p.bias, Activation::None, *p.out);
+  }
+
   // probs (B, A, T, T) = softmax_j(q_i . k_j / sqrt(D)) with keys where mask (B, T) == 0 given probability 0.
   // q, k: (B*T, H) with head a in columns [a*D, (a+1)*D).
   virtual void attention_probs(const Tensor& q, const Tensor& k, const Tensor& mask, int heads, Tensor& probs) = 0;

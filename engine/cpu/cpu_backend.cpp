@@ -266,6 +266,23 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
   }
 }
 
+void CpuBackend::linears_of_one_input(const Tensor& x, std::span<const LinearInto> products) {
+  // Packed weights of one shape (the attention's query, key and value of a model opened for inference): one call
+  // of the kernel. Anything else, one product at a time.
+  std::vector<PackedLinearInto> packed;
+  for (const LinearInto& p : products) {
+    const PackedWeight* w = storage_of(*p.weight).packed.get();
+    require(p.weight->dim(1) == x.dim(1) && p.out->dim(0) == x.dim(0) && p.out->dim(1) == p.weight->dim(0),
+            "linears_of_one_input");
+    if (!w || w->K != x.dim(1) || (!packed.empty() && w->panel != packed[0].weight->panel)) {
+      Backend::linears_of_one_input(x, products);
+      return;
+    }
+    packed.push_back({w, p.bias ? f32(*p.bias) : nullptr, f32_mut(*p.out)});
+  }
+  packed_linears(f32(x), x.dim(0), packed);
+}
+
 // Attention runs one (sentence, head) pair per OpenMP task, each with its own single-threaded sgemm (OpenBLAS
 // runs on one thread inside a parallel region): one fork and join per layer instead of three per head, which at
 // 128 tokens were most of attention's time.

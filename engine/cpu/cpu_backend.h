@@ -34,6 +34,7 @@ class CpuBackend final : public Backend {
   void layer_norm(const Tensor& x, const Tensor* residual, const Tensor& gamma, const Tensor& beta, float eps,
                   Tensor& out) override;
   void linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Activation act, Tensor& out) override;
+  void linears_of_one_input(const Tensor& x, std::span<const LinearInto> products) override;
   void attention_probs(const Tensor& q, const Tensor& k, const Tensor& mask, int heads, Tensor& probs) override;
   void attention_context(const Tensor& probs, const Tensor& v, int heads, Tensor& context) override;
   bool attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, int heads,

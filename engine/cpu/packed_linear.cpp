@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 namespace bertscope {
@@ -56,26 +57,50 @@ void unpack_weight(const PackedWeight& w, float* out) {
   }
 }
 
-void packed_linear(const float* X, std::int64_t N, const PackedWeight& w, const float* bias, float* Y,
-                   FinishColumns finish, const void* context) {
-  const std::int64_t P = w.panel, panels = (w.M + P - 1) / P;
-  std::vector<float> padded;  // the kernel reads the bias a whole panel at a time
-  if (bias && w.M % P != 0) {
-    padded.assign(panels * P, 0.0f);
-    std::copy(bias, bias + w.M, padded.begin());
-    bias = padded.data();
+namespace {
+
+// Runs products of one input, each with its bias padded to whole panels (the kernel reads a panel's at a time).
+void run_packed(const float* X, std::int64_t N, std::span<const PackedLinearInto> products, FinishColumns finish,
+                const void* context) {
+  const std::int64_t P = products[0].weight->panel, K = products[0].weight->K;
+  std::vector<PackedProduct> kernel_products;
+  std::vector<std::vector<float>> padded(products.size());
+  for (size_t i = 0; i < products.size(); ++i) {
+    const PackedWeight& w = *products[i].weight;
+    if (w.K != K || w.panel != P) throw std::logic_error("packed_linears: weights of different shapes");
+    const float* bias = products[i].bias;
+    if (bias && w.M % P != 0) {
+      padded[i].assign((w.M + P - 1) / P * P, 0.0f);
+      std::copy(bias, bias + w.M, padded[i].begin());
+      bias = padded[i].data();
+    }
+    kernel_products.push_back({w.panels.data(), w.M, bias, products[i].Y});
   }
   // The inputs' k-major copy (packed_linear_kernel.h), kept between calls as every layer needs one. A batch
   // goes kMaxChunk rows at a time, which bounds it (6 MB at K = 3,072).
   constexpr std::int64_t kMaxChunk = 512;
   thread_local std::vector<float> scratch;
   const std::int64_t chunk = std::min(N, kMaxChunk);
-  if (scratch.size() < static_cast<size_t>(chunk * w.K)) scratch.resize(chunk * w.K);
+  if (scratch.size() < static_cast<size_t>(chunk * K)) scratch.resize(chunk * K);
+  auto kernel = P == 32 ? packed_linear_avx512 : packed_linear_avx2;
   for (std::int64_t r = 0; r < N; r += chunk) {
     const std::int64_t n = std::min(chunk, N - r);
-    auto kernel = P == 32 ? packed_linear_avx512 : packed_linear_avx2;
-    kernel(X + r * w.K, n, w.K, w.panels.data(), w.M, bias, Y + r * w.M, scratch.data(), finish, context);
+    std::vector<PackedProduct> rows = kernel_products;  // this chunk's rows of each output
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].Y = kernel_products[i].Y + r * rows[i].M;
+    kernel(X + r * K, n, K, rows.data(), static_cast<int>(rows.size()), scratch.data(), finish, context);
   }
+}
+
+}  // namespace
+
+void packed_linear(const float* X, std::int64_t N, const PackedWeight& w, const float* bias, float* Y,
+                   FinishColumns finish, const void* context) {
+  const PackedLinearInto product{&w, bias, Y};
+  run_packed(X, N, {&product, 1}, finish, context);
+}
+
+void packed_linears(const float* X, std::int64_t N, std::span<const PackedLinearInto> products) {
+  if (!products.empty()) run_packed(X, N, products, nullptr, nullptr);
 }
 
 }  // namespace bertscope

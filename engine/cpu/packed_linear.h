@@ -8,7 +8,10 @@
 // The layout is described in packed_linear_kernel.h.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
+
+#include "cpu/packed_product.h"
 
 namespace bertscope {
 
@@ -32,21 +35,25 @@ PackedWeight pack_weight(const float* W, std::int64_t M, std::int64_t K, int pan
 // W (M, K) row-major again, into `out` (M * K floats): for the few ops that need the weights as stored.
 void unpack_weight(const PackedWeight& w, float* out);
 
-// Called by each thread on the block of outputs it computed, Y[0..N) x [col, col + cols) with row stride M, while
-// they are still in its cache: the caller's activation, without another parallel loop over Y.
-using FinishColumns = void (*)(float* Y, std::int64_t N, std::int64_t M, std::int64_t col, std::int64_t cols,
-                               const void* context);
-
 // Y (N, M) = X (N, K) · W^T + bias (bias: M values, or null), split over OpenMP threads by panels, with the kernel
-// the panel width names; then `finish` (if any) on each thread's columns.
+// the panel width names; then `finish` (FinishColumns, packed_product.h), if any, on each thread's columns.
 void packed_linear(const float* X, std::int64_t N, const PackedWeight& w, const float* bias, float* Y,
                    FinishColumns finish = nullptr, const void* context = nullptr);
 
-// Each instruction set's kernel (packed_linear_kernel.h): scratch holds N * K floats; bias is padded to whole
-// panels.
-void packed_linear_avx512(const float* X, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
-                          const float* bias, float* Y, float* scratch, FinishColumns finish, const void* context);
-void packed_linear_avx2(const float* X, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
-                        const float* bias, float* Y, float* scratch, FinishColumns finish, const void* context);
+// Several weights applied to one input X (N, K): Y_i (N, M_i) = X · W_i^T + bias_i. One parallel region, X copied
+// into the kernel's order once, and all the weights' panels shared out among the threads together. The weights
+// must have the same K and panel width.
+struct PackedLinearInto {
+  const PackedWeight* weight;
+  const float* bias;  // M_i values, or null
+  float* Y;
+};
+void packed_linears(const float* X, std::int64_t N, std::span<const PackedLinearInto> products);
+
+// Each instruction set's kernel (packed_linear_kernel.h): scratch holds N * K floats.
+void packed_linear_avx512(const float* X, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
+                          float* scratch, FinishColumns finish, const void* context);
+void packed_linear_avx2(const float* X, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
+                        float* scratch, FinishColumns finish, const void* context);
 
 }  // namespace bertscope

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "cpu/packed_product.h"
+
 namespace bertscope {
 namespace {
 
@@ -22,10 +24,9 @@ struct Avx2 {
 
 }  // namespace
 
-void packed_linear_avx2(const float* X, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
-                            const float* bias, float* Y, float* scratch, FinishColumns finish,
-                          const void* context) {
-  packed_linear_threads<Avx2>(X, N, K, Wp, M, bias, Y, scratch, finish, context);
+void packed_linear_avx2(const float* X, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
+                          float* scratch, FinishColumns finish, const void* context) {
+  packed_linear_threads<Avx2>(X, N, K, products, count, scratch, finish, context);
 }
 
 }  // namespace bertscope

@@ -150,18 +150,15 @@ void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float*
   }
 }
 
-// Called by each thread on the outputs it computed, Y[0..N) x [col, col + cols) with row stride M, while they are
-// still in its cache (packed_linear.cpp: the activation).
-using FinishColumns = void (*)(float* Y, std::int64_t N, std::int64_t M, std::int64_t col, std::int64_t cols,
-                               const void* context);
-
-// The whole product on OpenMP threads: together they copy the inputs into Xt (N * K floats of scratch), then
-// each computes a contiguous share of the panels, whose weights it alone reads, and finishes those columns.
+// The products of one input (packed_product.h) on OpenMP threads: together they copy the inputs into Xt (N * K
+// floats of scratch), then each computes a contiguous share of all the products' panels taken in turn, whose
+// weights it alone reads, and finishes those columns.
 template <class Isa>
-void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
-                           const float* bias, float* Y, float* Xt, FinishColumns finish, const void* context) {
+void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
+                           float* Xt, FinishColumns finish, const void* context) {
   constexpr std::int64_t P = 2 * Isa::kWidth;
-  const std::int64_t panels = (M + P - 1) / P;
+  std::int64_t total = 0;  // panels of all the products
+  for (int i = 0; i < count; ++i) total += (products[i].M + P - 1) / P;
 #pragma omp parallel
   {
     const RowTiles<Isa> tiles(N);
@@ -169,11 +166,18 @@ void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const
     for (std::int64_t t = 0; t < tiles.count; ++t) pack_tile<Isa>(X, K, tiles, t, Xt);
     // (the loop's end waits for every thread: each thread then reads all of Xt)
     const std::int64_t threads = omp_get_num_threads(), me = omp_get_thread_num();
-    const std::int64_t p0 = panels * me / threads, p1 = panels * (me + 1) / threads;
-    if (p0 < p1) {
-      packed_panels<Isa>(Xt, N, K, Wp, M, bias, Y, p0, p1);
-      const std::int64_t end = p1 * P < M ? p1 * P : M;
-      if (finish) finish(Y, N, M, p0 * P, end - p0 * P, context);
+    const std::int64_t mine0 = total * me / threads, mine1 = total * (me + 1) / threads;
+    std::int64_t first = 0;  // the first panel of product i in the count over all of them
+    for (int i = 0; i < count; ++i) {
+      const PackedProduct& w = products[i];
+      const std::int64_t panels = (w.M + P - 1) / P;
+      const std::int64_t p0 = mine0 > first ? mine0 - first : 0, p1 = mine1 - first < panels ? mine1 - first : panels;
+      if (p0 < p1) {
+        packed_panels<Isa>(Xt, N, K, w.Wp, w.M, w.bias, w.Y, p0, p1);
+        const std::int64_t end = p1 * P < w.M ? p1 * P : w.M;
+        if (finish) finish(w.Y, N, w.M, p0 * P, end - p0 * P, context);
+      }
+      first += panels;
     }
   }
 }

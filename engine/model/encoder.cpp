@@ -191,9 +191,10 @@ EncoderOutput Encoder::forward(const TokenBatch& in, const EncoderRun& run) {
     ensure(a.q, {N, H});
     ensure(a.k, {N, H});
     ensure(a.v, {N, H});
-    backend_.linear(a.input, *lw.query.weight, lw.query.bias, Activation::None, a.q);
-    backend_.linear(a.input, *lw.key.weight, lw.key.bias, Activation::None, a.k);
-    backend_.linear(a.input, *lw.value.weight, lw.value.bias, Activation::None, a.v);
+    const Backend::LinearInto qkv[] = {{lw.query.weight, lw.query.bias, &a.q},
+                                       {lw.key.weight, lw.key.bias, &a.k},
+                                       {lw.value.weight, lw.value.bias, &a.v}};
+    backend_.linears_of_one_input(a.input, qkv);
     Tensor scale = head_scale(head_mask, sentence_masks, static_cast<int>(l));  // empty unless a head here is off
     ensure(a.context, {N, H});
     // Inference that keeps no maps: the backend's attention where it has one, which need not hold them whole.
