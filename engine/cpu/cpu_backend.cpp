@@ -214,27 +214,7 @@ void CpuBackend::layer_norm(const Tensor& x, const Tensor* residual, const Tenso
   const float *g = f32(gamma), *b = f32(beta);
   float* Y = f32_mut(out);  // may alias x: each row is read fully before it is written
 #pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < N; ++r) {
-    const float* x_row = X + r * H;
-    const float* r_row = R ? R + r * H : nullptr;
-    float* y_row = Y + r * H;
-    // Statistics in double of x + residual (a float sum, as PyTorch forms it), formed on the fly instead of in a
-    // temporary row (this runs for every row of every layer); then the normalised row, over y (which may be x).
-    double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-    for (std::int64_t c = 0; c < H; ++c) sum += double(x_row[c] + (r_row ? r_row[c] : 0.0f));
-    const double mean = sum / H;
-    double var = 0.0;
-#pragma omp simd reduction(+ : var)
-    for (std::int64_t c = 0; c < H; ++c) {
-      const double d = double(x_row[c] + (r_row ? r_row[c] : 0.0f)) - mean;
-      var += d * d;
-    }
-    var /= H;
-    const float inv_std = static_cast<float>(1.0 / std::sqrt(var + eps)), m = static_cast<float>(mean);
-#pragma omp simd
-    for (std::int64_t c = 0; c < H; ++c) y_row[c] = (x_row[c] + (r_row ? r_row[c] : 0.0f) - m) * inv_std * g[c] + b[c];
-  }
+  for (std::int64_t r = 0; r < N; ++r) layer_norm_row(X + r * H, R ? R + r * H : nullptr, g, b, eps, Y + r * H, H);
 }
 
 void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bias, Activation act, Tensor& out) {

@@ -44,4 +44,41 @@ void masked_softmax_inplace(float* x, const std::int32_t* keep, std::int64_t n) 
   for (std::int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void layer_norm_row(const float* x, const float* residual, const float* gamma, const float* beta, float eps,
+                    float* y, std::int64_t n) {
+  // x + residual is a float sum, as PyTorch forms it, then widened; formed again in each pass rather than kept.
+  double sum = 0.0, squares = 0.0;
+  if (residual) {
+#pragma omp simd reduction(+ : sum)
+    for (std::int64_t i = 0; i < n; ++i) sum += double(x[i] + residual[i]);
+  } else {
+#pragma omp simd reduction(+ : sum)
+    for (std::int64_t i = 0; i < n; ++i) sum += double(x[i]);
+  }
+  const double mean = sum / double(n);
+  if (residual) {
+#pragma omp simd reduction(+ : squares)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double d = double(x[i] + residual[i]) - mean;
+      squares += d * d;
+    }
+  } else {
+#pragma omp simd reduction(+ : squares)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double d = double(x[i]) - mean;
+      squares += d * d;
+    }
+  }
+  const float inv_std = static_cast<float>(1.0 / __builtin_sqrt(squares / double(n) + eps));
+  const float m = static_cast<float>(mean);
+  if (residual) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] + residual[i] - m) * inv_std * gamma[i] + beta[i];
+  } else {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) * inv_std * gamma[i] + beta[i];
+  }
+}
+
 }  // namespace bertscope
