@@ -380,20 +380,14 @@ QVector<Mistake> TrainingJob::findMistakes() {
     }
     return mistakes;
   }
-  constexpr size_t kBatch = 32;
   const std::vector<Example>& validation = setup_.validation;
-  for (size_t start = 0; start < validation.size(); start += kBatch) {
-    std::vector<const Example*> chunk;
-    for (size_t i = start; i < std::min(validation.size(), start + kBatch); ++i) chunk.push_back(&validation[i]);
-    const TokenBatch batch = sentence_batch(*tokenizer_, chunk, max_length);
-    const std::vector<float> logits = trainer_->classification_logits(batch);  // (B, L)
-    const size_t labels = setup_.labels.size();
-    for (size_t b = 0; b < chunk.size(); ++b) {
-      const std::vector<double> p = softmax(logits.data() + b * labels, labels);
-      const size_t best = size_t(std::max_element(p.begin(), p.end()) - p.begin());
-      if (int(best) == chunk[b]->label) continue;
-      mistakes << Mistake{QString::fromStdString(chunk[b]->text), name(size_t(chunk[b]->label)), name(best), p[best]};
-    }
+  const size_t labels = setup_.labels.size();
+  const std::vector<float> logits = classification_logits(*trainer_, *tokenizer_, validation, max_length);  // (V, L)
+  for (size_t i = 0; i < validation.size(); ++i) {
+    const std::vector<double> p = softmax(logits.data() + i * labels, labels);
+    const size_t best = size_t(std::max_element(p.begin(), p.end()) - p.begin());
+    if (int(best) == validation[i].label) continue;
+    mistakes << Mistake{QString::fromStdString(validation[i].text), name(size_t(validation[i].label)), name(best), p[best]};
   }
   // The most confident mistakes first: they say most about what the model learned wrong (or a wrong gold label).
   std::stable_sort(mistakes.begin(), mistakes.end(), [](const Mistake& a, const Mistake& b) { return a.confidence > b.confidence; });

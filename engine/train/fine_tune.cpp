@@ -14,17 +14,18 @@ namespace bertscope {
 namespace {
 int argmax(const float* v, int n) { return static_cast<int>(std::max_element(v, v + n) - v); }
 
-// Batches are formed in order of length (Hugging Face's group_by_length), so that each pads its sentences to a
-// similar length instead of all to the longest of a random mix; the predictions come back in the examples' order.
+// Each example's logits, (examples, labels) in the examples' order. Batches are formed in order of length (Hugging
+// Face's group_by_length), so that each pads its sentences to a similar length instead of all to the longest of a
+// random mix.
 template <typename LogitsFn>
-std::vector<int> predict_with(LogitsFn logits_of, const Tokenizer& tokenizer, const std::vector<Example>& examples,
-                              int max_length, int batch_size, int labels) {
+std::vector<float> logits_with(LogitsFn logits_of, const Tokenizer& tokenizer, const std::vector<Example>& examples,
+                               int max_length, int batch_size, int labels) {
   std::vector<Encoding> encodings;
   for (const Example& e : examples) encodings.push_back(tokenizer.encode(e.text, std::nullopt, max_length));
   std::vector<size_t> order(examples.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return encodings[a].size() < encodings[b].size(); });
-  std::vector<int> out(examples.size());
+  std::vector<float> out(examples.size() * static_cast<size_t>(labels));
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(order.size(), start + static_cast<size_t>(batch_size));
     std::vector<const Encoding*> chunk;
@@ -33,8 +34,14 @@ std::vector<int> predict_with(LogitsFn logits_of, const Tokenizer& tokenizer, co
     const std::vector<float> logits = logits_of(batch);  // (B, L)
     check_finite(logits.data(), logits.size());  // NaN logits would be silently counted as label 0
     for (int b = 0; b < batch.batch; ++b)
-      out[order[start + b]] = argmax(logits.data() + static_cast<size_t>(b) * labels, labels);
+      std::copy_n(logits.data() + static_cast<size_t>(b) * labels, labels, out.data() + order[start + b] * labels);
   }
+  return out;
+}
+
+std::vector<int> argmax_rows(const std::vector<float>& logits, int labels) {
+  std::vector<int> out(logits.size() / static_cast<size_t>(labels));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = argmax(logits.data() + i * labels, labels);
   return out;
 }
 }  // namespace
@@ -47,25 +54,31 @@ TokenBatch sentence_batch(const Tokenizer& tokenizer, const std::vector<const Ex
   return tokenizer.pad_batch(padded);
 }
 
+std::vector<float> classification_logits(BertTrainer& trainer, const Tokenizer& tokenizer,
+                                         const std::vector<Example>& examples, int max_length, int batch_size) {
+  const int labels = static_cast<int>(trainer.options().labels.size());
+  return logits_with([&](const TokenBatch& b) { return trainer.classification_logits(b); }, tokenizer, examples,
+                     max_length, batch_size, labels);
+}
+
 std::vector<int> predict(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& examples,
                          int max_length, int batch_size) {
-  const int labels = static_cast<int>(trainer.options().labels.size());
-  return predict_with([&](const TokenBatch& b) { return trainer.classification_logits(b); }, tokenizer, examples,
-                      max_length, batch_size, labels);
+  return argmax_rows(classification_logits(trainer, tokenizer, examples, max_length, batch_size),
+                     static_cast<int>(trainer.options().labels.size()));
 }
 
 std::vector<int> predict(BertModel& model, const Tokenizer& tokenizer, const std::vector<Example>& examples,
                          int max_length, int batch_size) {
   if (!model.has_classifier()) throw Error("this model has no sequence-classification head (classifier)");
   const int labels = static_cast<int>(model.config().id2label.size());
-  return predict_with([&](const TokenBatch& b) {
+  return argmax_rows(logits_with([&](const TokenBatch& b) {
     std::vector<std::int32_t> first(b.batch);  // each sentence's first token: all the sequence head reads
     for (int i = 0; i < b.batch; ++i) first[i] = i * b.seq_len;
     EncoderRun run;
     run.output_rows = &first;
     EncoderOutput out = model.encode(b, run);
     return model.classifier_logits(out.hidden, b.batch, 1);  // hidden: (B, H), one row a sentence
-  }, tokenizer, examples, max_length, batch_size, labels);
+  }, tokenizer, examples, max_length, batch_size, labels), labels);
 }
 
 ClassificationMetrics evaluate(const std::vector<Example>& examples, const std::vector<int>& predicted, int labels) {

@@ -106,6 +106,11 @@ FineTuneResult fine_tune(BertTrainer& trainer, const Tokenizer& tokenizer, const
 // A padded batch of single sentences, each truncated to max_length tokens.
 TokenBatch sentence_batch(const Tokenizer& tokenizer, const std::vector<const Example*>& examples, int max_length);
 
+// Each example's classification logits with the trainer (evaluation mode): (examples, labels), in the examples'
+// order, run in batches of similar length.
+std::vector<float> classification_logits(BertTrainer& trainer, const Tokenizer& tokenizer,
+                                         const std::vector<Example>& examples, int max_length, int batch_size = 32);
+
 // Predicted label ids, in batches, with the trainer (evaluation mode) or a loaded classification model.
 std::vector<int> predict(BertTrainer& trainer, const Tokenizer& tokenizer, const std::vector<Example>& examples,
                          int max_length, int batch_size = 32);
