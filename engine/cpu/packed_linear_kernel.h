@@ -150,6 +150,64 @@ void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float*
   }
 }
 
+// Few rows (at most kSharedTiles tiles, as a playground sentence has): the panels of all the products are handed
+// out one at a time from a shared count, instead of a fixed share per thread. A thread that joins late (waking one
+// takes about 33 us on a virtual machine, against the 100-300 us the whole product streams) or runs slower then
+// takes fewer, and neither sits waiting for the other at the end. Each panel is done whole (every k block, every
+// tile) by whoever claimed it; a thread claims its next panel before starting one, so that it can fetch the next
+// slice it will read (the next k block of this panel, or the first of the next) while this one runs, every tile an
+// equal share, as packed_panels does.
+template <class Isa>
+void packed_panels_shared(const float* Xt, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
+                          std::int64_t total, std::int64_t* claimed, FinishColumns finish, const void* context) {
+  constexpr std::int64_t P = 2 * Isa::kWidth, kLine = 16, kKBlock = 384, kAhead = 32;
+  const RowTiles<Isa> tiles(N);
+  auto claim = [&] { return __atomic_fetch_add(claimed, 1, __ATOMIC_RELAXED); };
+  struct Panel {
+    const PackedProduct* product = nullptr;
+    std::int64_t index = 0;  // within the product
+    const float* weights = nullptr;  // (K, P)
+  };
+  auto find = [&](std::int64_t g) {  // panel g of all the products, counted in turn
+    Panel panel;
+    for (int i = 0; i < count && !panel.product; ++i) {
+      const std::int64_t panels = (products[i].M + P - 1) / P;
+      if (g < panels) panel = {&products[i], g, products[i].Wp + g * K * P};
+      g -= panels;
+    }
+    return panel;
+  };
+  bool fetched = false;  // whether the slice about to be read was fetched while the one before it ran
+  for (std::int64_t mine = claim(); mine < total;) {
+    const std::int64_t after = claim();  // this thread's next panel (total or more: none)
+    const Panel panel = find(mine), next_panel = after < total ? find(after) : Panel{};
+    const PackedProduct& w = *panel.product;
+    const std::int64_t col = panel.index * P;
+    const int cols = static_cast<int>(w.M - col < P ? w.M - col : P);
+    for (std::int64_t k0 = 0; k0 < K; k0 += kKBlock) {
+      const std::int64_t k1 = k0 + kKBlock < K ? k0 + kKBlock : K;
+      // the next slice: the next k block of this panel (it follows in memory), or the next panel's first
+      const std::int64_t next_k0 = k1 < K ? k1 : 0;
+      const float* next = k1 < K ? panel.weights + k1 * P : next_panel.weights;
+      const std::int64_t next_lines = next ? (K - next_k0 < kKBlock ? K - next_k0 : kKBlock) * P / kLine : 0;
+      for (std::int64_t t = 0; t < tiles.count; ++t) {
+        const std::int64_t from = next_lines * t / tiles.count, to = next_lines * (t + 1) / tiles.count;
+        const Fetch share = {next ? next + from * kLine : nullptr, to - from};
+        Fetch ahead;
+        if (t == 0 && !fetched) {
+          const std::int64_t start = k0 + kAhead, end = k1 + kAhead < K ? k1 + kAhead : K;
+          if (end > start) ahead = {panel.weights + start * P, (end - start) * P / kLine};
+        }
+        packed_tile_rows<Isa>(tiles.rows(t), Xt + tiles.start(t) * K, panel.weights, ahead, share, k0, k1,
+                              w.bias ? w.bias + col : nullptr, w.Y + tiles.start(t) * w.M + col, w.M, cols, k0 == 0);
+      }
+      fetched = next_lines > 0;
+    }
+    if (finish) finish(w.Y, N, w.M, col, cols, context);
+    mine = after;
+  }
+}
+
 // The products of one input (packed_product.h) on OpenMP threads: together they copy the inputs into Xt (N * K
 // floats of scratch), then each computes a contiguous share of all the products' panels taken in turn, whose
 // weights it alone reads, and finishes those columns.
@@ -159,9 +217,26 @@ void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const
   constexpr std::int64_t P = 2 * Isa::kWidth;
   std::int64_t total = 0;  // panels of all the products
   for (int i = 0; i < count; ++i) total += (products[i].M + P - 1) / P;
+  constexpr std::int64_t kSharedTiles = 2;
+  const RowTiles<Isa> tiles(N);
+  if (tiles.count <= kSharedTiles) {
+    std::int64_t claimed = 0;  // panels handed out (packed_panels_shared)
+    int packed = 0;            // set once Xt is complete
+#pragma omp parallel
+    {
+      // The first thread to arrive copies the few rows, so that it never waits for one still waking.
+#pragma omp single nowait
+      {
+        for (std::int64_t t = 0; t < tiles.count; ++t) pack_tile<Isa>(X, K, tiles, t, Xt);
+        __atomic_store_n(&packed, 1, __ATOMIC_RELEASE);
+      }
+      while (!__atomic_load_n(&packed, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+      packed_panels_shared<Isa>(Xt, N, K, products, count, total, &claimed, finish, context);
+    }
+    return;
+  }
 #pragma omp parallel
   {
-    const RowTiles<Isa> tiles(N);
 #pragma omp for schedule(static)
     for (std::int64_t t = 0; t < tiles.count; ++t) pack_tile<Isa>(X, K, tiles, t, Xt);
     // (the loop's end waits for every thread: each thread then reads all of Xt)
