@@ -168,7 +168,7 @@ class TestCpuKernels : public QObject {
       for (float& x : v) x = normal(rng);
       return v;
     };
-    for (int N : {1, 15, 40}) {
+    for (int N : {1, 15, 40, 200}) {  // panels shared out one at a time up to 128 rows, fixed shares above
       const int K = 500;
       const std::vector<int> widths = {70, 33, 128};
       Tensor X = cpu.upload(fill(size_t(N) * K), {N, K});
