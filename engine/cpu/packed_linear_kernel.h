@@ -224,17 +224,17 @@ void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const
   constexpr std::int64_t kSharedRows = 128;
   const RowTiles<Isa> tiles(N);
   if (N <= kSharedRows) {
-    std::int64_t claimed = 0;  // panels handed out (packed_panels_shared)
-    int packed = 0;            // set once Xt is complete
+    std::int64_t claimed = 0;       // panels handed out (packed_panels_shared)
+    std::int64_t tiles_claimed = 0, tiles_copied = 0;
 #pragma omp parallel
     {
-      // The first thread to arrive copies the few rows, so that it never waits for one still waking.
-#pragma omp single nowait
-      {
-        for (std::int64_t t = 0; t < tiles.count; ++t) pack_tile<Isa>(X, K, tiles, t, Xt);
-        __atomic_store_n(&packed, 1, __ATOMIC_RELEASE);
+      // The row tiles are copied by whoever is there to claim them, so a thread never waits for one still waking;
+      // then each waits until all are copied (a few microseconds).
+      for (std::int64_t t; (t = __atomic_fetch_add(&tiles_claimed, 1, __ATOMIC_RELAXED)) < tiles.count;) {
+        pack_tile<Isa>(X, K, tiles, t, Xt);
+        __atomic_fetch_add(&tiles_copied, 1, __ATOMIC_RELEASE);
       }
-      while (!__atomic_load_n(&packed, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+      while (__atomic_load_n(&tiles_copied, __ATOMIC_ACQUIRE) < tiles.count) __builtin_ia32_pause();
       packed_panels_shared<Isa>(Xt, N, K, products, count, total, &claimed, finish, context);
     }
     return;

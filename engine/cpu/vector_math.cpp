@@ -19,6 +19,22 @@ void gelu_erf_inplace(float* x, std::int64_t n) {
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
+void gelu_erf_rows(float* x, std::int64_t rows, std::int64_t stride, std::int64_t cols) {
+  const float inv_sqrt2 = 0.70710678118654752f;
+  constexpr std::int64_t kPanel = 32;  // the AVX-512 kernel's panel: a loop of known length, without remainders
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * stride;
+    if (cols == kPanel) {
+#pragma omp simd
+      for (std::int64_t i = 0; i < kPanel; ++i) row[i] = 0.5f * row[i] * (1.0f + erff(row[i] * inv_sqrt2));
+    } else {
+#pragma omp simd
+      for (std::int64_t i = 0; i < cols; ++i) row[i] = 0.5f * row[i] * (1.0f + erff(row[i] * inv_sqrt2));
+    }
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void exp_shifted_inplace(float* x, std::int64_t n, float shift) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) x[i] = expf(x[i] - shift);

@@ -10,6 +10,8 @@ namespace bertscope {
 
 // x = 0.5 x (1 + erf(x / sqrt(2))): Hugging Face's "gelu" (the exact one, not the tanh approximation).
 void gelu_erf_inplace(float* x, std::int64_t n);
+// The same on a block of `rows` rows of `cols` values, rows `stride` apart (a kernel's columns of its output).
+void gelu_erf_rows(float* x, std::int64_t rows, std::int64_t stride, std::int64_t cols);
 
 // x = exp(x - shift); an element of -infinity becomes 0.
 void exp_shifted_inplace(float* x, std::int64_t n, float shift);
