@@ -73,6 +73,13 @@ void CpuBackend::activation_backward(const Tensor& x, const Tensor& dy, Activati
   const float* in = f32(x);
   const float* g = f32(dy);
   float* o = f32_mut(dx);
+  if (act == Activation::Gelu) {  // vectorized (vector_math)
+    const std::int64_t n = x.numel(), chunk = 4096;
+#pragma omp parallel for
+    for (std::int64_t start = 0; start < n; start += chunk)
+      gelu_erf_backward(in + start, g + start, o + start, std::min(chunk, n - start));
+    return;
+  }
 #pragma omp parallel for
   for (std::int64_t i = 0; i < x.numel(); ++i) o[i] = g[i] * activation_slope(in[i], act);
 }

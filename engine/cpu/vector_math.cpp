@@ -35,6 +35,17 @@ void gelu_erf_rows(float* x, std::int64_t rows, std::int64_t stride, std::int64_
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
+void gelu_erf_backward(const float* x, const float* dy, float* dx, std::int64_t n) {
+  const float inv_sqrt2 = 0.70710678118654752f, inv_sqrt_2pi = 0.3989422804014327f;
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float cdf = 0.5f * (1.0f + erff(x[i] * inv_sqrt2));
+    const float pdf = expf(-0.5f * x[i] * x[i]) * inv_sqrt_2pi;
+    dx[i] = dy[i] * (cdf + x[i] * pdf);
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void exp_shifted_inplace(float* x, std::int64_t n, float shift) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) x[i] = expf(x[i] - shift);

@@ -13,6 +13,10 @@ void gelu_erf_inplace(float* x, std::int64_t n);
 // The same on a block of `rows` rows of `cols` values, rows `stride` apart (a kernel's columns of its output).
 void gelu_erf_rows(float* x, std::int64_t rows, std::int64_t stride, std::int64_t cols);
 
+// GELU's backward: dx = dy * (Phi(x) + x phi(x)), the derivative of x Phi(x) with Phi the normal distribution
+// function and phi its density. (Scalar erff and expf made it 19% of a pre-training step.)
+void gelu_erf_backward(const float* x, const float* dy, float* dx, std::int64_t n);
+
 // x = exp(x - shift); an element of -infinity becomes 0.
 void exp_shifted_inplace(float* x, std::int64_t n, float shift);
 
