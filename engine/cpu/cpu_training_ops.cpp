@@ -303,14 +303,11 @@ void CpuBackend::adamw(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, 
   float* m2 = f32_mut(v);
   const float c1 = 1.0f - std::pow(s.beta1, static_cast<float>(s.step));
   const float c2 = 1.0f - std::pow(s.beta2, static_cast<float>(s.step));
+  const AdamWScalars k{s.grad_scale, s.beta1, s.beta2, c1, c2, s.lr, s.weight_decay, s.eps};
+  const std::int64_t n = param.numel(), chunk = 16384;
 #pragma omp parallel for
-  for (std::int64_t i = 0; i < param.numel(); ++i) {
-    const float gi = g[i] * s.grad_scale;
-    m1[i] = s.beta1 * m1[i] + (1.0f - s.beta1) * gi;
-    m2[i] = s.beta2 * m2[i] + (1.0f - s.beta2) * gi * gi;
-    w[i] -= s.lr * s.weight_decay * w[i];  // decoupled: PyTorch's AdamW decays before the Adam update
-    w[i] -= s.lr * (m1[i] / c1) / (std::sqrt(m2[i] / c2) + s.eps);
-  }
+  for (std::int64_t start = 0; start < n; start += chunk)
+    adamw_update(w + start, g + start, m1 + start, m2 + start, std::min(chunk, n - start), k);  // vector_math
 }
 
 }  // namespace bertscope

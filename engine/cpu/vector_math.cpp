@@ -46,6 +46,19 @@ void gelu_erf_backward(const float* x, const float* dy, float* dx, std::int64_t 
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
+void adamw_update(float* w, const float* g, float* m, float* v, std::int64_t n, const AdamWScalars& s) {
+  const AdamWScalars k = s;  // by value, so the loop's scalars are not reloaded through the reference
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float gi = g[i] * k.grad_scale;
+    m[i] = k.beta1 * m[i] + (1.0f - k.beta1) * gi;
+    v[i] = k.beta2 * v[i] + (1.0f - k.beta2) * gi * gi;
+    w[i] -= k.lr * k.weight_decay * w[i];
+    w[i] -= k.lr * (m[i] / k.c1) / (__builtin_sqrtf(v[i] / k.c2) + k.eps);
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void exp_shifted_inplace(float* x, std::int64_t n, float shift) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) x[i] = expf(x[i] - shift);

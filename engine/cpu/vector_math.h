@@ -17,6 +17,14 @@ void gelu_erf_rows(float* x, std::int64_t rows, std::int64_t stride, std::int64_
 // function and phi its density. (Scalar erff and expf made it 19% of a pre-training step.)
 void gelu_erf_backward(const float* x, const float* dy, float* dx, std::int64_t n);
 
+// One AdamW step over n parameters w with gradients g and moments m, v (PyTorch's AdamW: the decoupled weight decay
+// before the Adam update). c1, c2: the bias corrections 1 - beta^step. (Compiled for the baseline alone, its
+// division and square root ran four lanes wide.)
+struct AdamWScalars {
+  float grad_scale, beta1, beta2, c1, c2, lr, weight_decay, eps;
+};
+void adamw_update(float* w, const float* g, float* m, float* v, std::int64_t n, const AdamWScalars& s);
+
 // x = exp(x - shift); an element of -infinity becomes 0.
 void exp_shifted_inplace(float* x, std::int64_t n, float shift);
 
