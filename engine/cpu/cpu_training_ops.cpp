@@ -131,29 +131,8 @@ void CpuBackend::layer_norm_backward(const Tensor& x, const Tensor& dy, const Te
   std::vector<float> xhat(static_cast<size_t>(N * H));
   // Per row: xhat = (x - mean) * rstd; dxhat = dy * gamma; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
 #pragma omp parallel for
-  for (std::int64_t n = 0; n < N; ++n) {
-    const float* row = in + n * H;
-    double mean = 0, var = 0;
-    for (std::int64_t h = 0; h < H; ++h) mean += row[h];
-    mean /= static_cast<double>(H);
-    for (std::int64_t h = 0; h < H; ++h) var += (row[h] - mean) * (row[h] - mean);
-    var /= static_cast<double>(H);
-    const double rstd = 1.0 / std::sqrt(var + eps);
-    double mean_d = 0, mean_dx = 0;
-    for (std::int64_t h = 0; h < H; ++h) {
-      const double xh = (row[h] - mean) * rstd;
-      xhat[static_cast<size_t>(n * H + h)] = static_cast<float>(xh);
-      const double d = static_cast<double>(g[n * H + h]) * w[h];
-      mean_d += d;
-      mean_dx += d * xh;
-    }
-    mean_d /= static_cast<double>(H);
-    mean_dx /= static_cast<double>(H);
-    for (std::int64_t h = 0; h < H; ++h) {
-      const double d = static_cast<double>(g[n * H + h]) * w[h];
-      out[n * H + h] = static_cast<float>(rstd * (d - mean_d - xhat[static_cast<size_t>(n * H + h)] * mean_dx));
-    }
-  }
+  for (std::int64_t n = 0; n < N; ++n)
+    layer_norm_backward_row(in + n * H, g + n * H, w, eps, out + n * H, xhat.data() + n * H, H);  // vector_math
   // dgamma (H) += sum over rows of dy * xhat; dbeta (H) += sum of dy. Row by row, so memory is read in order.
   std::vector<double> sg(static_cast<size_t>(H), 0.0), sb(static_cast<size_t>(H), 0.0);
   for (std::int64_t n = 0; n < N; ++n)

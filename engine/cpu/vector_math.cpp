@@ -59,6 +59,33 @@ void adamw_update(float* w, const float* g, float* m, float* v, std::int64_t n, 
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
+void layer_norm_backward_row(const float* x, const float* dy, const float* gamma, float eps, float* dx, float* xhat,
+                             std::int64_t n) {
+  double mean = 0.0, var = 0.0;
+#pragma omp simd reduction(+ : mean)
+  for (std::int64_t i = 0; i < n; ++i) mean += x[i];
+  mean /= double(n);
+#pragma omp simd reduction(+ : var)
+  for (std::int64_t i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  var /= double(n);
+  const double rstd = 1.0 / __builtin_sqrt(var + eps);
+  double mean_d = 0.0, mean_dxhat = 0.0;
+#pragma omp simd reduction(+ : mean_d, mean_dxhat)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double xh = (x[i] - mean) * rstd;
+    xhat[i] = static_cast<float>(xh);
+    const double d = double(dy[i]) * gamma[i];
+    mean_d += d;
+    mean_dxhat += d * xh;
+  }
+  mean_d /= double(n);
+  mean_dxhat /= double(n);
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i)
+    dx[i] = static_cast<float>(rstd * (double(dy[i]) * gamma[i] - mean_d - xhat[i] * mean_dxhat));
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void exp_shifted_inplace(float* x, std::int64_t n, float shift) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) x[i] = expf(x[i] - shift);

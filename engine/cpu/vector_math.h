@@ -25,6 +25,12 @@ struct AdamWScalars {
 };
 void adamw_update(float* w, const float* g, float* m, float* v, std::int64_t n, const AdamWScalars& s);
 
+// LayerNorm's backward for one row of n values x (without gamma's and beta's gradients): xhat = (x - mean) * rstd,
+// d = dy * gamma, dx = rstd * (d - mean(d) - xhat * mean(d * xhat)); the sums in double. Writes xhat for the
+// caller's gamma gradient.
+void layer_norm_backward_row(const float* x, const float* dy, const float* gamma, float eps, float* dx, float* xhat,
+                             std::int64_t n);
+
 // x = exp(x - shift); an element of -infinity becomes 0.
 void exp_shifted_inplace(float* x, std::int64_t n, float shift);
 
