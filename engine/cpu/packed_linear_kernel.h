@@ -151,12 +151,12 @@ void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float*
 }
 
 // Up to 128 rows (packed_linear_threads): the panels of all the products are handed out one at a time from a shared
-// count, instead of a fixed share per thread. A thread that joins late (waking one
-// takes about 33 us on a virtual machine, against the 100-300 us the whole product streams) or runs slower then
-// takes fewer, and neither sits waiting for the other at the end. Each panel is done whole (every k block, every
-// tile) by whoever claimed it; a thread claims its next panel before starting one, so that it can fetch the next
-// slice it will read (the next k block of this panel, or the first of the next) while this one runs, every tile an
-// equal share, as packed_panels does.
+// count, instead of a fixed share per thread. A thread that joins late (waking one takes about 33 us on a virtual
+// machine, against the 100-300 us a short input's product streams) or runs slower then takes fewer, and neither
+// sits waiting for the other at the end. Each panel is done whole (every k block, every tile) by whoever claimed
+// it; a thread claims its next panel before starting one, so that it can fetch the next slice it will read (the
+// next k block of this panel, or the first of the next) while this one runs, every tile an equal share, as
+// packed_panels does.
 template <class Isa>
 void packed_panels_shared(const float* Xt, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
                           std::int64_t total, std::int64_t* claimed, FinishColumns finish, const void* context) {
