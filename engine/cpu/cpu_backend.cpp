@@ -229,8 +229,7 @@ void CpuBackend::linear(const Tensor& x, const Tensor& weight, const Tensor* bia
     const FinishColumns activate = [](float* y, std::int64_t rows, std::int64_t stride, std::int64_t col,
                                       std::int64_t cols, const void* context) {
       const Activation a = *static_cast<const Activation*>(context);
-      if (a == Activation::Gelu) return gelu_erf_rows(y + col, rows, stride, cols);  // one call, not one a row
-      for (std::int64_t r = 0; r < rows; ++r) activate_in_place(y + r * stride + col, cols, a);
+      activate_rows(y + col, rows, stride, cols, a);
     };
     packed_linear(f32(x), N, *packed, b, Y, act == Activation::None ? nullptr : activate, &act);
     return;

@@ -12,6 +12,9 @@ class BufferPool;
 // x = act(x) for n values, in place: GELU through the vectorized erf (vector_math.h), the others one by one. The
 // forward activation of both `linear` (fused after its bias) and `activate` (cpu_training_ops.cpp).
 void activate_in_place(float* x, std::int64_t n, Activation act);
+// The same on `rows` rows of `cols` values, `stride` apart (the packed kernel's columns of its output), GELU in one
+// call rather than one a row.
+void activate_rows(float* y, std::int64_t rows, std::int64_t stride, std::int64_t cols, Activation act);
 
 class CpuBackend final : public Backend {
  public:

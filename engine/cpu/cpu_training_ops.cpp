@@ -47,12 +47,15 @@ float activation_slope(float x, Activation act) {
 
 }  // namespace
 
-void activate_in_place(float* x, std::int64_t n, Activation act) {
+void activate_in_place(float* x, std::int64_t n, Activation act) { activate_rows(x, 1, n, n, act); }
+
+void activate_rows(float* y, std::int64_t rows, std::int64_t stride, std::int64_t cols, Activation act) {
   if (act == Activation::Gelu) {
-    gelu_erf_inplace(x, n);  // vectorized: the scalar erff was 5-11% of a pass
+    gelu_erf_rows(y, rows, stride, cols);  // vectorized: the scalar erff was 5-11% of a pass
     return;
   }
-  for (std::int64_t i = 0; i < n; ++i) x[i] = activation_value(x[i], act);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t i = 0; i < cols; ++i) y[r * stride + i] = activation_value(y[r * stride + i], act);
 }
 
 void CpuBackend::activate(const Tensor& x, Activation act, Tensor& out) {

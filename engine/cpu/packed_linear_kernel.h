@@ -94,6 +94,25 @@ void pack_tile(const float* X, std::int64_t K, const RowTiles<Isa>& tiles, std::
     for (int r = 0; r < R; ++r) dst[k * R + r] = X[(r0 + r) * K + k];
 }
 
+// Steps of k per block, and how far ahead of its own reads a tile fetches a slice nothing fetched before.
+constexpr std::int64_t kKBlock = 384, kAhead = 32, kLine = 16;  // kLine: floats in a cache line
+
+// Tile t of `tiles`' equal share of a slice of `lines` cache lines starting at `slice` (null: nothing to fetch).
+inline Fetch share_of(const float* slice, std::int64_t lines, std::int64_t t, std::int64_t tiles) {
+  if (!slice) return {};
+  const std::int64_t from = lines * t / tiles, to = lines * (t + 1) / tiles;
+  return {slice + from * kLine, to - from};
+}
+
+// The fetch ahead of a tile's own reads of a panel's rows [k0, k1), kAhead steps ahead, for a slice nothing
+// fetched before (`panel` is read at k * P).
+template <class Isa>
+inline Fetch ahead_of(const float* panel, std::int64_t k0, std::int64_t k1, std::int64_t K) {
+  constexpr std::int64_t P = 2 * Isa::kWidth;
+  const std::int64_t start = k0 + kAhead, end = k1 + kAhead < K ? k1 + kAhead : K;
+  return end > start ? Fetch{panel + start * P, (end - start) * P / kLine} : Fetch{};
+}
+
 // Y[:, p0 * kPanel, p1 * kPanel) = X · W^T + bias for the panels [p0, p1) of a packed weight with M outputs, from
 // the inputs as pack_tile leaves them. Blocked so that what is reused stays in cache: kKBlock steps of k at a time
 // (a panel's slice is then kKBlock x kPanel floats, a tile's kKBlock x kMaxRows), and a group of at most
@@ -107,7 +126,7 @@ void pack_tile(const float* X, std::int64_t K, const RowTiles<Isa>& tiles, std::
 template <class Isa>
 void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float* Wp, std::int64_t M,
                    const float* bias, float* Y, std::int64_t p0, std::int64_t p1) {
-  constexpr std::int64_t P = 2 * Isa::kWidth, kLine = 16, kKBlock = 384, kPanelGroup = 8, kAhead = 32;
+  constexpr std::int64_t P = 2 * Isa::kWidth, kPanelGroup = 8;
   const RowTiles<Isa> tiles(N);
   // The panels in groups of near-equal size, the larger first, so that within a k block a group never has more
   // panels than the one before it.
@@ -131,15 +150,11 @@ void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float*
           const std::int64_t col = p * P;
           const int cols = static_cast<int>(M - col < P ? M - col : P);
           const float* panel = Wp + p * K * P;
-          Fetch ahead, next;
-          if (next_g + (p - g) < next_g1) {  // this tile's share of the next pair's slice of the same place
-            const std::int64_t from = next_lines * t / tiles.count, to = next_lines * (t + 1) / tiles.count;
-            next = {Wp + (next_g + (p - g)) * K * P + next_k0 * P + from * kLine, to - from};
-          }
-          if (t == 0 && p - g >= fetched) {
-            const std::int64_t start = k0 + kAhead, end = k1 + kAhead < K ? k1 + kAhead : K;
-            if (end > start) ahead = {panel + start * P, (end - start) * P / kLine};
-          }
+          // this tile's share of the next pair's slice of the same place, if the next pair has one
+          const std::int64_t next_p = next_g + (p - g);
+          const float* next_slice = next_p < next_g1 ? Wp + next_p * K * P + next_k0 * P : nullptr;
+          const Fetch next = share_of(next_slice, next_lines, t, tiles.count);
+          const Fetch ahead = t == 0 && p - g >= fetched ? ahead_of<Isa>(panel, k0, k1, K) : Fetch{};
           // bias + col is read as a whole panel: the caller pads the bias to a multiple of kPanel
           packed_tile_rows<Isa>(rows, Xt + row * K, panel, ahead, next, k0, k1, bias ? bias + col : nullptr,
                                 Y + row * M + col, M, cols, k0 == 0);
@@ -160,7 +175,7 @@ void packed_panels(const float* Xt, std::int64_t N, std::int64_t K, const float*
 template <class Isa>
 void packed_panels_shared(const float* Xt, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
                           std::int64_t total, std::int64_t* claimed, FinishColumns finish, const void* context) {
-  constexpr std::int64_t P = 2 * Isa::kWidth, kLine = 16, kKBlock = 384, kAhead = 32;
+  constexpr std::int64_t P = 2 * Isa::kWidth;
   const RowTiles<Isa> tiles(N);
   auto claim = [&] { return __atomic_fetch_add(claimed, 1, __ATOMIC_RELAXED); };
   struct Panel {
@@ -191,13 +206,8 @@ void packed_panels_shared(const float* Xt, std::int64_t N, std::int64_t K, const
       const float* next = k1 < K ? panel.weights + k1 * P : next_panel.weights;
       const std::int64_t next_lines = next ? (K - next_k0 < kKBlock ? K - next_k0 : kKBlock) * P / kLine : 0;
       for (std::int64_t t = 0; t < tiles.count; ++t) {
-        const std::int64_t from = next_lines * t / tiles.count, to = next_lines * (t + 1) / tiles.count;
-        const Fetch share = {next ? next + from * kLine : nullptr, to - from};
-        Fetch ahead;
-        if (t == 0 && !fetched) {
-          const std::int64_t start = k0 + kAhead, end = k1 + kAhead < K ? k1 + kAhead : K;
-          if (end > start) ahead = {panel.weights + start * P, (end - start) * P / kLine};
-        }
+        const Fetch share = share_of(next, next_lines, t, tiles.count);
+        const Fetch ahead = t == 0 && !fetched ? ahead_of<Isa>(panel.weights, k0, k1, K) : Fetch{};
         packed_tile_rows<Isa>(tiles.rows(t), Xt + tiles.start(t) * K, panel.weights, ahead, share, k0, k1,
                               w.bias ? w.bias + col : nullptr, w.Y + tiles.start(t) * w.M + col, w.M, cols, k0 == 0);
       }
@@ -209,8 +219,9 @@ void packed_panels_shared(const float* Xt, std::int64_t N, std::int64_t K, const
 }
 
 // The products of one input (packed_product.h) on OpenMP threads: together they copy the inputs into Xt (N * K
-// floats of scratch), then each computes a contiguous share of all the products' panels taken in turn, whose
-// weights it alone reads, and finishes those columns.
+// floats of scratch), then compute all the products' panels taken in turn, each finishing the columns it computed:
+// up to kSharedRows rows panel by panel as threads claim them (packed_panels_shared), above that each a contiguous
+// share whose weights it alone reads (packed_panels).
 template <class Isa>
 void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const PackedProduct* products, int count,
                            float* Xt, FinishColumns finish, const void* context) {
@@ -219,8 +230,8 @@ void packed_linear_threads(const float* X, std::int64_t N, std::int64_t K, const
   for (int i = 0; i < count; ++i) total += (products[i].M + P - 1) / P;
   // Up to kSharedRows rows the panels are shared out one at a time. Each panel then reads the inputs' whole copy
   // (Xt), which at 128 rows x 3,072 inputs (1.5 MB) still stays in the second-level cache; with more rows it would
-  // come from memory again for every panel (512 rows: 6-9% slower, three rounds), so each thread keeps a fixed share of the panels
-  // and sweeps the inputs once per k block.
+  // come from memory again for every panel (512 rows: 6-9% slower, three rounds), so each thread keeps a fixed
+  // share of the panels and sweeps the inputs once per k block.
   constexpr std::int64_t kSharedRows = 128;
   const RowTiles<Isa> tiles(N);
   if (N <= kSharedRows) {

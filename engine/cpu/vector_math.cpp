@@ -11,12 +11,7 @@ float erff(float) noexcept;
 
 namespace bertscope {
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void gelu_erf_inplace(float* x, std::int64_t n) {
-  const float inv_sqrt2 = 0.70710678118654752f;
-#pragma omp simd
-  for (std::int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * inv_sqrt2));
-}
+void gelu_erf_inplace(float* x, std::int64_t n) { gelu_erf_rows(x, 1, n, n); }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void gelu_erf_rows(float* x, std::int64_t rows, std::int64_t stride, std::int64_t cols) {
