@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
+#include "cpu/huge_pages.h"
 #include "cpu/packed_linear.h"
 #include "cpu/skinny_linear.h"
 #include "cpu/vector_math.h"
@@ -193,6 +194,20 @@ class TestCpuKernels : public QObject {
           for (std::int64_t e = 0; e < want[i].numel(); ++e)
             QCOMPARE(CpuBackend::f32(got[i])[e], CpuBackend::f32(want[i])[e]);
       }
+    }
+  }
+  // Packed weights' memory (huge_pages.h): blocks of 2 MB or more start on a 2 MB boundary (where the kernel can
+  // map them with huge pages), smaller ones come from the ordinary allocator; both hold what is written to them.
+  void hugePageAllocator() {
+    for (size_t n : {size_t(1000), (size_t(2) << 20) / sizeof(float), size_t(1'500'000), size_t(600'000)}) {
+      std::vector<float, HugePageAllocator<float>> v(n);
+      const auto address = reinterpret_cast<std::uintptr_t>(v.data());
+      constexpr size_t kHuge = HugePageAllocator<float>::kHugePage;
+      if (n * sizeof(float) >= kHuge) QCOMPARE(address % kHuge, 0u);
+      for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(i % 4099);
+      v.resize(n + 17, -1.0f);  // moved to a new block
+      for (size_t i = 0; i < n; i += 997) QCOMPARE(v[i], static_cast<float>(i % 4099));
+      QCOMPARE(v.back(), -1.0f);
     }
   }
   // Inference's attention without the maps (CpuBackend::attention: a block of 256 query rows of one head at a time)

@@ -26,7 +26,7 @@ PackedWeight pack_weight(const float* W, std::int64_t M, std::int64_t K, int pan
   p.K = K;
   p.panel = panel;
   const std::int64_t P = p.panel, panels = (M + P - 1) / P;
-  p.panels.assign(panels * K * P, 0.0f);  // (panels, K, P); the last panel's missing columns stay zero
+  p.panels.resize(panels * K * P);  // (panels, K, P), left unset (HugePageAllocator): every element is written below
   // A chunk of panels at a time, so that `consumed` can release the source's pages before the next chunk is read.
   constexpr std::int64_t kChunk = 64;
   for (std::int64_t c0 = 0; c0 < panels; c0 += kChunk) {
@@ -41,6 +41,8 @@ PackedWeight pack_weight(const float* W, std::int64_t M, std::int64_t K, int pan
           const float* row = W + (q * P + j) * K;
           for (std::int64_t k = k0; k < k1; ++k) dst[k * P + j] = row[k];
         }
+        for (std::int64_t j = rows; j < P; ++j)  // past M (the last panel): zero
+          for (std::int64_t k = k0; k < k1; ++k) dst[k * P + j] = 0.0f;
       }
     }
     if (consumed) consumed(c0 * P, std::min(M, c1 * P));
