@@ -1,11 +1,12 @@
 #pragma once
-// Memory for large tables the kernels stream on every pass (packed weights), on the kernel's 2 MB pages where it
-// allows them: transparent huge pages in "madvise" mode, Debian's default, are used only where a program asks.
+// Memory for what the kernels stream on every pass (packed weights, activations, the packed kernel's copy of its
+// inputs), in blocks of 2 MB or more on the kernel's 2 MB pages where it allows them: transparent huge pages in "madvise" mode, Debian's default, are used only where a program asks.
 //
 // Why: a bert-base's weights span 85,000 pages of 4 KB, far more than the processor's address cache (TLB) holds, so
 // every 4 KB of weights read costs a page-table walk, and inside a virtual machine each walk is two (the guest's
-// and the host's tables). With 2 MB pages a bert-base fill-mask was 6% faster at 16 tokens, which stream all the
-// weights for little arithmetic, and 3% at 128 and 512 (medians of 6-12 interleaved rounds).
+// and the host's tables). With the weights on 2 MB pages a bert-base fill-mask was 6% faster at 16 tokens, which
+// stream all the weights for little arithmetic, and 3% at 128 and 512; with the activations too, another 14% at 512
+// tokens, whose activations are megabytes (medians of 6-12 interleaved rounds).
 //
 // Only the whole 2 MB stretches of a block are asked for; its tail keeps small pages, so a 2.4 MB matrix costs
 // 2.4 MB and not 4. Where the kernel refuses (THP "never"), the memory is ordinary. First touching a huge page is
