@@ -1,6 +1,7 @@
 #pragma once
 // Memory for what the kernels stream on every pass (packed weights, activations, the packed kernel's copy of its
-// inputs), in blocks of 2 MB or more on the kernel's 2 MB pages where it allows them: transparent huge pages in "madvise" mode, Debian's default, are used only where a program asks.
+// inputs): blocks of 2 MB or more on the kernel's 2 MB pages where it allows them. Transparent huge pages in
+// "madvise" mode, Debian's default, are used only where a program asks.
 //
 // Why: a bert-base's weights span 85,000 pages of 4 KB, far more than the processor's address cache (TLB) holds, so
 // every 4 KB of weights read costs a page-table walk, and inside a virtual machine each walk is two (the guest's
