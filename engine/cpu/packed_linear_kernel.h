@@ -85,13 +85,23 @@ struct RowTiles {
 
 // Copies tile t of X (N, K) into Xt k-major: the tile starting at row r0 with R rows holds X[r0 + r][k] at
 // Xt[r0 * K + k * R + r].
+template <int R>
+void pack_rows(const float* X, std::int64_t K, float* dst) {  // R rows from X, k-major into dst
+  for (std::int64_t k = 0; k < K; ++k)
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) dst[k * R + r] = X[r * K + k];
+}
+template <int R>
+void pack_rows(int rows, const float* X, std::int64_t K, float* dst) {  // the row count made a template argument
+  if constexpr (R > 1) {
+    if (rows < R) return pack_rows<R - 1>(rows, X, K, dst);
+  }
+  pack_rows<R>(X, K, dst);
+}
 template <class Isa>
 void pack_tile(const float* X, std::int64_t K, const RowTiles<Isa>& tiles, std::int64_t t, float* Xt) {
   const std::int64_t r0 = tiles.start(t);
-  const int R = tiles.rows(t);
-  float* dst = Xt + r0 * K;
-  for (std::int64_t k = 0; k < K; ++k)
-    for (int r = 0; r < R; ++r) dst[k * R + r] = X[(r0 + r) * K + k];
+  pack_rows<Isa::kMaxRows>(tiles.rows(t), X + r0 * K, K, Xt + r0 * K);
 }
 
 // Steps of k per block, and how far ahead of its own reads a tile fetches a slice nothing fetched before.
