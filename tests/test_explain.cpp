@@ -171,6 +171,13 @@ class TestExplain : public QObject {
     out.model = std::make_unique<BertModel>(out.config, Checkpoint(folder), *be);
     return {};
   }
+// The test row's model and backend (modelOnBothBackends) opened into `opened`, or the test skipped with the reason.
+// A macro because QFETCH and QSKIP must stand in the test function itself.
+#define OPEN_ROW_FIXTURE(model, backend, opened)                                                          \
+  QFETCH(QString, model);                                                                                 \
+  QFETCH(QString, backend);                                                                               \
+  Opened opened;                                                                                          \
+  if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip))
 
  private slots:
   void initTestCase() {
@@ -216,10 +223,7 @@ class TestExplain : public QObject {
   // outputs and the attention maps (the switched-off heads' are 0, as output_attentions gives them).
   void headMaskMatchesPyTorch_data() { modelOnBothBackends({"mlm_large", "distilbert_cls", "roberta_qa", "bert_token"}); }
   void headMaskMatchesPyTorch() {
-    QFETCH(QString, model);
-    QFETCH(QString, backend);
-    Opened opened;
-    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
+    OPEN_ROW_FIXTURE(model, backend, opened);
     const std::string name = model.toStdString();
     const ModelConfig& config = opened.config;
     BertModel& m = *opened.model;
@@ -327,10 +331,7 @@ class TestExplain : public QObject {
     modelOnBothBackends({"mlm_small", "cls_small", "qa_small", "bert_token", "distilbert_cls", "roberta_mlm", "roberta_qa"});
   }
   void gradientsMatchPyTorch() {
-    QFETCH(QString, model);
-    QFETCH(QString, backend);
-    Opened opened;
-    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
+    OPEN_ROW_FIXTURE(model, backend, opened);
     const std::string name = model.toStdString();
     const ModelConfig& config = opened.config;
     BertModel& m = *opened.model;
@@ -374,10 +375,7 @@ class TestExplain : public QObject {
     QTest::newRow("cls_small vulkan") << "cls_small" << "vulkan";
   }
   void integratedGradientsConverge() {
-    QFETCH(QString, model);
-    QFETCH(QString, backend);
-    Opened opened;
-    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
+    OPEN_ROW_FIXTURE(model, backend, opened);
     const std::string name = model.toStdString();
     BertModel& m = *opened.model;
     const OracleCase c = cases_for(name, opened.config)[0];
@@ -449,10 +447,7 @@ class TestExplain : public QObject {
     modelOnBothBackends({"mlm_large", "mlm_small", "cls_small", "qa_small", "bert_token", "distilbert_cls", "roberta_mlm", "roberta_qa"});
   }
   void headGradientsMatchPyTorch() {
-    QFETCH(QString, model);
-    QFETCH(QString, backend);
-    Opened opened;
-    if (const QString skip = openFixture(model, backend, opened); !skip.isEmpty()) QSKIP(qPrintable(skip));
+    OPEN_ROW_FIXTURE(model, backend, opened);
     const std::string name = model.toStdString();
     BertModel& m = *opened.model;
     const std::vector<OracleCase> cases = cases_for(name, opened.config);
