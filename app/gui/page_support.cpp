@@ -78,6 +78,14 @@ QPlainTextEdit* make_text_editor(const QString& placeholder, int lines, QWidget*
   return editor;
 }
 
+QHBoxLayout* make_file_row(QLineEdit* path, QPushButton* choose, QPushButton* extra) {
+  auto* row = new QHBoxLayout;
+  row->addWidget(path, 1);
+  row->addWidget(choose);
+  if (extra) row->addWidget(extra);
+  return row;
+}
+
 std::pair<int, int> token_range(const QString& text, const Token& token) {
   const CodePointIndex index(text);
   return {index.utf16(token.start), index.utf16(token.end)};

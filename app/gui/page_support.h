@@ -1,7 +1,10 @@
 #pragma once
 // Small pieces every page uses: a message line for errors and notices, a debounce timer, and text helpers.
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QTimer>
 
 class QToolButton;
@@ -36,6 +39,9 @@ QTimer* make_debounce(QObject* owner, int ms, std::function<void()> action);
 
 // A plain-text editor sized for `lines` lines of text.
 QPlainTextEdit* make_text_editor(const QString& placeholder, int lines, QWidget* parent = nullptr);
+
+// A data file's row: its path, the button that chooses it, and an optional extra button (e.g. "Clear").
+QHBoxLayout* make_file_row(QLineEdit* path, QPushButton* choose, QPushButton* extra = nullptr);
 
 // The UTF-16 range [from, to) of `token` in `text` (the text its offsets point into).
 std::pair<int, int> token_range(const QString& text, const Token& token);

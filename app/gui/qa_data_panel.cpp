@@ -17,14 +17,6 @@ namespace bertscope::gui {
 namespace {
 QString file_filter() { return QObject::tr("SQuAD JSON or JSON lines (*.json *.jsonl);;All files (*)"); }
 
-QHBoxLayout* file_row(QLineEdit* path, QPushButton* choose, QPushButton* extra = nullptr) {
-  auto* row = new QHBoxLayout;
-  row->addWidget(path, 1);
-  row->addWidget(choose);
-  if (extra) row->addWidget(extra);
-  return row;
-}
-
 // "120 questions on 40 paragraphs, 12 unanswerable"
 QString counts(const QaData& data) {
   std::set<std::string> paragraphs;
@@ -73,9 +65,9 @@ QaDataPanel::QaDataPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(new QLabel(tr("Training questions"), this));
-  layout->addLayout(file_row(trainPath_, chooseTrain_));
+  layout->addLayout(make_file_row(trainPath_, chooseTrain_));
   layout->addWidget(new QLabel(tr("Validation questions (optional)"), this));
-  layout->addLayout(file_row(validationPath_, chooseValidation_, clearValidation_));
+  layout->addLayout(make_file_row(validationPath_, chooseValidation_, clearValidation_));
   layout->addWidget(summary_);
   layout->addWidget(skipped_);
   layout->addStretch(1);

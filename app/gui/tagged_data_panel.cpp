@@ -22,14 +22,6 @@ namespace {
 QString file_filter() {
   return QObject::tr("CoNLL or JSON lines (*.conll *.txt *.tsv *.iob *.bio *.jsonl *.json);;All files (*)");
 }
-
-QHBoxLayout* file_row(QLineEdit* path, QPushButton* choose, QPushButton* extra = nullptr) {
-  auto* row = new QHBoxLayout;
-  row->addWidget(path, 1);
-  row->addWidget(choose);
-  if (extra) row->addWidget(extra);
-  return row;
-}
 }  // namespace
 
 TaggedDataPanel::TaggedDataPanel(QWidget* parent) : QWidget(parent) {
@@ -57,9 +49,9 @@ TaggedDataPanel::TaggedDataPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(new QLabel(tr("Training sentences"), this));
-  layout->addLayout(file_row(trainPath_, chooseTrain_));
+  layout->addLayout(make_file_row(trainPath_, chooseTrain_));
   layout->addWidget(new QLabel(tr("Validation sentences (optional)"), this));
-  layout->addLayout(file_row(validationPath_, chooseValidation_, clearValidation_));
+  layout->addLayout(make_file_row(validationPath_, chooseValidation_, clearValidation_));
   layout->addWidget(summary_);
   layout->addWidget(tags_, 1);
 
