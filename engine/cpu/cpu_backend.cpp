@@ -21,11 +21,12 @@
 
 namespace bertscope {
 
+// A CPU tensor's values: blocks of 2 MB or more on huge pages (huge_pages.h); a new one's values are unset.
+using HostFloats = std::vector<float, HugePageAllocator<float>>;
+
 // Freed F32 buffers, kept for reuse by size. Training allocates the same activation shapes every step, and on
 // these machines touching freshly mapped memory costs more than the arithmetic (zeroing 75 MB of new pages took
 // ~100 ms against ~2 ms for reused ones), so reusing buffers makes a training step much faster.
-using HostFloats = std::vector<float, HugePageAllocator<float>>;  // activations of 2 MB or more on huge pages
-
 class BufferPool {
  public:
   HostFloats take(size_t n) {

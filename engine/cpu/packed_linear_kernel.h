@@ -83,21 +83,25 @@ struct RowTiles {
   std::int64_t count, base, extra;
 };
 
-// Copies tile t of X (N, K) into Xt k-major: the tile starting at row r0 with R rows holds X[r0 + r][k] at
-// Xt[r0 * K + k * R + r].
+// R rows of X (R, K) into dst k-major (dst[k * R + r] = X[r][k]). The row count is a template argument, as the
+// tiles' is, so that the loop over the rows unrolls: as a run-time count it was a scalar loop, 2.8% of a 512-token
+// pass (2.0% unrolled).
 template <int R>
-void pack_rows(const float* X, std::int64_t K, float* dst) {  // R rows from X, k-major into dst
+void pack_rows(const float* X, std::int64_t K, float* dst) {
   for (std::int64_t k = 0; k < K; ++k)
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) dst[k * R + r] = X[r * K + k];
 }
 template <int R>
-void pack_rows(int rows, const float* X, std::int64_t K, float* dst) {  // the row count made a template argument
+void pack_rows(int rows, const float* X, std::int64_t K, float* dst) {  // rows (1..R) made a template argument
   if constexpr (R > 1) {
     if (rows < R) return pack_rows<R - 1>(rows, X, K, dst);
   }
   pack_rows<R>(X, K, dst);
 }
+
+// Copies tile t of X (N, K) into Xt k-major: the tile starting at row r0 with R rows holds X[r0 + r][k] at
+// Xt[r0 * K + k * R + r].
 template <class Isa>
 void pack_tile(const float* X, std::int64_t K, const RowTiles<Isa>& tiles, std::int64_t t, float* Xt) {
   const std::int64_t r0 = tiles.start(t);
