@@ -22,7 +22,7 @@
 namespace bertscope {
 
 // A CPU tensor's values: blocks of 2 MB or more on huge pages (huge_pages.h); a new one's values are unset.
-using HostFloats = std::vector<float, HugePageAllocator<float>>;
+using HostFloats = HugePageFloats;
 
 // Freed F32 buffers, kept for reuse by size. Training allocates the same activation shapes every step, and on
 // these machines touching freshly mapped memory costs more than the arithmetic (zeroing 75 MB of new pages took

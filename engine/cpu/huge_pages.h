@@ -19,6 +19,7 @@
 #include <memory>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include <sys/mman.h>
 
@@ -59,5 +60,8 @@ struct HugePageAllocator {
   template <class U>
   bool operator==(const HugePageAllocator<U>&) const { return true; }
 };
+
+// Floats the kernels stream: packed weights, the CPU backend's tensors, the packed kernel's copy of its inputs.
+using HugePageFloats = std::vector<float, HugePageAllocator<float>>;
 
 }  // namespace bertscope

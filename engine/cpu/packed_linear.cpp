@@ -81,7 +81,7 @@ void run_packed(const float* X, std::int64_t N, std::span<const PackedLinearInto
   // The inputs' k-major copy (packed_linear_kernel.h), kept between calls as every layer needs one. A batch
   // goes kMaxChunk rows at a time, which bounds it (6 MB at K = 3,072).
   constexpr std::int64_t kMaxChunk = 512;
-  thread_local std::vector<float, HugePageAllocator<float>> scratch;
+  thread_local HugePageFloats scratch;
   const std::int64_t chunk = std::min(N, kMaxChunk);
   if (scratch.size() < static_cast<size_t>(chunk * K)) scratch.resize(chunk * K);
   auto kernel = P == 32 ? packed_linear_avx512 : packed_linear_avx2;

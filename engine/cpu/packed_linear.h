@@ -18,7 +18,7 @@ namespace bertscope {
 
 // A weight matrix W (M, K) in panels of `panel` output columns, each k-major: (ceil(M / panel), K, panel).
 struct PackedWeight {
-  std::vector<float, HugePageAllocator<float>> panels;  // streamed on every pass: on 2 MB pages (huge_pages.h)
+  HugePageFloats panels;  // streamed on every pass: on 2 MB pages (huge_pages.h)
   std::int64_t M = 0, K = 0;
   int panel = 0;
 };
