@@ -3,7 +3,7 @@
 # (bertscope-cli pretrain; a later phase started with --init-from the earlier run's checkpoint) into the shipped
 # default model: exports the last run's checkpoint as F16 into resources/default-model, writes the learning curve of
 # all phases (scripts/join_learning_curves.py; --earlier: the curve of phases whose run folders are gone, e.g. the
-# model shipped before), copies the corpus manifest and measures the model (evaluate-mlm on the held-out texts and,
+# model shipped before) and its plot (learning-curve.svg), copies the corpus manifest and measures the model (evaluate-mlm on the held-out texts and,
 # where ../shared/data/sentiment is there, on the yelp + amazon review sentences) into evaluation.json. The model
 # card (resources/default-model/README.md) is written by hand from these.
 set -euo pipefail
@@ -31,6 +31,7 @@ for keep in README.md playground-sentences.txt; do  # written by hand, not by th
 done
 rm -rf "$out.old"
 cp "$work/learning-curve.csv" "$out/learning-curve.csv"
+python3 "$repo/scripts/plot_learning_curve.py" "$out/learning-curve.csv" "$out/learning-curve.svg"
 cp "$corpus/SOURCES.md" "$out/CORPUS.md"
 evaluate() { "$cli" evaluate-mlm "$out" "$1" --backend cpu 2>/dev/null; }
 reviews=$repo/../shared/data/sentiment
