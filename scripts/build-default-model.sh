@@ -3,9 +3,9 @@
 # (bertscope-cli pretrain; a later phase started with --init-from the earlier run's checkpoint) into the shipped
 # default model: exports the last run's checkpoint as F16 into resources/default-model, writes the learning curve of
 # all phases (scripts/join_learning_curves.py; --earlier: the curve of phases whose run folders are gone, e.g. the
-# model shipped before) and its plot (learning-curve.svg), copies the corpus manifest and measures the model (evaluate-mlm on the held-out texts and,
-# where ../shared/data/sentiment is there, on the yelp + amazon review sentences) into evaluation.json. The model
-# card (resources/default-model/README.md) is written by hand from these.
+# model shipped before) and its plot (learning-curve.svg), copies the corpus manifest and measures the model
+# (evaluate-mlm on the held-out texts and, where ../shared/data/sentiment is there, on the yelp + amazon review
+# sentences) into evaluation.json. The model card (resources/default-model/README.md) is written by hand from these.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 usage="usage: $0 CORPUS_DIR [--earlier CURVE.csv] RUN_DIR [LATER_RUN_DIR...]"
