@@ -339,11 +339,53 @@ class TestGuiIssue13 : public QObject {
     question->button(QMessageBox::Yes)->click();
     QVERIFY(finished.wait(kWait * 2));
     QCOMPARE(finished.first().at(1).toString(), QString());
-    // Enough data of every label: no question.
+    // The model just fine-tuned is not saved: a new run, which would replace it, asks first; Cancel keeps it.
     QVERIFY(page->loadCsv(reviews(dir_, "enough.csv", 30)));
     finished.clear();
     page->start();
+    question = open_question(page, "discardUnsavedQuestion");
+    QVERIFY2(question, "starting again should ask before discarding the unsaved model");
+    QVERIFY(!page->job()->running() && page->job()->hasModel());
+    question->button(QMessageBox::Cancel)->click();
+    QTest::qWait(100);
+    QVERIFY(!page->job()->running() && page->job()->hasModel());
+    QVERIFY2(page->message()->text().contains("Not started"), qPrintable(page->message()->text()));
+    // Discard: the run starts, with no question about this data (enough of every label).
+    page->start();
+    question = open_question(page, "discardUnsavedQuestion");
+    QVERIFY(question);
+    question->button(QMessageBox::Discard)->click();
+    QTRY_VERIFY_WITH_TIMEOUT(page->job()->running(), kWait);
     QVERIFY(!open_question(page, "trainAnywayQuestion"));
+    page->cancel();
+    QVERIFY(finished.wait(kWait));
+    // Cancelled: no model is left to lose, so Start asks nothing.
+    page->start();
+    QVERIFY(!open_question(page, "discardUnsavedQuestion"));
+    QVERIFY(page->job()->running());
+    page->cancel();
+    QVERIFY(finished.wait(kWait));
+  }
+
+  // A saved model is safe: after Save, Start does not ask.
+  void startingAgainAfterSavingAsksNothing() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    FineTunePage* page = window.fineTunePage();
+    show(window, page);
+    QVERIFY(page->loadCsv(reviews(dir_, "saved-first.csv", 30)));
+    page->setEpochs(1);
+    QSignalSpy finished(page->job(), &TrainingJob::finished);
+    page->start();
+    QVERIFY(finished.wait(kWait * 2));
+    QVERIFY(page->job()->hasModel());
+    QSignalSpy saved(page->job(), &TrainingJob::saved);
+    page->saveTo(dir_.filePath("saved-first-model"));
+    QVERIFY(saved.wait(kWait));
+    QCOMPARE(saved.first().at(1).toString(), QString());
+    finished.clear();
+    page->start();
+    QVERIFY(!open_question(page, "discardUnsavedQuestion"));
     QVERIFY(page->job()->running());
     page->cancel();
     QVERIFY(finished.wait(kWait));

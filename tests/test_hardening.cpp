@@ -448,9 +448,11 @@ class TestHardening : public QObject {
       if (total <= 2 * budget + 1) {
         QCOMPARE(e.truncated_tokens, cut);
         QVERIFY(!e.truncated_at_least || total == 2 * budget + 1);  // stopped right at the end: it cannot know
+        if (!e.truncated_at_least) QCOMPARE(e.truncated_count(), std::to_string(cut));
       } else {
         QVERIFY(e.truncated_at_least);
         QVERIFY(e.truncated_tokens > 0 && e.truncated_tokens <= cut);
+        QCOMPARE(e.truncated_count(), "at least " + std::to_string(e.truncated_tokens));  // what messages say
       }
     }
   }
@@ -550,6 +552,34 @@ class TestHardening : public QObject {
     for (const auto& line : lines) QVERIFY(nlohmann::json::accept(line.toStdString()));
     QVERIFY(nlohmann::json::parse(lines[1].toStdString()).contains("error"));
     QVERIFY(!nlohmann::json::parse(lines[2].toStdString()).contains("error"));
+  }
+
+  // A text far past the model's length is not read to its end, so the count of tokens cut is a lower bound, and
+  // the CLI says so: "at least" on stderr and truncated_tokens_at_least in the JSON. A text just past it: exact.
+  void truncationCountsSayWhenTheyAreALowerBound() {
+    const fs::path model = root() / "long-text-model";
+    write_random_model(model, tinySpec());
+    auto tokenize = [&](const QString& text) {
+      QProcess p;
+      p.start(BERTSCOPE_CLI, {"tokenize", QString::fromStdString(model.string()), "--text", text, "--backend", "cpu"});
+      const bool finished = p.waitForFinished(60000);
+      return std::make_tuple(finished && p.exitCode() == 0, nlohmann::json::parse(p.readAllStandardOutput().toStdString()),
+                             QString(p.readAllStandardError()));
+    };
+    const int max_length = tinySpec().max_positions;
+    QStringList words;  // "a": one token in the small vocabulary
+    for (int i = 0; i < 10 * max_length; ++i) words << QStringLiteral("a");
+    auto [ok, json, err] = tokenize(words.join(' '));
+    QVERIFY(ok);
+    QVERIFY(json.value("truncated_tokens_at_least", false));
+    QVERIFY2(err.contains(QStringLiteral("input truncated by at least %1 tokens").arg(json["truncated_tokens"].get<int>())),
+             qPrintable(err));
+    words = words.mid(0, max_length);  // [CLS] + max_length words + [SEP]: exactly 2 past the limit
+    std::tie(ok, json, err) = tokenize(words.join(' '));
+    QVERIFY(ok);
+    QCOMPARE(json["truncated_tokens"].get<int>(), 2);
+    QVERIFY(!json.contains("truncated_tokens_at_least"));
+    QVERIFY2(err.contains(QStringLiteral("input truncated by 2 tokens")), qPrintable(err));
   }
 
   void trainChecksItsOutputBeforeTraining() {

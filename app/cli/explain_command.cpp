@@ -88,7 +88,7 @@ json run_explain(BertModel& model, const Tokenizer& tokenizer, const ExplainArgs
   const Encoding e = task == ExplainTask::QuestionAnswering ? tokenizer.encode(a.question, a.text)
                      : a.text_pair.empty()                  ? tokenizer.encode(a.text)
                                                             : tokenizer.encode(a.text, a.text_pair);
-  if (e.truncated_tokens) std::cerr << "bertscope: input truncated by " << e.truncated_tokens << " tokens\n";
+  if (e.truncated_tokens) std::cerr << "bertscope: input truncated by " << e.truncated_count() << " tokens\n";
   if (a.position >= static_cast<int>(e.size()))
     throw Error("--position " + std::to_string(a.position) + " is past the input's " + std::to_string(e.size()) + " tokens");
   const int index = target_index(model, tokenizer, task, a.target);

@@ -15,6 +15,7 @@ nlohmann::json tokenize_json(const Encoding& e) {
   }
   nlohmann::json j = {{"tokens", tokens}, {"ids", ids}, {"type_ids", types}, {"offsets", offsets}};
   if (e.truncated_tokens > 0) j["truncated_tokens"] = e.truncated_tokens;
+  if (e.truncated_at_least) j["truncated_tokens_at_least"] = true;  // the text was not read to its end
   return j;
 }
 

@@ -414,7 +414,7 @@ int main(int argc, char** argv) {
     }
     if (*tokenize) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {
         Encoding e = tok().encode(in.text, pair(in));
-        if (e.truncated_tokens) std::cerr << "bertscope: input truncated by " << e.truncated_tokens << " tokens\n";
+        if (e.truncated_tokens) std::cerr << "bertscope: input truncated by " << e.truncated_count() << " tokens\n";
         return cli::tokenize_json(e);
       });
     if (*fill) return run_inputs(jsonl, input, recover_on_cpu, [&](const Input& in) {

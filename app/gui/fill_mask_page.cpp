@@ -157,9 +157,12 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
     // A problem (no mask, NaN outputs) still comes with this text's tokens: the chips never show an older text.
     if (!result->problem.isEmpty())
       message()->showError(result->problem);  // the engine's messages name this model's own mask token
-    else if (const int cut = result->result.encoding.truncated_tokens; cut > 0)
-      message()->showNotice(tr("The text is longer than this model reads: its last %1 left out, and a mask there is "
-                               "not predicted.").arg(counted(cut, tr("token was"), tr("tokens were"))));
+    else if (const Encoding& e = result->result.encoding; e.truncated_tokens > 0)
+      message()->showNotice(tr("The text is longer than this model reads: %1 left out, and a mask there is not "
+                               "predicted.")
+                                .arg(e.truncated_at_least ? tr("at least its last %1 tokens were").arg(e.truncated_tokens)
+                                                          : tr("its last ") + counted(e.truncated_tokens, tr("token was"),
+                                                                                      tr("tokens were"))));
     else
       message()->clearMessage();
     shownText_ = requestedText_;

@@ -15,6 +15,7 @@
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QMessageBox>
+#include <QTimer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -324,6 +325,7 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   });
   connect(job_, &TrainingJob::finished, this, [this](bool cancelled, const QString& error) {
     setRunning(false);
+    unsavedModel_ = error.isEmpty() && !cancelled && job_->hasModel() && trainedTask_ != FineTuneTask::MaskedLanguageModel;
     fitDefaults();  // for the model open now, which another may have replaced during the run
     if (cancelled) status_->setText(tr("Cancelled."));  // not the last progress line's time left
     // The bar's text, else "starting…" or "cancelling…" stays after a run that never got going.
@@ -374,6 +376,7 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
       return;
     }
     savedFolder_ = folder;
+    unsavedModel_ = false;
     openSaved_->setEnabled(true);
     message_->showNotice(tr("Saved to %1 (Hugging Face layout).").arg(folder));
   });
@@ -576,6 +579,26 @@ void FineTunePage::start() {
   confirm_->open();
 }
 
+// A new run replaces the fine-tuned model in memory; one not yet saved is the user's work, so ask first (once the
+// data has passed its checks: a run that would not start discards nothing).
+void FineTunePage::askToDiscardUnsavedModel(TrainingSetup setup) {
+  confirm_ = new QMessageBox(QMessageBox::Question, tr("Discard the fine-tuned model?"),
+                             tr("The model you fine-tuned last has not been saved, and a new run replaces it.\n\n"
+                                "Discard it and start the new run?"),
+                             QMessageBox::Discard | QMessageBox::Cancel, this);
+  confirm_->setObjectName(QStringLiteral("discardUnsavedQuestion"));
+  confirm_->setDefaultButton(QMessageBox::Cancel);
+  confirm_->setAttribute(Qt::WA_DeleteOnClose);
+  QMessageBox* box = confirm_;
+  connect(box, &QMessageBox::buttonClicked, this, [this, box, setup = std::move(setup)](QAbstractButton* button) {
+    if (box->standardButton(button) != QMessageBox::Discard)
+      return message_->showNotice(tr("Not started. Save the fine-tuned model first (Save…), or start again and discard it."));
+    unsavedModel_ = false;
+    startRun(setup);
+  });
+  confirm_->open();
+}
+
 QMessageBox* FineTunePage::confirmation() const { return confirm_.data(); }
 
 void FineTunePage::run(const Split& split, const QStringList& names) {
@@ -626,6 +649,7 @@ void FineTunePage::runText() {
 
 void FineTunePage::startRun(TrainingSetup setup) {
   if (job_->running() || !model_) return;
+  if (unsavedModel_) return askToDiscardUnsavedModel(std::move(setup));
   setup.model = model_->info.folder;
   setup.backend = model_->backend;
   setup.options.epochs = epochs_->value();

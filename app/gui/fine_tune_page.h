@@ -86,7 +86,7 @@ class FineTunePage : public QWidget {
   QLabel* defaultsNote() const { return defaultsNote_; }
   double learningRate() const;
   int epochs() const;
-  void start();
+  void start();  // checks the data; asks first before training on doubtful data or discarding an unsaved model
   void cancel();
   void trySentence(const QString& text);
   void tryQuestion(const QString& question, const QString& context);  // question answering
@@ -113,7 +113,8 @@ class FineTunePage : public QWidget {
   QChartView* validationChart() const { return accuracyChart_; }
   QPlainTextEdit* skippedRows() const;  // hidden when no row was skipped
   QScrollArea* scrollArea() const { return scroll_; }       // everything below the message line
-  // The open "train anyway?" question (tiny data, a label with one example, ...), or null.
+  // The open question before a run ("discard the unsaved fine-tuned model?", then "train anyway?" on tiny data, a
+  // label with one example, ...), or null.
   QMessageBox* confirmation() const;
 
  signals:
@@ -123,6 +124,7 @@ class FineTunePage : public QWidget {
   friend class FineTuneScript;  // reads the boxes and panels into the engine's TrainingJob
   void setRunning(bool running);
   void run(const Split& split, const QStringList& names);
+  void askToDiscardUnsavedModel(TrainingSetup setup);
   void runTagger();
   void runQa();
   void runText();  // masked LM on the user's text
@@ -178,6 +180,9 @@ class FineTunePage : public QWidget {
   Ptr<LoadedModel> model_;
   std::vector<std::string> trainedLabels_;
   QString savedFolder_;
+  // The last run's model is in memory only (not saved, not masked LM, whose run folder keeps it): a new run, which
+  // replaces it, asks first.
+  bool unsavedModel_ = false;
   QString runStopped_;  // masked LM: where the run stopped, for the finished message
   std::optional<MlmEvalResult> heldoutBefore_, heldoutLast_;
   std::optional<std::pair<double, MlmEvalResult>> heldoutBest_;  // the epoch with the best held-out top-1, and its scores

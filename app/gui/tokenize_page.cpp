@@ -118,10 +118,11 @@ void TokenizePage::showEncoding(const ShownEncoding& shown) {
                  counted(words, tr("word"), tr("words")) + tr(" · ") +
                  counted(pieces, tr("continuation piece"), tr("continuation pieces"));
   if (unknown) text += tr(" · %1 unknown").arg(unknown);
-  if (encoding.truncated_tokens == 1) text += tr(" · 1 token past the model's maximum length was cut");
+  if (encoding.truncated_tokens == 1 && !encoding.truncated_at_least)
+    text += tr(" · 1 token past the model's maximum length was cut");
   else if (encoding.truncated_tokens)
-    text += tr(" · %1 past the model's maximum length were cut")
-                .arg(counted(encoding.truncated_tokens, tr("token"), tr("tokens")));
+    text += tr(" · %1 tokens past the model's maximum length were cut")
+                .arg(QString::fromStdString(encoding.truncated_count()));
   summary_->setText(text);
 }
 

@@ -27,6 +27,10 @@ std::vector<std::int32_t> Encoding::type_ids() const {
   return v;
 }
 
+std::string Encoding::truncated_count() const {
+  return (truncated_at_least ? "at least " : "") + std::to_string(truncated_tokens);
+}
+
 WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, TokenizerOptions options)
     : vocab_(std::move(vocab)), options_(options) {
   for (size_t i = 0; i < vocab_.size(); ++i) {

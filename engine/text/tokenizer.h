@@ -40,6 +40,9 @@ struct Encoding {
   std::vector<std::int32_t> ids() const;
   std::vector<std::int32_t> type_ids() const;
   size_t size() const { return tokens.size(); }
+  // How many tokens truncation removed, as a message should say it: "127", or "at least 127" when encode stopped
+  // reading the text (truncated_at_least).
+  std::string truncated_count() const;
 };
 
 // One batch of encodings padded to the same length: what the encoder takes.
