@@ -15,6 +15,7 @@
 #include <QLineSeries>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QTableWidget>
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QProcess>
@@ -287,8 +288,12 @@ class TestGuiIssue13 : public QObject {
     said = page->message()->text();
     QVERIFY2(page->message()->isError() && !said.contains("different columns") && said.contains("listed below"), qPrintable(said));
     // Binary and non-UTF-8 files: one error for the file.
+    QVERIFY(page->loadCsv(reviews(dir_, "good-before-binary.csv", 10)));
+    QTableWidget* labelNames = page->findChild<QTableWidget*>(QStringLiteral("labelNames"));
+    QVERIFY(labelNames && !labelNames->isHidden());  // the labels of the file read last
     QVERIFY(!page->loadCsv(write_file(dir_, "binary.csv", QByteArray("a,1\n\0\0\x01\x02,2\n", 12))));
     QVERIFY2(page->message()->isError() && page->message()->text().contains("binary"), qPrintable(page->message()->text()));
+    QVERIFY2(labelNames->isHidden(), "a file that failed shows no labels (those of the file before were stale)");
     QVERIFY(!page->loadCsv(write_file(dir_, "latin1.csv", "text,label\ncaf\xe9,1\nbad,0\n")));
     QVERIFY2(page->message()->text().contains("not valid UTF-8"), qPrintable(page->message()->text()));
     QVERIFY(!skipped->isVisible());

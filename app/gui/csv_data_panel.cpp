@@ -118,6 +118,7 @@ void CsvDataPanel::setEditable(bool editable) {
 void CsvDataPanel::reload() {
   table_.reset();
   data_.reset();
+  labelNames_->hide();  // no stale labels beside a file that failed; the names typed stay for showLabelNames
   preview_->setHeaders({});
   textColumn_->clear();
   labelColumn_->clear();
@@ -198,6 +199,7 @@ void CsvDataPanel::setColumns(const QString& text, const QString& label) {
 
 void CsvDataPanel::readColumns() {
   data_.reset();
+  labelNames_->hide();  // shown again, names typed kept, once these columns read
   labels_->clear();
   showSkipped();
   if (!table_ || table_->columns.size() < 2 || table_->rows.empty()) return;  // reloadCsv said why
