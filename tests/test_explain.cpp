@@ -646,7 +646,7 @@ class TestExplain : public QObject {
                     "is not one of the model's labels (NEGATIVE, POSITIVE)"));
     QVERIFY(refused({"explain", model("qa_small"), "--backend", "cpu", "--task", "qa", "--text", "x"}, "qa needs --question"));
     QVERIFY(refused({"explain", model("mlm_small"), "--backend", "cpu", "--task", "fill-mask", "--text", "no mask here"},
-                    "the text has no mask token ([MASK])"));
+                    "the text has no mask token ([MASK]) for fill-mask to explain: write [MASK] in place of the word"));
     QVERIFY(refused({"explain", model("cls_small"), "--backend", "cpu", "--task", "fill-mask", "--text", "a [MASK]"},
                     "this model has no masked-LM head"));
     QVERIFY(refused({"explain", model("mlm_small"), "--backend", "cpu", "--task", "fill-mask", "--text", "a [MASK]", "--head-mask", "2:0"},

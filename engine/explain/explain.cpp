@@ -59,9 +59,10 @@ ExplainTarget resolve_target(BertModel& model, const Tokenizer& tokenizer, const
   if (task == ExplainTask::FillMask && position < 0) {
     const std::int32_t mask = tokenizer.mask_id();
     auto it = std::find_if(encoding.tokens.begin(), encoding.tokens.end(), [&](const Token& k) { return k.id == mask; });
-    if (mask < 0 || it == encoding.tokens.end())
-      throw Error("the text has no mask token (" + (mask < 0 ? std::string("this tokenizer has none") : tokenizer.mask_token()) +
-                  ") for fill-mask to explain");
+    if (mask < 0) throw Error("the text has no mask token (this tokenizer has none) for fill-mask to explain");
+    if (it == encoding.tokens.end())
+      throw Error("the text has no mask token (" + tokenizer.mask_token() + ") for fill-mask to explain: write " +
+                  tokenizer.mask_token() + " in place of the word whose prediction should be explained");
     t.position = static_cast<int>(it - encoding.tokens.begin());
   }
   if (task == ExplainTask::TokenClassification && position < 0) {
