@@ -15,7 +15,6 @@
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QMessageBox>
-#include <QTimer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -25,6 +24,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <cmath>
 
