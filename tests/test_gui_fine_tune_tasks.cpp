@@ -53,8 +53,8 @@ class TestGuiFineTuneTasks : public QObject {
     page->setEpochs(2);
     page->setLearningRate(1e-3);
     QVERIFY(train(page));
-    QCOMPARE(page->confusion()->horizontalHeaderItem(0)->text(), QStringLiteral("negative"));
-    QCOMPARE(page->confusion()->verticalHeaderItem(1)->text(), QStringLiteral("positive"));
+    QCOMPARE(page->confusion()->horizontalHeaderItem(0)->text(), QStringLiteral("predicted: negative"));
+    QCOMPARE(page->confusion()->verticalHeaderItem(1)->text(), QStringLiteral("actual: positive"));
     page->trySentence(QStringLiteral("the food was good"));
     QTRY_COMPARE_WITH_TIMEOUT(page->tryResults()->rowCount(), 2, 30000);
     QCOMPARE(page->tryResults()->index(0, 0).data().toString(), QStringLiteral("negative"));

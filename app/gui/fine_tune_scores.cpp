@@ -21,10 +21,13 @@ void show_confusion(QTableWidget* table, const std::vector<std::string>& labels,
   const int n = int(labels.size());
   table->setRowCount(n);
   table->setColumnCount(n);
-  QStringList names;
-  for (const auto& l : labels) names << QString::fromStdString(l);
-  table->setHorizontalHeaderLabels(names);
-  table->setVerticalHeaderLabels(names);
+  QStringList actual, predicted;  // the headers name the axes: rows are the true labels, columns the predictions
+  for (const auto& l : labels) {
+    actual << tr("actual: %1").arg(QString::fromStdString(l));
+    predicted << tr("predicted: %1").arg(QString::fromStdString(l));
+  }
+  table->setHorizontalHeaderLabels(predicted);
+  table->setVerticalHeaderLabels(actual);
   for (int t = 0; t < n; ++t)
     for (int p = 0; p < n; ++p) {
       auto* item = centred(QString::number(confusion[size_t(t)][size_t(p)]));
