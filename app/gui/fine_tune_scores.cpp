@@ -34,6 +34,7 @@ void show_confusion(QTableWidget* table, const std::vector<std::string>& labels,
       if (t == p) item->setBackground(QColor(213, 245, 227));
       table->setItem(t, p, item);
     }
+  table->resizeColumnsToContents();  // the headers ("predicted: positive") are wider than the counts
 }
 
 void show_tag_scores(QTableWidget* table, const std::map<std::string, EntityScores>& per) {
