@@ -2,6 +2,7 @@
 
 #include <QFormLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QVBoxLayout>
 
 namespace bertscope::gui {
@@ -82,9 +83,10 @@ void ModelPage::setModel(const Ptr<LoadedModel>& model) {
   set("Hidden size", QString::number(i.hidden));
   set("Attention heads", QString::number(i.attention_heads));
   set("Intermediate size", QString::number(i.intermediate));
-  set("Vocabulary", tr("%1 tokens").arg(i.vocab));
+  const QLocale locale;  // the user's digit grouping: 30,522 or 30.522
+  set("Vocabulary", tr("%1 tokens").arg(locale.toString(qlonglong(i.vocab))));
   set("Max tokens", QString::number(model->max_tokens));  // RoBERTa has 514 positions but takes 512 tokens
-  set("Parameters", tr("%1 (%2)").arg(human_count(i.parameters)).arg(i.parameters));
+  set("Parameters", tr("%1 (%2)").arg(human_count(i.parameters), locale.toString(qlonglong(i.parameters))));
   set("Weights on disk", human_bytes(i.file_bytes));
   set("Weight type", QString::fromStdString(i.dtype));
   set("Runs on", QString::fromStdString(i.backend));
