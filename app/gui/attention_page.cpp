@@ -310,11 +310,8 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     if (id != latest_) return;
     message_->clearMessage();
     if (result->encoding.truncated_tokens > 0)
-      message_->showNotice(tr("The text is longer than the model's %1 tokens; %2 tokens were left out.")
-                               .arg(result->tokens)
-                               .arg(result->encoding.truncated_at_least
-                                        ? tr("at least its last %1").arg(result->encoding.truncated_tokens)
-                                        : tr("the last %1").arg(result->encoding.truncated_tokens)));
+      message_->showNotice(tr("The text is longer than the model's %1 tokens; left out at its end: %2.")
+                               .arg(result->tokens).arg(truncated_text(result->encoding)));
     // Fit long texts: smaller cells, but never too small for labels (the map scrolls instead).
     if (!result_ || result_->tokens != result->tokens) cellSize_->setValue(std::clamp(640 / std::max(1, result->tokens), 10, 22));
     result_ = result;

@@ -158,11 +158,8 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
     if (!result->problem.isEmpty())
       message()->showError(result->problem);  // the engine's messages name this model's own mask token
     else if (const Encoding& e = result->result.encoding; e.truncated_tokens > 0)
-      message()->showNotice(tr("The text is longer than this model reads: %1 left out, and a mask there is not "
-                               "predicted.")
-                                .arg(e.truncated_at_least ? tr("at least its last %1 tokens were").arg(e.truncated_tokens)
-                                                          : tr("its last ") + counted(e.truncated_tokens, tr("token was"),
-                                                                                      tr("tokens were"))));
+      message()->showNotice(tr("The text is longer than this model reads; left out at its end: %1. A mask there is "
+                               "not predicted.").arg(truncated_text(e)));
     else
       message()->clearMessage();
     shownText_ = requestedText_;

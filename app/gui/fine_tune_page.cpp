@@ -24,7 +24,6 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
-#include <QTimer>
 #include <QVBoxLayout>
 #include <cmath>
 
@@ -563,40 +562,31 @@ void FineTunePage::start() {
   if (split.train.empty()) return message_->showError(tr("No sentences are left for training; lower the validation share."));
   const QStringList warnings = csv_->warnings(split, validation_->value());
   if (warnings.isEmpty()) return run(split, names);
-  // Non-blocking (open(), not exec()): the window stays alive while the user reads.
-  confirm_ = new QMessageBox(QMessageBox::Warning, tr("Train on this data?"),
-                             tr("This data may not train a useful classifier:\n\n• %1\n\nTrain anyway?")
-                                 .arg(warnings.join(QStringLiteral("\n• "))),
-                             QMessageBox::Yes | QMessageBox::No, this);
-  confirm_->setObjectName(QStringLiteral("trainAnywayQuestion"));
-  confirm_->setDefaultButton(QMessageBox::No);
-  confirm_->setAttribute(Qt::WA_DeleteOnClose);
-  QMessageBox* box = confirm_;
-  connect(box, &QMessageBox::buttonClicked, this, [this, box, split, names](QAbstractButton* button) {
-    if (box->standardButton(button) == QMessageBox::Yes) run(split, names);
-    else message_->showNotice(tr("Not started. Add more sentences, or change the columns, the header or the validation share."));
-  });
-  confirm_->open();
+  confirm_ = ask(this, QMessageBox::Warning, tr("Train on this data?"),
+                 tr("This data may not train a useful classifier:\n\n• %1\n\nTrain anyway?")
+                     .arg(warnings.join(QStringLiteral("\n• "))),
+                 QMessageBox::Yes | QMessageBox::No, QMessageBox::No, QStringLiteral("trainAnywayQuestion"),
+                 [this, split, names](QMessageBox::StandardButton answer) {
+                   if (answer == QMessageBox::Yes) run(split, names);
+                   else message_->showNotice(tr("Not started. Add more sentences, or change the columns, the header or "
+                                                "the validation share."));
+                 });
 }
 
 // A new run replaces the fine-tuned model in memory; one not yet saved is the user's work, so ask first (once the
 // data has passed its checks: a run that would not start discards nothing).
 void FineTunePage::askToDiscardUnsavedModel(TrainingSetup setup) {
-  confirm_ = new QMessageBox(QMessageBox::Question, tr("Discard the fine-tuned model?"),
-                             tr("The model you fine-tuned last has not been saved, and a new run replaces it.\n\n"
-                                "Discard it and start the new run?"),
-                             QMessageBox::Discard | QMessageBox::Cancel, this);
-  confirm_->setObjectName(QStringLiteral("discardUnsavedQuestion"));
-  confirm_->setDefaultButton(QMessageBox::Cancel);
-  confirm_->setAttribute(Qt::WA_DeleteOnClose);
-  QMessageBox* box = confirm_;
-  connect(box, &QMessageBox::buttonClicked, this, [this, box, setup = std::move(setup)](QAbstractButton* button) {
-    if (box->standardButton(button) != QMessageBox::Discard)
-      return message_->showNotice(tr("Not started. Save the fine-tuned model first (Save…), or start again and discard it."));
-    unsavedModel_ = false;
-    startRun(setup);
-  });
-  confirm_->open();
+  confirm_ = ask(this, QMessageBox::Question, tr("Discard the fine-tuned model?"),
+                 tr("The model you fine-tuned last has not been saved, and a new run replaces it.\n\n"
+                    "Discard it and start the new run?"),
+                 QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel, QStringLiteral("discardUnsavedQuestion"),
+                 [this, setup = std::move(setup)](QMessageBox::StandardButton answer) {
+                   if (answer != QMessageBox::Discard)
+                     return message_->showNotice(tr("Not started. Save the fine-tuned model first (Save…), or start "
+                                                    "again and discard it."));
+                   unsavedModel_ = false;
+                   startRun(setup);
+                 });
 }
 
 QMessageBox* FineTunePage::confirmation() const { return confirm_.data(); }

@@ -254,23 +254,18 @@ void MainWindow::onDeviceFailed(Job job, const QString& error) {
   if (!loading && model && !model->on_gpu) return;  // nothing to move
   const QString where = model && !loading ? QString::fromStdString(model->info.backend) : tr("the GPU");
   banner_->showError(tr("%1 failed on %2: %3").arg(job_name(job), where, error));
-  // Non-blocking (open(), not exec()): replies from the engine keep arriving while the question is up.
-  deviceQuestion_ = new QMessageBox(QMessageBox::Warning, tr("The GPU failed"),
-                                    tr("%1 failed on %2:\n%3\n\n%4 Reload the model on the CPU?")
-                                        .arg(job_name(job), where, error,
-                                             loading ? tr("The model did not load there.")
-                                                     : tr("The model cannot run there again until it is reloaded.")),
-                                    QMessageBox::Yes | QMessageBox::No, this);
-  deviceQuestion_->setObjectName(QStringLiteral("deviceFailureQuestion"));
-  deviceQuestion_->setDefaultButton(QMessageBox::Yes);
-  deviceQuestion_->setAttribute(Qt::WA_DeleteOnClose);
-  QMessageBox* box = deviceQuestion_;
-  connect(box, &QMessageBox::buttonClicked, this, [this, box](QAbstractButton* button) {
-    if (box->standardButton(button) != QMessageBox::Yes) return;
-    selectBackendChoice(BackendKind::Cpu, -1);
-    setBackend(chosenBackend());  // remembered like a choice in the toolbar, and reloads the model
-  });
-  deviceQuestion_->open();
+  // Replies from the engine keep arriving while the question is up.
+  deviceQuestion_ = ask(this, QMessageBox::Warning, tr("The GPU failed"),
+                        tr("%1 failed on %2:\n%3\n\n%4 Reload the model on the CPU?")
+                            .arg(job_name(job), where, error,
+                                 loading ? tr("The model did not load there.")
+                                         : tr("The model cannot run there again until it is reloaded.")),
+                        QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes, QStringLiteral("deviceFailureQuestion"),
+                        [this](QMessageBox::StandardButton answer) {
+                          if (answer != QMessageBox::Yes) return;
+                          selectBackendChoice(BackendKind::Cpu, -1);
+                          setBackend(chosenBackend());  // remembered like a choice in the toolbar; reloads the model
+                        });
 }
 
 QStringList MainWindow::recentModels() const { return QSettings().value(kRecentKey).toStringList(); }

@@ -132,22 +132,17 @@ QMessageBox* MainWindow::closeQuestion() const { return closeQuestion_.data(); }
 bool MainWindow::confirmClose() {
   if (closeConfirmed_ || !fineTunePage_->job()->running()) return true;
   if (closeQuestion_ && closeQuestion_->isVisible()) return false;  // already asking
-  // Non-blocking (open(), not exec()): training goes on while the question is up.
-  closeQuestion_ = new QMessageBox(QMessageBox::Question, tr("Fine-tuning is running"),
-                                   tr("Fine-tuning is still running. Stop it and close bertscope? Nothing of this "
-                                      "run will be kept."),
-                                   QMessageBox::Yes | QMessageBox::No, this);
-  closeQuestion_->setObjectName(QStringLiteral("closeQuestion"));
-  closeQuestion_->setDefaultButton(QMessageBox::No);
-  closeQuestion_->setAttribute(Qt::WA_DeleteOnClose);
-  QMessageBox* box = closeQuestion_;
-  connect(box, &QMessageBox::buttonClicked, this, [this, box](QAbstractButton* button) {
-    if (box->standardButton(button) != QMessageBox::Yes) return;
-    fineTunePage_->cancel();
-    closeConfirmed_ = true;
-    QMetaObject::invokeMethod(this, &QWidget::close, Qt::QueuedConnection);  // after the question has gone
-  });
-  closeQuestion_->open();
+  // Training goes on while the question is up.
+  closeQuestion_ = ask(this, QMessageBox::Question, tr("Fine-tuning is running"),
+                       tr("Fine-tuning is still running. Stop it and close bertscope? Nothing of this run will be "
+                          "kept."),
+                       QMessageBox::Yes | QMessageBox::No, QMessageBox::No, QStringLiteral("closeQuestion"),
+                       [this](QMessageBox::StandardButton answer) {
+                         if (answer != QMessageBox::Yes) return;
+                         fineTunePage_->cancel();
+                         closeConfirmed_ = true;
+                         QMetaObject::invokeMethod(this, &QWidget::close, Qt::QueuedConnection);  // after the question
+                       });
   return false;
 }
 

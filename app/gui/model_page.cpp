@@ -5,6 +5,8 @@
 #include <QLocale>
 #include <QVBoxLayout>
 
+#include "page_support.h"
+
 namespace bertscope::gui {
 
 QString human_bytes(std::uint64_t bytes) {
@@ -83,10 +85,9 @@ void ModelPage::setModel(const Ptr<LoadedModel>& model) {
   set("Hidden size", QString::number(i.hidden));
   set("Attention heads", QString::number(i.attention_heads));
   set("Intermediate size", QString::number(i.intermediate));
-  const QLocale locale;  // the user's digit grouping: 30,522 or 30.522
-  set("Vocabulary", tr("%1 tokens").arg(locale.toString(qlonglong(i.vocab))));
+  set("Vocabulary", counted(i.vocab, tr("token"), tr("tokens")));  // the user's digit grouping: 30,522 or 30.522
   set("Max tokens", QString::number(model->max_tokens));  // RoBERTa has 514 positions but takes 512 tokens
-  set("Parameters", tr("%1 (%2)").arg(human_count(i.parameters), locale.toString(qlonglong(i.parameters))));
+  set("Parameters", tr("%1 (%2)").arg(human_count(i.parameters), QLocale().toString(qlonglong(i.parameters))));
   set("Weights on disk", human_bytes(i.file_bytes));
   set("Weight type", QString::fromStdString(i.dtype));
   set("Runs on", QString::fromStdString(i.backend));

@@ -108,4 +108,23 @@ QString counted(qint64 n, const QString& one, const QString& many) {
   return QStringLiteral("%1 %2").arg(QLocale().toString(n), n == 1 ? one : many);
 }
 
+QString truncated_text(const Encoding& encoding) {
+  const QString count = counted(encoding.truncated_tokens, QObject::tr("token"), QObject::tr("tokens"));
+  return encoding.truncated_at_least ? QObject::tr("at least %1").arg(count) : count;
+}
+
+QMessageBox* ask(QWidget* parent, QMessageBox::Icon icon, const QString& title, const QString& text,
+                 QMessageBox::StandardButtons buttons, QMessageBox::StandardButton safe, const QString& name,
+                 std::function<void(QMessageBox::StandardButton)> answered) {
+  auto* box = new QMessageBox(icon, title, text, buttons, parent);
+  box->setObjectName(name);
+  box->setDefaultButton(safe);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  QObject::connect(box, &QMessageBox::buttonClicked, parent, [box, answered = std::move(answered)](QAbstractButton* button) {
+    answered(box->standardButton(button));
+  });
+  box->open();
+  return box;
+}
+
 }  // namespace bertscope::gui

@@ -3,9 +3,11 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTimer>
+#include <functional>
 
 class QToolButton;
 
@@ -52,5 +54,16 @@ void highlight_range(QPlainTextEdit* editor, int from, int to, const QColor& col
 // "1 file", "2 files", "4,023 words": the count in the locale's digits, the noun as English needs it. (Qt's "%n
 // file(s)" plurals need a translation file to read well; the app ships none.)
 QString counted(qint64 n, const QString& one, const QString& many);
+
+// "1 token", "127 tokens", "at least 127 tokens": what truncation cut from `encoding`, for a message (at least: the
+// tokenizer stopped reading a long text early, Encoding::truncated_at_least).
+QString truncated_text(const Encoding& encoding);
+
+// A question that does not block (open(), not exec(): the window stays alive and work goes on while it is up),
+// named `name` (tests find it by that), with `safe` as the default button, deleted once closed. `answered` gets the
+// button chosen. The caller keeps the box in a QPointer to know whether it is still asking.
+QMessageBox* ask(QWidget* parent, QMessageBox::Icon icon, const QString& title, const QString& text,
+                 QMessageBox::StandardButtons buttons, QMessageBox::StandardButton safe, const QString& name,
+                 std::function<void(QMessageBox::StandardButton)> answered);
 
 }  // namespace bertscope::gui

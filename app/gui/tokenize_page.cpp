@@ -118,11 +118,7 @@ void TokenizePage::showEncoding(const ShownEncoding& shown) {
                  counted(words, tr("word"), tr("words")) + tr(" · ") +
                  counted(pieces, tr("continuation piece"), tr("continuation pieces"));
   if (unknown) text += tr(" · %1 unknown").arg(unknown);
-  if (encoding.truncated_tokens == 1 && !encoding.truncated_at_least)
-    text += tr(" · 1 token past the model's maximum length was cut");
-  else if (encoding.truncated_tokens)
-    text += tr(" · %1 tokens past the model's maximum length were cut")
-                .arg(QString::fromStdString(encoding.truncated_count()));
+  if (encoding.truncated_tokens) text += tr(" · cut at the model's maximum length: %1").arg(truncated_text(encoding));
   summary_->setText(text);
 }
 
