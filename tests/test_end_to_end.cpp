@@ -218,7 +218,9 @@ class TestEndToEnd : public QObject {
       fill_mask(s->model(), s->tokenizer(), longer + "[MASK]", 5);
       QFAIL("expected an error");
     } catch (const Error& e) {
-      QVERIFY(QString(e.what()).contains("truncated"));
+      // It names the limit, so the user knows how far in the mask may be.
+      const QString limit = QStringLiteral("limit of %1 tokens").arg(s->tokenizer().model_max_length());
+      QVERIFY2(QString(e.what()).contains(limit), e.what());
     }
     auto r = fill_mask(s->model(), s->tokenizer(), "[MASK] " + longer, 5);  // truncated, but the mask survives
     QVERIFY(r.encoding.truncated_tokens > 0);

@@ -3,6 +3,7 @@
 // model folder shows an error and leaves the loaded model working; settings persist; closing mid-job is safe.
 #include <QAbstractItemModelTester>
 #include <QFile>
+#include <QHeaderView>
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
@@ -185,9 +186,13 @@ class TestGui : public QObject {
     FillMaskPage* page = window.fillMaskPage();
     page->setText(QStringLiteral("the cat [MASK] on the mat ."));
     QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 5, kWait);
+    const auto* table = page->findChild<QTableView*>(QStringLiteral("predictionsTable"));
+    QVERIFY(table->isColumnHidden(0));  // one mask: no Mask column to tell masks apart
     page->maskToken(2);  // "cat"
     QCOMPARE(page->text(), QStringLiteral("the [MASK] [MASK] on the mat ."));
     QTRY_COMPARE_WITH_TIMEOUT(page->predictions()->rowCount(), 10, kWait);  // two masks x top 5
+    QVERIFY(!table->isColumnHidden(0));
+    QCOMPARE(page->predictions()->index(5, 0).data().toString(), QStringLiteral("mask 2"));
   }
 
   void outdatedRepliesAreDropped() {
@@ -386,6 +391,15 @@ class TestGui : public QObject {
     QTRY_COMPARE(page->tryResults()->rowCount(), 2);
     const double after = page->tryResults()->index(0, 1).data(Qt::EditRole).toDouble() + page->tryResults()->index(1, 1).data(Qt::EditRole).toDouble();
     QVERIFY(std::abs(after - 1.0) < 1e-6);
+    // Both probability columns are equally wide, so a bar's length means the same in each (walkthrough finding).
+    window.resize(1280, 860);
+    window.tabs()->setCurrentWidget(page);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const QHeaderView* tryHeader = page->tryTable()->horizontalHeader();
+    QVERIFY(tryHeader->sectionSize(1) > 60);
+    QVERIFY2(std::abs(tryHeader->sectionSize(1) - tryHeader->sectionSize(2)) <= 1,
+             qPrintable(QStringLiteral("%1 vs %2").arg(tryHeader->sectionSize(1)).arg(tryHeader->sectionSize(2))));
     // Save, and the folder opens as a classifier with the CSV's labels.
     const QString out = dir_.filePath("fine-tuned-gui");
     QSignalSpy saved(page->job(), &TrainingJob::saved);

@@ -10,6 +10,7 @@
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -183,7 +184,7 @@ class TestGuiAblation : public QObject {
     QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellCenter(1, 0));
     QCOMPARE(engine()->headsOff(), 1);
     QCOMPARE(engine()->headMask().at(1, 0), 0.0f);
-    QCOMPARE(attention()->headsOffLabel()->text(), QStringLiteral("1 of 4 heads off —"));
+    QCOMPARE(attention()->headsOffLabel()->text(), QStringLiteral("1 of 4 heads off"));
     QVERIFY(attention()->restoreHeads()->isEnabled());
     QVERIFY(attention()->restoreHeads()->isVisible());
     QCOMPARE(attention()->restoreHeads()->text(), QStringLiteral("Reset"));
@@ -258,8 +259,12 @@ class TestGuiAblation : public QObject {
     for (int l = 0; l < 2; ++l)
       for (int h = 0; h < 2; ++h) {
         const double want = expected.probability_change[size_t(l) * 2 + h];
-        QVERIFY2(std::abs(grid->drop(l, h) - want) < 1e-9, qPrintable(QStringLiteral("head %1:%2").arg(l).arg(h)));
-        QCOMPARE(grid->cellText(l, h), l == 0 && h == 0 ? QStringLiteral("off") : QString::asprintf("%+.1f", 100.0 * want));
+        QVERIFY2(std::abs(grid->change(l, h) + want) < 1e-9, qPrintable(QStringLiteral("head %1:%2").arg(l).arg(h)));
+        QCOMPARE(grid->cellText(l, h), l == 0 && h == 0 ? QStringLiteral("off") : QString::asprintf("%+.1f", -100.0 * want));
+        // Signed as Fill mask's "vs all heads" column: the probability with the head off minus with it on.
+        if (l != 0 || h != 0)
+          QCOMPARE(grid->cellText(l, h) + QStringLiteral(" pts"),
+                   probability_change(expected.full.probability - want, expected.full.probability));
       }
     // The gradient importance beside it, for the same input and target and the same head mask.
     model.set_head_mask(mask);
@@ -342,6 +347,19 @@ class TestGuiAblation : public QObject {
     }
     QCOMPARE(view->queryChoice()->count(), v.tokens);
     QCOMPARE(view->queryChoice()->currentData().toInt(), 3);
+    // Narrower than the bars' full width, every column still shows: the bars narrow (walkthrough finding: the
+    // softmax column was cut off at 1280 wide).
+    {
+      NeuronView narrow(engine());
+      narrow.setInput(kMasked, QString(), 1, 1);
+      narrow.resize(560, 400);
+      narrow.show();
+      QVERIFY(QTest::qWaitFor([&] { return !engine()->busy() && narrow.shown(); }, kWait));
+      const QScrollArea* area = narrow.findChild<QScrollArea*>();
+      QTRY_VERIFY(area->widget()->width() > 300);
+      QVERIFY2(area->widget()->width() <= area->viewport()->width(),
+               qPrintable(QStringLiteral("%1 > %2").arg(area->widget()->width()).arg(area->viewport()->width())));
+    }
     // The mean over heads has no single query and key: nothing shown.
     attention()->select(1, -1);
     QVERIFY(QTest::qWaitFor([&] { return view->shown() == nullptr; }, kWait));

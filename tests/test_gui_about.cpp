@@ -13,6 +13,7 @@
 
 #include "about_dialog.h"
 #include "main_window.h"
+#include "model_page.h"
 #include "model/random_model.h"
 
 using namespace bertscope;
@@ -59,6 +60,9 @@ class TestGuiAbout : public QObject {
     window.show();
     QVERIFY(load(window, QStringLiteral("default")));
     const QString folder = QString::fromStdString(window.engine()->model()->info.folder.string());
+    // Named as its card names it, not by its folder ("default-model"), in the title and the Model view.
+    QCOMPARE(window.modelPage()->field("Name"), QStringLiteral("bertscope-default"));
+    QVERIFY2(window.windowTitle().startsWith(QStringLiteral("bertscope-default ")), qPrintable(window.windowTitle()));
 
     AboutDialog* about = trigger(window, "about");
     QVERIFY(about);

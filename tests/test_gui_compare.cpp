@@ -355,7 +355,7 @@ class TestGuiCompare : public QObject {
     QCOMPARE(gridB->ranking()->target.index, target.index);
     QCOMPARE(gridB->ranking()->ranking.ranking, expected.ranking);
     for (int l = 0; l < 2; ++l)
-      for (int h = 0; h < 2; ++h) QVERIFY(std::abs(gridB->drop(l, h) - expected.probability_change[size_t(l) * 2 + h]) < 1e-9);
+      for (int h = 0; h < 2; ++h) QVERIFY(std::abs(gridB->change(l, h) + expected.probability_change[size_t(l) * 2 + h]) < 1e-9);
     QVERIFY(page->rankingCaptionB()->text().contains(QStringLiteral("mlm_b")));
     // The progress counted both models' heads.
     QCOMPARE(page->rankProgress()->maximum(), 8);

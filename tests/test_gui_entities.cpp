@@ -177,7 +177,21 @@ class TestGuiEntities : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(page.showsBusy(), 2000);
     emit engine.failed(10, Job::Tokenize, QStringLiteral("out of memory"));
     QVERIFY(!page.showsBusy());
-    QVERIFY(page.message()->isError() && page.message()->text() == QStringLiteral("out of memory"));
+    QVERIFY(page.message()->isError() && page.message()->text() == QStringLiteral("Out of memory"));  // as a sentence
+  }
+
+  // The engine's lower-case errors begin a sentence on the message line; file names and model ids stay as written.
+  void messagesReadAsSentences() {
+    QCOMPARE(as_sentence(QStringLiteral("the text has no [MASK] token")), QStringLiteral("The text has no [MASK] token"));
+    QCOMPARE(as_sentence(QStringLiteral("isn't there")), QStringLiteral("Isn't there"));
+    QCOMPARE(as_sentence(QStringLiteral("reviews.csv: line 3 has 1 field")), QStringLiteral("reviews.csv: line 3 has 1 field"));
+    QCOMPARE(as_sentence(QStringLiteral("bert-base-uncased is not in the cache")), QStringLiteral("bert-base-uncased is not in the cache"));
+    QCOMPARE(as_sentence(QStringLiteral("[MASK] is the only token")), QStringLiteral("[MASK] is the only token"));
+    QCOMPARE(as_sentence(QStringLiteral("évaluation")), QStringLiteral("Évaluation"));
+    QCOMPARE(as_sentence(QString()), QString());
+    MessageLine line;
+    line.showNotice(QStringLiteral("every head on"));
+    QCOMPARE(line.text(), QStringLiteral("Every head on"));
   }
 
   // Every task page is on the base, with its results under a busy overlay, and a request out is "waiting".

@@ -9,6 +9,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QFile>
+#include <QFileInfo>
 #include <QGroupBox>
 #include <QImage>
 #include <QLineEdit>
@@ -36,6 +37,7 @@
 
 #include "attention_page.h"
 #include "classify_page.h"
+#include "entities_page.h"
 #include "fill_mask_page.h"
 #include "fine_tune_page.h"
 #include "item_models.h"
@@ -45,6 +47,7 @@
 #include "model_page.h"
 #include "page_support.h"
 #include "qa_page.h"
+#include "saliency_panel.h"
 #include "session.h"
 #include "test_support.h"
 #include "token_strip.h"
@@ -405,7 +408,7 @@ class TestGuiIssue13 : public QObject {
     FillMaskPage* page = window.fillMaskPage();
     page->setText(QStringLiteral("the [MASK] sat on the mat ."));
     QTRY_VERIFY_WITH_TIMEOUT(page->message()->isError(), kWait);
-    QVERIFY2(page->message()->text().contains("the model produces NaN"), qPrintable(page->message()->text()));
+    QVERIFY2(page->message()->text().contains("The model produces NaN"), qPrintable(page->message()->text()));
     QCOMPARE(page->predictions()->rowCount(), 0);
     QVERIFY(!percent(std::nan("")).contains("nan"));
     QVERIFY(!percent(INFINITY).contains("inf"));
@@ -435,6 +438,22 @@ class TestGuiIssue13 : public QObject {
           if (!cell.contains(x, y) && image.pixel(x, y) != qRgb(255, 255, 255))
             QFAIL(qPrintable(QStringLiteral("row %1 painted (%2, %3), outside its cell").arg(model.index(row, 0).data().toString()).arg(x).arg(y)));
     }
+    // A full bar leaves the number readable: no bar colour (blue) left of where the number ends (walkthrough finding:
+    // "6.6 %" was half covered), and the bar fills the rest of the cell.
+    model.setRows({{"all", 1.0}});
+    QImage image(300, 30, QImage::Format_ARGB32);
+    image.fill(Qt::white);
+    QStyleOptionViewItem option;
+    option.initFrom(&view);
+    option.rect = QRect(0, 0, 300, 30);
+    {
+      QPainter painter(&image);
+      delegate.paint(&painter, option, model.index(0, 1));
+    }
+    const int numberEnd = 3 + option.fontMetrics.horizontalAdvance(QStringLiteral("100.0 % "));
+    auto blue = [&](int x) { const QRgb c = image.pixel(x, 15); return qBlue(c) > qRed(c) + 40; };
+    for (int x = 0; x < numberEnd; ++x) QVERIFY2(!blue(x), qPrintable(QStringLiteral("bar under the number at x = %1").arg(x)));
+    for (int x = numberEnd + 8; x < 290; ++x) QVERIFY2(blue(x), qPrintable(QStringLiteral("no bar at x = %1").arg(x)));
   }
 
   // 5c. The CLI: NaN outputs are an error (exit 1, in words), never "score": null or a silent accuracy.
@@ -497,7 +516,10 @@ class TestGuiIssue13 : public QObject {
     window.openModel(QStringLiteral("/no/such/model"));
     QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), kWait);
     if (!loaded.isEmpty())  // the first load had started: the pages show it, the banner speaks of the second
+    {
       QCOMPARE(window.modelPage()->field("Folder"), q(mlm_));
+      QCOMPARE(window.modelPage()->field("Name"), QFileInfo(q(mlm_)).fileName());
+    }
     QVERIFY(window.banner()->isError());
   }
 
@@ -641,7 +663,12 @@ class TestGuiIssue13 : public QObject {
     QVERIFY(!notice->isVisible());
     QVERIFY(window.qaPage()->message()->text().contains("no question-answering head"));
     QVERIFY(window.classifyPage()->message()->text().contains("neither a classification head"));
+    // Every page without its head greys the same things: its inputs and its saliency switch (walkthrough finding).
+    for (TaskPage* page : std::initializer_list<TaskPage*>{window.qaPage(), window.classifyPage(), window.entitiesPage()})
+      QVERIFY(!page->saliency()->isEnabled());
     QVERIFY(load(window, classifier_));
+    QVERIFY(window.classifyPage()->saliency()->isEnabled());
+    QVERIFY(!window.qaPage()->saliency()->isEnabled());
     QVERIFY(window.fillMaskPage()->message()->text().contains("no masked-language-model head"));
   }
 
@@ -675,6 +702,31 @@ class TestGuiIssue13 : public QObject {
     for (int y = 0; y < image.height(); ++y)
       for (int x = 0; x < image.width(); ++x) highlighted += image.pixel(x, y) == qRgb(0xff, 0xe0, 0x8a);
     QVERIFY2(highlighted > 20, qPrintable(QString::number(highlighted)));
+  }
+
+  // The Tokens view's strip pane holds whole rows of chips: all of them, or as many whole rows as fit (walkthrough
+  // finding: the second row was cut through its ids).
+  void tokenStripShowsWholeRows() {
+    MainWindow window;
+    QVERIFY(load(window, mlm_));
+    window.resize(1280, 860);
+    window.tabs()->setCurrentWidget(window.tokenizePage());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    TokenizePage* page = window.tokenizePage();
+    TokenStrip* strip = page->strip();
+    const QWidget* pane = strip->parentWidget()->parentWidget();  // the scroll area around the strip
+    for (int words : {3, 30, 300}) {
+      QString text;
+      for (int i = 0; i < words; ++i) text += QStringLiteral("cat ");
+      page->setText(text);
+      QTRY_VERIFY_WITH_TIMEOUT(strip->encoding().tokens.size() >= size_t(std::min(words, 100)), kWait);
+      QTest::qWait(50);
+      const int pitch = strip->rowPitch(), content = strip->heightForWidth(strip->width());
+      QVERIFY2(pane->height() >= content || pane->height() % pitch == 0,
+               qPrintable(QStringLiteral("%1 words: pane %2, chips %3, row pitch %4").arg(words).arg(pane->height()).arg(content).arg(pitch)));
+      QVERIFY(pane->height() >= std::min(content, pitch));  // at least a row, or all there is
+    }
   }
 };
 

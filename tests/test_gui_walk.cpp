@@ -110,14 +110,14 @@ class TestGuiWalk : public QObject {
     QCOMPARE(window.width(), 800);
   }
 
-  // 2. Choose CSV… was enabled mid-run: another file replaced the data shown while the run trained on the first.
+  // 2. The CSV panel's Choose file… was enabled mid-run: another file replaced the data shown while the run trained on the first.
   void csvCannotChangeWhileTraining() {
     MainWindow window;
     QVERIFY(load(window, mlm_));
     FineTunePage* page = window.fineTunePage();
     QVERIFY(page->loadCsv(reviews(dir_, "first.csv", 30)));
     const QString before = page->dataSummary();
-    QPushButton* choose = button(page, QStringLiteral("Choose CSV…"));
+    auto* choose = page->findChild<QPushButton*>(QStringLiteral("chooseCsv"));
     QVERIFY(choose && choose->isEnabled());
     page->setEpochs(1);
     page->start();

@@ -132,7 +132,7 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   rankTask_->setToolTip(tr("The output the heads are ranked for: the model's top choice for this task"));
   rank_ = new QPushButton(tr("Rank heads"), this);
   rank_->setObjectName(QStringLiteral("rankHeads"));
-  rank_->setToolTip(tr("Switch each head off in turn and measure how much the chosen output's probability drops "
+  rank_->setToolTip(tr("Switch each head off in turn and measure how much the chosen output's probability changes "
                        "(Michel et al. 2019)"));
   rankProgress_ = new QProgressBar(this);
   rankProgress_->setObjectName(QStringLiteral("rankProgress"));
@@ -145,7 +145,7 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
   cancelRank_->setToolTip(tr("Stop ranking: the ranking stops after the pass in progress, and what is shown stays"));
   cancelRank_->hide();
   ranking_ = new HeadRankingGrid(this);
-  rankingCaption_ = new QLabel(tr("Each head's importance for this input: the drop in the chosen output's probability, "
+  rankingCaption_ = new QLabel(tr("Each head's importance for this input: the change in the chosen output's probability, "
                                   "in percentage points, when that head alone is switched off."), this);
   rankingCaption_->setWordWrap(true);
   rankingCaption_->setTextFormat(Qt::PlainText);
@@ -270,9 +270,9 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     showRankingB(engine_->comparison(Job::RankHeads, id));
     const HeadRanking& r = reply->ranking;
     rankingCaption_->setText(
-        tr("Heads ranked for %1: probability %2 with %3. Each cell: the drop in that probability, in percentage points, "
-           "when the head alone is switched off too (red: the output needs it; blue: better without it); its rank, by the "
-           "drop in the logit (the probability's drop can order heads differently); and \u2207, its gradient importance "
+        tr("Heads ranked for %1: probability %2 with %3. Each cell: the change in that probability, in percentage points, "
+           "when the head alone is switched off too (red, negative: the output needs it; blue, positive: it does better "
+           "without it); its rank, by the drop in the logit (the probability's drop can order heads differently); and \u2207, its gradient importance "
            "(Michel et al.), the logit's derivative with respect to the head's gate. Click a cell to switch that head "
            "off or on.")
             .arg(reply->target_text, percent(r.full.probability),
@@ -365,8 +365,8 @@ void AttentionPage::showHeadMask() {
   const int off = engine_->headsOff();
   const Ptr<LoadedModel>& model = engine_->model();
   const int all = model ? model->layers * model->heads : 0;
-  // "3 of 144 heads off — [Reset]" while any are; the Reset button only then.
-  headsOff_->setText(off > 0 ? tr("%1 of %2 heads off —").arg(off).arg(all) : tr("every head on"));
+  // "3 of 144 heads off [Reset]" while any are; the Reset button only then.
+  headsOff_->setText(off > 0 ? tr("%1 of %2 heads off").arg(off).arg(all) : tr("every head on"));
   headsOff_->setStyleSheet(off > 0 ? QStringLiteral("color: #b00020; font-weight: bold;") : QString());
   restore_->setEnabled(off > 0);
   restore_->setVisible(off > 0);

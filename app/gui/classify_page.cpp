@@ -116,11 +116,13 @@ void ClassifyPage::setModel(const Ptr<LoadedModel>& model) {
   nsp_->clear();
   labelTable_->parentWidget()->setVisible(!model || model->classifier);
   nspTable_->parentWidget()->setVisible(!model || model->nsp);
+  setInputsUsable({text_, pair_}, !model || model->classifier || model->nsp);
   if (!model) return;
   if (!model->classifier && !model->nsp) {
     dropRequests();
     message()->showNotice(tr("This model has neither a classification head nor a next-sentence head (it is a %1). "
-                            "Load a BertForSequenceClassification checkpoint, or fine-tune one from a CSV.")
+                            "Load a BertForSequenceClassification checkpoint, or make one: on the Fine-tune tab, train "
+                            "sentence classification on a CSV, press Save…, then Open saved model.")
                              .arg(QString::fromStdString(model->info.architecture)));
     return;
   }

@@ -26,7 +26,8 @@ CsvDataPanel::CsvDataPanel(QWidget* parent) : QWidget(parent) {
   path_ = new QLineEdit(this);
   path_->setPlaceholderText(tr("A CSV or TSV file of labelled sentences"));
   path_->setReadOnly(true);
-  choose_ = new QPushButton(tr("Choose CSV…"), this);
+  choose_ = new QPushButton(tr("Choose file…"), this);  // CSV, TSV or text, as the other tasks' panels say
+  choose_->setObjectName(QStringLiteral("chooseCsv"));
   delimiter_ = new QComboBox(this);
   for (auto [name, c] : {std::pair{tr("Detect delimiter"), 0}, {tr("Comma"), ','}, {tr("Tab"), '\t'}, {tr("Semicolon"), ';'}, {tr("Bar |"), '|'}})
     delimiter_->addItem(name, c);

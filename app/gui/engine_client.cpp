@@ -2,9 +2,10 @@
 
 #include <QMetaObject>
 #include <algorithm>
-#include <algorithm>
+#include <filesystem>
 #include <new>
 
+#include "core/data_dir.h"
 #include "core/error.h"
 #include "explain/attention_flow.h"
 #include "hub_download.h"
@@ -90,6 +91,8 @@ std::shared_ptr<LoadedModel> loaded_model(Session& session, const BackendRequest
   out->sep_token = QString::fromStdString(tokenizer.token(tokenizer.sep_id()));
   out->backend = backend;
   out->on_gpu = session.backend().is_gpu();
+  std::error_code no_such_folder;  // no built-in model here: nothing is it
+  out->built_in = std::filesystem::equivalent(out->info.folder, data_dir() / "default-model", no_such_folder);
   return out;
 }
 

@@ -38,6 +38,7 @@ struct LoadedModel {
   QString cls_token, sep_token;     // "[CLS]"/"[SEP]" or "<s>"/"</s>"
   BackendRequest backend;           // what was asked for
   bool on_gpu = false;              // where it runs: a Vulkan device (a GPU failure can be moved away from)
+  bool built_in = false;            // bertscope's own pre-trained default model (resources/default-model)
 };
 
 // The views cannot ask the tokenizer (it stays on the worker thread), so replies carry token texts already made

@@ -160,15 +160,15 @@ void EntitiesPage::setModel(const Ptr<LoadedModel>& model) {
   palette_.reset(usable_ ? model->token_labels : QStringList());
   updateLegend();
   clearResults();
-  text_->setEnabled(usable_);
-  aggregation_->setEnabled(usable_);
+  setInputsUsable({text_, aggregation_}, usable_ || !model);
   results_->setVisible(usable_);
   if (!model) return;
   if (!usable_) {
     dropRequests();
     message()->showNotice(tr("This model has no token-classification head (it is a %1: %2), so it cannot find named "
                              "entities. Load a *ForTokenClassification model, e.g. dslim/bert-base-NER (File > Open "
-                             "from Hugging Face…).")
+                             "from Hugging Face…), or make one: on the Fine-tune tab, train token classification on "
+                             "CoNLL data, press Save…, then Open saved model.")
                               .arg(QString::fromStdString(model->info.architecture), QString::fromStdString(model->info.heads)));
     return;
   }

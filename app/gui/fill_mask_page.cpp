@@ -82,6 +82,7 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   strip_->setClickable(true);
   predictions_ = new ResultTableModel({tr("Mask"), tr("Word"), tr("Probability"), tr("Sentence")}, 2, this);
   table_ = new QTableView(this);
+  table_->setObjectName(QStringLiteral("predictionsTable"));
   table_->setModel(predictions_);
   table_->setItemDelegateForColumn(2, new ProbabilityDelegate(table_));
   table_->setItemDelegateForColumn(3, new InsertedWordDelegate([this](int row) { return insertedRange(row); }, table_));
@@ -312,6 +313,7 @@ void FillMaskPage::showResult(const FillMaskReply& reply) {
   compareBanner_->showReply(b, {columnsB.topChange});
   if (headers != header_texts(predictions_)) predictions_->setHeaders(headers);  // 4, +1, +2 columns; model names
   predictions_->setRows(rows, payloads);
+  table_->setColumnHidden(0, result.predictions.size() < 2);  // "mask 1", "mask 2": only needed with two or more
   table_->resizeColumnToContents(0);
   table_->resizeColumnToContents(1);
   table_->setColumnWidth(2, lined_up ? 140 : 180);

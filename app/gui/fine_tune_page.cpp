@@ -182,7 +182,6 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   tryTable->setItemDelegateForColumn(1, new ProbabilityDelegate(tryTable));
   tryTable->setItemDelegateForColumn(2, new ProbabilityDelegate(tryTable));
   tryTable->verticalHeader()->hide();
-  tryTable->horizontalHeader()->setStretchLastSection(true);
   tryTable->setMinimumHeight(80);
   tryTable->verticalHeader()->setDefaultSectionSize(tryTable->fontMetrics().height() + 8);
 
@@ -460,7 +459,7 @@ ResultTableModel* FineTunePage::preview() const { return csv_->preview(); }
 QPlainTextEdit* FineTunePage::skippedRows() const { return csv_->skippedRows(); }
 
 bool FineTunePage::loadCsv(const QString& path) {
-  if (job_->running()) return false;  // the run's data stays the data shown (Choose CSV… is disabled too)
+  if (job_->running()) return false;  // the run's data stays the data shown (Choose file… is disabled too)
   setTask(FineTuneTask::SentenceClassification);
   return csv_->load(path);
 }

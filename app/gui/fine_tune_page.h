@@ -102,6 +102,7 @@ class FineTunePage : public QWidget {
   TrainingJob* job() const { return job_; }
   ResultTableModel* preview() const;
   ResultTableModel* tryResults() const { return tryResults_; }  // sentence classification: label, after, before
+  QTableView* tryTable() const { return tryTable_; }
   ResultTableModel* tryTags() const { return tryTags_; }        // token classification: word, tag after, tag before
   TaggedTryView* tryEntities() const { return tryEntities_; }  // entity tags: the sentence highlighted, after, before
   QaTryPanel* qaTry() const { return qaTry_; }                 // question answering: answers after and before

@@ -62,6 +62,11 @@ void FineTunePage::showResultsLayout(FineTuneTask task, const std::vector<std::s
                                : QStringList{tr("Sentence"), tr("Gold"), tr("Predicted"), tr("Confidence")});
   // The try table shows probabilities per label (sentences) or a tag per word (tokens).
   tryTable_->setModel(tokens ? tryTags_ : tryResults_);
+  // The fine-tuned and before-training columns share the width, so their bars are drawn to one scale.
+  QHeaderView* tryHeader = tryTable_->horizontalHeader();
+  tryHeader->setStretchLastSection(false);
+  tryHeader->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  for (int column : {1, 2}) tryHeader->setSectionResizeMode(column, QHeaderView::Stretch);
   auto* bars = tryTable_->findChild<ProbabilityDelegate*>();
   for (int column : {1, 2}) tryTable_->setItemDelegateForColumn(column, tokens ? nullptr : bars);
   tryText_->setPlaceholderText(tokens ? tr("Try a sentence on the fine-tuned model (words split at spaces)")

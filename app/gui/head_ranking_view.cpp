@@ -10,7 +10,7 @@
 namespace bertscope::gui {
 
 namespace {
-constexpr int kCell = 60, kGap = 4, kHeader = 20;  // a cell holds three lines: drop, rank, gradient
+constexpr int kCell = 60, kGap = 4, kHeader = 20;  // a cell holds three lines: change, rank, gradient
 }
 
 HeadRankingGrid::HeadRankingGrid(QWidget* parent) : QWidget(parent) {}
@@ -28,14 +28,14 @@ void HeadRankingGrid::setRanking(Ptr<RankHeadsReply> ranking) {
   update();
 }
 
-double HeadRankingGrid::drop(int layer, int head) const {
+double HeadRankingGrid::change(int layer, int head) const {
   const HeadRanking& r = ranking_->ranking;
-  return r.probability_change.at(size_t(layer) * r.heads + head);
+  return -r.probability_change.at(size_t(layer) * r.heads + head);
 }
 
 QString HeadRankingGrid::cellText(int layer, int head) const {
   if (ranking_->ranking.already_off.at(size_t(layer) * ranking_->ranking.heads + head)) return tr("off");
-  return QString::asprintf("%+.1f", 100.0 * drop(layer, head));  // percentage points
+  return QString::asprintf("%+.1f", 100.0 * change(layer, head));  // percentage points
 }
 
 QString HeadRankingGrid::gradientText(int layer, int head) const {
@@ -93,8 +93,8 @@ void HeadRankingGrid::paintEvent(QPaintEvent*) {
       const QRect cell = cellRect(l, h);
       const size_t i = size_t(l) * r.heads + h;
       const double t = std::min(1.0, std::abs(r.probability_change[i]) / largest);
-      // White to red for a drop (the output needs the head), white to blue for a rise.
-      const QColor full = r.probability_change[i] >= 0 ? QColor(200, 30, 40) : QColor(30, 90, 200);
+      // White to red for a fall (the output needs the head), white to blue for a rise.
+      const QColor full = change(l, h) <= 0 ? QColor(200, 30, 40) : QColor(30, 90, 200);
       const QColor fill = r.already_off[i] ? QColor(150, 150, 150)
                                            : QColor(int(255 + t * (full.red() - 255)), int(255 + t * (full.green() - 255)),
                                                     int(255 + t * (full.blue() - 255)));

@@ -1,8 +1,8 @@
 #pragma once
-// The heads ranked for one input's output (EngineClient::rankHeads): a layer x head grid whose colour is the drop
-// in the target's probability when that head alone is switched off (red: the output needs the head; blue: it does
-// better without it), with the drop, the rank and Michel et al.'s gradient importance (d logit / d head gate, the
-// first-order estimate of the logit's change) written in each cell. Click a cell to switch the head off (or back
+// The heads ranked for one input's output (EngineClient::rankHeads): a layer x head grid whose colour is the change
+// in the target's probability when that head alone is switched off (red: it falls, the output needs the head; blue:
+// it rises), with that change (signed as Fill mask's "vs all heads" column signs it), the rank and Michel et al.'s
+// gradient importance (d logit / d head gate, the first-order estimate of the logit's drop) written in each cell. Click a cell to switch the head off (or back
 // on) for every view.
 #include <QWidget>
 
@@ -16,8 +16,9 @@ class HeadRankingGrid : public QWidget {
   explicit HeadRankingGrid(QWidget* parent = nullptr);
   void setRanking(Ptr<RankHeadsReply> ranking);  // null: nothing ranked yet
   const Ptr<RankHeadsReply>& ranking() const { return ranking_; }
-  // What cell (layer, head) shows: the target's probability with every head on minus with that head off too.
-  double drop(int layer, int head) const;
+  // What cell (layer, head) shows: the target's probability with that head off too minus with it on (negative: the
+  // output needs the head). The engine's probability_change is the opposite, the drop.
+  double change(int layer, int head) const;
   QString cellText(int layer, int head) const;  // the number written in the cell
   QString gradientText(int layer, int head) const;  // its third line: "∇ +0.33", the gradient importance
   QPoint cellCenter(int layer, int head) const;

@@ -142,12 +142,15 @@ void ProbabilityDelegate::paint(QPainter* painter, const QStyleOptionViewItem& o
   QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &background, painter);
   painter->save();
   painter->setClipRect(option.rect);  // whatever the value, nothing outside this cell
+  // The number on the left, the bar in the rest of the cell: a bar drawn under the number would hide it.
   const QRect area = option.rect.adjusted(3, 3, -3, -3);
-  QRect bar = area;
-  bar.setWidth(static_cast<int>(std::lround(area.width() * p)));
+  const int numberWidth = option.fontMetrics.horizontalAdvance(QStringLiteral("100.0 % ")) + 4;
+  const QRect number(area.left(), area.top(), std::min(numberWidth, area.width()), area.height());
+  QRect bar(number.right() + 1, area.top(), 0, area.height());
+  bar.setWidth(static_cast<int>(std::lround(std::max(0, area.right() - number.right()) * p)));
   if (finite && bar.width() > 0) painter->fillRect(bar, QColor(70, 130, 200, 170));
   painter->setPen(option.palette.color(QPalette::Text));
-  painter->drawText(area.adjusted(4, 0, 0, 0), Qt::AlignVCenter | Qt::AlignLeft, finite ? percent(p) : percent(value));
+  painter->drawText(number.adjusted(4, 0, 0, 0), Qt::AlignVCenter | Qt::AlignLeft, finite ? percent(p) : percent(value));
   painter->restore();
 }
 

@@ -20,12 +20,14 @@
 
 #include "attention_page.h"
 #include "classify_page.h"
+#include "compare_menu.h"
 #include "entities_page.h"
 #include "fill_mask_page.h"
 #include "fine_tune_page.h"
 #include "gpu/vulkan_context.h"
 #include "hub_dialog.h"
 #include "hub_download.h"
+#include "model_compare.h"
 #include "model_page.h"
 #include "page_support.h"
 #include "qa_page.h"
@@ -157,7 +159,8 @@ void MainWindow::buildToolBar() {
   rebuildRecentMenu();
   QAction* builtin = bar->addAction(tr("Default model"));
   builtin->setObjectName(QStringLiteral("openDefaultModel"));
-  builtin->setToolTip(tr("bertscope's built-in model"));
+  builtin->setToolTip(tr("bertscope-default, the built-in model: a small BERT that bertscope pre-trained itself "
+                        "(Help > Open the model card)"));
   connect(builtin, &QAction::triggered, this, [this] { openModel(QStringLiteral("default")); });
   bar->addSeparator();
   bar->addWidget(new QLabel(tr(" Run on: "), bar));
@@ -217,9 +220,8 @@ void MainWindow::openModel(const QString& model) {
 }
 
 void MainWindow::onLoaded(const Ptr<LoadedModel>& model, bool latest) {
-  const QString folder = QString::fromStdString(model->info.folder.string());
   if (latest) banner_->clearMessage();  // an older load leaves the banner to the newer one
-  const QString name = QFileInfo(folder).fileName();
+  const QString name = model_name(*model);
   setWindowTitle(tr("%1 — bertscope").arg(name));
   modelLabel_->setText(tr("%1 · %2 · %3 layers · on %4%5")
                            .arg(name, QString::fromStdString(model->info.architecture))
@@ -241,7 +243,8 @@ void MainWindow::onLoaded(const Ptr<LoadedModel>& model, bool latest) {
   entitiesPage_->setModel(model);
   fineTunePage_->setModel(model);
   // A Hub model is remembered by its id (and revision), so it reopens from the cache or the Hub.
-  if (latest && requested_ != QLatin1String("default")) rememberRecent(parseHubArgument(requested_).valid() ? requested_ : folder);
+  if (latest && requested_ != QLatin1String("default"))
+    rememberRecent(parseHubArgument(requested_).valid() ? requested_ : QString::fromStdString(model->info.folder.string()));
 }
 
 QMessageBox* MainWindow::deviceFailureQuestion() const { return deviceQuestion_.data(); }

@@ -26,8 +26,9 @@ void add_top_changed(QString& cell, const QString& b) {
 }  // namespace
 
 QString model_name(const LoadedModel& model) {
+  if (model.built_in) return QStringLiteral("bertscope-default");
   const QString folder = QString::fromStdString(model.info.folder.filename().string());
-  return folder.isEmpty() ? QObject::tr("the default model") : folder;
+  return folder.isEmpty() ? QString::fromStdString(model.info.folder.parent_path().filename().string()) : folder;
 }
 
 QString model_b_column_title() { return QObject::tr("Model B"); }

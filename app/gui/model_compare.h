@@ -18,7 +18,8 @@ namespace bertscope::gui {
 
 class ResultTableModel;
 
-// A model's short name: its folder's last part ("bert-base-uncased"), or "the default model".
+// A model's short name, for titles and column headers: "bertscope-default" for the built-in model, as its model
+// card names it (its folder is only "default-model"), else its folder's last part ("bert-base-uncased").
 QString model_name(const LoadedModel& model);
 
 // The headers of model B's two columns: its probability, and its change from model A's.

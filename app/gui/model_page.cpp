@@ -5,6 +5,7 @@
 #include <QLocale>
 #include <QVBoxLayout>
 
+#include "model_compare.h"
 #include "page_support.h"
 
 namespace bertscope::gui {
@@ -39,7 +40,7 @@ ModelPage::ModelPage(QWidget* parent) : QWidget(parent) {
   warning_->setStyleSheet(QStringLiteral("background: #fff3cd; color: #664d03; padding: 8px; border-radius: 4px;"));
   warning_->hide();
   form_ = new QFormLayout;
-  const char* names[] = {"Folder", "Architecture", "Model type", "Heads", "Special tokens", "Layers", "Hidden size", "Attention heads",
+  const char* names[] = {"Name", "Folder", "Architecture", "Model type", "Heads", "Special tokens", "Layers", "Hidden size", "Attention heads",
                          "Intermediate size", "Vocabulary", "Max tokens", "Parameters", "Weights on disk",
                          "Weight type", "Runs on", "Note", "Load time"};
   for (const char* name : names) {
@@ -76,6 +77,7 @@ void ModelPage::setModel(const Ptr<LoadedModel>& model) {
     return;
   }
   const ModelInfo& i = model->info;
+  set("Name", model_name(*model));
   set("Folder", QString::fromStdString(i.folder.string()));
   set("Architecture", QString::fromStdString(i.architecture));
   set("Model type", QString::fromStdString(i.model_type));

@@ -5,6 +5,7 @@
 #include <QLabel>
 #include <QPainter>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -83,9 +84,16 @@ class NeuronView::Canvas : public QWidget {
     resize(sizeHint());
     update();
   }
+  void setAvailableWidth(int width) {  // the scroll area's: bars narrow so that every column fits, if they can
+    if (width == available_) return;
+    available_ = width;
+    updateGeometry();
+    resize(sizeHint());
+    update();
+  }
   QSize sizeHint() const override {
     if (!v_) return {300, 80};
-    return {kLabel + 2 * (barWidth() + kGap) + 2 * kNumber + kWeight + 20, kRow * (v_->tokens + 3) + 10};
+    return {kFixedWidth + 2 * barWidth(), kRow * (v_->tokens + 3) + 10};
   }
 
  protected:
@@ -145,9 +153,18 @@ class NeuronView::Canvas : public QWidget {
 
  private:
   static constexpr int kLabel = 90, kRow = 20, kGap = 14, kNumber = 70, kWeight = 150;
-  // At least a pixel a unit; up to 12 for small heads, so that a bar is never a sliver.
-  int barWidth() const { return v_ ? v_->head_dim * std::clamp(256 / std::max(1, v_->head_dim), 1, 12) : 0; }
+  static constexpr int kFixedWidth = kLabel + 2 * kGap + 2 * kNumber + kWeight + 20;  // everything but the two bars
+  // Each bar about 256 pixels wide, narrower when the view is (every column then still shows), never under a pixel
+  // a unit; up to 12 pixels a unit for small heads, so that a bar is never a sliver.
+  int barWidth() const {
+    if (!v_) return 0;
+    const int D = std::max(1, v_->head_dim);
+    int per_unit = 256 / D;
+    if (available_ > 0) per_unit = std::min(per_unit, (available_ - kFixedWidth) / (2 * D));
+    return D * std::clamp(per_unit, 1, 12);
+  }
   Ptr<NeuronVectors> v_;
+  int available_ = 0;  // 0: not told yet
 };
 
 NeuronView::NeuronView(EngineClient* engine, QWidget* parent) : QWidget(parent), engine_(engine) {
@@ -174,7 +191,7 @@ NeuronView::NeuronView(EngineClient* engine, QWidget* parent) : QWidget(parent),
   columnLayout->addWidget(captionB_);
   columnLayout->addWidget(canvasB_);
   columnLayout->addStretch(1);
-  auto* area = new QScrollArea(this);
+  auto* area = area_ = new QScrollArea(this);
   area->setWidget(column);
   area->setWidgetResizable(false);
   auto* top = new QHBoxLayout;
@@ -243,6 +260,13 @@ void NeuronView::setQuery(int token) {
 void NeuronView::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
   if (stale_) request();
+}
+
+void NeuronView::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  // The viewport less a scroll bar's width, so that a vertical bar appearing does not bring a horizontal one.
+  const int width = area_->width() - area_->verticalScrollBar()->sizeHint().width() - 2 * area_->frameWidth();
+  for (Canvas* canvas : {canvas_, canvasB_}) canvas->setAvailableWidth(width);
 }
 
 void NeuronView::request() {

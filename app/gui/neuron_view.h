@@ -10,6 +10,7 @@
 
 class QComboBox;
 class QLabel;
+class QScrollArea;
 
 namespace bertscope::gui {
 
@@ -41,6 +42,7 @@ class NeuronView : public QWidget {
 
  protected:
   void showEvent(QShowEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;  // the bars narrow to fit the width, down to a pixel a unit
 
  private:
   void request();
@@ -50,6 +52,7 @@ class NeuronView : public QWidget {
   QComboBox* query_;
   QLabel* caption_;
   Canvas* canvas_;
+  QScrollArea* area_;
   QString text_, pair_;
   int layer_ = 0, head_ = 0, query_token_ = 1;
   quint64 latest_ = 0;

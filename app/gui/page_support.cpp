@@ -16,17 +16,26 @@ MessageLine::MessageLine(QWidget* parent) : QLabel(parent) {
   hide();
 }
 
+QString as_sentence(const QString& message) {
+  const qsizetype space = message.indexOf(QLatin1Char(' '));
+  const QString first = message.left(space < 0 ? message.size() : space);
+  if (first.isEmpty() || !first[0].isLower()) return message;
+  for (QChar c : first)
+    if (!c.isLetter() && c != QLatin1Char('\'')) return message;  // a file or model name ("reviews.csv:"), kept as is
+  return first[0].toUpper() + message.mid(1);
+}
+
 void MessageLine::showError(const QString& text) {
   error_ = true;
   setStyleSheet(QStringLiteral("background: #fdecea; color: #b00020; padding: 6px; border-radius: 4px;"));
-  setText(text);
+  setText(as_sentence(text));
   show();
 }
 
 void MessageLine::showNotice(const QString& text) {
   error_ = false;
   setStyleSheet(QStringLiteral("background: #eef3f8; color: #333; padding: 6px; border-radius: 4px;"));
-  setText(text);
+  setText(as_sentence(text));
   show();
 }
 

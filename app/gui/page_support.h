@@ -15,7 +15,13 @@ class QToolButton;
 
 namespace bertscope::gui {
 
-// A line under a page's inputs: red for errors, grey for notices, hidden when empty. A closable one has a ✕
+// `message` starting with a capital: the engine's errors are lower-case so that they read inside longer ones
+// ("could not open X: the text has no [MASK] token"), but shown alone they begin a sentence. A first word that is
+// not a plain word (a file name, a model id) is left as it is.
+QString as_sentence(const QString& message);
+
+// A line under a page's inputs: red for errors, grey for notices, hidden when empty. Each message is shown
+// as_sentence. A closable one has a ✕
 // button at its right that hides it.
 class MessageLine : public QLabel {
   Q_OBJECT

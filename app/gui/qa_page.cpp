@@ -37,8 +37,8 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::An
   topK_->setRange(1, 20);
   topK_->setValue(5);
   topK_->setPrefix(tr("top "));
-  auto* run = new QPushButton(tr("Answer"), this);
-  run->setToolTip(tr("Ctrl+Return"));
+  answer_ = new QPushButton(tr("Answer"), this);
+  answer_->setToolTip(tr("Ctrl+Return"));
   best_ = new QLabel(this);
   best_->setWordWrap(true);
   best_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -57,7 +57,7 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::An
   auto* top = new QHBoxLayout;
   top->addWidget(question_, 1);
   top->addWidget(topK_);
-  top->addWidget(run);
+  top->addWidget(answer_);
   auto* results = new QSplitter(Qt::Horizontal, this);
   results->addWidget(table_);
   results->addWidget(chartView_);
@@ -89,7 +89,7 @@ QaPage::QaPage(EngineClient* engine, QWidget* parent) : TaskPage(engine, Job::An
   connect(question_, &QLineEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(context_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(topK_, &QSpinBox::valueChanged, this, [this] { refresh(); });
-  connect(run, &QPushButton::clicked, this, &QaPage::refresh);
+  connect(answer_, &QPushButton::clicked, this, &QaPage::refresh);
   connect(question_, &QLineEdit::returnPressed, this, &QaPage::refresh);
   auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
   connect(shortcut, &QShortcut::activated, this, &QaPage::refresh);
@@ -117,11 +117,14 @@ void QaPage::setModel(const Ptr<LoadedModel>& model) {
   chartView_->chart()->removeAllSeries();
   highlight_range(context_, 0, 0, Qt::yellow);
   results_->setVisible(usable_);
+  setInputsUsable({question_, context_, topK_, answer_}, usable_ || !model);
   if (!model) return;
   if (!usable_) {
     dropRequests();
     message()->showNotice(tr("This model has no question-answering head (it is a %1). Load a "
-                            "BertForQuestionAnswering checkpoint, for example a SQuAD fine-tune, to answer questions.")
+                            "BertForQuestionAnswering checkpoint, for example a SQuAD fine-tune, to answer questions, or make one: "
+                            "on the Fine-tune tab, train question answering on SQuAD data, press Save…, then Open "
+                            "saved model.")
                              .arg(QString::fromStdString(model->info.architecture)));
     return;
   }

@@ -9,6 +9,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
+class QPushButton;
 class QSpinBox;
 class QTableView;
 
@@ -41,6 +42,7 @@ class QaPage : public TaskPage {
   QLineEdit* question_;
   QPlainTextEdit* context_;
   QSpinBox* topK_;
+  QPushButton* answer_;  // asks now, without waiting for the typing pause
   QLabel* best_;
   QTableView* table_;
   ResultTableModel* answers_;

@@ -215,7 +215,7 @@ void SaliencyPanel::paint(const SaliencyReply& reply, TokenStrip* strip, QLabel*
   if (reply.method == SaliencyMethod::IntegratedGradients)
     text += tr(" Red raises the logit, blue lowers it. Completeness error %1: the attributions add up to %2, the logit "
                "minus the baseline's is %3 (%4 steps).")
-                .arg(s.completeness_error, 0, 'g', 3).arg(sum, 0, 'f', 4).arg(s.logit - s.baseline_logit, 0, 'f', 4).arg(s.steps);
+                .arg(s.completeness_error, 0, 'g', 3).arg(sum, 0, 'f', 3).arg(s.logit - s.baseline_logit, 0, 'f', 3).arg(s.steps);
   else
     text += tr(" The redder, the more the token counts.");
   summary->setText(text);

@@ -40,6 +40,11 @@ void TaskPage::dropRequests() {
   if (saliency_) saliency_->clear();
 }
 
+void TaskPage::setInputsUsable(std::initializer_list<QWidget*> inputs, bool usable) {
+  for (QWidget* input : inputs) input->setEnabled(usable);
+  if (saliency_) saliency_->setEnabled(usable);
+}
+
 SaliencyPanel* TaskPage::addSaliency(ExplainTask task) {
   saliency_ = new SaliencyPanel(engine_, task, message_, this);
   return saliency_;

@@ -8,6 +8,7 @@
 //     after kBusyDelayMs, so fast replies never make it flicker.
 // A page sends a request with track(engine()->something(...)) and handles replies connected with onReply().
 #include <QWidget>
+#include <initializer_list>
 
 #include "engine_client.h"
 
@@ -45,6 +46,9 @@ class TaskPage : public QWidget {
   void track(quint64 id);
   // No request counts any more (the input is empty, or the model cannot run this task).
   void dropRequests();
+  // Greys `inputs` and the saliency panel while the model has no head for this page's task, so every such page
+  // looks the same: what was typed stays, and comes back with a model that can run it.
+  void setInputsUsable(std::initializer_list<QWidget*> inputs, bool usable);
   // Whether a reply to `id` should be shown: it is the latest request's. Ends the busy state when it is.
   bool accept(quint64 id);
   // `results` with this page's busy indicator over it; put the returned widget into the layout.

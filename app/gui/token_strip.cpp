@@ -62,9 +62,11 @@ void TokenStrip::setHeat(const std::vector<float>& heat, const std::vector<QStri
 // Texts arrive readable (RoBERTa's " world"); a leading space would only widen the chip, as the gap shows it.
 QString TokenStrip::label(const Token& token) const { return QString::fromStdString(token.text).trimmed(); }
 
+int TokenStrip::rowPitch() const { return QFontMetrics(font()).height() * (showIds_ ? 2 : 1) + 2 * kPadding + kLineGap; }
+
 int TokenStrip::layoutChips(int width, std::vector<QRect>* out) const {
   const QFontMetrics metrics(font());
-  const int line = metrics.height() * (showIds_ ? 2 : 1) + 2 * kPadding;
+  const int line = rowPitch() - kLineGap;
   int x = 0, y = 0;
   out->clear();
   for (size_t i = 0; i < encoding_.tokens.size(); ++i) {
@@ -75,7 +77,7 @@ int TokenStrip::layoutChips(int width, std::vector<QRect>* out) const {
     int left = x + (joined || i == 0 ? 0 : kWordGap);
     if (left + w > width && x > 0) {  // wrap
       left = 0;
-      y += line + kLineGap;
+      y += rowPitch();
     }
     out->emplace_back(left, y, w, line);
     x = left + w;

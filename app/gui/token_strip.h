@@ -29,6 +29,7 @@ class TokenStrip : public QWidget {
   int tokenAt(QPoint point) const;  // -1: none
   QRect chipRect(int token) const { return token >= 0 && token < int(chips_.size()) ? chips_[size_t(token)] : QRect(); }
 
+  int rowPitch() const;  // from one row of chips to the next, in pixels
   bool hasHeightForWidth() const override { return true; }
   int heightForWidth(int width) const override;
   QSize sizeHint() const override;

@@ -1,5 +1,6 @@
 #include "tokenize_page.h"
 
+#include <algorithm>
 #include <set>
 
 #include <QCheckBox>
@@ -30,7 +31,7 @@ TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   showIds_->setChecked(true);
   summary_ = new QLabel(this);
   strip_ = new TokenStrip(this);
-  auto* strip_scroll = new QScrollArea(this);
+  auto* strip_scroll = stripScroll_ = new QScrollArea(this);
   strip_scroll->setWidget(strip_);
   strip_scroll->setWidgetResizable(true);
   strip_scroll->setFrameShape(QFrame::NoFrame);
@@ -43,11 +44,12 @@ TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setMouseTracking(true);
 
-  auto* splitter = new QSplitter(Qt::Vertical, this);
+  auto* splitter = splitter_ = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(strip_scroll);
   splitter->addWidget(table_);
   splitter->setStretchFactor(0, 1);
   splitter->setStretchFactor(1, 2);
+  connect(splitter, &QSplitter::splitterMoved, this, [this] { splitterMoved_ = true; });
 
   auto* options = new QHBoxLayout;
   options->addWidget(summary_, 1);
@@ -61,7 +63,10 @@ TokenizePage::TokenizePage(EngineClient* engine, QWidget* parent) : TaskPage(eng
 
   connect(text_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
   connect(pair_, &QPlainTextEdit::textChanged, this, &TaskPage::scheduleRefresh);
-  connect(showIds_, &QCheckBox::toggled, strip_, &TokenStrip::setShowIds);
+  connect(showIds_, &QCheckBox::toggled, this, [this](bool show) {
+    strip_->setShowIds(show);
+    fitStrip();
+  });
   connect(strip_, &TokenStrip::tokenHovered, this, &TokenizePage::highlightToken);
   connect(table_, &QTableView::entered, this, [this](const QModelIndex& index) { highlightToken(index.row()); });
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -94,10 +99,27 @@ void TokenizePage::refresh() {
 
 QString TokenizePage::summary() const { return summary_->text(); }
 
+void TokenizePage::fitStrip() {
+  const int total = splitter_->height() - splitter_->handleWidth();
+  if (splitterMoved_ || total <= 0) return;
+  const int pitch = strip_->rowPitch();
+  const int all = strip_->heightForWidth(stripScroll_->viewport()->width());
+  const int whole_rows = std::max(1, total * 2 / 5 / pitch);  // rows that fit in 40% of the results, at least one
+  // All the chips (at least a row's height, so the pane does not vanish), or whole rows of them.
+  const int pane = all <= whole_rows * pitch ? std::max(all, pitch) : whole_rows * pitch;
+  splitter_->setSizes({pane, total - pane});
+}
+
+void TokenizePage::resizeEvent(QResizeEvent* event) {
+  TaskPage::resizeEvent(event);
+  fitStrip();
+}
+
 void TokenizePage::showEncoding(const ShownEncoding& shown) {
   const Encoding& encoding = shown.encoding;
   model_->setEncoding(shown, shownText_, shownPair_);
   strip_->setEncoding(encoding, shown.continues);
+  fitStrip();
   // DistilBERT and RoBERTa take no token type ids: no Type column for them.
   const bool types = !engine()->model() || engine()->model()->token_types;
   table_->setColumnHidden(TokenTableModel::TypeId, !types);

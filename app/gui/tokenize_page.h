@@ -6,6 +6,8 @@
 class QCheckBox;
 class QLabel;
 class QPlainTextEdit;
+class QScrollArea;
+class QSplitter;
 class QTableView;
 
 namespace bertscope::gui {
@@ -28,6 +30,11 @@ class TokenizePage : public TaskPage {
 
  private:
   void showEncoding(const ShownEncoding& shown);
+  // The strip's pane shows whole rows of chips (a row cut through its ids reads as garbage): all of them if they
+  // take no more than 40% of the results, else as many whole rows as fit there, the rest a scroll away. Left alone
+  // once the user has moved the splitter.
+  void fitStrip();
+  void resizeEvent(QResizeEvent* event) override;
   void highlightToken(int token);
   int tokenAtTextPosition(int sequence, int utf16_position) const;
   bool eventFilter(QObject* watched, QEvent* event) override;
@@ -37,6 +44,9 @@ class TokenizePage : public TaskPage {
   QCheckBox* showIds_;
   QLabel* summary_;
   TokenStrip* strip_;
+  QScrollArea* stripScroll_;
+  QSplitter* splitter_;
+  bool splitterMoved_ = false;  // by the user: fitStrip leaves it
   QTableView* table_;
   TokenTableModel* model_;
   QString requestedText_, requestedPair_;  // what the shown encoding's offsets point into

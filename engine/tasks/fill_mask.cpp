@@ -28,7 +28,9 @@ FillMaskResult fill_mask(const MaskLogitsFn& logits_of, const Tokenizer& tokeniz
   for (size_t i = 0; i < ids.size(); ++i)
     if (ids[i] == tokenizer.mask_id()) result.mask_positions.push_back(static_cast<int>(i));
   if (result.mask_positions.empty()) {
-    if (result.encoding.truncated_tokens > 0) throw Error("every " + mask + " lies past the model's maximum length and was truncated");
+    if (result.encoding.truncated_tokens > 0)
+      throw Error("every " + mask + " lies past the model's limit of " + std::to_string(tokenizer.model_max_length()) +
+                  " tokens, where the text is cut; shorten the text before it");
     throw Error("the text has no " + mask + " token; put " + mask + " where a word should be predicted");
   }
   // Each prediction carries the whole filled-in text, so the work is masks x top_k sequences: bound it.
