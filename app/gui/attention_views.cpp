@@ -164,8 +164,14 @@ void AttentionGrid::paintEvent(QPaintEvent*) {
         painter.setPen(QPen(QColor(190, 0, 30), 3));
         painter.drawLine(cell.topLeft() + QPoint(6, 6), cell.bottomRight() - QPoint(6, 6));
         painter.drawLine(cell.topRight() + QPoint(-6, 6), cell.bottomLeft() + QPoint(6, -6));
+        // The word on a dark label where the cross meets, so the red lines do not run through it.
+        const QString word = tr("off");
+        const QFontMetrics metrics = painter.fontMetrics();
+        QRect label(0, 0, metrics.horizontalAdvance(word) + 6, metrics.height() + 2);
+        label.moveCenter(cell.center());
+        painter.fillRect(label, QColor(60, 60, 60));
         painter.setPen(Qt::white);
-        painter.drawText(cell, Qt::AlignCenter, tr("off"));
+        painter.drawText(label, Qt::AlignCenter, word);
       }
       const bool selected = l == layer_ && (!hasMean() || (h == heads ? head_ < 0 : h == head_));
       painter.setPen(selected ? QPen(kHover, 3) : QPen(Qt::gray, 1));
