@@ -270,11 +270,11 @@ AttentionPage::AttentionPage(EngineClient* engine, QWidget* parent) : QWidget(pa
     showRankingB(engine_->comparison(Job::RankHeads, id));
     const HeadRanking& r = reply->ranking;
     rankingCaption_->setText(
-        tr("Heads ranked for %1: probability %2 with %3. Each cell: the change in that probability, in percentage points, "
-           "when the head alone is switched off too (red, negative: the output needs it; blue, positive: it does better "
-           "without it); its rank, by the drop in the logit (the probability's drop can order heads differently); and \u2207, its gradient importance "
-           "(Michel et al.), the logit's derivative with respect to the head's gate. Click a cell to switch that head "
-           "off or on.")
+        tr("Heads ranked for %1: probability %2 with %3. Each cell: the change in that probability, in percentage "
+           "points, when the head alone is switched off too (red, negative: the output needs it; blue, positive: it "
+           "does better without it); its rank, by the drop in the logit (the probability's drop can order heads "
+           "differently); and \u2207, its gradient importance (Michel et al.), the logit's derivative with respect to "
+           "the head's gate. Click a cell to switch that head off or on.")
             .arg(reply->target_text, percent(r.full.probability),
                  reply->heads_off == 1   ? tr("1 head already off")
                  : reply->heads_off > 1 ? tr("%1 heads already off").arg(reply->heads_off)

@@ -2,8 +2,8 @@
 // The heads ranked for one input's output (EngineClient::rankHeads): a layer x head grid whose colour is the change
 // in the target's probability when that head alone is switched off (red: it falls, the output needs the head; blue:
 // it rises), with that change (signed as Fill mask's "vs all heads" column signs it), the rank and Michel et al.'s
-// gradient importance (d logit / d head gate, the first-order estimate of the logit's drop) written in each cell. Click a cell to switch the head off (or back
-// on) for every view.
+// gradient importance (d logit / d head gate, the first-order estimate of the logit's drop) written in each cell.
+// Click a cell to switch the head off (or back on) for every view.
 #include <QWidget>
 
 #include "engine_client.h"

@@ -20,7 +20,6 @@
 
 #include "attention_page.h"
 #include "classify_page.h"
-#include "compare_menu.h"
 #include "entities_page.h"
 #include "fill_mask_page.h"
 #include "fine_tune_page.h"

@@ -40,9 +40,9 @@ ModelPage::ModelPage(QWidget* parent) : QWidget(parent) {
   warning_->setStyleSheet(QStringLiteral("background: #fff3cd; color: #664d03; padding: 8px; border-radius: 4px;"));
   warning_->hide();
   form_ = new QFormLayout;
-  const char* names[] = {"Name", "Folder", "Architecture", "Model type", "Heads", "Special tokens", "Layers", "Hidden size", "Attention heads",
-                         "Intermediate size", "Vocabulary", "Max tokens", "Parameters", "Weights on disk",
-                         "Weight type", "Runs on", "Note", "Load time"};
+  const char* names[] = {"Name", "Folder", "Architecture", "Model type", "Heads", "Special tokens", "Layers",
+                         "Hidden size", "Attention heads", "Intermediate size", "Vocabulary", "Max tokens", "Parameters",
+                         "Weights on disk", "Weight type", "Runs on", "Note", "Load time"};
   for (const char* name : names) {
     auto* value = new QLabel(this);
     value->setTextFormat(Qt::PlainText);  // RoBERTa's "<s>" is a token, not strike-through markup

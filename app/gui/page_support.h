@@ -20,9 +20,8 @@ namespace bertscope::gui {
 // not a plain word (a file name, a model id) is left as it is.
 QString as_sentence(const QString& message);
 
-// A line under a page's inputs: red for errors, grey for notices, hidden when empty. Each message is shown
-// as_sentence. A closable one has a ✕
-// button at its right that hides it.
+// A line under a page's inputs: red for errors, grey for notices, hidden when empty; each message as_sentence. A
+// closable one has a ✕ button at its right that hides it.
 class MessageLine : public QLabel {
   Q_OBJECT
  public:

@@ -122,9 +122,9 @@ void QaPage::setModel(const Ptr<LoadedModel>& model) {
   if (!usable_) {
     dropRequests();
     message()->showNotice(tr("This model has no question-answering head (it is a %1). Load a "
-                            "BertForQuestionAnswering checkpoint, for example a SQuAD fine-tune, to answer questions, or make one: "
-                            "on the Fine-tune tab, train question answering on SQuAD data, press Save…, then Open "
-                            "saved model.")
+                            "BertForQuestionAnswering checkpoint, for example a SQuAD fine-tune, to answer questions, "
+                            "or make one: on the Fine-tune tab, train question answering on SQuAD data, press Save…, "
+                            "then Open saved model.")
                              .arg(QString::fromStdString(model->info.architecture)));
     return;
   }

@@ -62,7 +62,9 @@ void TokenStrip::setHeat(const std::vector<float>& heat, const std::vector<QStri
 // Texts arrive readable (RoBERTa's " world"); a leading space would only widen the chip, as the gap shows it.
 QString TokenStrip::label(const Token& token) const { return QString::fromStdString(token.text).trimmed(); }
 
-int TokenStrip::rowPitch() const { return QFontMetrics(font()).height() * (showIds_ ? 2 : 1) + 2 * kPadding + kLineGap; }
+int TokenStrip::rowPitch() const {
+  return QFontMetrics(font()).height() * (showIds_ ? 2 : 1) + 2 * kPadding + kLineGap;
+}
 
 int TokenStrip::layoutChips(int width, std::vector<QRect>* out) const {
   const QFontMetrics metrics(font());
