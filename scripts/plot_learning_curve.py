@@ -64,7 +64,7 @@ def main():
     losses = [float(r["loss"]) for r in rows]
     loss_panel = Panel(TOP, 2.0, max(losses) + 0.5, last_step, "training loss (masked-token cross-entropy)")
     accuracy_panel = Panel(TOP + PANEL_HEIGHT + GAP, 0, 70, last_step,
-                           "held-out masked-token accuracy (phases 1-5: the Debian handbook; 6-7: fiction)")
+                           "held-out masked-token accuracy (phases 1-5: the Debian handbook; later phases: fiction)")
     height = accuracy_panel.top + PANEL_HEIGHT + BOTTOM
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" '
            'font-size="11">', f'<rect width="{WIDTH}" height="{height}" fill="white"/>']
