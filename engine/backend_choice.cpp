@@ -171,7 +171,7 @@ BackendChoice choose_backend(const BackendRequest& request) {
   if (device && device->software() && !software_ok && request.device < 0) {
     // Only a software Vulkan device (lavapipe) here: the CPU backend computes the same, several times faster.
     c.note = "only a software Vulkan device (" + device->name + ") exists; the CPU backend is faster, so it runs "
-             "the model (--backend vulkan uses it anyway)";
+             "the model (ask for Vulkan to use it anyway: --backend vulkan, or the app's Run on)";
     c.backend = std::make_unique<CpuBackend>();
     return c;
   }

@@ -277,8 +277,13 @@ class TestGuiAblation : public QObject {
         QCOMPARE(grid->gradientText(l, h), l == 0 && h == 0 ? QString() : QString::fromUtf8("\u2207 ") + QString::asprintf("%+.2f", gradients.gradient[i]));
       }
     // A click on a ranked head switches it off for every view.
+    QVERIFY(!grid->crossedOut(1, 1));
     QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellCenter(1, 1));
     QCOMPARE(engine()->headsOff(), 2);
+    // ...and the ranking crosses it out, its numbers kept (walkthrough finding); the head off when ranked is "off".
+    QVERIFY(grid->crossedOut(1, 1));
+    QVERIFY(!grid->crossedOut(0, 0));
+    QCOMPARE(grid->cellText(0, 0), QStringLiteral("off"));
     engine()->setHeadMask({});
     QVERIFY(settled());
   }

@@ -77,6 +77,7 @@ class TestGuiAbout : public QObject {
     const QString heading = first_heading(fs::path(folder.toStdString()) / "README.md");
     QVERIFY(!heading.isEmpty());
     QVERIFY2(card.startsWith(heading), qPrintable(card.left(200)));
+    QVERIFY2(card.contains(QStringLiteral("Figure: Learning curve")), qPrintable(card));  // the plot, as a link
 
     // The licences of the model's training texts and of the fallback vocabulary.
     const QString licences = about->licences()->toPlainText();
@@ -122,6 +123,20 @@ class TestGuiAbout : public QObject {
     QVERIFY(card.contains(QStringLiteral("# BERT base")) && !card.contains(QStringLiteral("tags:")));
     QCOMPARE(model_card_markdown(QStringLiteral("# Plain card\n")), QStringLiteral("# Plain card\n"));
     QCOMPARE(model_card_markdown({}), QString());
+  }
+
+  // Images become links (the dialog draws neither SVG nor web images, and showed broken icons): a relative one to the
+  // file in the model's folder, a web one as it is (walkthrough finding).
+  void cardImagesBecomeLinks() {
+    const QString card = model_card_markdown(
+        QStringLiteral("Before.\n\n![Learning curve: loss and\naccuracy](learning-curve.svg)\n\n![](https://example.org/a.png) after."),
+        QStringLiteral("/models/m"));
+    QVERIFY2(!card.contains(QStringLiteral("![")), qPrintable(card));
+    QVERIFY2(card.contains(QStringLiteral("[Figure: Learning curve: loss and accuracy](file:///models/m/learning-curve.svg)")),
+             qPrintable(card));
+    QVERIFY2(card.contains(QStringLiteral("[Figure: https://example.org/a.png](https://example.org/a.png) after.")),
+             qPrintable(card));
+    QVERIFY(card.startsWith(QStringLiteral("Before.")));
   }
 };
 

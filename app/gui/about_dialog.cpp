@@ -2,10 +2,12 @@
 
 #include <QApplication>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QLabel>
 #include <QRegularExpression>
 #include <QTabWidget>
 #include <QTextBrowser>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include "core/data_dir.h"
@@ -37,8 +39,22 @@ QString read_markdown(const std::filesystem::path& file, const QString& missing)
 
 }  // namespace
 
-QString model_card_markdown(const QString& readme) {
+QString model_card_markdown(const QString& readme, const QString& folder) {
   QString text = readme;
+  static const QRegularExpression image(QStringLiteral("!\\[([^\\]]*)\\]\\(([^)\\s]+)\\)"));
+  QString linked;
+  qsizetype done = 0;
+  for (auto it = image.globalMatch(text); it.hasNext();) {
+    const QRegularExpressionMatch m = it.next();
+    const QString target = m.captured(2);
+    const bool relative = QUrl(target).isRelative() && !folder.isEmpty();
+    const QString url = relative ? QUrl::fromLocalFile(QDir(folder).absoluteFilePath(target)).toString() : target;
+    const QString alt = m.captured(1).simplified();
+    linked += text.mid(done, m.capturedStart() - done) +
+              QObject::tr("[Figure: %1](%2)").arg(alt.isEmpty() ? target : alt, url);
+    done = m.capturedEnd();
+  }
+  text = linked + text.mid(done);
   QString licence;
   // Hub model cards open with metadata: "---\nlicense: apache-2.0\n...\n---".
   static const QRegularExpression front(QStringLiteral("\\A---\\r?\\n(.*?)\\r?\\n---[ \\t]*(\\r?\\n|\\z)"),
@@ -91,7 +107,7 @@ AboutDialog::AboutDialog(const QString& modelFolder, QWidget* parent) : QDialog(
                            ? tr("No model is loaded.")
                            : read_markdown(std::filesystem::path(modelFolder.toStdString()) / "README.md",
                                            tr("This model's folder (%1) has no model card (README.md).").arg(modelFolder));
-  card_->setMarkdown(model_card_markdown(card));
+  card_->setMarkdown(model_card_markdown(card, modelFolder));
   tabs_->addTab(card_, tr("Model card"));
 
   licences_ = make_browser(this);

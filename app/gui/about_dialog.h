@@ -30,7 +30,9 @@ class AboutDialog : public QDialog {
 };
 
 // The Markdown of a model card as the About dialog shows it: Hugging Face's YAML front matter (between "---"
-// lines) left out, its `license:` said in a first line. Empty input gives empty output.
-QString model_card_markdown(const QString& readme);
+// lines) left out, its `license:` said in a first line; each image a link instead ("Figure: ALT"), to the file in
+// `folder` when its path is relative, since the dialog cannot draw SVG or fetch web images and would show a broken
+// icon. Empty input gives empty output.
+QString model_card_markdown(const QString& readme, const QString& folder = {});
 
 }  // namespace bertscope::gui

@@ -362,6 +362,7 @@ void AttentionPage::setModel(const Ptr<LoadedModel>& model) {
 
 void AttentionPage::showHeadMask() {
   grid_->setHeadMask(engine_->headMask());
+  ranking_->setHeadMask(engine_->headMask());
   const int off = engine_->headsOff();
   const Ptr<LoadedModel>& model = engine_->model();
   const int all = model ? model->layers * model->heads : 0;

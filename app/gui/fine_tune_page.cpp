@@ -30,6 +30,7 @@
 #include "csv_data_panel.h"
 #include "fine_tune_charts.h"
 #include "item_models.h"
+#include "model_compare.h"
 #include "page_support.h"
 #include "qa_data_panel.h"
 #include "qa_try_panel.h"
@@ -258,8 +259,14 @@ FineTunePage::FineTunePage(QWidget* parent) : QWidget(parent) {
   layout->addWidget(scroll_, 1);
 
   connect(task_, &QComboBox::activated, this, [this](int index) { setTask(FineTuneTask(task_->itemData(index).toInt())); });
-  connect(csv_, &CsvDataPanel::failed, message_, &MessageLine::showError);
-  connect(csv_, &CsvDataPanel::read, message_, &MessageLine::clearMessage);
+  connect(csv_, &CsvDataPanel::failed, this, [this](const QString& error) {
+    csvProblem_ = error;
+    message_->showError(error);
+  });
+  connect(csv_, &CsvDataPanel::read, this, [this] {
+    csvProblem_.clear();
+    message_->clearMessage();
+  });
   connect(tagged_, &TaggedDataPanel::failed, message_, &MessageLine::showError);
   connect(qa_, &QaDataPanel::failed, message_, &MessageLine::showError);
   connect(qa_, &QaDataPanel::changed, this, [this] {
@@ -553,7 +560,10 @@ void FineTunePage::start() {
   if (task() == FineTuneTask::QuestionAnswering) return runQa();
   if (task() == FineTuneTask::MaskedLanguageModel) return runText();
   const LabelledData* data = csv_->data();
-  if (!data) return message_->showError(tr("Choose a CSV file of labelled sentences and its text and label columns."));
+  // Start on a file that failed to load repeats why, rather than a vaguer "choose a file".
+  if (!data) return message_->showError(!csvProblem_.isEmpty() ? csvProblem_
+                                                                : tr("Choose a CSV file of labelled sentences and its "
+                                                                     "text and label columns."));
   QString error;
   const QStringList names = csv_->labelNamesChosen(&error);
   if (!error.isEmpty()) return message_->showError(error);
@@ -681,7 +691,7 @@ void FineTunePage::startRun(TrainingSetup setup) {
   if (text) {
     message_->showNotice(tr("Adapting %1 to %2 paragraphs (%3 held out to measure masked-token accuracy); the run is "
                             "in %4.")
-                             .arg(QString::fromStdString(model_->info.folder.filename().string()))
+                             .arg(model_name(*model_))
                              .arg(setup.text_train.size()).arg(setup.text_heldout.size())
                              .arg(QString::fromStdString(setup.run_folder.string())));
     setRunning(true);
@@ -692,7 +702,7 @@ void FineTunePage::startRun(TrainingSetup setup) {
   const size_t held = qa ? setup.qa_validation.examples.size() : tokens ? setup.tagged_validation.size() : setup.validation.size();
   message_->showNotice((qa ? tr("Fine-tuning %1 on %2 questions (%3 held out for validation).")
                            : tr("Fine-tuning %1 on %2 sentences (%3 held out for validation)."))
-                           .arg(QString::fromStdString(model_->info.folder.filename().string()))
+                           .arg(model_name(*model_))
                            .arg(train).arg(held));
   setRunning(true);
   job_->start(setup);

@@ -181,6 +181,7 @@ class FineTunePage : public QWidget {
   Ptr<LoadedModel> model_;
   std::vector<std::string> trainedLabels_;
   QString savedFolder_;
+  QString csvProblem_;  // why the chosen CSV gives no data (the panel's last failure); empty once it reads
   // The last run's model is in memory only (not saved, not masked LM, whose run folder keeps it): a new run, which
   // replaces it, asks first.
   bool unsavedModel_ = false;

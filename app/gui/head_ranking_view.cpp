@@ -28,6 +28,17 @@ void HeadRankingGrid::setRanking(Ptr<RankHeadsReply> ranking) {
   update();
 }
 
+void HeadRankingGrid::setHeadMask(const HeadMask& mask) {
+  mask_ = mask;
+  update();
+}
+
+bool HeadRankingGrid::crossedOut(int layer, int head) const {
+  if (!ranking_ || mask_.empty() || layer >= mask_.layers || head >= mask_.heads) return false;
+  const HeadRanking& r = ranking_->ranking;
+  return mask_.at(layer, head) == 0.0f && !r.already_off.at(size_t(layer) * r.heads + head);
+}
+
 double HeadRankingGrid::change(int layer, int head) const {
   const HeadRanking& r = ranking_->ranking;
   return -r.probability_change.at(size_t(layer) * r.heads + head);
@@ -105,6 +116,11 @@ void HeadRankingGrid::paintEvent(QPaintEvent*) {
       QString lines = cellText(l, h) + (rank_[i] > 0 ? QStringLiteral("\n#%1").arg(rank_[i]) : QString());
       if (const QString gradient = gradientText(l, h); !gradient.isEmpty()) lines += QLatin1Char('\n') + gradient;
       painter.drawText(cell, Qt::AlignCenter, lines);
+      if (crossedOut(l, h)) {  // switched off since the ranking: crossed out as in the model view, numbers kept
+        painter.setPen(QPen(QColor(190, 0, 30, 200), 3));
+        painter.drawLine(cell.topLeft() + QPoint(4, 4), cell.bottomRight() - QPoint(4, 4));
+        painter.drawLine(cell.topRight() + QPoint(-4, 4), cell.bottomLeft() + QPoint(4, -4));
+      }
     }
   }
 }
@@ -121,18 +137,18 @@ bool HeadRankingGrid::event(QEvent* event) {
     if (cellAt(help->pos(), &layer, &head)) {
       const HeadRanking& r = ranking_->ranking;
       const size_t i = size_t(layer) * r.heads + head;
-      QToolTip::showText(help->globalPos(),
-                         r.already_off[i] ? tr("Layer %1, head %2: already switched off").arg(layer).arg(head)
-                                          : tr("Layer %1, head %2: rank %3 of %4\nWithout it, %5's probability changes by %6 "
-                                               "(logit %7).\nGradient importance (Michel et al. 2019), %8: the logit's "
-                                               "derivative with respect to the head's gate, the first-order estimate of "
-                                               "the logit's drop.\nClick to switch it off or on.")
-                                                .arg(layer).arg(head).arg(rank_[i]).arg(r.ranking.size())
-                                                .arg(ranking_->target_text)
-                                                .arg(QString::asprintf("%+.2f pts", -100.0 * r.probability_change[i]))
-                                                .arg(QString::asprintf("%+.3f", -r.logit_change[i]))
-                                                .arg(gradientText(layer, head)),
-                         this);
+      QString tip = r.already_off[i] ? tr("Layer %1, head %2: already switched off").arg(layer).arg(head)
+                                     : tr("Layer %1, head %2: rank %3 of %4\nWithout it, %5's probability changes by "
+                                          "%6 (logit %7).\nGradient importance (Michel et al. 2019), %8: the logit's "
+                                          "derivative with respect to the head's gate, the first-order estimate of "
+                                          "the logit's drop.\nClick to switch it off or on.")
+                                           .arg(layer).arg(head).arg(rank_[i]).arg(r.ranking.size())
+                                           .arg(ranking_->target_text)
+                                           .arg(QString::asprintf("%+.2f pts", -100.0 * r.probability_change[i]))
+                                           .arg(QString::asprintf("%+.3f", -r.logit_change[i]))
+                                           .arg(gradientText(layer, head));
+      if (crossedOut(layer, head)) tip += tr("\nSwitched off since this ranking; its numbers are from before.");
+      QToolTip::showText(help->globalPos(), tip, this);
     } else {
       QToolTip::hideText();
     }

@@ -15,6 +15,10 @@ class HeadRankingGrid : public QWidget {
  public:
   explicit HeadRankingGrid(QWidget* parent = nullptr);
   void setRanking(Ptr<RankHeadsReply> ranking);  // null: nothing ranked yet
+  // The heads switched off now (EngineClient::headMask), crossed out over their cells: a head clicked off after
+  // the ranking shows it here too, as in the model view. Empty: every head on.
+  void setHeadMask(const HeadMask& mask);
+  bool crossedOut(int layer, int head) const;  // off now, but on when ranked (its numbers are from then)
   const Ptr<RankHeadsReply>& ranking() const { return ranking_; }
   // What cell (layer, head) shows: the target's probability with that head off too minus with it on (negative: the
   // output needs the head). The engine's probability_change is the opposite, the drop.
@@ -36,6 +40,7 @@ class HeadRankingGrid : public QWidget {
   QRect cellRect(int layer, int head) const;
   bool cellAt(const QPoint& p, int* layer, int* head) const;
   Ptr<RankHeadsReply> ranking_;
+  HeadMask mask_;
   std::vector<int> rank_;  // (L, A) 1 = most important; 0 for heads already off
 };
 

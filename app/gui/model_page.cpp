@@ -93,7 +93,7 @@ void ModelPage::setModel(const Ptr<LoadedModel>& model) {
   set("Weights on disk", human_bytes(i.file_bytes));
   set("Weight type", QString::fromStdString(i.dtype));
   set("Runs on", QString::fromStdString(i.backend));
-  set("Note", QString::fromStdString(i.backend_note));
+  set("Note", as_sentence(QString::fromStdString(i.backend_note)));
   set("Load time", tr("%1 ms").arg(i.load_ms, 0, 'f', 0));
   warning_->setVisible(i.untrained);
   warning_->setText(tr("This model is untrained: its weights are random, so its predictions are noise. Open a "

@@ -131,7 +131,11 @@ class NeuronView::Canvas : public QWidget {
     painter.drawText(QRect(0, 0, kLabel - 6, kRow), Qt::AlignRight | Qt::AlignVCenter, label(v.query));
     bar(keyX, 0, v.q.data(), qk_scale);
     painter.setPen(text);
-    painter.drawText(QRect(productX, 0, 400, kRow), Qt::AlignLeft | Qt::AlignVCenter, tr("← query q (layer %1, head %2)").arg(v.layer).arg(v.head));
+    // A head switched off keeps its scores, but the mask multiplies its weights by 0: said, so the zeros make sense.
+    const bool off = std::all_of(v.weights.begin(), v.weights.end(), [](double w) { return w == 0.0; });
+    painter.drawText(QRect(productX, 0, 600, kRow), Qt::AlignLeft | Qt::AlignVCenter,
+                     (off ? tr("← query q (layer %1, head %2, switched off: its weights are multiplied by 0)")
+                          : tr("← query q (layer %1, head %2)")).arg(v.layer).arg(v.head));
     const int headerY = kRow + 4;
     painter.drawText(QRect(keyX, headerY, D * cell, kRow), Qt::AlignCenter, tr("key k"));
     painter.drawText(QRect(productX, headerY, D * cell, kRow), Qt::AlignCenter, tr("q × k"));

@@ -140,7 +140,7 @@ void TokenizePage::showEncoding(const ShownEncoding& shown) {
                  counted(words, tr("word"), tr("words")) + tr(" · ") +
                  counted(pieces, tr("continuation piece"), tr("continuation pieces"));
   if (unknown) text += tr(" · %1 unknown").arg(unknown);
-  if (encoding.truncated_tokens) text += tr(" · cut at the model's maximum length: %1").arg(truncated_text(encoding));
+  if (encoding.truncated_tokens) text += tr(" · %1 cut off past the model's maximum length").arg(truncated_text(encoding));
   summary_->setText(text);
 }
 
