@@ -102,7 +102,9 @@ EntitiesPage::EntitiesPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   results_ = results;
 
   auto* options = new QHBoxLayout;
-  options->addWidget(new QLabel(tr("Aggregation:"), this));
+  aggregationLabel_ = new QLabel(tr("Aggregation:"), this);
+  aggregationLabel_->setBuddy(aggregation_);
+  options->addWidget(aggregationLabel_);
   options->addWidget(aggregation_);
   options->addSpacing(12);
   options->addWidget(legend_, 1);
@@ -160,7 +162,7 @@ void EntitiesPage::setModel(const Ptr<LoadedModel>& model) {
   palette_.reset(usable_ ? model->token_labels : QStringList());
   updateLegend();
   clearResults();
-  setInputsUsable({text_, aggregation_}, usable_ || !model);
+  setInputsUsable({text_, aggregationLabel_, aggregation_}, usable_ || !model);
   results_->setVisible(usable_);
   if (!model) return;
   if (!usable_) {

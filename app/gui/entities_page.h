@@ -68,6 +68,7 @@ class EntitiesPage : public TaskPage {
 
   QPlainTextEdit* text_;
   QComboBox* aggregation_;
+  QLabel* aggregationLabel_;  // greyed with the box
   QLabel* legend_;
   QLabel* summary_;
   QTextBrowser* view_;

@@ -128,11 +128,12 @@ FillMaskPage::FillMaskPage(EngineClient* engine, QWidget* parent) : TaskPage(eng
   layout->addLayout(input);
   layout->addWidget(hint_);
   layout->addWidget(message());
-  layout->addWidget(addSaliency(ExplainTask::FillMask));
+  // The banners above the saliency panel, so that its heat strip stays next to the token strip it colours.
   ablationBanner_ = new AblationBanner(engine, this);
   layout->addWidget(ablationBanner_);
   compareBanner_ = new CompareBanner(engine, Job::FillMask, this);
   layout->addWidget(compareBanner_);
+  layout->addWidget(addSaliency(ExplainTask::FillMask));
   layout->addWidget(wrapResults(results), 1);
   connect(engine, &EngineClient::headMaskChanged, this, [this] { refresh(); });  // answer with the heads now off
   connect(engine, &EngineClient::compareChanged, this, [this] { refresh(); });   // model B answers too, or no more
