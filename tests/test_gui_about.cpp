@@ -113,6 +113,13 @@ class TestGuiAbout : public QObject {
     QVERIFY(about);
     QVERIFY2(about->modelCard()->toPlainText().contains(QStringLiteral("has no model card (README.md)")),
              qPrintable(about->modelCard()->toPlainText()));
+    // Without a data folder (a copied binary), asking whether a model is the built-in one must not stop it loading.
+    qputenv("BERTSCOPE_DATA_DIR", QByteArray("/no/such/data/folder"));
+    MainWindow bare;
+    const bool loaded = load(bare, QString::fromStdString(folder.string()));
+    qunsetenv("BERTSCOPE_DATA_DIR");
+    QVERIFY(loaded);
+    QCOMPARE(bare.modelPage()->field("Name"), QStringLiteral("no-card"));
   }
 
   // A Hub model card opens with YAML metadata: left out, its licence said first.

@@ -91,8 +91,12 @@ std::shared_ptr<LoadedModel> loaded_model(Session& session, const BackendRequest
   out->sep_token = QString::fromStdString(tokenizer.token(tokenizer.sep_id()));
   out->backend = backend;
   out->on_gpu = session.backend().is_gpu();
-  std::error_code no_such_folder;  // no built-in model here: nothing is it
-  out->built_in = std::filesystem::equivalent(out->info.folder, data_dir() / "default-model", no_such_folder);
+  try {
+    std::error_code no_such_folder;  // no built-in model here: nothing is it
+    out->built_in = std::filesystem::equivalent(out->info.folder, data_dir() / "default-model", no_such_folder);
+  } catch (const std::exception&) {
+    out->built_in = false;  // no data folder (a copied binary): the user's own model still opens
+  }
   return out;
 }
 
