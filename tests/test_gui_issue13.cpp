@@ -167,6 +167,16 @@ class TestGuiIssue13 : public QObject {
   QTemporaryDir dir_;
   fs::path mlm_, classifier_;
 
+ private:
+  // Start with no unsaved model to lose: no question, the run starts; then it is cancelled and waited for.
+  void startsWithoutAsking(FineTunePage* page, QSignalSpy& finished) {
+    page->start();
+    QVERIFY(!open_question(page, "discardUnsavedQuestion"));
+    QVERIFY(page->job()->running());
+    page->cancel();
+    QVERIFY(finished.wait(kWait));
+  }
+
  private slots:
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);
@@ -370,11 +380,7 @@ class TestGuiIssue13 : public QObject {
     page->cancel();
     QVERIFY(finished.wait(kWait));
     // Cancelled: no model is left to lose, so Start asks nothing.
-    page->start();
-    QVERIFY(!open_question(page, "discardUnsavedQuestion"));
-    QVERIFY(page->job()->running());
-    page->cancel();
-    QVERIFY(finished.wait(kWait));
+    startsWithoutAsking(page, finished);
   }
 
   // A saved model is safe: after Save, Start does not ask.
@@ -394,11 +400,7 @@ class TestGuiIssue13 : public QObject {
     QVERIFY(saved.wait(kWait));
     QCOMPARE(saved.first().at(1).toString(), QString());
     finished.clear();
-    page->start();
-    QVERIFY(!open_question(page, "discardUnsavedQuestion"));
-    QVERIFY(page->job()->running());
-    page->cancel();
-    QVERIFY(finished.wait(kWait));
+    startsWithoutAsking(page, finished);
   }
 
   // 5a. A model with a NaN weight: the page says the model produces NaN; no "nan %" anywhere.
